@@ -1,0 +1,32 @@
+"""The catalogue of theories: where their derivations and checks are registered.
+
+Each theory package has a ``register`` module that imports the modules defining its derivations
+(:func:`theory.symbolic.derivation.derivation`) and checks (:func:`theory.checks.check`).
+:func:`load_all` imports them on demand, so ``import theory`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__all__ = ["THEORIES", "load_all"]
+
+#: package name -> one-line description (order = order in reports).
+THEORIES: dict[str, str] = {
+    "gating": "DMFT of gated RNNs; the classical random RNN as the ungated limit (seed 002)",
+    "linear_memory": "linear RNNs and linear functionals: approximation, curse of memory (seed 001)",
+    "markov": "finite Markov chains, stationary laws, Poisson equation (used by kernel_limit)",
+    "kernel_limit": "NTK limit of an RNN trained online on Markov data (seed 000)",
+}
+
+_loaded = False
+
+
+def load_all() -> None:
+    """Import every theory's ``register`` module (idempotent)."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for name in THEORIES:
+        importlib.import_module(f"theory.{name}.register")

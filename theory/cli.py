@@ -1,0 +1,129 @@
+"""Command line: ``theory check | derive | list``.
+
+* ``theory check [--quick] [--only NAME ...] [--json PATH] [--report DIR]`` runs the registered
+  checks (default sizes, or the small CI sizes with ``--quick``), prints the table, writes an HTML
+  + Markdown report with plots, and exits 1 if a check fails.
+* ``theory derive [--out DIR] [--check] [--pdf]`` writes every registered derivation to
+  ``derivations/<name>.tex`` plus ``index.tex``; ``--check`` only reports stale files (exit 1);
+  ``--pdf`` also compiles them with pdflatex.
+* ``theory list`` lists theories, derivations and checks.
+
+Other subcommands (``sweep``) are added by the theory packages through :data:`EXTRA_COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+__all__ = ["main", "EXTRA_COMMANDS"]
+
+#: name -> (configure(parser), run(args) -> exit code); filled by modules that add subcommands.
+EXTRA_COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from theory.checks import format_table, run_checks, write_json, write_report
+
+    progress = not args.no_progress
+    results = run_checks(args.only, quick=args.quick, seed=args.seed, progress=progress)
+    print(format_table(results))
+    failed = [r for r in results if not r.passed]
+    for r in failed:
+        if "exception" in r.details:
+            print(f"\n{r.name} raised:\n{r.details.get('traceback', r.details['exception'])}", file=sys.stderr)
+    if args.json:
+        p = write_json(results, args.json)
+        print(f"json: {p}")
+    if args.report:
+        p = write_report(results, args.report, title=f"theory check{' --quick' if args.quick else ''}")
+        print(f"report: {p.resolve().as_uri()}")
+    return 1 if failed else 0
+
+
+def _cmd_derive(args: argparse.Namespace) -> int:
+    from theory.symbolic.export import compile_pdf, stale_files, write_all
+
+    out = Path(args.out)
+    if args.check:
+        stale = stale_files(out)
+        if stale:
+            print(f"stale derivations in {out}: {', '.join(stale)} -- run `theory derive`", file=sys.stderr)
+            return 1
+        print(f"derivations in {out} are up to date")
+        return 0
+    paths = write_all(out, args.only or None)
+    for p in paths:
+        print(f"wrote {p}")
+    if args.pdf:
+        for p in paths:
+            pdf = compile_pdf(p, outdir=out / "pdf")
+            print(f"compiled {pdf}")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from theory.catalog import THEORIES
+    from theory.checks import CHECKS, check_names
+    from theory.symbolic.derivation import DERIVATION_BUILDERS, derivation_names
+
+    check_names()
+    print("theories:")
+    for name, desc in THEORIES.items():
+        print(f"  {name:14s} {desc}")
+    print("derivations:")
+    for n in derivation_names():
+        print(f"  {n:40s} [{DERIVATION_BUILDERS[n][1]}]")
+    print("checks:")
+    for n, c in CHECKS.items():
+        print(f"  {n:40s} {c.description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="theory", description="RNN theory workbench: derive, solve, check.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    pc = sub.add_parser("check", help="run theory-vs-simulation checks")
+    pc.add_argument("--quick", action="store_true", help="small CI sizes (tolerances follow from the same error models)")
+    pc.add_argument("--only", nargs="+", metavar="NAME", help="check names or prefixes (e.g. classical.delta0)")
+    pc.add_argument("--json", metavar="PATH", help="write [{name, theory, simulation, error, tolerance, passed}, ...]")
+    pc.add_argument("--report", metavar="DIR", default="theory-report", help="report directory (index.html, report.md); '' to skip")
+    pc.add_argument("--seed", type=int, default=20221, help="base seed of all simulations")
+    pc.add_argument("--no-progress", action="store_true", help="no progress bars")
+    pc.set_defaults(func=_cmd_check)
+
+    pd = sub.add_parser("derive", help="export derivations as LaTeX")
+    pd.add_argument("--out", default="derivations", help="output directory (default: derivations)")
+    pd.add_argument("--only", nargs="+", metavar="NAME", help="derivation names")
+    pd.add_argument("--check", action="store_true", help="exit 1 if the files in --out are stale")
+    pd.add_argument("--pdf", action="store_true", help="also compile the files with pdflatex into OUT/pdf")
+    pd.set_defaults(func=_cmd_derive)
+
+    pl = sub.add_parser("list", help="list theories, derivations and checks")
+    pl.set_defaults(func=_cmd_list)
+
+    from theory.catalog import load_all
+
+    load_all()
+    for name, (configure, run) in EXTRA_COMMANDS.items():
+        p = sub.add_parser(name)
+        configure(p)
+        p.set_defaults(func=run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ValueError as exc:  # ParameterError and friends: a clear message, no traceback
+        print(f"theory {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""kernel_limit: see `theory.catalog.THEORIES` and the spec in `shared/spec`."""

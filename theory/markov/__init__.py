@@ -1,0 +1,1 @@
+"""markov: see `theory.catalog.THEORIES` and the spec in `shared/spec`."""

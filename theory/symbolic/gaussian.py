@@ -1,0 +1,522 @@
+r"""Gaussian expectations: closed forms where SymPy finds them, Gauss–Hermite quadrature otherwise.
+
+Two objects appear in every mean-field theory of this workbench:
+
+* the mean :math:`\langle F\rangle_{c_0}=\mathbb E[F(x)]`, :math:`x\sim\mathcal N(0,c_0)`;
+* the cross moment :math:`C_{F,G}(c;c_0)=\mathbb E[F(x)G(y)]` for :math:`(x,y)` jointly Gaussian,
+  zero mean, both variances :math:`c_0` and covariance :math:`c` (:math:`|c|\le c_0`). For
+  :math:`0\le c\le c_0` this is :math:`\int Dz\,[\int Dx\,F(\sqrt{c_0-c}\,x+\sqrt c\,z)]^2` when
+  F = G (Sompolinsky, Crisanti, Sommers 1988; spec ``gating.md`` §2).
+
+Both are SymPy function classes (:class:`GaussianMean`, made by :func:`gaussian_mean`, and the
+classes made by :func:`gaussian_cross`), so derivations manipulate them symbolically:
+
+* **Price's theorem** is their derivative: :math:`\partial_c C_{F,G}=C_{F',G'}` and
+  :math:`\partial_{c_0}C_{F,G}=\tfrac12(C_{F'',G}+C_{F,G''})` (Price 1958; Papoulis, *Probability,
+  Random Variables and Stochastic Processes*, §6-4);
+* at :math:`c=0` they factor, :math:`C_{F,G}(0;c_0)=\langle F\rangle\langle G\rangle`, and at
+  :math:`c=c_0` they reduce to :math:`\langle FG\rangle_{c_0}`;
+* :meth:`closed_form` returns an exact expression when SymPy can derive one: directly for
+  polynomial and Gaussian-bump integrands, and otherwise by integrating Price's theorem in
+  :math:`c` from 0 (this is how the erf kernel :math:`\tfrac2\pi\arcsin\frac{2a^2c}{1+2a^2c_0}` and
+  the ReLU arc-cosine kernel come out);
+* compiled (:mod:`theory.symbolic.compile`) they evaluate by quadrature: by default the trapezoid
+  rule on the real line with spacing 0.2 in x (error O(e^{−2πa/0.2}) for integrands analytic in
+  the strip |Im x| < a: e^{−49} for tanh and log cosh, a = π/2), or Gauss–Hermite of a stated
+  order (``rule="hermite"``: exact for polynomials of degree ≤ 2·order − 1, but only
+  root-exponential for tanh at large variance: at Δ0 = 5.4, 64 nodes err by 4e-4).
+  :func:`expect2` can report the difference to a twice-refined rule as an error estimate.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+import sympy as sp
+from numpy.polynomial.hermite_e import hermegauss
+
+from theory.errors import ParameterError
+from theory.symbolic.cache import register_sympy_class, symbolic_cache
+from theory.symbolic.compile import NumericFunction, compile_function
+
+__all__ = [
+    "X",
+    "normal_rule",
+    "expect",
+    "expect2",
+    "gaussian_mean",
+    "gaussian_cross",
+    "GaussianMean",
+    "name_function",
+    "closed_form",
+    "DEFAULT_ORDER",
+    "DEFAULT_STEP",
+    "trapezoid_rule",
+]
+
+#: Canonical real variable in which one-argument functions (Lambdas) are written.
+X = sp.Symbol("x", real=True)
+#: Default Gauss–Hermite order (nodes per axis).
+DEFAULT_ORDER = 64
+
+
+# ============================================================================ numerics
+#: Default step (in units of the integration variable x) of the Gaussian trapezoid rule.
+DEFAULT_STEP = 0.2
+#: Half-width of the truncated domain, in standard deviations (tail mass e^{-8.5²/2} ≈ 2e-16).
+TRUNCATION = 8.5
+
+
+@functools.lru_cache(maxsize=64)
+def normal_rule(order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss–Hermite nodes and weights for :math:`\\mathbb E[f(u)]`, :math:`u\\sim\\mathcal N(0,1)`.
+
+    Exact for polynomials of degree ≤ 2·order − 1; weights sum to one. (numpy's construction
+    overflows beyond order ≈ 400.)
+    """
+    if not (isinstance(order, (int, np.integer)) and 1 <= order <= 400):
+        raise ParameterError("order", order, "an integer 1 <= order <= 400")
+    nodes, weights = hermegauss(int(order))
+    weights = weights / np.sqrt(2.0 * np.pi)
+    nodes.flags.writeable = False
+    weights.flags.writeable = False
+    return nodes, weights
+
+
+@functools.lru_cache(maxsize=256)
+def _trapezoid(hu: float) -> tuple[np.ndarray, np.ndarray]:
+    n = int(np.ceil(TRUNCATION / hu))
+    u = np.arange(-n, n + 1) * hu
+    w = np.exp(-(u**2) / 2)
+    w /= w.sum()
+    u.flags.writeable = False
+    w.flags.writeable = False
+    return u, w
+
+
+def trapezoid_rule(scale: float, step: float = DEFAULT_STEP) -> tuple[np.ndarray, np.ndarray]:
+    """Trapezoid nodes/weights for :math:`\\mathbb E[f(\\text{scale}\\cdot u)]`, u ~ N(0, 1).
+
+    The spacing in x = scale·u is ``step`` (at most 0.5 in u). For f analytic in the strip
+    |Im x| < a the error is O(exp(−2πa/step)) (trapezoid rule on R; Trefethen & Weideman, SIAM
+    Rev. 56, 385 (2014), Thm 5.1): for tanh and log cosh, a = π/2 and step 0.2 give e^{−49}.
+    For a kink (ReLU) the error is O(step²).
+    """
+    if not step > 0:
+        raise ParameterError("step", step, "step > 0")
+    hu = min(0.5, step / scale) if scale > 0 else 0.5
+    hu = float(f"{hu:.2g}")  # 2 significant digits: reuse cached grids across nearby scales
+    return _trapezoid(hu)
+
+
+def _rule(scale: float, rule: str, order: int, step: float) -> tuple[np.ndarray, np.ndarray]:
+    if rule == "trapezoid":
+        return trapezoid_rule(scale, step)
+    if rule == "hermite":
+        return normal_rule(order)
+    raise ParameterError("rule", rule, "'trapezoid' or 'hermite'")
+
+
+def expect(
+    f: Callable[[np.ndarray], np.ndarray],
+    var: Any,
+    *,
+    rule: str = "trapezoid",
+    order: int = DEFAULT_ORDER,
+    step: float = DEFAULT_STEP,
+) -> np.ndarray:
+    """:math:`\\mathbb E[f(x)]`, :math:`x\\sim\\mathcal N(0, \\mathrm{var})`, vectorised over ``var``.
+
+    Parameters
+    ----------
+    f:
+        Vectorised function of one array.
+    var:
+        Variance(s), any shape, ≥ 0.
+    rule:
+        ``"trapezoid"`` (default; spacing ``step`` in x, see :func:`trapezoid_rule`) or
+        ``"hermite"`` (Gauss–Hermite of ``order`` nodes).
+    """
+    v = np.asarray(var, dtype=float)
+    if np.any(v < 0) or not np.all(np.isfinite(v)):
+        raise ParameterError("var", var, "finite variances >= 0")
+    u, w = _rule(float(np.sqrt(v.max())) if v.size else 1.0, rule, order, step)
+    vals = f(np.sqrt(v)[..., None] * u)
+    return np.asarray(vals @ w)
+
+
+def expect2(
+    f: Callable[[np.ndarray], np.ndarray],
+    g: Callable[[np.ndarray], np.ndarray] | None,
+    c: Any,
+    c0: Any,
+    c0b: Any = None,
+    *,
+    rule: str = "trapezoid",
+    order: int = DEFAULT_ORDER,
+    step: float = DEFAULT_STEP,
+    return_error: bool = False,
+) -> Any:
+    """:math:`\\mathbb E[f(x)g(y)]` for zero-mean Gaussians with Var x = c0, Var y = c0b, Cov = c.
+
+    Vectorised over broadcast ``c, c0, c0b``; evaluated in chunks to bound memory. Uses the
+    Cholesky form :math:`x=\\sqrt{c_0}u`, :math:`y=(c/\\sqrt{c_0})u+\\sqrt{c_{0b}-c^2/c_0}\\,v`
+    (valid for either sign of c) with a tensor rule (trapezoid or Gauss–Hermite, see :func:`expect`).
+
+    Parameters
+    ----------
+    return_error:
+        Also return the difference to the same rule refined twice (half step, doubled order),
+        an a-posteriori estimate of the quadrature error.
+
+    Raises
+    ------
+    ParameterError
+        If a variance is negative or ``c² > c0·c0b`` beyond rounding (not a covariance matrix).
+    """
+    g = f if g is None else g
+    c = np.asarray(c, dtype=float)
+    c0 = np.asarray(c0, dtype=float)
+    c0b = c0 if c0b is None else np.asarray(c0b, dtype=float)
+    c, c0, c0b = np.broadcast_arrays(c, c0, c0b)
+    if not (np.all(np.isfinite(c)) and np.all(np.isfinite(c0)) and np.all(np.isfinite(c0b))):
+        raise ParameterError("c, c0", (c, c0), "finite numbers")
+    if np.any(c0 < 0) or np.any(c0b < 0):
+        raise ParameterError("c0", c0, "variances >= 0")
+    slack = 1e-12 * np.maximum(c0 * c0b, 1e-300)
+    if np.any(c * c > c0 * c0b + slack):
+        raise ParameterError("c", c, "|c| <= sqrt(c0*c0b) (a covariance matrix)")
+    scale = float(np.sqrt(max(c0.max(), c0b.max()))) if c.size else 1.0
+    value = _expect2_rule(f, g, c, c0, c0b, _rule(scale, rule, order, step))
+    if return_error:
+        fine = _expect2_rule(f, g, c, c0, c0b, _rule(scale, rule, min(2 * order, 400), step / 2))
+        return value, np.abs(value - fine)
+    return value
+
+
+def _expect2_rule(f, g, c, c0, c0b, uw):  # type: ignore[no-untyped-def]
+    u, w = uw
+    n = u.size
+    shape = c.shape
+    cf, c0f, c0bf = c.ravel(), c0.ravel(), c0b.ravel()
+    out = np.empty(cf.shape, dtype=float)
+    chunk = max(1, 2_000_000 // (n * n))
+    for start in range(0, cf.size, chunk):
+        sl = slice(start, start + chunk)
+        a = np.sqrt(c0f[sl])
+        safe_a = np.where(a > 0, a, 1.0)
+        slope = np.where(a > 0, cf[sl] / safe_a, 0.0)
+        resid = np.sqrt(np.clip(c0bf[sl] - slope**2, 0.0, None))
+        x = a[:, None] * u[None, :]  # (k, n)
+        y = slope[:, None, None] * u[None, :, None] + resid[:, None, None] * u[None, None, :]
+        inner = g(y) @ w  # (k, n): E_v g(y | u)
+        out[sl] = np.einsum("kn,kn,n->k", f(x), inner, w)
+    return out.reshape(shape)
+
+
+# ============================================================================ symbolic
+_LABELS: dict[str, str] = {}
+
+
+def _canon(F: sp.Lambda | Callable[[sp.Symbol], sp.Expr] | sp.Expr) -> sp.Expr:
+    """Expression of a one-argument function in the canonical variable :data:`X`."""
+    if isinstance(F, sp.Lambda):
+        (v,) = F.variables
+        return F.expr.subs(v, X)
+    if isinstance(F, sp.Expr):
+        free = F.free_symbols
+        if free - {X}:
+            raise ParameterError("F", F, f"an expression of the canonical variable {X} only")
+        return F
+    return sp.sympify(F(X))
+
+
+def name_function(F: Any, label: str) -> None:
+    """Give a one-argument function a LaTeX label used by Gaussian-expectation symbols.
+
+    Example: ``name_function(sp.tanh(X), r"\\phi")`` makes :math:`C_{\\phi}` print as such.
+    """
+    e = _canon(F)
+    _LABELS[sp.srepr(e)] = label
+    if not (e.has(sp.DiracDelta) or e.has(sp.Heaviside)):
+        _LABELS[sp.srepr(sp.simplify(e))] = label
+
+
+def _label(expr: sp.Expr) -> str:
+    key = sp.srepr(expr)
+    if key in _LABELS:
+        return _LABELS[key]
+    return sp.latex(expr)
+
+
+class GaussianMean(NumericFunction):
+    """Base of the classes made by :func:`gaussian_mean`: :math:`\\langle F\\rangle_{c_0}`."""
+
+    F: ClassVar[sp.Expr]
+    step: ClassVar[float] = DEFAULT_STEP
+    nargs = 1
+
+    @classmethod
+    def eval(cls, c0: sp.Expr) -> sp.Expr | None:
+        if cls.F.is_constant(X):
+            return cls.F
+        if _is_odd(cls.F):
+            return sp.Integer(0)
+        return None
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        # d/dc0 E[F(sqrt(c0) u)] = E[F''(x)]/2  (heat equation / Price)
+        return gaussian_mean(_d(self.F, 2))(self.args[0]) / 2
+
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        out = rf"\left\langle {_label(self.F)} \right\rangle_{{{printer._print(self.args[0])}}}"
+        return out if exp is None else rf"{out}^{{{exp}}}"
+
+    @classmethod
+    def numeric_impl(cls, backend: str) -> Callable[..., Any]:
+        if backend == "mpmath":
+            f_mp = compile_function(cls.F, [X], backend="mpmath")
+            import mpmath
+
+            def mean_mp(c0: Any) -> Any:
+                s = mpmath.sqrt(c0)
+                return mpmath.quad(lambda u: f_mp(s * u) * mpmath.npdf(u), [-mpmath.inf, 0, mpmath.inf])
+
+            return mean_mp
+        f_np = compile_function(cls.F, [X])
+        step = cls.step
+        return lambda c0: expect(f_np, c0, step=step)
+
+    @classmethod
+    def closed_form(cls) -> sp.Expr | None:
+        """Exact :math:`\\langle F\\rangle_{c_0}` as an expression of ``C0`` (or None)."""
+        return _mean_closed(cls.F)
+
+
+class GaussianCross(NumericFunction):
+    """Base of the classes made by :func:`gaussian_cross`: :math:`C_{F,G}(c;c_0)`."""
+
+    F: ClassVar[sp.Expr]
+    G: ClassVar[sp.Expr]
+    step: ClassVar[float] = DEFAULT_STEP
+    nargs = 2
+
+    @classmethod
+    def eval(cls, c: sp.Expr, c0: sp.Expr) -> sp.Expr | None:
+        if c == 0:
+            return gaussian_mean(cls.F)(c0) * gaussian_mean(cls.G)(c0)
+        if c == c0:
+            return gaussian_mean(cls.F * cls.G)(c0)
+        if cls.F.is_constant(X) or cls.G.is_constant(X):
+            return gaussian_mean(cls.F)(c0) * gaussian_mean(cls.G)(c0)
+        return None
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        c, c0 = self.args
+        Fp, Gp = _d(self.F), _d(self.G)
+        if argindex == 1:  # Price's theorem
+            return gaussian_cross(Fp, Gp)(c, c0)
+        if argindex == 2:  # both variances move together
+            Fpp, Gpp = _d(Fp), _d(Gp)
+            return (gaussian_cross(Fpp, self.G)(c, c0) + gaussian_cross(self.F, Gpp)(c, c0)) / 2
+        raise sp.ArgumentIndexError(self, argindex)
+
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        c, c0 = (printer._print(a) for a in self.args)
+        if self.F == self.G:
+            sub = _label(self.F)
+        else:
+            sub = f"{_label(self.F)},{_label(self.G)}"
+        out = rf"C_{{{sub}}}\left({c};\,{c0}\right)"
+        return out if exp is None else rf"\left[{out}\right]^{{{exp}}}"
+
+    @classmethod
+    def numeric_impl(cls, backend: str) -> Callable[..., Any]:
+        if backend == "mpmath":
+            import mpmath
+
+            f_mp = compile_function(cls.F, [X], backend="mpmath")
+            g_mp = compile_function(cls.G, [X], backend="mpmath")
+
+            def cross_mp(c: Any, c0: Any) -> Any:
+                a = mpmath.sqrt(c0)
+                slope = c / a
+                resid = mpmath.sqrt(max(c0 - slope**2, 0))
+
+                def inner(u: Any) -> Any:
+                    return mpmath.quad(
+                        lambda v: g_mp(slope * u + resid * v) * mpmath.npdf(v),
+                        [-mpmath.inf, 0, mpmath.inf],
+                    )
+
+                return mpmath.quad(lambda u: f_mp(a * u) * inner(u) * mpmath.npdf(u), [-mpmath.inf, 0, mpmath.inf])
+
+            return cross_mp
+        f_np = compile_function(cls.F, [X])
+        g_np = compile_function(cls.G, [X])
+        step = cls.step
+        return lambda c, c0: expect2(f_np, g_np, c, c0, step=step)
+
+    @classmethod
+    def closed_form(cls) -> sp.Expr | None:
+        """Exact :math:`C_{F,G}(c;c_0)` in the symbols ``C`` and ``C0`` (or None)."""
+        return _cross_closed(cls.F, cls.G)
+
+
+@functools.lru_cache(maxsize=1024)
+def _d(e: sp.Expr, n: int = 1) -> sp.Expr:
+    """n-th derivative in X, simplified (so d/dx log cosh x prints as tanh x), with the
+    distributional rule x^k δ(x) = 0 (k ≥ 1) applied."""
+    out = sp.diff(e, X, n)
+    out = sp.expand(out)
+    out = out.replace(
+        lambda t: isinstance(t, sp.Mul) and t.has(sp.DiracDelta(X)) and t.as_coeff_exponent(X)[1] != 0,
+        lambda t: sp.Integer(0),
+    )
+    out = out.subs(X * sp.DiracDelta(X), 0)
+    if out.has(sp.DiracDelta) or out.has(sp.Heaviside):
+        return out
+    return sp.simplify(out)
+
+
+def _is_odd(e: sp.Expr) -> bool:
+    try:
+        return sp.simplify(e.subs(X, -X) + e) == 0
+    except Exception:  # pragma: no cover
+        return False
+
+
+def _class_name(prefix: str, *exprs: sp.Expr) -> str:
+    import hashlib
+
+    h = hashlib.sha1("|".join(sp.srepr(e) for e in exprs).encode()).hexdigest()[:10]
+    return f"{prefix}_{h}"
+
+
+@functools.cache
+def _mean_class(key: str, F: sp.Expr) -> type[GaussianMean]:
+    cls = type(_class_name("GaussMean", F), (GaussianMean,), {"F": F})
+    return register_sympy_class(cls)  # type: ignore[return-value]
+
+
+@functools.cache
+def _cross_class(key: str, F: sp.Expr, G: sp.Expr) -> type[GaussianCross]:
+    cls = type(_class_name("GaussCross", F, G), (GaussianCross,), {"F": F, "G": G})
+    return register_sympy_class(cls)  # type: ignore[return-value]
+
+
+def gaussian_mean(F: Any) -> type[GaussianMean]:
+    """The SymPy function class :math:`c_0\\mapsto\\langle F\\rangle_{c_0}` for a one-argument F.
+
+    ``F`` is a :class:`sympy.Lambda`, an expression in :data:`X`, or a Python callable on symbols.
+    """
+    e = sp.simplify(_canon(F)) if not isinstance(F, sp.Expr) else _canon(F)
+    return _mean_class(sp.srepr(e), e)
+
+
+def gaussian_cross(F: Any, G: Any = None) -> type[GaussianCross]:
+    """The SymPy function class :math:`(c, c_0)\\mapsto C_{F,G}(c;c_0)` (G defaults to F)."""
+    Fe = _canon(F)
+    Ge = Fe if G is None else _canon(G)
+    return _cross_class(sp.srepr(Fe) + "|" + sp.srepr(Ge), Fe, Ge)
+
+
+# ------------------------------------------------------------------ closed forms
+#: Symbols in which closed forms are returned.
+C = sp.Symbol("c", real=True)
+C0 = sp.Symbol("c_0", positive=True)
+_S = sp.Symbol("s", real=True)
+_U = sp.Symbol("u", real=True)
+
+_INTEGRABLE = (sp.exp, sp.erf, sp.Heaviside, sp.DiracDelta)
+
+
+def _integrable(e: sp.Expr) -> bool:
+    funcs = {type(f) for f in e.atoms(sp.Function)}
+    return all(issubclass(f, _INTEGRABLE) for f in funcs)
+
+
+@symbolic_cache
+def _mean_closed(F: sp.Expr) -> sp.Expr | None:
+    F = F.rewrite(sp.Heaviside)
+    if F.is_constant(X):
+        return F
+    if _is_odd(F):
+        return sp.Integer(0)
+    if not _integrable(F):
+        return None
+    if isinstance(F, sp.DiracDelta) and F.args == (X,):
+        return 1 / sp.sqrt(2 * sp.pi * C0)
+    integrand = F.subs(X, sp.sqrt(C0) * _U) * sp.exp(-(_U**2) / 2) / sp.sqrt(2 * sp.pi)
+    res = sp.integrate(integrand, (_U, -sp.oo, sp.oo), conds="none")
+    if res.has(sp.Integral) or res.has(sp.nan):
+        return None
+    return sp.simplify(res)
+
+
+def _bump(e: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
+    """Match ``k·exp(-a·x²)``; return (k, a) or None."""
+    k = sp.Wild("k", exclude=[X])
+    a = sp.Wild("a", exclude=[X])
+    m = e.match(k * sp.exp(-a * X**2))
+    if m and m[k] != 0:
+        return m[k], m[a]
+    return None
+
+
+@symbolic_cache
+def _cross_closed(F: sp.Expr, G: sp.Expr, depth: int = 0) -> sp.Expr | None:
+    F = F.rewrite(sp.Heaviside)
+    G = G.rewrite(sp.Heaviside)
+    if F.is_constant(X) or G.is_constant(X):
+        mf, mg = _mean_closed(F), _mean_closed(G)
+        return None if mf is None or mg is None else sp.simplify(mf * mg)
+    if not (_integrable(F) and _integrable(G)) and not (F.is_polynomial(X) and G.is_polynomial(X)):
+        return None
+    if F == sp.DiracDelta(X) and G == sp.DiracDelta(X):
+        return 1 / (2 * sp.pi * sp.sqrt(C0**2 - C**2))
+    bf, bg = _bump(F), _bump(G)
+    if bf and bg:
+        # E[exp(-½ zᵀ A z)] = det(I + Σ A)^(-1/2),  A = diag(2a_f, 2a_g)
+        Sigma = sp.Matrix([[C0, C], [C, C0]])
+        A = sp.diag(2 * bf[1], 2 * bg[1])
+        det = sp.expand((sp.eye(2) + Sigma * A).det())
+        return sp.simplify(bf[0] * bg[0] / sp.sqrt(det))
+    if depth >= 2:
+        return None
+    inner = _cross_closed(_d(F), _d(G), depth + 1)
+    if inner is None:
+        return None
+    mf, mg = _mean_closed(F), _mean_closed(G)
+    if mf is None or mg is None:
+        return None
+    integral = sp.integrate(inner.subs(C, _S), (_S, 0, C), conds="none")
+    if integral.has(sp.Integral):
+        return None
+    out = sp.simplify(mf * mg + integral)
+    return out
+
+
+def closed_form(expr: sp.Expr, c: sp.Symbol | None = None, c0: sp.Symbol | None = None) -> sp.Expr:
+    """Replace every Gaussian expectation in ``expr`` that has a closed form by it.
+
+    Expectations without a closed form are left as they are (they still compile to quadrature).
+    """
+
+    def repl_cross(f: GaussianCross) -> sp.Expr:
+        cf = type(f).closed_form()
+        if cf is None:
+            return f
+        return cf.subs({C: f.args[0], C0: f.args[1]})
+
+    def repl_mean(f: GaussianMean) -> sp.Expr:
+        cf = type(f).closed_form()
+        if cf is None:
+            return f
+        return cf.subs({C0: f.args[0]})
+
+    out = expr.replace(lambda e: isinstance(e, GaussianCross), repl_cross)
+    return out.replace(lambda e: isinstance(e, GaussianMean), repl_mean)
