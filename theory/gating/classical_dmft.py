@@ -13,7 +13,7 @@ with :math:`C_F(\Delta;\Delta_0)` the Gaussian cross moment of :mod:`theory.symb
 (whose Δ-derivative, by Price's theorem, turns :math:`C_\Phi` into :math:`C_\phi`). Energy
 conservation :math:`\tfrac12\dot\Delta^2+V(\Delta)=V(\Delta_0)` and the chaotic boundary condition
 Δ → 0 give :math:`V(\Delta_0)=V(0)`, i.e. :math:`\Delta_0^2/2=g^2(\langle\Phi^2\rangle-\langle\Phi\rangle^2)`
-[SCS Eq. (7)–(9)]. Every formula the solver evaluates is a compiled step of
+[SCS 1988; spec gating.md §2]. Every formula the solver evaluates is a compiled step of
 :func:`classical_dmft_derivation`; nothing is typed twice.
 """
 
@@ -102,14 +102,14 @@ def classical_dmft_derivation(phi: str = "tanh") -> Derivation:
             sp.Eq(sp.Derivative(xF(t), t), -xF(t) + etaF(t)),
             r"Single-site equation; $\eta_i=\sum_j J_{ij}\phi(x_j)$ with $J_{ij}\sim\mathcal N(0,g^2/N)$ "
             r"becomes a Gaussian field at $N\to\infty$ with self-consistent covariance.",
-            "SCS Eq. (1)",
+            "SCS 1988; spec gating.md §2",
         ),
         Step(
             "field_covariance",
             sp.Eq(CetaF(tau), g**2 * C_phi(DeltaF(tau), Delta0)),
             r"Covariance of the field, $\langle\eta(t)\eta(t+\tau)\rangle$, a Gaussian cross moment of "
             r"$\phi$ at covariance $\Delta(\tau)$ and variance $\Delta_0=\Delta(0)$.",
-            "SCS Eq. (5)",
+            "SCS 1988; spec gating.md §2",
         ),
         Step(
             "antiderivative",
@@ -120,14 +120,14 @@ def classical_dmft_derivation(phi: str = "tanh") -> Derivation:
             "potential",
             sp.Eq(VF(Delta), V),
             r"Potential of the classical particle.",
-            "SCS Eq. (7)",
+            "SCS 1988; spec gating.md §2",
         ),
         Step(
             "equation_of_motion",
             sp.Eq(sp.Derivative(DeltaF(tau), (tau, 2)), force.subs(Delta, DeltaF(tau))),
             r"$(1-\partial_\tau^2)\Delta=C_\eta$; SymPy obtains the right side as $-\partial V/\partial\Delta$ "
             r"using Price's theorem $\partial_\Delta C_\Phi=C_\phi$.",
-            "SCS Eq. (6)",
+            "SCS 1988; spec gating.md §2",
         ),
         Step(
             "energy",
@@ -139,7 +139,7 @@ def classical_dmft_derivation(phi: str = "tanh") -> Derivation:
             sp.Eq(energy_gap, 0),
             r"Chaotic solution: $\Delta(\tau)\to0$ requires $V(\Delta_0)=V(0)$, i.e. "
             r"$\Delta_0^2/2=g^2(\langle\Phi^2\rangle-\langle\Phi\rangle^2)$; this fixes $\Delta_0$.",
-            "SCS Eq. (9)",
+            "SCS 1988; spec gating.md §2",
         ),
         Step(
             "kinetic_identity",

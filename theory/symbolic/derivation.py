@@ -269,7 +269,10 @@ def _tex_escape(text: str) -> str:
     out = text.replace("\\", "\\textbackslash{}")
     for ch in "&%#_":
         out = out.replace(ch, "\\" + ch)
-    return out.replace("^", "\\^{}").replace("~", "\\~{}")
+    out = out.replace("^", "\\^{}").replace("~", "\\~{}")
+    for uni, tex in (("§", "\\S{}"), ("–", "--"), ("—", "---"), ("’", "'"), ("“", "``"), ("”", "''")):
+        out = out.replace(uni, tex)
+    return out
 
 
 def _assumption_lines(symbols: Iterable[sp.Symbol]) -> list[str]:

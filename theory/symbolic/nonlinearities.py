@@ -100,5 +100,11 @@ def get_nonlinearity(name: str) -> Nonlinearity:
         raise ParameterError("phi", name, f"one of {sorted(NONLINEARITIES)}")
     nl = NONLINEARITIES[name]
     name_function(nl.expr, nl.label)
+    name_function(nl.expr**2, nl.label + "^2")
     name_function(nl.derivative, nl.label + "'")
+    name_function(nl.derivative**2, nl.label + "'^2")
+    if nl.smooth:
+        big = nl.label.replace("\\phi", "\\Phi").replace("\\sigma", "\\Sigma")
+        name_function(nl.antiderivative, big)
+        name_function(nl.antiderivative**2, big + "^2")
     return nl
