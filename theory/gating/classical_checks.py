@@ -195,14 +195,12 @@ for _g in (1.5, 2.0, 3.0):
         f"classical.delta0[g={_g}]", functools.partial(_check_delta0, _g), theory="gating",
         description=f"Classical RNN, g={_g}: DMFT Delta0 (energy condition V(Delta0)=V(0)) vs <x^2> of simulated networks.",
     )
-register_check(
-    "classical.autocorrelation[g=2.0]", functools.partial(_check_autocorrelation, 2.0), theory="gating",
-    description="Classical RNN, g=2: DMFT Delta(tau) (particle in the potential V) vs FFT autocorrelation; sup over tau in [0, 20] of the error in units of the per-lag SEM.",
-)
-register_check(
-    "classical.autocorrelation[g=3.0]", functools.partial(_check_autocorrelation, 3.0), theory="gating",
-    description="Classical RNN, g=3: DMFT Delta(tau) vs FFT autocorrelation; sup over tau in [0, 20] of the error in units of the per-lag SEM.",
-)
+for _g in (2.0, 3.0):
+    register_check(
+        f"classical.autocorrelation[g={_g}]", functools.partial(_check_autocorrelation, _g), theory="gating",
+        description=f"Classical RNN, g={_g}: DMFT Delta(tau) (particle in the potential V) vs FFT autocorrelation; "
+        "sup over tau in [0, 20] of the error in units of the per-lag SEM.",
+    )
 register_check(
     "classical.kinetic[g=2.0]", functools.partial(_check_kinetic, 2.0), theory="gating",
     description="Classical RNN, g=2: kinetic identity <xdot^2> = g^2<phi^2> - Delta0 vs simulation.",
