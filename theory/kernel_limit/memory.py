@@ -25,7 +25,7 @@ from theory.kernel_limit.model import KernelLimitParams
 from theory.kernel_limit.rtrl import RTRL
 from theory.markov.histories import HistoryChain
 
-__all__ = ["memory_on_histories", "truncation_bound"]
+__all__ = ["memory_on_histories", "memory_on_history", "truncation_bound"]
 
 
 def memory_on_histories(
@@ -71,6 +71,21 @@ def memory_on_histories(
         S, GW, GB, Gb = (np.broadcast_to(o, (n_old, m, P)).reshape(n_old * m, P) for o in out)
     # full code c = Σ_j i_j m^j; keep the support of Π
     return S[hc.codes], np.stack([GW[hc.codes], GB[hc.codes], Gb[hc.codes]])
+
+
+def memory_on_history(params: KernelLimitParams, history: np.ndarray, W: np.ndarray, B: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """S_L(θ; ξ) and G_L(θ; ξ) for one history ξ = (x_0, ..., x_{−L+1}) (values, most recent first).
+
+    Returns S of shape (P,) and G of shape (3, P) for parameter points of shape (P,).
+    """
+    history = np.asarray(history, dtype=float).ravel()
+    require(history.size >= 1, "history", history, "at least one entry")
+    step = RTRL.for_phi(params.phi, params.truncated_gradient).raw
+    S = np.zeros_like(np.asarray(W, dtype=float))
+    GW, GB, Gb = np.zeros_like(S), np.zeros_like(S), np.zeros_like(S)
+    for xv in history[::-1]:
+        S, GW, GB, Gb = step(xv, S, GW, GB, Gb, W, B, b)
+    return S, np.stack([GW, GB, Gb])
 
 
 def truncation_bound(params: KernelLimitParams, L: int) -> float:
