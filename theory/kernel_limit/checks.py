@@ -35,8 +35,16 @@ import functools
 
 import numpy as np
 
-
-from theory.checks import CheckContext, CheckResult, ErrorModel, compare_curve, fit_power_law, mean_sem, register_check, statistical_tolerance
+from theory.checks import (
+    CheckContext,
+    CheckResult,
+    ErrorModel,
+    compare_curve,
+    fit_power_law,
+    mean_sem,
+    register_check,
+    statistical_tolerance,
+)
 from theory.kernel_limit.fluctuations import kernel_dynamics, predicted_covariance
 from theory.kernel_limit.kernel import kernel_monte_carlo, kernel_quadrature, linear_kernel
 from theory.kernel_limit.limit_ode import LimitODE

@@ -24,9 +24,9 @@ import sympy as sp
 from theory.errors import require
 from theory.markov.chain import MarkovChain, example_chain
 from theory.symbolic.compile import CompiledFunction, compile_function
+from theory.symbolic.derivation import Reference
 from theory.symbolic.gaussian import X
 from theory.symbolic.nonlinearities import Nonlinearity, get_nonlinearity
-from theory.symbolic.derivation import Reference
 
 __all__ = ["KernelLimitParams", "Task", "example_task", "LSS", "ALLOWED_PHI", "sup_abs_derivative"]
 

@@ -16,7 +16,14 @@ import functools
 
 import numpy as np
 
-from theory.checks import CheckContext, CheckResult, ErrorModel, mean_sem, register_check, statistical_tolerance
+from theory.checks import (
+    CheckContext,
+    CheckResult,
+    ErrorModel,
+    mean_sem,
+    register_check,
+    statistical_tolerance,
+)
 from theory.markov.chain import MarkovChain, example_chain
 from theory.markov.histories import HistoryChain
 from theory.markov.poisson import (
