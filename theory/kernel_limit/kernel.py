@@ -265,7 +265,7 @@ def memory_kernel_derivation() -> Derivation:
             Step("fixed_point", sp.Eq(sp.Symbol(r"S(\theta;\xi)", real=True), S_rhs), r"Memory on a history $\xi=(x_0,x_{-1},\dots)$; $\xi^-$ is the shifted history.", "spec kernel_limit.md sec. 3"),
             Step("contraction", sp.Eq(sp.Symbol(r"\partial S(\theta;\xi)/\partial S(\theta;\xi^-)", real=True), dS_dSm), r"Lipschitz constant $|B\sigma'|\le b_{\max}\sup|\sigma'|=\rho<1$: a contraction, unique fixed point."),
             Step("truncation", sp.Eq(sp.Symbol(r"|S-S_L|", nonnegative=True), supsig * rho**Lsym), r"Truncating at length $L$ (start from $S=0$) changes $S$ by at most $\sup|\sigma|\rho^L$."),
-            Step("forward_derivative", sp.Eq(sp.Symbol(r"G_W(\theta;\xi)", real=True), G_rhs.subs(sp.diff(S_rhs, W_s) / x0, sp.Symbol(r"\sigma'(u)", real=True)) if False else G_rhs), r"Forward derivative (W component; B, b alike): $G=\sigma'(u)[(x_0,S(\xi^-),1)+BG(\xi^-)]$."),
+            Step("forward_derivative", sp.Eq(sp.Symbol(r"G_W(\theta;\xi)", real=True), G_rhs), r"Forward derivative (W component; B, b alike): $G=\sigma'(u)[(x_0,S(\xi^-),1)+BG(\xi^-)]$."),
             Step("kernel", sp.Eq(sp.Function("A", real=True)(sp.Symbol("xi", real=True), sp.Symbol("xi'", real=True)), sp.Symbol(r"\mathbb{E}[S S']", real=True) + C**2 * sp.Symbol(r"\mathbb{E}[G\cdot G']", real=True)), r"NTK: $\mathbb E$ over $\theta\sim\mu_0$; $C$ independent of $(W,B,b)$ so $C^2\to m_C=\mathbb E C^2$."),
         ],
         references=[LSS, JACOT],
