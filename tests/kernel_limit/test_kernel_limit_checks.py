@@ -40,3 +40,11 @@ CTX = CheckContext(quick=True)
 )
 def test_perturbed_prediction_fails(func, perturb: float) -> None:  # type: ignore[no-untyped-def]
     assert not func(CTX, perturb=perturb).passed
+
+
+@pytest.mark.slow
+def test_all_full_checks_pass() -> None:
+    """Full sizes (N up to 16000 for the rates; about 3 CPU minutes)."""
+    results = run_checks(["markov.", "kernel_limit."], quick=False, progress=False)
+    failed = [(r.name, r.error, r.tolerance) for r in results if not r.passed]
+    assert not failed, failed
