@@ -18,6 +18,8 @@ Error models, check by check:
   |θ^i_{NT} − θ^i_0| against β − 1 (max_i reported; it carries an extra √log N).
 * ``convergence_rate`` — the Π-weighted RMS of g^N_T − g_T over seeds is
   O(N^{1/2−β} + N^{β−1} + N^{−1/2}) (spec §5); fitted slope vs −min(β − 1/2, 1 − β).
+* ``error_split`` — on the same data paths, network vs infinite-width kernel dynamics (slope
+  −min(β − 1/2, 1 − β)) and kernel dynamics vs ODE (slope −1/2, the Poisson/ergodic error); same fit.
 * ``memory_truncation`` — for frozen parameters |S_k − S_L(θ; ξ_k)| ≤ sup|σ|·ρ^L exactly (contraction);
   error = max_L (measured / bound), tolerance 1.
 * ``poisson_fluctuation`` — N·Σ_ξ Π(ξ)Var(g(ξ)) over data seeds vs the Poisson-corrector prediction;
@@ -177,11 +179,23 @@ def rate_runs(params: KernelLimitParams, N: int, T: float, R: int, seed: int, sy
     hc, A, _, ode = limit_setup(params)
     task = _task()
     rng = np.random.default_rng([seed, N, 7])
-    res = train(params, task, N, T, R=R, rng=rng, eval_values=hc.values, symmetric=symmetric)
+    steps = int(np.floor(N * T))
+    paths = task.chain.sample(steps + task.q, R, rng)
+    res = train(params, task, N, T, R=R, rng=rng, eval_values=hc.values, symmetric=symmetric, paths=paths)
+    # infinite-width kernel dynamics on the same data: network step k sees the history ending at X_{q+k}
+    pos = hc.encode(paths)  # histories ending at X_{L-1}, ..., X_{n-1}
+    first = task.q - (hc.L - 1)
+    if first < 0:  # the first |first| steps see a history shorter than L: use the first full one
+        pos = np.concatenate([np.repeat(pos[:, :1], -first, axis=1), pos], axis=1)
+    else:
+        pos = pos[:, first:]
+    g_kd = kernel_dynamics(A, ode.y, pos[:, :steps], params.alpha, N)
     gT = ode.g(T)
     dev = res.outputs[-1] - gT[None, :]
     dmax, drms = res.drift()
     return {
+        "sq_err_kd_ode": (g_kd - gT[None, :]) ** 2 @ hc.Pi,
+        "sq_err_net_kd": (res.outputs[-1] - g_kd) ** 2 @ hc.Pi,
         "sq_err": dev**2 @ hc.Pi,
         "sup_err": np.abs(dev).max(axis=1),
         "drift_max": dmax,
@@ -193,15 +207,17 @@ def rate_runs(params: KernelLimitParams, N: int, T: float, R: int, seed: int, sy
     }
 
 
-def _rate_sizes(ctx: CheckContext) -> tuple[list[int], int]:
-    return ctx.size([250, 1000, 4000], [250, 1000, 4000, 16000]), ctx.size(12, 12)
+def _rate_sizes(ctx: CheckContext) -> tuple[list[int], list[int]]:
+    """Sizes and seeds per size: 48 networks up to N = 1000, then 12 (cost ∝ N² per network)."""
+    sizes = ctx.size([250, 1000, 4000], [250, 1000, 4000, 16000])
+    return sizes, [48 if N <= 1000 else 12 for N in sizes]
 
 
 def check_convergence_rate(ctx: CheckContext, *, beta: float = 0.75, perturb: float = 0.0) -> CheckResult:
     """g^N vs g_t at t = T over N: fitted slope vs −min(β − 1/2, 1 − β)."""
     params = KernelLimitParams(beta=beta)
     sizes, R = _rate_sizes(ctx)
-    runs = [rate_runs(params, N, T_RATE, R, ctx.seed) for N in sizes]
+    runs = [rate_runs(params, N, T_RATE, r, ctx.seed) for N, r in zip(sizes, R, strict=True)]
     fit = fit_rate(np.array(sizes), [r["sq_err"] for r in runs])
     pred = -min(beta - 0.5, 1 - beta) + perturb
     return CheckResult.compare(
@@ -215,7 +231,7 @@ def check_drift(ctx: CheckContext, *, beta: float = 0.75, perturb: float = 0.0) 
     """RMS parameter drift by time T vs N^{β−1}: fitted slope vs β − 1."""
     params = KernelLimitParams(beta=beta)
     sizes, R = _rate_sizes(ctx)
-    runs = [rate_runs(params, N, T_RATE, R, ctx.seed) for N in sizes]
+    runs = [rate_runs(params, N, T_RATE, r, ctx.seed) for N, r in zip(sizes, R, strict=True)]
     fit = fit_rate(np.array(sizes), [r["drift_rms"] ** 2 for r in runs])
     maxfit = fit_power_law(sizes, [float(r["drift_max"].mean()) for r in runs])
     pred = beta - 1 + perturb
@@ -223,6 +239,28 @@ def check_drift(ctx: CheckContext, *, beta: float = 0.75, perturb: float = 0.0) 
         "", pred, fit.slope, fit.model(pred, "RMS over units of |theta_NT - theta_0|"),
         details={**fit.details(), "max_drift_mean": [float(r["drift_max"].mean()) for r in runs], "max_drift_fit(p,c,se)": maxfit},
         figures=[_plot_rate(fit, pred, r"RMS$_i|\theta^i_{NT}-\theta^i_0|$", f"parameter drift, beta={beta}")],
+    )
+
+
+def check_error_split(ctx: CheckContext, *, part: str, beta: float = 0.75, perturb: float = 0.0) -> CheckResult:
+    """Same data paths: network vs kernel dynamics (NTK error) or kernel dynamics vs ODE (Poisson error).
+
+    Predicted slopes: −min(β − 1/2, 1 − β) for the network vs the infinite-width kernel dynamics
+    (initial output N^{1/2−β} and kernel drift N^{β−1}), −1/2 for the kernel dynamics vs the ODE
+    (martingale of the Poisson equation, spec §5).
+    """
+    params = KernelLimitParams(beta=beta)
+    sizes, R = _rate_sizes(ctx)
+    runs = [rate_runs(params, N, T_RATE, r, ctx.seed) for N, r in zip(sizes, R, strict=True)]
+    key, pred, what = {
+        "ntk": ("sq_err_net_kd", -min(beta - 0.5, 1 - beta), "Pi-RMS of g^N_T - g^kernel_T on the same data path"),
+        "poisson": ("sq_err_kd_ode", -0.5, "Pi-RMS of g^kernel_T - g_T (ergodic fluctuation)"),
+    }[part]
+    fit = fit_rate(np.array(sizes), [r[key] for r in runs])
+    pred += perturb
+    return CheckResult.compare(
+        "", pred, fit.slope, fit.model(pred, what), details={**fit.details(), "T": T_RATE, "seeds": R, "beta": beta},
+        figures=[_plot_rate(fit, pred, what.split(" (")[0].replace("Pi-RMS of ", ""), f"error split ({part}), beta={beta}")],
     )
 
 
@@ -353,6 +391,10 @@ register_check("kernel_limit.drift[beta=0.75]", check_drift, theory="kernel_limi
                description="RMS parameter drift by t=T vs N^(beta-1): fitted slope vs beta-1.")
 register_check("kernel_limit.convergence_rate[beta=0.75]", check_convergence_rate, theory="kernel_limit",
                description="g^N vs the limit ODE g_t at t=T over N: fitted slope vs -min(beta-1/2, 1-beta).")
+register_check("kernel_limit.error_split[part=ntk,beta=0.75]", functools.partial(check_error_split, part="ntk"), theory="kernel_limit",
+               description="Same data paths: trained network vs infinite-width kernel dynamics at t=T; fitted slope vs -min(beta-1/2, 1-beta).")
+register_check("kernel_limit.error_split[part=poisson,beta=0.75]", functools.partial(check_error_split, part="poisson"), theory="kernel_limit",
+               description="Same data paths: kernel dynamics vs the limit ODE at t=T (Poisson/ergodic error); fitted slope vs -1/2.")
 register_check("kernel_limit.memory_truncation[phi=tanh]", check_memory_truncation, theory="kernel_limit",
                description="Network memory vs the fixed point S(theta; xi) truncated at L=1..10: error <= sup|sigma| rho^L.")
 register_check("kernel_limit.poisson_fluctuation[dynamics=kernel]", check_poisson_kernel_dynamics, theory="kernel_limit",
