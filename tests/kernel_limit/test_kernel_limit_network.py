@@ -44,3 +44,19 @@ def test_empirical_ntk_symmetric_psd() -> None:
     K = empirical_ntk(p, {k: v[0] for k, v in th.items()}, hc.values)
     np.testing.assert_allclose(K, K.T, atol=1e-12)
     assert np.linalg.eigvalsh(K).min() > -1e-10
+
+
+def test_threaded_training_matches_serial() -> None:
+    p = KernelLimitParams()
+    task = example_task()
+    hc = HistoryChain(task.chain, 2)
+    rng = np.random.default_rng(5)
+    N, T = 4096, 0.05
+    paths = task.chain.sample(int(N * T) + task.q, 2, rng)
+    th = init_network(p, N, 2, rng)
+    kw = dict(R=2, rng=rng, theta0=th, paths=paths, eval_values=hc.values, record_times=np.array([0.0, 0.025, 0.05]))
+    a = train(p, task, N, T, threads=1, **kw)
+    b = train(p, task, N, T, threads=2, **kw)
+    for k in a.theta:
+        np.testing.assert_allclose(a.theta[k], b.theta[k], atol=1e-13)
+    np.testing.assert_allclose(a.outputs, b.outputs, atol=1e-13)

@@ -14,6 +14,7 @@ before it), and the empirical NTK is built from the network's own forward deriva
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -153,6 +154,7 @@ def train(
     symmetric: bool = False,
     learn: bool = True,
     keep_recent: int = 12,
+    threads: int = 1,
 ) -> TrainResult:
     """Train R networks of N units online for ⌊N T⌋ steps on R independent stationary paths.
 
@@ -168,6 +170,10 @@ def train(
         Data paths of state indices (R, ⌊NT⌋ + q); default sampled from π with ``rng``.
     learn:
         If False, only the memory runs (parameters frozen).
+    threads:
+        Split the units into this many chunks processed by threads (NumPy releases the GIL); one
+        dispatch per step applies the pending SGD update and the next memory/RTRL step. Results
+        agree with ``threads=1`` up to the summation order of Ŷ.
     """
     require(isinstance(N, (int, np.integer)) and N >= 2, "N", N, "an integer N >= 2")
     require(T > 0, "T", T, "T > 0")
@@ -187,34 +193,76 @@ def train(
     H = 0 if eval_values is None else eval_values.shape[0]
     outputs = np.zeros((rec.size, R, H))
     step = RTRL.for_phi(params.phi, params.truncated_gradient).raw
-    S = np.zeros((R, N))
-    GW, GB, Gb = np.zeros_like(S), np.zeros_like(S), np.zeros_like(S)
     C, W, B, b = th["C"], th["W"], th["B"], th["b"]
     scale = float(N) ** (-params.beta)
     lr = params.learning_rate(N) * scale
     loss = np.zeros(R)
+    require(isinstance(threads, int) and 1 <= threads <= 64, "threads", threads, "an integer in [1, 64]")
+    n_chunks = max(1, min(threads, N // 1024 if threads > 1 else 1))
+    bounds = np.linspace(0, N, n_chunks + 1).astype(int)
+    chunks = [slice(int(a), int(z)) for a, z in zip(bounds[:-1], bounds[1:], strict=True)]
+    zeros = [np.zeros((R, sl.stop - sl.start)) for sl in chunks]
+    state = [[z, z.copy(), z.copy(), z.copy()] for z in zeros]  # per chunk: S, G_W, G_B, G_b
+
+    def update(j: int, e: np.ndarray) -> None:
+        """SGD step of chunk j with the error e of the last sample (uses C before its update)."""
+        sl, st = chunks[j], state[j]
+        c = (lr * e)[:, None]
+        Cj = C[:, sl]
+        cC = c * Cj
+        Cj += c * st[0]
+        W[:, sl] += cC * st[1]
+        B[:, sl] += cC * st[2]
+        b[:, sl] += cC * st[3]
+
+    def work(j: int, col: int, e_prev: np.ndarray | None) -> np.ndarray:
+        """Apply the pending update, then one memory/RTRL step on sample ``col``; return Σ_i C S."""
+        if e_prev is not None:
+            update(j, e_prev)
+        sl, st = chunks[j], state[j]
+        st[:] = step(xs[:, col : col + 1], st[0], st[1], st[2], st[3], W[:, sl], B[:, sl], b[:, sl])
+        return np.einsum("rn,rn->r", C[:, sl], st[0])
+
+    pool = ThreadPoolExecutor(n_chunks) if n_chunks > 1 else None
+
+    def run_all(col: int, e_prev: np.ndarray | None) -> np.ndarray:
+        if pool is None:
+            return work(0, col, e_prev)
+        return sum(pool.map(lambda j: work(j, col, e_prev), range(n_chunks)))  # type: ignore[return-value]
+
+    def flush(e_prev: np.ndarray | None) -> None:
+        if e_prev is None or not learn:
+            return
+        if pool is None:
+            update(0, e_prev)
+        else:
+            list(pool.map(lambda j: update(j, e_prev), range(n_chunks)))
+
     # warm the memory on the q samples preceding the first target (no learning)
     for k in range(q):
-        S, GW, GB, Gb = step(xs[:, k : k + 1], S, GW, GB, Gb, W, B, b)
+        run_all(k, None)
 
     def record(k: int) -> None:
         for i in np.nonzero(rec_steps == k)[0]:
             if H:
                 outputs[i] = output_on_histories(params, {"C": C, "W": W, "B": B, "b": b}, eval_values)
 
-    for k in range(steps):
-        record(k)
-        x = xs[:, q + k : q + k + 1]
-        S, GW, GB, Gb = step(x, S, GW, GB, Gb, W, B, b)
-        e = Y[:, k] - scale * np.einsum("rn,rn->r", C, S)
-        loss += 0.5 * e * e
-        if learn:
-            c = (lr * e)[:, None]
-            cC = c * C
-            C += c * S
-            W += cC * GW
-            B += cC * GB
-            b += cC * Gb
+    pending: np.ndarray | None = None
+    try:
+        for k in range(steps):
+            if np.any(rec_steps == k):
+                flush(pending)
+                pending = None
+                record(k)
+            out = run_all(q + k, pending)
+            e = Y[:, k] - scale * out
+            loss += 0.5 * e * e
+            pending = e if learn else None
+        flush(pending)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    S = np.concatenate([st[0] for st in state], axis=1)
     record(steps)
     return TrainResult(
         N=N, steps=steps, times=rec, outputs=outputs, theta0={k: np.asarray(v) for k, v in theta0.items()},
