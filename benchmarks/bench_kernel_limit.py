@@ -44,7 +44,7 @@ def run(quick: bool = False) -> list[dict]:
     rng = np.random.default_rng(0)
     paths = task.chain.sample(K + task.q, 1, rng)
     th = init_network(params, N, 1, rng)
-    threads = min(2, cores or 1)
+    threads = min(2, cores or 1) if N >= 50_000 else 1  # thread dispatch costs more than it saves below ~5e4 units
     t0 = time.perf_counter()
     train(params, task, N, K / N, R=1, rng=rng, theta0=th, paths=paths, threads=threads)
     t_train = time.perf_counter() - t0
