@@ -1,0 +1,132 @@
+r"""Real-time recurrent learning for the diagonal RNN, derived by SymPy from the update rule.
+
+The memory update of unit i (spec ``kernel_limit.md`` §2) is
+:math:`S_{k+1}=\sigma(u_k)`, :math:`u_k = W x_k + B S_k(\varphi) + b`, where the previous memory
+depends on the parameters :math:`\varphi=(W,B,b)` through the past. SymPy differentiates the
+update with :math:`S_k` an undefined function of φ and replaces :math:`\partial S_k/\partial\varphi`
+by the carried forward derivative :math:`G_k`, which yields the RTRL recursion
+
+.. math::
+    G_{k+1} = \sigma'(u_k)\,\big[(x_k, S_k, 1) + B\,G_k\big],\qquad G_0 = 0,
+
+exact and O(N) per step because the recurrence is diagonal. The truncated gradient treats
+:math:`S_k` as a constant (drops :math:`B G_k`). The output derivatives
+:math:`\partial\hat Y/\partial C = N^{-\beta}S_{k+1}`, :math:`\partial\hat Y/\partial\varphi =
+N^{-\beta} C\,G_{k+1}` and the SGD step :math:`\theta\leftarrow\theta+\eta_N(Y-\hat Y)\partial\hat
+Y/\partial\theta` with :math:`\eta_N=\alpha N^{2\beta-2}` are differentiated the same way.
+Only compiled functions of these steps are evaluated by :mod:`theory.kernel_limit.network`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from theory.kernel_limit.model import LSS
+from theory.symbolic.compile import CompiledFunction, compile_function
+from theory.symbolic.derivation import Derivation, Reference, Step, derivation
+from theory.symbolic.gaussian import X
+from theory.symbolic.nonlinearities import get_nonlinearity
+
+__all__ = ["rtrl_derivation", "RTRL", "SYMBOLS"]
+
+x, S, W, B, b, C, Y, Yhat = sp.symbols("x S W B b C Y \\hat{Y}", real=True)
+GW, GB, Gb = sp.symbols("G_W G_B G_b", real=True)
+N = sp.Symbol("N", positive=True, integer=True)
+beta, alpha = sp.symbols("beta alpha", positive=True)
+SYMBOLS = {"x": x, "S": S, "W": W, "B": B, "b": b, "C": C, "G_W": GW, "G_B": GB, "G_b": Gb, "N": N, "beta": beta, "alpha": alpha}
+
+WILLIAMS_ZIPSER = Reference("Williams, Zipser, A learning algorithm for continually running fully recurrent neural networks, Neural Comput. 1, 270 (1989)", "Eq. (4)", "RTRL")
+
+
+def _forward(sig: sp.Expr, truncated: bool) -> tuple[sp.Expr, tuple[sp.Expr, sp.Expr, sp.Expr]]:
+    """Differentiate S_{k+1} = sig(W x + B S_k(φ) + b) and substitute ∂S_k/∂φ → G."""
+    Sf = sp.Function("S_k", real=True)(W, B, b)
+    prev = S if truncated else Sf
+    u = W * x + B * prev + b
+    S_next = sig.subs(X, u)
+    grads = []
+    for p in (W, B, b):
+        d = sp.diff(S_next, p)
+        if not truncated:
+            d = d.subs({sp.Derivative(Sf, W): GW, sp.Derivative(Sf, B): GB, sp.Derivative(Sf, b): Gb}).subs(Sf, S)
+        grads.append(d)
+    return S_next.subs(Sf, S), (grads[0], grads[1], grads[2])
+
+
+@functools.cache
+def rtrl_derivation(phi: str = "tanh") -> Derivation:
+    """RTRL recursion, output gradients and SGD step, derived for a generic σ and for ``phi``."""
+    sigma = sp.Function("sigma", real=True)
+    sig_generic = sigma(X)
+    Sn_g, (gW_g, gB_g, gb_g) = _forward(sig_generic, truncated=False)
+    _, (tW_g, tB_g, tb_g) = _forward(sig_generic, truncated=True)
+    nl = get_nonlinearity(phi)
+    Sn, (gW, gB, gb) = _forward(nl.expr, truncated=False)
+    # the concrete forward derivative must equal σ'(u)[(x, S, 1) + B G] (self-validation)
+    u = W * x + B * S + b
+    dsig = nl.derivative.subs(X, u)
+    pts = np.random.default_rng(0).uniform(-1.5, 1.5, (8, 16))
+    for got, want in ((gW, dsig * (x + B * GW)), (gB, dsig * (S + B * GB)), (gb, dsig * (1 + B * Gb))):
+        args = [x, S, GW, GB, Gb, W, B, b]
+        diff = compile_function(got - want, args)(*pts)
+        if not np.all(np.abs(diff) < 1e-12):
+            raise AssertionError(f"RTRL self-check failed: {got} != {want}")
+    out = N ** (-beta) * C * sigma(u)
+    dC = sp.diff(out, C)
+    eta = alpha * N ** (2 * beta - 2)
+    S1, G1 = sp.Symbol("S_{k+1}", real=True), sp.Symbol("G_{k+1}", real=True)
+    Gk = sp.Function("G", real=True)
+    steps = [
+        Step("memory_update", sp.Eq(sp.Symbol("S_{k+1}", real=True), Sn_g), r"Memory update of one unit; $S_k=S_k(W,B,b)$ depends on the parameters through the past."),
+        Step("forward_W", sp.Eq(sp.Symbol(r"G_{W,k+1}", real=True), gW_g), r"SymPy differentiates the update in $W$ and substitutes $\partial_W S_k\to G_{W}$.", "Williams--Zipser Eq. (4)"),
+        Step("forward_B", sp.Eq(sp.Symbol(r"G_{B,k+1}", real=True), gB_g), r"Same in $B$."),
+        Step("forward_b", sp.Eq(sp.Symbol(r"G_{b,k+1}", real=True), gb_g), r"Same in $b$."),
+        Step("truncated", sp.Eq(sp.Matrix([sp.Symbol(r"G^{\mathrm{tr}}_{W,k+1}", real=True), sp.Symbol(r"G^{\mathrm{tr}}_{B,k+1}", real=True), sp.Symbol(r"G^{\mathrm{tr}}_{b,k+1}", real=True)]), sp.Matrix([tW_g, tB_g, tb_g]), evaluate=False), r"Truncated gradient (option): $S_k$ treated as a constant, the $B G_k$ terms drop."),
+        Step("forward_concrete", sp.Eq(sp.Matrix([sp.Symbol(r"G_{W,k+1}", real=True), sp.Symbol(r"G_{B,k+1}", real=True), sp.Symbol(r"G_{b,k+1}", real=True)]), sp.Matrix([gW, gB, gb]), evaluate=False), rf"For $\sigma(x)={sp.latex(nl.expr)}$ (SymPy verifies $=\sigma'(u)[(x,S,1)+BG]$)."),
+        Step("output_gradient_C", sp.Eq(sp.Symbol(r"\partial\hat Y/\partial C", real=True), dC.subs(sigma(u), S1)), r"Output $\hat Y=N^{-\beta}\sum_iC^iS^i_{k+1}$: derivative in $C^i$."),
+        Step("output_gradient_phi", sp.Eq(sp.Symbol(r"\partial\hat Y/\partial\varphi", real=True), (N ** (-beta) * C * G1)), r"Chain rule through $S_{k+1}$: $N^{-\beta}C\,G_{k+1}$ with $G_{k+1}$ from the recursion."),
+        Step("sgd", sp.Eq(sp.Symbol(r"\Delta\theta", real=True), sp.expand(eta) * (Y - Yhat) * sp.Symbol(r"\partial\hat Y/\partial\theta", real=True)), r"Online SGD step on $\tfrac12(Y_k-\hat Y_k)^2$ with $\eta_N=\alpha N^{2\beta-2}$.", "spec kernel_limit.md sec. 2"),
+        Step("lazy_scale", sp.Eq(sp.Symbol(r"|\Delta\theta|", nonnegative=True), sp.powsimp(eta * N ** (-beta) * N)), r"Per step a parameter moves $O(\eta_N N^{-\beta})$; over $NT$ steps $O(N^{\beta-1})$ (lazy regime)."),
+    ]
+    del Gk
+    return Derivation(
+        name="kernel_limit_rtrl" if phi == "tanh" else f"kernel_limit_rtrl_{phi}",
+        title="RTRL forward derivatives of the diagonal RNN, derived from the update rule",
+        steps=steps,
+        references=[LSS, WILLIAMS_ZIPSER],
+        summary=r"Real-time recurrent learning for $S^i_{k+1}=\sigma(W^iX_k+B^iS^i_k+b^i)$: exact forward derivatives, O(N) per step because the recurrence is diagonal.",
+    )
+
+
+@derivation("kernel_limit_rtrl", theory="kernel_limit")
+def _registered_rtrl() -> Derivation:
+    return rtrl_derivation("tanh")
+
+
+@dataclass(frozen=True)
+class RTRL:
+    """Compiled RTRL step: ``step(x, S, G_W, G_B, G_b, W, B, b) -> (S', G_W', G_B', G_b')``.
+
+    ``raw`` is the underlying lambdified function (no broadcasting copies) for hot loops.
+    """
+
+    phi: str
+    truncated: bool
+    step: CompiledFunction
+
+    @property
+    def raw(self):  # type: ignore[no-untyped-def]
+        return self.step.func
+
+    @classmethod
+    @functools.cache
+    def for_phi(cls, phi: str, truncated: bool = False) -> RTRL:
+        nl = get_nonlinearity(phi)
+        Sn, grads = _forward(nl.expr, truncated=truncated)
+        rtrl_derivation(phi)  # builds and self-validates the recursion
+        f = compile_function((Sn, *grads), [x, S, GW, GB, Gb, W, B, b])
+        return cls(phi, truncated, f)
