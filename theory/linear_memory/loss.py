@@ -101,6 +101,7 @@ class _DiagCompiled:
     pair: CompiledFunction  # (a_i, a_k, w_i, w_k)
     pair_da: CompiledFunction
     pair_dw: CompiledFunction
+    fused: CompiledFunction  # (pair, pair_da, pair_dw) in one call
 
 
 @functools.cache
@@ -112,6 +113,7 @@ def _diag_compiled() -> _DiagCompiled:
         compile_function(pair, args),
         compile_function(d.rhs("pair_grad_a"), args),
         compile_function(d.rhs("pair_grad_w"), args),
+        compile_function((pair, d.rhs("pair_grad_a"), d.rhs("pair_grad_w")), args),
     )
 
 
@@ -151,13 +153,12 @@ class DiagonalLoss:
         """J and ∇J at θ = (a, w) (one pass over the compiled terms)."""
         m = theta.size // 2
         a, w = theta[:m], theta[m:]
-        c = _diag_compiled()
-        A1, A2 = np.meshgrid(a, a, indexing="ij")
-        W1, W2 = np.meshgrid(w, w, indexing="ij")
-        G = self.kernel.laplace(w)
-        J = float(np.sum(c.pair(A1, A2, W1, W2)) - 2 * np.dot(a, G) + self.norm_sq)
-        ga = 2 * np.sum(c.pair_da(A1, A2, W1, W2), axis=1) - 2 * G
-        gw = 2 * np.sum(c.pair_dw(A1, A2, W1, W2), axis=1) - 2 * a * self.kernel.dlaplace(w)
+        # hot loop: the raw lambdified function of the compiled pair terms (inputs are float arrays)
+        pair, pda, pdw = _diag_compiled().fused.func(a[:, None], a[None, :], w[:, None], w[None, :])
+        G, dG = self.kernel.laplace_and_derivative(w)
+        J = float(np.sum(pair) - 2 * np.dot(a, G) + self.norm_sq)
+        ga = 2 * np.sum(pda, axis=1) - 2 * G
+        gw = 2 * np.sum(pdw, axis=1) - 2 * a * dG
         return J, np.concatenate([ga, gw])
 
     def error_function(self, a: np.ndarray, w: np.ndarray, ss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
