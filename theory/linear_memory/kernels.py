@@ -520,11 +520,12 @@ def shifted_window(t0: float, L: float) -> MemoryKernel:
     return MemoryKernel((_Term(family("window"), (_pos("t0", t0), _pos("L", L))),), f"1[{t0:g},{t0 + L:g}]")
 
 
-def from_expression(expr: str | sp.Expr, *, name: str = "user") -> MemoryKernel:
+def from_expression(expr: str | sp.Expr, *, name: str = "user", derive_transforms: bool = True) -> MemoryKernel:
     """A user-supplied kernel: a SymPy expression (or string) whose only free symbol is ``t``.
 
     Integrability is required: t^{1+1/100} ρ(t) → 0 as t → ∞ (checked by ``sympy.limit``),
-    which excludes e.g. (1+t)^{−p}, p ≤ 1.01.
+    which excludes e.g. (1+t)^{−p}, p ≤ 1.01. ``derive_transforms=False`` skips SymPy's Laplace
+    transform (slow for piecewise expressions); G then comes from quadrature.
 
     Raises
     ------
@@ -544,10 +545,9 @@ def from_expression(expr: str | sp.Expr, *, name: str = "user") -> MemoryKernel:
     require(lim == 0, "expr", str(expr), "an integrable kernel: t^1.01 rho(t) -> 0 as t -> oo (rho in L^1)")
     v0 = e.subs(t, 0)
     require(bool(v0.is_finite) or v0.is_finite is None, "expr", str(expr), "a kernel finite at t = 0")
-    G = _laplace(e)
+    G = _laplace(e) if derive_transforms else None
     l2 = _integral(e**2) if G is not None else None
-    nonneg = bool(sp.ask(sp.Q.nonnegative(e))) if False else False
-    fam = KernelFamily(name, (), e, G, None, l2, nonneg, None)
+    fam = KernelFamily(name, (), e, G, None, l2, False, None)
     kern = MemoryKernel((_Term(fam, ()),), str(e))
     kern.methods["laplace"] = "closed form" if G is not None else "quadrature"
     return kern

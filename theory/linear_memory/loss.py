@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sl
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from theory.errors import ParameterError, require
 from theory.linear_memory.kernels import LHEL, SPEC, MemoryKernel, t
@@ -281,7 +282,7 @@ def _ou_pieces() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     # cross with a target: ∫ρ(s')k_w(s')ds' = α G(w) + β G(θ)
     cross = alpha * Gf(wi) + beta_ * Gf(theta)
     # consistency: for the target e^{-w_k t} (one neuron, G(x) = 1/(x + w_k)) the cross term is K
-    if sp.simplify(cross.replace(Gf, lambda x: 1 / (x + wk)) - K) != 0:  # pragma: no cover - validates itself
+    if sp.simplify(_replace_G(cross, lambda x: 1 / (x + wk)) - K) != 0:  # pragma: no cover - validates itself
         raise AssertionError("OU cross term mismatch")
     return (k_w, K, cross)
 
@@ -311,6 +312,12 @@ def _registered_ou() -> Derivation:
     return ou_loss_derivation()
 
 
+def _replace_G(expr: sp.Expr, func) -> sp.Expr:  # type: ignore[no-untyped-def]
+    """Substitute the undefined function G (matched by name: a disk-cached rebuild may drop its
+    assumptions) by ``func``."""
+    return expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func.__name__ == "G", lambda e: func(e.args[0]))
+
+
 @dataclass(frozen=True)
 class OULoss:
     """Compiled OU-input loss J_θ(a, w) and gradient for exponential-sum targets ρ = Σ b_j e^{−v_j t}.
@@ -332,7 +339,7 @@ class OULoss:
         K = d.rhs("pair_kernel")
         bb = sp.Symbol("b", real=True)
         vv = sp.Symbol("v", positive=True)
-        cross = d.rhs("cross_term").replace(Gf, lambda x: bb / (x + vv))
+        cross = _replace_G(d.rhs("cross_term"), lambda x: bb / (x + vv))
         return (
             compile_function(K, [wi, wk, theta]),
             compile_function(sp.diff(K, wi), [wi, wk, theta]),
