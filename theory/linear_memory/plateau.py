@@ -21,7 +21,16 @@ import sympy as sp
 
 from theory.errors import require
 from theory.linear_memory.gradient_flow import FlowResult, gradient_flow
-from theory.linear_memory.kernels import LHEL, SPEC, MemoryKernel, airy_kernel, exponential_sum, family, gaussian_bump, s
+from theory.linear_memory.kernels import (
+    LHEL,
+    SPEC,
+    MemoryKernel,
+    airy_kernel,
+    exponential_sum,
+    family,
+    gaussian_bump,
+    s,
+)
 from theory.linear_memory.loss import diagonal_loss
 from theory.linear_memory.model import DiagonalRNN
 from theory.symbolic.compile import compile_function
