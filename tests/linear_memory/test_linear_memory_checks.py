@@ -40,3 +40,18 @@ def test_perturbed_hankel_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     orig = hk.hankel_singular_values_exp
     monkeypatch.setattr(hk, "hankel_singular_values_exp", lambda b, v: orig(b, v) * 1.001)
     assert not lm._check_hankel_values(CheckContext(quick=True)).passed
+
+
+def test_perturbed_curse_floor_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    from theory.linear_memory import approximation as ap
+
+    orig = ap.stable_floor
+    monkeypatch.setattr(ap, "stable_floor", lambda p, A, b: (1.3 * orig(p, A, b)[0], orig(p, A, b)[1]))
+    assert not lm._check_curse(0.5, CheckContext(quick=True)).passed
+
+
+def test_perturbed_plateau_slope_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    from theory.linear_memory import plateau as pl
+
+    monkeypatch.setattr(pl, "quasi_static_slope", lambda m1, m2, w0_=1.0, A_=1.0: 2.0)  # asymptote only
+    assert not lm._check_plateau_slope(CheckContext(quick=True)).passed
