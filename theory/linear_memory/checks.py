@@ -312,8 +312,8 @@ def _check_mc(kind: str, ctx: CheckContext) -> CheckResult:
         W = -np.diag([1.3, 0.3]) + np.array([[0.0, 0.2], [-0.1, 0.0]])
         model = LinearRNN(W, np.array([1.0, 0.5]), np.array([0.7, 0.3]) + 0 * rr.normal(size=2))
         Jt = general_loss(k, model).J
-        batch = ctx.size(24, 64)
-        T_obs = ctx.size(150.0, 300.0)
+        batch = ctx.size(48, 96)
+        T_obs = ctx.size(300.0, 600.0)
     v = sim.monte_carlo_mse(k, model, dt=dt, T_burn=T_burn, T_obs=T_obs, batch=batch, rng=rng, theta_ou=theta_ou)
     m, sem = mean_sem(v)
     # bias of the simulated pair relative to Δ → 0, from the exact discrete kernels alone (never
