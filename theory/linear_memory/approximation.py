@@ -1,0 +1,297 @@
+r"""Approximation of linear functionals by linear RNNs: the constructive Jackson-type rate, best
+coefficients for given rates, and the stable-vs-free contrast on power-law memory.
+
+* **Constructive diagonal RNN** (spec ``linear_memory.md`` §2, our proof of LHEL Thm 10's mechanism):
+  with u = e^{−β′t} and q(u) = e^{β′t} ρ(t), let P be the degree-(m−1) Chebyshev interpolant of q
+  on [0, 1]; then ρ̂(t) = e^{−β′t} P(e^{−β′t}) = Σ_{j=1}^m p_{j−1} e^{−jβ′t} is a width-m diagonal RNN
+  and ‖ρ − ρ̂‖_{L¹} = ∫ e^{−β′t}|q − P|(u) dt ≤ ‖q − P‖_∞ / β′ (derivation
+  :func:`construction_derivation`).
+* **Best coefficients** for fixed rates: minimising J = ∫(ρ̂ − ρ)² over a gives the Cauchy system
+  Σ_k a_k/(w_i + w_k) = G(w_i) (the stationarity ∂J/∂a_i = 2E(w_i) = 0 of :mod:`.loss`), solved in
+  mpmath because Cauchy matrices are exponentially ill-conditioned.
+* **Stable class bound** (ours, the quantitative side of LHEL Thm 11 for nonnegative targets): if
+  every rate is ≥ β and Σ|a_i| ≤ A, then |ρ̂(t)| ≤ A e^{−βt}, so for every width m
+  ‖ρ − ρ̂‖_{L¹} ≥ ∫_0^∞ (ρ − A e^{−βt})_+ dt =: L(A, β); for ρ = (1+t)^{−p} beyond the last
+  crossing T* this is derived by SymPy (:func:`stable_floor_derivation`).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import mpmath
+import numpy as np
+import scipy.optimize as so
+import sympy as sp
+from numpy.polynomial import chebyshev as C
+
+from theory.errors import ConvergenceError, require
+from theory.linear_memory.kernels import LHEL, SPEC, MemoryKernel, t
+from theory.linear_memory.model import DiagonalRNN, check_width
+from theory.symbolic.compile import compile_function
+from theory.symbolic.derivation import Derivation, Reference, Step, derivation
+
+__all__ = [
+    "ChebyshevApproximation",
+    "chebyshev_construction",
+    "BestFit",
+    "best_coefficients",
+    "construction_derivation",
+    "stable_floor",
+    "stable_floor_derivation",
+    "free_rates",
+    "stable_rates",
+    "nonnegative_fit",
+]
+
+beta = sp.Symbol("beta", positive=True)
+u = sp.Symbol("u", positive=True)
+A_ = sp.Symbol("A", positive=True)
+p_ = sp.Symbol("p", positive=True)
+T_ = sp.Symbol("T", positive=True)
+
+
+# ============================================================================ derivations
+@functools.cache
+def construction_derivation() -> Derivation:
+    """u = e^{−β′t}: exponential sums become polynomials; the L¹ error bound of the construction."""
+    rho = sp.Function("rho", real=True)
+    q = sp.Function("q", real=True)
+    P = sp.Function("P", real=True)
+    j = sp.Symbol("j", integer=True, positive=True)
+    m = sp.Symbol("m", integer=True, positive=True)
+    pj = sp.IndexedBase("p", real=True)
+    Mq = sp.Symbol(r"\|q-P\|_\infty", nonnegative=True)
+    # SymPy: dt = -du/(beta u) and e^{-beta t} = u; ∫_0^∞ e^{-βt} dt = 1/β
+    t_of_u = sp.solve(sp.Eq(u, sp.exp(-beta * t)), t)[0]
+    dt_du = sp.simplify(sp.diff(t_of_u, u))
+    weight_int = sp.integrate(sp.exp(-beta * t), (t, 0, sp.oo))
+    monomial = sp.simplify(sp.exp(-beta * t) * sp.exp(-beta * t) ** (j - 1))
+    bound = Mq * weight_int
+    steps = [
+        Step("change_of_variables", sp.Eq(t, t_of_u), r"Map the half line to $(0,1]$ by $u=e^{-\beta' t}$ (LHEL proof of Thm~7)."),
+        Step("jacobian", sp.Eq(sp.Derivative(t, u), dt_du), r"so $dt=-du/(\beta' u)$."),
+        Step("rescaled_target", sp.Eq(q(u), sp.exp(beta * t_of_u) * rho(t_of_u)), r"$q(u)=e^{\beta' t}\rho(t)$ is continuous on $[0,1]$ with $q(0)=0$ when $\beta'$ is below the decay rate of $\rho$."),
+        Step("monomial_is_neuron", sp.Eq(sp.exp(-beta * t) * u ** (j - 1), monomial), r"A monomial $u^{j-1}$ times the weight $e^{-\beta' t}$ is one neuron with decay rate $j\beta'$."),
+        Step("model", sp.Eq(sp.Symbol(r"\hat\rho(t)", real=True), sp.Sum(pj[j - 1] * sp.exp(-j * beta * t), (j, 1, m))), r"With $P(u)=\sum_{j<m}p_j u^j$ the Chebyshev interpolant of $q$, $\hat\rho=e^{-\beta' t}P(e^{-\beta' t})$ is a width-$m$ diagonal RNN."),
+        Step("weight_integral", sp.Eq(sp.Integral(sp.exp(-beta * t), (t, 0, sp.oo)), weight_int), r"SymPy's integral of the weight."),
+        Step("l1_bound", sp.Eq(sp.Symbol(r"\|\rho-\hat\rho\|_{L^1}", nonnegative=True), sp.Symbol(r"\int_0^\infty e^{-\beta' t}|q-P|\,dt", nonnegative=True)), r"Since $\rho-\hat\rho=e^{-\beta' t}(q-P)(u)$,"),
+        Step("bound", sp.Le(sp.Symbol(r"\int_0^\infty e^{-\beta' t}|q-P|\,dt", nonnegative=True), bound), r"the L$^1$ error is at most $\|q-P\|_\infty/\beta'$ (Jackson: $\|q-P\|_\infty=O(m^{-\alpha}\log m)$ for $q\in C^\alpha$)."),
+    ]
+    del P
+    return Derivation(
+        name="linear_memory_chebyshev_construction",
+        title="Constructive diagonal RNN: Chebyshev in $u=e^{-\\beta' t}$ and its error bound",
+        steps=steps,
+        references=[Reference(LHEL.work, "Thm 7 (proof) and Thm 10"), Reference(SPEC.work, "sec. 2 (constructive proof)", SPEC.note)],
+        summary=r"The universal-approximation construction made quantitative: every step is SymPy's; the numerical interpolant uses Chebyshev nodes of the first kind.",
+    )
+
+
+@derivation("linear_memory_chebyshev_construction", theory="linear_memory")
+def _registered_construction() -> Derivation:
+    return construction_derivation()
+
+
+@functools.cache
+def stable_floor_derivation() -> Derivation:
+    """L(A, β) for ρ = (1+t)^{−p}: the L¹ error no stable bounded RNN can beat."""
+    tail = sp.integrate((1 + t) ** (-p_) - A_ * sp.exp(-beta * t), (t, T_, sp.oo), conds="none")
+    tail = sp.simplify(tail)
+    crossing = sp.Eq((1 + T_) ** (-p_), A_ * sp.exp(-beta * T_))
+    steps = [
+        Step("envelope", sp.Le(sp.Abs(sp.Symbol(r"\hat\rho(t)", real=True)), A_ * sp.exp(-beta * t)), r"Rates $w_i\ge\beta$ and $\sum_i|a_i|\le A$ bound every width-$m$ model by an exponential envelope."),
+        Step("crossing", crossing, r"$T^*$: the last time the power law crosses the envelope."),
+        Step("floor", sp.Eq(sp.Symbol("L", nonnegative=True), tail), r"Hence $\|\rho-\hat\rho\|_{L^1}\ge\int_{T^*}^\infty(\rho-Ae^{-\beta t})\,dt$ for every $m$: stable approximation stalls (the curse of memory, LHEL Thm~11)."),
+    ]
+    return Derivation(
+        name="linear_memory_stable_floor",
+        title="Stable approximation of power-law memory stalls",
+        steps=steps,
+        references=[Reference(LHEL.work, "Thm 11 (Bernstein-type inverse theorem)"), Reference(SPEC.work, "sec. 2 (curse of memory)", SPEC.note)],
+        summary=r"A quantitative floor for models with rates bounded away from zero and bounded coefficients.",
+    )
+
+
+@derivation("linear_memory_stable_floor", theory="linear_memory")
+def _registered_floor() -> Derivation:
+    return stable_floor_derivation()
+
+
+# ============================================================================ construction
+@dataclass(frozen=True)
+class ChebyshevApproximation:
+    """Result of :func:`chebyshev_construction`.
+
+    Attributes
+    ----------
+    m, beta:
+        Width and rate scale β′.
+    model:
+        The diagonal RNN (rates jβ′, coefficients the monomial coefficients of P).
+    l1_error:
+        ‖ρ − ρ̂‖_{L¹} by quadrature (ρ̂ evaluated in Chebyshev form, stable).
+    bound:
+        ‖q − P‖_∞ / β′, the sup estimated on 20 001 points of [0, 1] plus the Chebyshev extrema.
+    """
+
+    m: int
+    beta: float
+    model: DiagonalRNN
+    cheb: np.ndarray
+    l1_error: float
+    bound: float
+    sup_qP: float
+
+    def kernel(self, tt: np.ndarray) -> np.ndarray:
+        uu = np.exp(-self.beta * np.asarray(tt, dtype=float))
+        return uu * C.chebval(2 * uu - 1, self.cheb)
+
+
+def _q(kernel: MemoryKernel, beta_p: float, uu: np.ndarray) -> np.ndarray:
+    uu = np.asarray(uu, dtype=float)
+    out = np.zeros_like(uu)
+    pos = uu > 1e-300
+    tt = -np.log(uu[pos]) / beta_p
+    out[pos] = kernel(tt) / uu[pos]
+    return out
+
+
+def chebyshev_construction(kernel: MemoryKernel, m: int, beta_p: float, *, with_error: bool = True) -> ChebyshevApproximation:
+    """The constructive width-m diagonal RNN of spec §2 (see module docstring).
+
+    Parameters
+    ----------
+    kernel:
+        Target ρ; β′ must lie below its exponential decay rate (so that q(0) = 0).
+    m:
+        Width ≥ 1 (degree m − 1 interpolant).
+    beta_p:
+        β′ > 0.
+    """
+    m = check_width(m)
+    require(math.isfinite(beta_p) and beta_p > 0, "beta_p", beta_p, "beta' > 0")
+    k = np.arange(m)
+    nodes = 0.5 * (1 + np.cos((2 * k + 1) * np.pi / (2 * m)))
+    coef = C.chebfit(2 * nodes - 1, _q(kernel, beta_p, nodes), m - 1)
+    # monomial coefficients in u (for the RNN parameters)
+    mono = C.cheb2poly(coef)
+    # shift x = 2u - 1 → polynomial in u
+    poly_u = np.polynomial.Polynomial(mono)(np.polynomial.Polynomial([-1.0, 2.0])).coef
+    poly_u = np.pad(poly_u, (0, max(0, m - poly_u.size)))[:m]
+    model = DiagonalRNN(poly_u, beta_p * np.arange(1, m + 1))
+    grid = np.concatenate([np.linspace(0, 1, 20001), 0.5 * (1 + np.cos(np.pi * np.arange(4 * m + 1) / (4 * m)))])
+    sup = float(np.max(np.abs(_q(kernel, beta_p, grid) - C.chebval(2 * grid - 1, coef))))
+    approx = ChebyshevApproximation(m, beta_p, model, coef, float("nan"), sup / beta_p, sup)
+    if with_error:
+        # ρ − ρ̂ = e^{−β′t}(q − P)(u) and dt = du/(β′u):  ‖ρ − ρ̂‖₁ = (1/β′)∫_0^1 |q − P| du
+        # (composite Gauss–Legendre, 2000 panels × 10 nodes; kinks of |q − P| cost O(h²))
+        xg, wg = np.polynomial.legendre.leggauss(10)
+        edges = np.linspace(0.0, 1.0, 2001)
+        hh = edges[1] - edges[0]
+        uu = (edges[:-1, None] + 0.5 * hh * (xg[None, :] + 1)).reshape(-1)
+        ww = np.tile(0.5 * hh * wg, 2000)
+        err = float(np.sum(ww * np.abs(_q(kernel, beta_p, uu) - C.chebval(2 * uu - 1, coef)))) / beta_p
+        approx = ChebyshevApproximation(m, beta_p, model, coef, err, sup / beta_p, sup)
+    return approx
+
+
+# ============================================================================ best coefficients
+@dataclass(frozen=True)
+class BestFit:
+    """Best L² coefficients for fixed rates (Cauchy system, mpmath).
+
+    Attributes
+    ----------
+    model:
+        DiagonalRNN with the optimal a.
+    loss:
+        J_min = ‖ρ‖² − aᵀG(w) in float (computed in mpmath).
+    dps:
+        Decimal digits used; ``residual`` is max_i |Σ_k a_k/(w_i+w_k) − G(w_i)| in mpmath.
+    """
+
+    model: DiagonalRNN
+    loss: float
+    dps: int
+    residual: float
+
+
+def best_coefficients(kernel: MemoryKernel, w: np.ndarray, *, dps: int = 60) -> BestFit:
+    """Solve the Cauchy system Σ_k a_k/(w_i+w_k) = G(w_i) (∂J/∂a = 0) in mpmath at ``dps`` digits.
+
+    Raises
+    ------
+    ParameterError
+        Rates not positive or not distinct; kernel without closed-form G (mpmath needs it).
+    ConvergenceError
+        If the residual in mpmath exceeds 10^{−dps/3}.
+    """
+    w = np.asarray(w, dtype=float).reshape(-1)
+    check_width(w.size)
+    require(bool(np.all(w > 0)), "w", w, "rates w_i > 0")
+    require(np.unique(w).size == w.size, "w", w, "distinct rates (the Cauchy matrix is singular otherwise)")
+    with mpmath.workdps(dps):
+        wm = [mpmath.mpf(float(x)) for x in w]
+        M = mpmath.matrix([[1 / (wi + wk) for wk in wm] for wi in wm])
+        g = mpmath.matrix([kernel.laplace_mp(wi) for wi in wm])
+        a = mpmath.lu_solve(M, g)
+        res = max(abs(x) for x in (M * a - g))
+        J = mpmath.mpf(kernel.l2_norm_sq()) - sum(a[i] * g[i] for i in range(len(wm)))
+        if res > mpmath.mpf(10) ** (-dps // 3):
+            raise ConvergenceError("Cauchy system not solved to precision", float(res))
+        a_f = np.array([float(x) for x in a])
+    return BestFit(DiagonalRNN(a_f, w), float(J), dps, float(res))
+
+
+def stable_rates(m: int, beta_min: float, w_max: float = 40.0) -> np.ndarray:
+    """m rates geometric on [β, w_max] (bounded away from zero)."""
+    m = check_width(m)
+    return np.geomspace(beta_min, w_max, m) if m > 1 else np.array([beta_min])
+
+
+def free_rates(m: int, w_max: float = 40.0) -> np.ndarray:
+    """m rates geometric on [e^{−√(2m)}·w_max ... w_max]: the smallest rate → 0 as m grows
+    (sinc-quadrature spacing h ∝ 1/√m of the Laplace representation of power laws)."""
+    m = check_width(m)
+    lo = w_max * math.exp(-2.2 * math.sqrt(2 * m))
+    return np.geomspace(lo, w_max, m) if m > 1 else np.array([1.0])
+
+
+def nonnegative_fit(kernel: MemoryKernel, w: np.ndarray, *, T: float = 1e7, n: int = 3000) -> DiagonalRNN:
+    """Nonnegative least squares min_{a ≥ 0} ∫(Σ a_i e^{−w_i t} − ρ)² dt on a log grid in t
+    (trapezoid weights in ln(1+t)); the stable bounded class of :func:`stable_floor`."""
+    uu = np.linspace(0, math.log1p(T), n)
+    tt = np.expm1(uu)
+    wq = np.gradient(uu) * (1 + tt)
+    Phi = np.sqrt(wq)[:, None] * np.exp(-np.outer(tt, w))
+    a, _ = so.nnls(Phi, np.sqrt(wq) * kernel(tt), maxiter=50 * len(w))
+    return DiagonalRNN(a, np.asarray(w, dtype=float))
+
+
+@functools.cache
+def _floor_fn():  # type: ignore[no-untyped-def]
+    d = stable_floor_derivation()
+    return compile_function(d.rhs("floor"), [T_, p_, A_, beta])
+
+
+def stable_floor(p: float, A: float, beta_min: float) -> tuple[float, float]:
+    """L(A, β) for ρ = (1+t)^{−p} (compiled SymPy tail integral) and the crossing T*.
+
+    Assumes ρ(0) = 1 ≤ A (then the only region where ρ > A e^{−βt} is t > T*).
+    """
+    require(A >= 1.0, "A", A, "A >= rho(0) = 1")
+
+    def gap(T: float) -> float:
+        return -p * math.log1p(T) - (math.log(A) - beta_min * T)
+
+    hi = 10.0
+    while gap(hi) <= 0:
+        hi *= 2
+    lo = hi / 2
+    while lo > 1e-12 and gap(lo) > 0:
+        lo /= 2
+    Ts = so.brentq(gap, lo, hi, xtol=1e-14, rtol=1e-14)
+    return float(_floor_fn()(Ts, p, A, beta_min)), float(Ts)

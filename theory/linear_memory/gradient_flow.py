@@ -1,0 +1,137 @@
+r"""Gradient flow dθ/dτ = −∇J(θ) of the diagonal model, integrated with a stiff solver.
+
+LHEL Sec. 5 (gradient-flow dynamics of the diagonal linear RNN); spec ``linear_memory.md`` §3. The
+flow on θ = (a, w) uses the compiled J and ∇J of :mod:`.loss`. Plateaus make it stiff (time
+scales from O(1) to e^{2w₀μ}), so the default is LSODA (automatic stiff switching, BDF with a finite-difference Jacobian) with rtol 1e-8; events stop the flow
+at a loss level (τ_exit) or when a rate reaches zero (the model would leave the Hurwitz set).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.integrate as si
+
+from theory.errors import ConvergenceError, require
+from theory.linear_memory.loss import DiagonalLoss
+from theory.linear_memory.model import DiagonalRNN
+
+__all__ = ["FlowResult", "gradient_flow"]
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    """A gradient-flow trajectory.
+
+    Attributes
+    ----------
+    tau:
+        Flow times (log-spaced output grid, plus the event time if any), shape (n,).
+    theta:
+        Parameters (a_1..a_m, w_1..w_m) at ``tau``, shape (n, 2m).
+    loss:
+        J(θ(τ)), shape (n,).
+    tau_exit:
+        First τ with J ≤ ``level`` (nan if not reached).
+    converged:
+        Solver success (``message`` otherwise).
+    """
+
+    tau: np.ndarray
+    theta: np.ndarray
+    loss: np.ndarray
+    tau_exit: float
+    converged: bool
+    message: str
+    nfev: int
+    info: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def final(self) -> DiagonalRNN:
+        return DiagonalRNN.from_params(self.theta[-1])
+
+
+def gradient_flow(
+    loss: DiagonalLoss,
+    model0: DiagonalRNN,
+    tau_max: float,
+    *,
+    level: float | None = None,
+    n_out: int = 300,
+    rtol: float = 1e-8,
+    atol: float = 1e-12,
+    method: str = "LSODA",
+    stop_at_level: bool = True,
+    w_floor: float = 1e-6,
+) -> FlowResult:
+    """Integrate dθ/dτ = −∇J(θ) from ``model0`` to ``tau_max``.
+
+    Parameters
+    ----------
+    loss:
+        Compiled loss (:func:`theory.linear_memory.loss.diagonal_loss`).
+    model0:
+        Initial diagonal model.
+    tau_max:
+        Final flow time > 0.
+    level:
+        Loss level defining τ_exit (first crossing from above).
+    stop_at_level:
+        Stop the integration at τ_exit.
+    w_floor:
+        Stop (converged=False) if a rate falls below this value.
+
+    Raises
+    ------
+    ParameterError
+        tau_max ≤ 0 or non-finite.
+    ConvergenceError
+        If the solver fails outright.
+    """
+    require(np.isfinite(tau_max) and tau_max > 0, "tau_max", tau_max, "a finite horizon tau_max > 0")
+    require(n_out >= 2, "n_out", n_out, "n_out >= 2")
+    m = model0.m
+    nfev = 0
+
+    def rhs(_tau: float, th: np.ndarray) -> np.ndarray:
+        nonlocal nfev
+        nfev += 1
+        _, g = loss.value_and_grad(th)
+        return -g
+
+    events = []
+
+    def rate_floor(_tau: float, th: np.ndarray) -> float:
+        return float(np.min(th[m:]) - w_floor)
+
+    rate_floor.terminal = True  # type: ignore[attr-defined]
+    events.append(rate_floor)
+    if level is not None:
+
+        def hit(_tau: float, th: np.ndarray) -> float:
+            return loss.value_and_grad(th)[0] - level
+
+        hit.terminal = stop_at_level  # type: ignore[attr-defined]
+        hit.direction = -1  # type: ignore[attr-defined]
+        events.append(hit)
+    t_eval = np.concatenate([[0.0], np.geomspace(1e-3, tau_max, n_out - 1)])
+    t_eval = t_eval[t_eval <= tau_max]
+    sol = si.solve_ivp(rhs, (0.0, tau_max), model0.params, method=method, rtol=rtol, atol=atol, t_eval=t_eval, events=events)
+    if sol.status < 0:
+        raise ConvergenceError(f"gradient flow failed: {sol.message}", float("nan"), nfev)
+    tau = sol.t
+    theta = sol.y.T
+    tau_exit = float("nan")
+    if level is not None and sol.t_events[1].size:
+        tau_exit = float(sol.t_events[1][0])
+        if stop_at_level:
+            tau = np.append(tau, tau_exit)
+            theta = np.vstack([theta, sol.y_events[1][0]])
+    losses = np.array([loss.value_and_grad(th)[0] for th in theta])
+    floor_hit = sol.t_events[0].size > 0
+    return FlowResult(
+        tau=tau, theta=theta, loss=losses, tau_exit=tau_exit,
+        converged=bool(sol.success and not floor_hit), message="rate reached w_floor" if floor_hit else sol.message,
+        nfev=nfev,
+    )

@@ -1,0 +1,147 @@
+r"""Plateaus of the gradient flow: the curse of memory in optimization.
+
+Spec ``linear_memory.md`` §3 (reference experiment, ours); LHEL Sec. 5 (plateau lower bound ∝ e^{c/ω}).
+
+Delayed-memory target ρ = e^{−t} + A e^{−(t−μ)²}, width m = 2, start (a₁, w₁) = (1, 1),
+(a₂, w₂) = (0, w₀ = 1); τ_exit = first τ with J ≤ J(0) − 0.1‖bump‖². The bump enters every
+gradient through G_bump(w) ≈ A√π e^{w²/4 − wμ} (SymPy's μ → ∞ form of the erfc transform), and the
+quasi-static estimate of the spec is τ_qs = 1/(8 w₀ μ² G_∞(w₀)²) = e^{2w₀μ − w₀²/2}/(8πA²w₀μ²), whose
+slope d ln τ_qs/dμ = 2w₀ − 2/μ (:func:`plateau_derivation`).
+Contrasts: non-delayed long memory √(2ω)e^{−ωt} (power-law slowdown only), and ρ = Ai(t − t₀)
+(slower as t₀ grows).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import sympy as sp
+
+from theory.errors import require
+from theory.linear_memory.gradient_flow import FlowResult, gradient_flow
+from theory.linear_memory.kernels import (
+    LHEL,
+    SPEC,
+    MemoryKernel,
+    airy_kernel,
+    exponential_sum,
+    family,
+    gaussian_bump,
+    s,
+)
+from theory.linear_memory.loss import diagonal_loss
+from theory.linear_memory.model import DiagonalRNN
+from theory.symbolic.compile import compile_function
+from theory.symbolic.derivation import Derivation, Reference, Step, derivation
+
+__all__ = [
+    "plateau_derivation",
+    "quasi_static_tau",
+    "quasi_static_slope",
+    "delayed_target",
+    "nondelayed_target",
+    "EscapeResult",
+    "escape_time",
+    "airy_escape_time",
+]
+
+mu = sp.Symbol("mu", positive=True)
+w0 = sp.Symbol("w_0", positive=True)
+A = sp.Symbol("A", positive=True)
+
+
+@functools.cache
+def plateau_derivation() -> Derivation:
+    """Asymptotic bump transform, the quasi-static escape time and its slope in μ."""
+    fam = family("gaussian_bump")
+    Ab, mub = fam.params
+    G = fam.laplace.subs({Ab: A, mub: mu})
+    # μ → ∞ at fixed s: erf(μ − s/2) → 1
+    G_inf = sp.simplify(G.replace(sp.erf, lambda x: 1))
+    ratio = sp.limit(G / G_inf, mu, sp.oo)
+    if ratio != 1:  # pragma: no cover - validates itself
+        raise AssertionError(f"G/G_inf -> {ratio}")
+    Ginf_w0 = G_inf.subs(s, w0)
+    tau_qs = sp.simplify(1 / (8 * w0 * mu**2 * Ginf_w0**2))
+    slope = sp.simplify(sp.diff(sp.log(tau_qs), mu))
+    T = sp.Symbol("tau_qs", positive=True)
+    steps = [
+        Step("bump_transform", sp.Eq(sp.Function("G_bump", real=True)(s), G), r"SymPy's Laplace transform of $Ae^{-(t-\mu)^2}$."),
+        Step("asymptotic_transform", sp.Eq(sp.Function("G_infty", real=True)(s), G_inf), r"Delayed memory ($\mu\to\infty$, $G/G_\infty\to1$ by SymPy's limit): every gradient carries $e^{-w\mu}$."),
+        Step("quasi_static_time", sp.Eq(T, tau_qs), r"The spec's quasi-static estimate $\tau=1/(8w_0\mu^2G_\infty(w_0)^2)$ of the plateau length with all rates $\ge w_0$."),
+        Step("slope", sp.Eq(sp.Derivative(sp.log(T), mu), slope), r"Its exponential rate in the lag: $d\ln\tau/d\mu\to2w_0$ (the curse of memory in optimization, LHEL Sec.~5)."),
+    ]
+    return Derivation(
+        name="linear_memory_plateau",
+        title="Plateau of the gradient flow on delayed memory",
+        steps=steps,
+        references=[Reference(LHEL.work, "Sec. 5 (plateaus, lower bound of the escape time)"), Reference(SPEC.work, "sec. 3 (quasi-static estimate, reference experiment)", SPEC.note)],
+        summary=r"Target $\rho=e^{-t}+Ae^{-(t-\mu)^2}$, diagonal model of width 2 started at $(a,w)=((1,0),(1,w_0))$.",
+    )
+
+
+@derivation("linear_memory_plateau", theory="linear_memory")
+def _registered_plateau() -> Derivation:
+    return plateau_derivation()
+
+
+@functools.cache
+def _qs_fns():  # type: ignore[no-untyped-def]
+    d = plateau_derivation()
+    return compile_function(d.rhs("quasi_static_time"), [mu, w0, A]), compile_function(d.rhs("slope"), [mu, w0, A])
+
+
+def quasi_static_tau(mu_: float, w0_: float = 1.0, A_: float = 1.0) -> float:
+    """τ_qs(μ) = e^{2w₀μ − w₀²/2}/(8πA²w₀μ²) (compiled from :func:`plateau_derivation`)."""
+    return float(_qs_fns()[0](mu_, w0_, A_))
+
+
+def quasi_static_slope(mu1: float, mu2: float, w0_: float = 1.0, A_: float = 1.0) -> float:
+    """Secant slope [ln τ_qs(μ₂) − ln τ_qs(μ₁)]/(μ₂ − μ₁)."""
+    return (math.log(quasi_static_tau(mu2, w0_, A_)) - math.log(quasi_static_tau(mu1, w0_, A_))) / (mu2 - mu1)
+
+
+def delayed_target(mu_: float, A_: float = 1.0) -> tuple[MemoryKernel, MemoryKernel]:
+    """(ρ, bump) with ρ = e^{−t} + A e^{−(t−μ)²}."""
+    bump = gaussian_bump(A_, mu_)
+    return exponential_sum([1.0], [1.0]) + bump, bump
+
+
+def nondelayed_target(omega: float) -> tuple[MemoryKernel, MemoryKernel]:
+    """(ρ, slow part) with ρ = e^{−t} + √(2ω) e^{−ωt} (‖slow part‖₂ = 1)."""
+    require(0 < omega < 1, "omega", omega, "0 < omega < 1")
+    slow = exponential_sum([math.sqrt(2 * omega)], [omega])
+    return exponential_sum([1.0], [1.0]) + slow, slow
+
+
+@dataclass(frozen=True)
+class EscapeResult:
+    """Escape from the plateau: τ_exit and the flow."""
+
+    tau_exit: float
+    level: float
+    flow: FlowResult
+
+
+def escape_time(target: MemoryKernel, part: MemoryKernel, *, w0_: float = 1.0, drop: float = 0.1, tau_max: float = 1e9, stop: bool = True) -> EscapeResult:
+    """τ_exit = first τ with J ≤ J(0) − drop·‖part‖² from (a, w) = ((1, 0), (1, w₀)) (spec §3)."""
+    require(0 < drop < 1, "drop", drop, "0 < drop < 1")
+    loss = diagonal_loss(target)
+    m0 = DiagonalRNN([1.0, 0.0], [1.0, w0_])
+    J0 = loss.value(m0.a, m0.w)
+    level = J0 - drop * part.l2_norm_sq()
+    flow = gradient_flow(loss, m0, tau_max, level=level, stop_at_level=stop)
+    return EscapeResult(flow.tau_exit, level, flow)
+
+
+def airy_escape_time(t0: float, *, drop: float = 0.1, tau_max: float = 1e6) -> EscapeResult:
+    """ρ = Ai(t − t₀), start (a, w) = ((0, 0), (1, 2)); τ_exit: J ≤ (1 − drop)‖ρ‖²."""
+    k = airy_kernel(t0)
+    loss = diagonal_loss(k)
+    m0 = DiagonalRNN([0.0, 0.0], [1.0, 2.0])
+    level = (1 - drop) * k.l2_norm_sq()
+    flow = gradient_flow(loss, m0, tau_max, level=level)
+    return EscapeResult(flow.tau_exit, level, flow)
+
