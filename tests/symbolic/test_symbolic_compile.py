@@ -58,3 +58,15 @@ def test_errors() -> None:
     f = compile_function(a + b, [a, b])
     with pytest.raises(TypeError):
         f(1.0)
+
+
+def test_upper_gamma_all_real_orders() -> None:
+    """Γ(a, x) for a <= 0 (recurrence DLMF 8.8.2, E1 at a = 0) against mpmath."""
+    from theory.symbolic.compile import upper_gamma
+
+    for a in (-2.5, -1.0, -0.5, 0.0, 0.5, 3.0):
+        for x in (0.3, 2.0, 7.0):
+            assert upper_gamma(a, x) == pytest.approx(float(mpmath.gammainc(a, x)), rel=1e-10)
+    xx = sp.Symbol("x", positive=True)
+    f = compile_function(sp.uppergamma(-sp.Rational(1, 2), xx), [xx])
+    assert f(2.0) == pytest.approx(float(mpmath.gammainc(-0.5, 2.0)), rel=1e-12)

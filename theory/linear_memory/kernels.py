@@ -29,12 +29,11 @@ from typing import Any
 
 import numpy as np
 import scipy.integrate as si
-import scipy.special as sc
 import sympy as sp
 
 from theory.errors import ParameterError, require
 from theory.symbolic.cache import register_sympy_class, symbolic_cache
-from theory.symbolic.compile import CompiledFunction, NumericFunction, compile_function
+from theory.symbolic.compile import CompiledFunction, NumericFunction, compile_function, upper_gamma
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 
 __all__ = [
@@ -77,31 +76,8 @@ s0_ = sp.Symbol("s_0", positive=True)
 
 
 # ============================================================================ numeric Γ(a, x)
-def _upper_gamma_numpy(a: Any, x: Any) -> np.ndarray:
-    """Γ(a, x) for any real a (x > 0): scipy for a > 0, upward recurrence
-    Γ(a, x) = (Γ(a+1, x) − x^a e^{−x}) / a for a ≤ 0 (DLMF 8.8.2)."""
-    a = np.asarray(a, dtype=float)
-    x = np.asarray(x, dtype=float)
-    a, x = np.broadcast_arrays(a, x)
-
-    def rec(aa: np.ndarray, xx: np.ndarray) -> np.ndarray:
-        pos = aa > 0
-        out = np.empty(aa.shape)
-        out[pos] = sc.gamma(aa[pos]) * sc.gammaincc(aa[pos], xx[pos])
-        if np.any(~pos):
-            an, xn = aa[~pos], xx[~pos]
-            if np.any(an == np.round(an)) and np.any(an <= 0):
-                out[~pos] = np.where(an == 0, sc.exp1(xn), np.nan)
-                nz = an != 0
-                if np.any(nz):
-                    sub = out[~pos]
-                    sub[nz] = (rec(an[nz] + 1, xn[nz]) - xn[nz] ** an[nz] * np.exp(-xn[nz])) / an[nz]
-                    out[~pos] = sub
-            else:
-                out[~pos] = (rec(an + 1, xn) - xn**an * np.exp(-xn)) / an
-        return out
-
-    return rec(a, x)
+# the numeric Γ(a, x) for all real a lives in the spine (theory.symbolic.compile.upper_gamma)
+_upper_gamma_numpy = upper_gamma
 
 
 @register_sympy_class

@@ -28,7 +28,7 @@ import sympy as sp
 
 from theory.errors import ParameterError
 
-__all__ = ["compile_function", "CompiledFunction", "NumericFunction", "compile_cache_info"]
+__all__ = ["compile_function", "CompiledFunction", "NumericFunction", "compile_cache_info", "upper_gamma"]
 
 Backend = Literal["numpy", "mpmath"]
 
@@ -45,6 +45,36 @@ class NumericFunction(sp.Function):
         raise NotImplementedError(f"{cls.__name__} has no numeric implementation for {backend}")
 
 
+def upper_gamma(a: Any, x: Any) -> np.ndarray:
+    """Upper incomplete gamma Γ(a, x) for any real a (x > 0): scipy for a > 0, upward recurrence
+    Γ(a, x) = (Γ(a+1, x) − x^a e^{−x}) / a for a ≤ 0 (DLMF 8.8.2)."""
+    a = np.asarray(a, dtype=float)
+    x = np.asarray(x, dtype=float)
+    a, x = np.broadcast_arrays(a, x)
+
+    import scipy.special as _sc
+
+    def rec(aa: np.ndarray, xx: np.ndarray) -> np.ndarray:
+        pos = aa > 0
+        out = np.empty(aa.shape)
+        out[pos] = _sc.gamma(aa[pos]) * _sc.gammaincc(aa[pos], xx[pos])
+        if np.any(~pos):
+            an, xn = aa[~pos], xx[~pos]
+            if np.any(an == np.round(an)) and np.any(an <= 0):
+                out[~pos] = np.where(an == 0, _sc.exp1(xn), np.nan)
+                nz = an != 0
+                if np.any(nz):
+                    sub = out[~pos]
+                    sub[nz] = (rec(an[nz] + 1, xn[nz]) - xn[nz] ** an[nz] * np.exp(-xn[nz])) / an[nz]
+                    out[~pos] = sub
+            else:
+                out[~pos] = (rec(an + 1, xn) - xn**an * np.exp(-xn)) / an
+        return out
+
+    return rec(a, x)
+
+
+
 def _modules(backend: Backend, extra: dict[str, Callable[..., Any]]) -> list[Any]:
     if backend == "numpy":
         import scipy.special as sc
@@ -55,7 +85,7 @@ def _modules(backend: Backend, extra: dict[str, Callable[..., Any]]) -> list[Any
             "airyai": lambda x: sc.airy(x)[0],
             "besseli": sc.iv,
             "gamma": sc.gamma,
-            "uppergamma": lambda a, x: sc.gamma(a) * sc.gammaincc(a, x),
+            "uppergamma": upper_gamma,
             "lowergamma": lambda a, x: sc.gamma(a) * sc.gammainc(a, x),
         }
         base.update(extra)
@@ -100,12 +130,20 @@ class CompiledFunction:
         out = self.func(*arrays)
         shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
         if isinstance(self.expr, tuple):
-            return tuple(np.broadcast_to(np.asarray(o, dtype=float), shape).copy() for o in out)
-        return np.broadcast_to(np.asarray(out, dtype=float), shape).copy()
+            return tuple(_full(o, shape) for o in out)
+        return _full(out, shape)
 
     def __repr__(self) -> str:
         names = ", ".join(a.name for a in self.args)
         return f"CompiledFunction(({names}) -> {self.expr}, backend={self.backend!r})"
+
+
+def _full(out: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``out`` as a float array of ``shape``; copies only when broadcasting a constant."""
+    arr = np.asarray(out, dtype=float)
+    if arr.shape == shape:
+        return arr
+    return np.broadcast_to(arr, shape).copy()
 
 
 def _numeric_functions(expr: Any, backend: Backend) -> dict[str, Callable[..., Any]]:
