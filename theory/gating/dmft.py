@@ -47,6 +47,7 @@ __all__ = [
     "GatedDMFT",
     "GatedDMFTSolution",
     "solve_dmft_fourier",
+    "solve_dmft_montecarlo",
     "REFERENCE_PARAMS",
 ]
 
@@ -596,3 +597,10 @@ def phi_moments(params: GatedParams, c_h0: float) -> dict[str, float]:
     fp2 = compile_function(sharp_mean(_d(phi) ** 2, step)(c0), [c0])
     return {"phi2": float(f2(c_h0)), "dphi2": float(fp2(c_h0))}
 
+
+
+def solve_dmft_montecarlo(params: GatedParams, **kwargs: Any) -> GatedDMFTSolution:
+    """Solver B (Monte-Carlo DMFT, any α_z); see :func:`theory.gating.dmft_montecarlo.solve_dmft_montecarlo`."""
+    from theory.gating.dmft_montecarlo import solve_dmft_montecarlo as _solve
+
+    return _solve(params, **kwargs)
