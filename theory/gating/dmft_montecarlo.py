@@ -210,6 +210,8 @@ def solve_dmft_montecarlo(
     if n_avg >= 4 and drift > 4.0 * se0 * math.sqrt(2.0):
         messages.append(f"not stationary: C_h(0) drifts by {drift:.3g} (> 4 standard errors {se0:.2g}) over the averaged iterations")
     decay_tail = tail_decay(C_h)
+    if p.beta_h == 0.0 and p.sigma_h == 0.0 and C_h[0] > 0:
+        decay_tail = max(decay_tail, float(abs(C_h[-1]) - 3 * C_h_err[-1]) / float(C_h[0]))
     if decay_tail > MC_TAIL_THRESHOLD:
         messages.append(
             f"window too short: C_h has not decayed at the window edge (tail variation {decay_tail:.2g} > {MC_TAIL_THRESHOLD}); "
