@@ -37,7 +37,7 @@ def run(quick: bool = False) -> list[dict]:
                      note=f"Anderson {solA.iterations} it vs plain damping {solP.iterations} it (baseline)"))
     # --- solver B vs simulation at equal statistical error on C_h(0)
     pz = GatedParams(g_h=4.0, alpha_z=3.0)
-    kw = dict(n=2048, n_paths=64, n_iter=12, n_avg=6) if quick else dict(n_paths=256, n_iter=30, n_avg=10)
+    kw = dict(n=2048, n_paths=64, n_iter=12, n_avg=6) if quick else dict(n_paths=256, n_iter=60, n_avg=30)
     tB, solB = _timed(lambda: solve_dmft_montecarlo(pz, rng=np.random.default_rng(0), **kw))
     N = 300 if quick else 1000
     S = 3 if quick else 4
