@@ -1,3 +1,3 @@
 """Registration of the gating derivations and checks (imported by :func:`theory.catalog.load_all`)."""
 
-from theory.gating import classical_checks, classical_dmft  # noqa: F401
+from theory.gating import checks, classical_checks, classical_dmft, dmft, fixed_points  # noqa: F401  # noqa: F401

@@ -201,7 +201,7 @@ class Derivation:
         if self.summary:
             lines.append(self.summary)
             lines.append("")
-        assumptions = _assumption_lines(sorted(self.free_symbols(), key=lambda s: s.name))
+        assumptions = _assumption_lines(sorted(self.free_symbols(), key=lambda s: (s.name, sorted(s.assumptions0.items()))))
         if assumptions:
             lines.append("\\paragraph{Symbols.} " + "; ".join(assumptions) + ".")
             lines.append("")
