@@ -157,6 +157,7 @@ class JacobianFactors:
     col_hh: CompiledFunction  # σ_r(r) φ'(h)
     col_hr: CompiledFunction  # σ_r'(r) φ(h)
     col_gate: CompiledFunction  # φ'(h)
+    fused: CompiledFunction  # all five at once (one call, shared subexpressions)
 
     @classmethod
     @functools.cache
@@ -169,7 +170,9 @@ class JacobianFactors:
         def comp(name: str) -> CompiledFunction:
             return compile_function(d.rhs(name).subs(sub), args)
 
-        return cls(a=comp("row_h"), zpe=comp("d_hz_self"), col_hh=comp("col_hh"), col_hr=comp("col_hr"), col_gate=comp("col_gate"))
+        names = ("row_h", "d_hz_self", "col_hh", "col_hr", "col_gate")
+        fused = compile_function(tuple(d.rhs(n).subs(sub) for n in names), args)
+        return cls(*(comp(n) for n in names), fused=fused)
 
 
 @dataclass(frozen=True)
@@ -213,8 +216,8 @@ def state_factors(net: GatedNetwork, state: np.ndarray, e: np.ndarray | None = N
         require(e.shape == h.shape and bool(np.all(np.isfinite(e))), "e", e.shape, f"finite array of shape {h.shape}")
     f = JacobianFactors.build()
     pv = _param_values(net.params)
-    args = (h, z, r, e, *pv)
-    return StateFactors(a=f.a(*args), zpe=f.zpe(*args), col_hh=f.col_hh(*args), col_hr=f.col_hr(*args), col_gate=f.col_gate(*args), e=e)
+    a, zpe, col_hh, col_hr, col_gate = f.fused(h, z, r, e, *pv)
+    return StateFactors(a=a, zpe=zpe, col_hh=col_hh, col_hr=col_hr, col_gate=col_gate, e=e)
 
 
 def jacobian_matrix(net: GatedNetwork, state: np.ndarray, e: np.ndarray | None = None) -> np.ndarray:
