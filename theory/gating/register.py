@@ -1,3 +1,4 @@
 """Registration of the gating derivations and checks (imported by :func:`theory.catalog.load_all`)."""
 
 from theory.gating import classical_checks, classical_dmft  # noqa: F401
+from theory.gating import chaos_checks, jacobian, lyapunov_dmft, spectrum  # noqa: F401,E402
