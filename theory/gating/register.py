@@ -2,3 +2,4 @@
 
 from theory.gating import classical_checks, classical_dmft  # noqa: F401
 from theory.gating import chaos_checks, jacobian, lyapunov_dmft, spectrum  # noqa: F401,E402
+import theory.sweeps  # noqa: F401,E402  (registers the `theory sweep` subcommand)
