@@ -487,7 +487,7 @@ def solve_dmft_fourier(
     history: list[float] = []
     residual = math.inf
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 - it is reported after the loop
         fx = update(x)
         g = fx - x
         residual = float(np.max(np.abs(g)))

@@ -103,6 +103,7 @@ def simulate_gated(
     inputs: TimeDependentInput | None = None,
     network: GatedNetwork | None = None,
     initial_state: np.ndarray | None = None,
+    precision: Literal["float64", "float32"] = "float64",
     progress: bool = False,
 ) -> GatedTrajectory:
     """Simulate one gated network of N units for a total time T (RK4), recording after burn-in.
@@ -133,6 +134,10 @@ def simulate_gated(
         Use this sampled network instead of drawing one (its params must equal ``params``).
     initial_state:
         Initial state of shape (3, N) (overrides ``x0_scale``).
+    precision:
+        Precision of the coupling matrices in the matvecs: ``"float32"`` halves the memory
+        traffic (≈ 2× faster at N ≥ 2000; relative rounding 1e-7 per matvec, far below the
+        statistical errors of the checks); the state and the RK4 combination stay float64.
     progress:
         Show a progress bar.
 
@@ -160,8 +165,10 @@ def simulate_gated(
     else:
         state = np.array(initial_state, dtype=float)
         require(state.shape == (3, N) and np.all(np.isfinite(state)), "initial_state", state.shape, f"a finite array of shape (3, {N})")
-    J_h = np.ascontiguousarray(net.J_h)
-    J_zr = np.ascontiguousarray(np.vstack([net.J_z, net.J_r]))
+    require(precision in ("float64", "float32"), "precision", precision, "'float64' or 'float32'")
+    mdt = np.float32 if precision == "float32" else np.float64
+    J_h = np.ascontiguousarray(net.J_h, dtype=mdt)
+    J_zr = np.ascontiguousarray(np.vstack([net.J_z, net.J_r]), dtype=mdt)
     p = params
     inv_tau = np.concatenate([np.full(N, 1.0 / p.tau_z), np.full(N, 1.0 / p.tau_r)])
     static_zr = np.concatenate([net.I_z, net.I_r])
@@ -171,6 +178,7 @@ def simulate_gated(
         h = x[0]
         zr = x[1:].reshape(2 * N)
         ph = np.tanh(gain * h + p.beta_h)
+        ph_m = ph.astype(mdt, copy=False)
         sz = 0.5 * (1.0 + np.tanh(0.5 * (p.alpha_z * x[1] - p.beta_z)))
         sr = 0.5 * (1.0 + np.tanh(0.5 * (p.alpha_r * x[2] - p.beta_r)))
         ih: np.ndarray | float = net.I_h
@@ -180,8 +188,8 @@ def simulate_gated(
             ih = net.I_h + (p.g_h if p.convention == "B" else 1.0) * np.broadcast_to(a, (N,))
             izr = static_zr + np.concatenate([np.broadcast_to(b, (N,)), np.broadcast_to(c, (N,))])
         out = np.empty_like(x)
-        out[0] = sz * (J_h @ (sr * ph) - h + ih)
-        out[1:] = ((J_zr @ ph - zr + izr) * inv_tau).reshape(2, N)
+        out[0] = sz * (J_h @ (sr * ph).astype(mdt, copy=False) - h + ih)
+        out[1:] = ((J_zr @ ph_m - zr + izr) * inv_tau).reshape(2, N)
         return out
 
     n_steps = int(round(T / dt))
