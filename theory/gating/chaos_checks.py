@@ -34,12 +34,24 @@ import functools
 
 import numpy as np
 
-from theory.checks import CheckContext, CheckResult, ErrorModel, mean_sem, register_check, statistical_tolerance
+from theory.checks import (
+    CheckContext,
+    CheckResult,
+    ErrorModel,
+    mean_sem,
+    register_check,
+    statistical_tolerance,
+)
 from theory.gating.jacobian import jacobian_matrix
 from theory.gating.lyapunov import lyapunov_spectra, max_lyapunov_two_trajectory
 from theory.gating.lyapunov_dmft import gated_lyapunov_dmft
 from theory.gating.model import GatedNetwork, GatedParams
-from theory.gating.spectrum import BoundaryModel, slow_mode_fraction, spectral_abscissa, support_height
+from theory.gating.spectrum import (
+    BoundaryModel,
+    slow_mode_fraction,
+    spectral_abscissa,
+    support_height,
+)
 
 __all__ = ["SYNTHETIC", "synthetic_spectra", "qr_lambda_max"]
 

@@ -196,12 +196,16 @@ class BoundaryModel:
             require(np.isfinite(v) and v >= 0, n, v, "a finite variance >= 0")
         f = _compiled()
         pv = jac._param_values(params)
-        step_r = 0.2 / max(1.0, params.alpha_r)
+        from theory.gating.closures import gate_strip, phi_strip, quadrature_step
+
+        # trapezoid steps from the analyticity strips (error ~ e^-49, issue-3 closures)
+        step_r = quadrature_step(gate_strip(params.alpha_r))
+        step_h = quadrature_step(phi_strip(params))
         m = {
             "sr2": float(expect(lambda u: f["sr2"](u, *pv), delta_r, step=step_r)),
             "srp2": float(expect(lambda u: f["srp2"](u, *pv), delta_r, step=step_r)),
-            "ph2": float(expect(lambda u: f["ph2"](u, *pv), delta_h)),
-            "php2": float(expect(lambda u: f["php2"](u, *pv), delta_h)),
+            "ph2": float(expect(lambda u: f["ph2"](u, *pv), delta_h, step=step_h)),
+            "php2": float(expect(lambda u: f["php2"](u, *pv), delta_h, step=step_h)),
         }
         return cls(params, "fixed_point", None, m, (float(delta_h), float(delta_z), float(delta_r)))
 
@@ -219,12 +223,19 @@ class BoundaryModel:
             if self.kind == "samples":
                 h, z, r, e = self.samples  # type: ignore[misc]
                 args = (h, z, r, e, X, Y, *pv, p.tau_z, p.tau_r)
-                K = {n: float(np.mean(f[n](*args))) for n in ("hh", "hz", "hr", "zh", "zz")}
+                with np.errstate(invalid="ignore"):
+                    K = {n: f[n](*args) for n in ("hh", "hz", "hr", "zh", "zz")}
+                if np.isnan(K["hh"]).any() or np.isnan(K["zh"]).any():  # σ_z underflow at λ = 0: limit σ_z²/|σ_z|² = 1
+                    _a, _zpe, col_hh, _col_hr, col_gate = jac.JacobianFactors.build().fused(h, z, r, e, *pv)
+                    K["hh"] = np.where(np.isnan(K["hh"]), col_hh**2, K["hh"])
+                    K["zh"] = np.where(np.isnan(K["zh"]), col_gate**2, K["zh"])
+                K = {n: float(np.mean(v)) for n, v in K.items()}
                 res[i] = np.inf if K["zz"] >= 1 else K["hh"] + (K["hz"] + K["hr"]) * K["zh"] / (1 - K["zz"])
             else:
                 dz = self.variances[1]
                 step_z = 0.02 / max(1.0, p.alpha_z)
-                F = float(expect(lambda u, X=X, Y=Y: f["F"](u, X, Y, *pv), dz, step=step_z))
+                with np.errstate(invalid="ignore"):
+                    F = float(expect(lambda u, X=X, Y=Y: _F_limit(f["F"](u, X, Y, *pv)), dz, step=step_z))
                 m = self.moments
                 res[i] = F * (m["sr2"] * m["php2"] + m["srp2"] * m["ph2"] * m["php2"] * float(f["hr_factor"](X, Y, p.tau_r)))
         return out
@@ -234,6 +245,11 @@ class BoundaryModel:
         m = self.moments
         require(self.kind == "fixed_point", "kind", self.kind, "'fixed_point'")
         return m["sr2"] * m["php2"] + m["srp2"] * m["ph2"] * m["php2"]
+
+
+def _F_limit(v: np.ndarray) -> np.ndarray:
+    """σ_z²/|λ + σ_z|² → 1 where σ_z underflows to 0 at λ = 0 (0/0)."""
+    return np.where(np.isnan(v), 1.0, v)
 
 
 def spectral_abscissa(model: BoundaryModel, *, x_max: float = 20.0, n_scan: int = 120, x_min: float | None = None) -> float:
