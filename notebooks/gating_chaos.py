@@ -148,7 +148,7 @@ ax.set_ylabel(r"$C_h(0)$")
 ax.set_yscale("symlog", linthresh=1e-3)
 ax.legend(fontsize=7)
 fig.tight_layout()
-g_above = float(gs[gs > l3_est][0]) if np.any(gs > l3_est) else float(l3_est)
+g_above = float(l3_est)  # first chaotic grid point
 lam_above = gated_lyapunov_dmft(GatedParams(g_h=g_above, alpha_r=ar), n=512, dtau=0.2).value
 print(f"L3 in ({gs[np.argmax(ch0 > 1e-6) - 1]:.3g}, {l3_est:.3g}]; on the chaotic branch at g_h = {g_above:.3g}: "
       f"C_h(0) = {chaotic_branch(g_above, ar).C_h0:.3g}, lambda_max = {lam_above:.3f}; below L3 the stable zero state has "
