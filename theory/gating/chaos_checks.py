@@ -85,7 +85,7 @@ def _boundary(e_sd: float, rng: np.random.Generator, M: int = 40_000) -> Boundar
 
 
 def _spectrum_sizes(ctx: CheckContext) -> tuple[int, int]:
-    return ctx.size((300, 8), (1000, 6))
+    return ctx.size((300, 8), (600, 6))
 
 
 def _check_edge(e_sd: float, ctx: CheckContext, perturb: float = 0.0) -> CheckResult:
@@ -151,7 +151,7 @@ def qr_lambda_max(params: GatedParams, N: int, S: int, T: float, transient: floa
 
 
 def _lyap_sizes(ctx: CheckContext) -> dict[str, float]:
-    return ctx.size(dict(N=200, N_small=100, S=8, T=100.0, transient=40.0), dict(N=500, N_small=250, S=8, T=300.0, transient=100.0))
+    return ctx.size(dict(N=200, N_small=100, S=8, T=100.0, transient=40.0), dict(N=400, N_small=200, S=8, T=200.0, transient=60.0))
 
 
 @functools.lru_cache(maxsize=8)
@@ -209,7 +209,7 @@ def _check_bistability(g_h: float, alpha_r: float, ctx: CheckContext, perturb: f
     p = GatedParams(g_h=g_h, alpha_r=alpha_r)
     br = chaotic_branch(g_h, alpha_r)
     pred = br.C_h0 + perturb
-    N, S, T = ctx.size((300, 6, 150.0), (1000, 6, 300.0))
+    N, S, T = ctx.size((300, 6, 150.0), (600, 6, 200.0))
     big, small = [], []
     for s in range(S):
         seed = int(ctx.rng(21, s).integers(2**31))
@@ -267,7 +267,7 @@ def _check_adjoint_growth(params: GatedParams, ctx: CheckContext, perturb: float
     from theory.gating.adjoint import adjoint_growth_rate
 
     lam, grid_err = _dmft_lambda(params)
-    N, S, T = ctx.size((200, 6, 80.0), (500, 6, 200.0))
+    N, S, T = ctx.size((200, 6, 80.0), (400, 6, 150.0))
     rates = []
     for s in range(S):
         net = GatedNetwork.sample(params, N, np.random.default_rng([ctx.seed, 41, s]))
