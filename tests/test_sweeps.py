@@ -74,3 +74,10 @@ def test_cli_registered():
 
     build_parser()
     assert "sweep" in EXTRA_COMMANDS
+
+
+@pytest.mark.slow
+def test_default_local_cluster_processes(tmp_path):
+    """Default engine: a LocalCluster of two worker processes started and shut down by sweep()."""
+    ds = sweep(toy, {"a": [0.0, 1.0], "b": [0.0]}, cache_dir=tmp_path, progress=False, n_workers=2)
+    np.testing.assert_allclose(ds["value"].values[:, 0], [0.0, 1.0])
