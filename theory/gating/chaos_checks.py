@@ -23,6 +23,8 @@ Every check compares a compiled prediction with a finite-width measurement. Erro
   from order-one states (SEM over S networks + finite-size bias 10·C_h(0)/N as for the classical
   network); networks started from small states (x0 = 10⁻³) must decay (⟨h²⟩ < 10⁻⁶), otherwise
   the check fails.
+* **Input-induced chaos**: same error model as the bistability check (static input: quenched
+  per network, included in the SEM); input-free control networks must stay quiescent.
 * **Adjoint vs finite differences**: both are O(dt²)-consistent discretisations of the same
   derivative; the mismatch at dt is bounded by 2 × (mismatch at 2dt)/4 + FD round-off.
 * **Adjoint growth**: backward growth rate of ‖a‖ vs DMFT λ_max; same error model as λ_max.
@@ -226,6 +228,33 @@ def _check_bistability(g_h: float, alpha_r: float, ctx: CheckContext, perturb: f
     return res
 
 
+def _check_input_induced(g_h: float, alpha_r: float, sigma_h: float, ctx: CheckContext, perturb: float = 0.0) -> CheckResult:
+    """Input-induced chaos below L3: DMFT C_h(0) with a static input vs ⟨h²⟩ from small states."""
+    from theory.gating.dmft import solve_dmft_fourier
+    from theory.gating.simulation import simulate_gated
+
+    p = GatedParams(g_h=g_h, alpha_r=alpha_r, sigma_h=sigma_h)
+    sol = solve_dmft_fourier(p, n=1024, dtau=0.1, init=(0.01, 0.01))
+    pred = float(sol.C_h[0]) + perturb
+    N, S, T = ctx.size((300, 6, 150.0), (600, 6, 200.0))
+    vals, control = [], []
+    for s in range(S):
+        seed = int(ctx.rng(51, s).integers(2**31))
+        vals.append(float(np.mean(simulate_gated(p, N, T=T, burn_in=60.0, dt=0.1, seed=seed, x0_scale=1e-3, record_every=5).h ** 2)))
+        if s < 2:
+            p0 = GatedParams(g_h=g_h, alpha_r=alpha_r)
+            control.append(float(np.mean(simulate_gated(p0, N, T=80.0, burn_in=60.0, dt=0.1, seed=seed, x0_scale=1e-3, record_every=5).h ** 2)))
+    m, sem = mean_sem(vals)
+    model = statistical_tolerance(sem, S, bias=10 * pred / N, bias_text="finite size 10*C_h(0)/N")
+    res = CheckResult.compare("", pred, m, model, details={
+        "N": N, "networks": S, "per_network": np.array(vals), "without_input_<h^2>": np.array(control),
+        "dmft_converged": sol.converged, "static_part_C_h(inf)": float(sol.C_h[-1])})
+    if not (sol.converged and max(control) < 1e-6):
+        res.passed = False
+        res.error_model += "; FAILED: DMFT not converged or the input-free network did not stay quiescent"
+    return res
+
+
 # ============================================================================ adjoint
 def _check_adjoint_fd(ctx: CheckContext, perturb: float = 0.0) -> CheckResult:
     """Adjoint gradient dL/dJ·D (J^h, J^z, J^r directions) vs central finite differences of the loss."""
@@ -298,6 +327,8 @@ def _register() -> None:
                    description="QR lambda_1 vs two-trajectory estimate on the same networks (paired).")
     register_check("chaos.bistability[g_h=1.9,alpha_r=20.0]", functools.partial(_check_bistability, 1.9, 20.0), theory="gating",
                    description="Bistable window L3 < g_h < L1: DMFT chaotic-branch C_h(0) vs <h^2> from order-one initial states; small initial states decay.")
+    register_check("chaos.input_induced[g_h=1.8,alpha_r=20.0,sigma_h=0.1]", functools.partial(_check_input_induced, 1.8, 20.0, 0.1), theory="gating",
+                   description="Input-induced chaos (alpha_r=20, g_h=1.8 at L3): with a static input sigma_h=0.1 the DMFT (from a small guess) has C_h(0)>0; <h^2> of networks from small states; without input they stay quiescent.")
     register_check("chaos.adjoint_fd", _check_adjoint_fd, theory="gating",
                    description="Adjoint-method gradients dL/dJ^h, dL/dJ^z, dL/dJ^r (directional) vs central finite differences, N=20, T=5.")
     register_check("chaos.adjoint_growth[g_h=2.5,alpha_r=20.0]", functools.partial(_check_adjoint_growth, GatedParams(g_h=2.5, alpha_r=20.0)), theory="gating",
