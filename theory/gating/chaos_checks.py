@@ -320,7 +320,7 @@ def _register() -> None:
                    description="Slow modes: fraction of eigenvalues with |lambda| < 0.05 (per neuron) vs P(sigma_z < 0.05) at alpha_z = 20.")
     register_check("chaos.slow_modes[alpha_z=8,delta=0.05]", functools.partial(_check_slow_modes, 8.0, 0.05), theory="gating",
                    description="Slow modes: fraction of eigenvalues with |lambda| < 0.05 (per neuron) vs P(sigma_z < 0.05) at alpha_z = 8.")
-    for p in (GatedParams(g_h=4.0), GatedParams(g_h=2.5, alpha_r=20.0)):
+    for p in (GatedParams(g_h=4.0), GatedParams(g_h=3.0, alpha_r=5.0), GatedParams(g_h=2.5, alpha_r=20.0)):
         register_check(f"chaos.lyapunov_max[g_h={p.g_h},alpha_r={p.alpha_r}]", functools.partial(_check_lyapunov, p), theory="gating",
                        description=f"DMFT lambda_max (alpha_z=0, g_h={p.g_h}, alpha_r={p.alpha_r}) vs QR lambda_1 of finite networks (gap reported at two N).")
     register_check("chaos.lyapunov_two_trajectory[g_h=2.5,alpha_r=20.0]", functools.partial(_check_two_trajectory, GatedParams(g_h=2.5, alpha_r=20.0)), theory="gating",
