@@ -47,6 +47,7 @@ __all__ = [
     "GatedDMFT",
     "GatedDMFTSolution",
     "solve_dmft_fourier",
+    "solve_dmft_montecarlo",
     "REFERENCE_PARAMS",
 ]
 
@@ -533,6 +534,11 @@ def solve_dmft_fourier(
     if not residual < tol:
         messages.append(f"not converged: residual {residual:.3e} > tol {tol:.1e} after {it} iterations")
     decay = max(tail_decay(ch), tail_decay(cr))
+    if p.beta_h == 0.0 and p.sigma_h == 0.0 and ch[0] > 1e-12:
+        # φ odd and no h-input: the stationary chaotic solution has no static part, so a
+        # correlation left at the window edge means the window is too short (the periodic
+        # iteration then collapses onto a spurious static solution)
+        decay = max(decay, float(abs(ch[-1]) / ch[0]))
     if decay > 1e-3:
         messages.append(
             f"window too short: correlation not decayed at the window edge (tail variation {decay:.2e} > 1e-3); increase n*dtau = {n * dtau:g}"
@@ -596,3 +602,10 @@ def phi_moments(params: GatedParams, c_h0: float) -> dict[str, float]:
     fp2 = compile_function(sharp_mean(_d(phi) ** 2, step)(c0), [c0])
     return {"phi2": float(f2(c_h0)), "dphi2": float(fp2(c_h0))}
 
+
+
+def solve_dmft_montecarlo(params: GatedParams, **kwargs: Any) -> GatedDMFTSolution:
+    """Solver B (Monte-Carlo DMFT, any α_z); see :func:`theory.gating.dmft_montecarlo.solve_dmft_montecarlo`."""
+    from theory.gating.dmft_montecarlo import solve_dmft_montecarlo as _solve
+
+    return _solve(params, **kwargs)
