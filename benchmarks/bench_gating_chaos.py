@@ -1,0 +1,105 @@
+"""Benchmarks of the gated-RNN chaos tools; ratios against baselines measured in the same run.
+
+* QR Lyapunov step (state + k tangent vectors, RK4) vs the bare simulation step (RK4 of the state).
+* Phase-diagram sweep of DMFT solves on 2 local Dask workers vs serial.
+* Spectral abscissa by root finding on the RMT boundary vs dense eigendecomposition of the
+  3N x 3N Jacobian.
+
+Run: ``python benchmarks/bench_gating_chaos.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+
+def _timeit(f, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        f()
+        best = min(best, time.perf_counter() - t0)
+    return float(best)
+
+
+def _qr_vs_step(quick: bool) -> list[dict]:
+    from theory.gating.lyapunov import _joint_rk4, _Stack, rk4_step
+    from theory.gating.model import GatedNetwork, GatedParams
+
+    N = 200 if quick else 500
+    net = GatedNetwork.sample(GatedParams(g_h=2.5, alpha_r=20.0), N, np.random.default_rng(0))
+    x = net.initial_state(np.random.default_rng(1))
+    n_steps = 20 if quick else 50
+    t_bare = _timeit(lambda: [rk4_step(net, x, 0.1) for _ in range(n_steps)]) / n_steps
+    out = []
+    S = _Stack.of([net])
+    for k in (1, 10) if quick else (1, 10, 90):
+        Q = np.random.default_rng(2).standard_normal((1, 3, N, k))
+        xs = x[None]
+        t_qr = _timeit(lambda: [_joint_rk4(S, xs, Q, 0.1) for _ in range(n_steps)]) / n_steps  # noqa: B023
+        out.append(dict(name=f"qr_lyapunov_step[N={N},k={k}]", value=t_qr, unit="s/step", baseline=t_bare, ratio=t_qr / t_bare,
+                        note="joint RK4 step of state + k tangent vectors vs bare RK4 state step"))
+    return out
+
+
+def _dmft_point(g_h: float, alpha_r: float) -> dict:
+    """A cheap phase-diagram point: the chaotic DMFT branch on a coarse grid."""
+    from theory.gating.transitions import chaotic_branch
+
+    b = chaotic_branch(float(g_h), float(alpha_r), n=256, dtau=0.25)
+    return {"C_h0": b.C_h0, "chaotic": b.chaotic, "converged": b.converged}
+
+
+def _sweep_speedup(quick: bool) -> list[dict]:
+    from distributed import Client, LocalCluster
+
+    from theory.sweeps import sweep
+
+    n = 3 if quick else 40
+    grid = {"g_h": np.linspace(1.5, 2.5, n), "alpha_r": np.linspace(0.0, 20.0, n)}
+    # serial baseline (in this process); full mode: one row of the grid, scaled to the full grid
+    rows = grid["alpha_r"] if quick else grid["alpha_r"][:: n // 4]
+    t0 = time.perf_counter()
+    count = 0
+    for g in grid["g_h"] if quick else grid["g_h"][:: n // 4]:
+        for a in rows:
+            _dmft_point(g + 1e-9, a)  # shifted: no lru_cache reuse by the parallel run
+            count += 1
+    t_serial = (time.perf_counter() - t0) / count * (n * n)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+        client.run(lambda: __import__("theory.gating.dmft"))  # warm imports on the workers
+        t0 = time.perf_counter()
+        ds = sweep(_dmft_point, grid, client=client, cache=False, progress=False)
+        t_par = time.perf_counter() - t0
+    return [dict(name=f"phase_sweep[{n}x{n}]", value=t_par, unit="s", baseline=t_serial, ratio=t_serial / t_par,
+                 note=f"2 local workers vs serial ({'full grid' if quick else f'serial time extrapolated from {count} points'}); failed points: {int(ds['failed'].sum())}")]
+
+
+def _abscissa_vs_eig(quick: bool) -> list[dict]:
+    from theory.gating.jacobian import jacobian_matrix
+    from theory.gating.model import GatedNetwork, GatedParams
+    from theory.gating.spectrum import BoundaryModel, spectral_abscissa
+
+    N = 300 if quick else 1000
+    p = GatedParams(g_h=3.0, alpha_z=8.0, alpha_r=5.0)
+    rng = np.random.default_rng(0)
+    net = GatedNetwork.sample(p, N, rng)
+    st = np.stack([rng.normal(0, np.sqrt(0.15), N), rng.normal(0, np.sqrt(0.4), N), rng.normal(0, np.sqrt(0.4), N)])
+    D = jacobian_matrix(net, st, np.zeros(N))
+    t_eig = _timeit(lambda: np.linalg.eigvals(D), repeat=1)
+    t_root = _timeit(lambda: spectral_abscissa(BoundaryModel.fixed_point(p, 0.15, 0.4, 0.4)), repeat=3)
+    return [dict(name=f"spectral_abscissa[N={N}]", value=t_root, unit="s", baseline=t_eig, ratio=t_eig / t_root,
+                 note="RMT boundary root finding (quadrature) vs dense eigvals of the 3N x 3N Jacobian (speed-up)")]
+
+
+def run(quick: bool = False) -> list[dict]:
+    """All benchmarks; each dict has name, value, unit, baseline, ratio, note."""
+    return _qr_vs_step(quick) + _abscissa_vs_eig(quick) + _sweep_speedup(quick)
+
+
+if __name__ == "__main__":
+    for r in run(quick="--quick" in sys.argv):
+        print(f"{r['name']:32s} {r['value']:.4g} {r['unit']:7s} baseline {r['baseline']:.4g}  ratio {r['ratio']:.3g}  ({r['note']})")

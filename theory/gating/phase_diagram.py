@@ -1,0 +1,77 @@
+r"""Phase diagrams of the gated RNN, computed by sweeps (:mod:`theory.sweeps`) of DMFT solves.
+
+Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. VIII, Fig. 12 (phase diagram in
+(g_h, α_r) with the lines L1–L3; marginal-stability region at large α_z); spec ``gating.md`` §7.
+
+:func:`phase_point` is the sweep function of the (g_h, α_r) diagram: at each point it reports the
+chaotic DMFT branch (α_z = 0, from an order-one guess), the stability of the zero fixed point (L1)
+and the existence of nonzero fixed points (L2). Regions: *quiescent* (zero state only),
+*topologically complex* (nonzero unstable fixed points, zero state stable: L2 < g_h < L3),
+*bistable* (chaos coexisting with the stable zero state: L3 < g_h < L1) and *chaotic* (g_h > L1).
+
+:func:`marginal_point` is the sweep function of the large-α_z diagram: it evaluates the RMT
+spectral abscissa at the fixed point of (g_h, α_r) (:mod:`theory.gating.spectrum`, e = 0) and
+the slow-mode fraction P(σ_z < δ); the marginal-stability region is where the bulk is unstable
+at α_z = 0 (V_1 + V_2 > 1) but the open-gate bulk is stable, f_open·V < 1 (gating-derivations §4.3).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from theory.gating.model import GatedParams
+
+__all__ = ["phase_point", "marginal_point", "REGIONS", "region_code"]
+
+#: Region codes used in the phase-diagram Dataset.
+REGIONS = {0: "quiescent", 1: "topological complexity (stable zero + unstable FPs)", 2: "bistable (zero + chaos)", 3: "chaotic"}
+
+
+def region_code(chaotic: bool, zero_stable: bool, fp_exists: bool) -> int:
+    """Map the three indicators to a region code of :data:`REGIONS`."""
+    if not zero_stable:
+        return 3
+    if chaotic:
+        return 2
+    return 1 if fp_exists else 0
+
+
+def phase_point(g_h: float, alpha_r: float, beta_r: float = 0.0, n: int = 512, dtau: float = 0.2) -> dict[str, Any]:
+    """Sweep function for the (g_h, α_r) phase diagram (α_z = 0, β_h = 0, no inputs)."""
+    from theory.gating.fixed_points import fixed_point_branches, zero_fp_threshold
+    from theory.gating.transitions import chaotic_branch
+
+    p = GatedParams(g_h=float(g_h), alpha_r=float(alpha_r), beta_r=float(beta_r))
+    br = chaotic_branch(float(g_h), float(alpha_r), float(beta_r), n=int(n), dtau=float(dtau))
+    zero_stable = float(g_h) < zero_fp_threshold(p)
+    fps = fixed_point_branches(p, n_grid=200)
+    return {
+        "C_h0": br.C_h0,
+        "chaotic": br.chaotic,
+        "converged": br.converged,
+        "zero_stable": zero_stable,
+        "fp_exists": len(fps) > 0,
+        "region": region_code(br.chaotic, zero_stable, len(fps) > 0),
+    }
+
+
+def marginal_point(g_h: float, alpha_r: float, alpha_z: float = 30.0, delta: float = 0.05) -> dict[str, Any]:
+    """Sweep function for the large-α_z diagram: RMT abscissa at the upper fixed point, V, slow modes."""
+    import numpy as np
+
+    from theory.gating.fixed_points import solve_fixed_point_dmft
+    from theory.gating.spectrum import BoundaryModel, slow_mode_fraction, spectral_abscissa
+
+    p = GatedParams(g_h=float(g_h), alpha_r=float(alpha_r), alpha_z=float(alpha_z))
+    fp = solve_fixed_point_dmft(p, branch="upper")
+    if not fp.exists:
+        return {"V": fp.V1 + fp.V2, "abscissa": float(np.nan), "abscissa_az0": float(np.nan), "slow_fraction": float(np.nan), "marginal": False, "fp_exists": False}
+    m = BoundaryModel.fixed_point(p, fp.Delta_h, fp.Delta_z, fp.Delta_r)
+    m0 = BoundaryModel.fixed_point(GatedParams(g_h=float(g_h), alpha_r=float(alpha_r)), fp.Delta_h, fp.Delta_z, fp.Delta_r)
+    V = fp.V1 + fp.V2
+    x = spectral_abscissa(m) if V > 1 else float("nan")
+    x0 = spectral_abscissa(m0) if V > 1 else float("nan")
+    return {
+        "V": V, "abscissa": x, "abscissa_az0": x0, "slow_fraction": slow_mode_fraction(p, fp.Delta_z, delta),
+        "marginal": bool(1 < V < 2), "fp_exists": True,
+    }
