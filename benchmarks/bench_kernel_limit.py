@@ -16,15 +16,7 @@ import os
 import time
 
 import numpy as np
-
-
-def _best(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from timing import best_time  # benchmarks/timing.py (run.py puts benchmarks/ on sys.path)
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -56,7 +48,7 @@ def run(quick: bool = False) -> list[dict]:
         for k in range(K):
             S = np.tanh(W * xs[k] + B * S + b)
 
-    t_bare = _best(bare, repeat=1)
+    t_bare = best_time(bare, repeat=1)
     out.append(dict(name=f"finite network: RTRL + SGD, N={N}, {K} steps", value=t_train, unit="s", baseline=t_bare, ratio=t_train / t_bare,
                     note=f"baseline: bare tanh memory update of the same size; {t_train / (N * K) * 1e9:.2f} ns per unit-step; {threads} unit-chunk threads, {cores} cores visible, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}"))
 
@@ -69,9 +61,9 @@ def run(quick: bool = False) -> list[dict]:
     A = est.mean
     y = task.y(hc.values)
     ode = LimitODE(A, hc.Pi, y, 1.0, method="expm")
-    t_ode = _best(lambda: ode.g(2.0), repeat=2)
+    t_ode = best_time(lambda: ode.g(2.0), repeat=2)
     if hc.H <= 2500:
-        t_eigh = _best(lambda: LimitODE(A, hc.Pi, y, 1.0).g(2.0), repeat=1)
+        t_eigh = best_time(lambda: LimitODE(A, hc.Pi, y, 1.0).g(2.0), repeat=1)
         note = "baseline: eigendecomposition route"
     else:
         t_eigh = float("nan")
@@ -81,7 +73,7 @@ def run(quick: bool = False) -> list[dict]:
 
     # 3. quadrature vs Monte Carlo at equal accuracy
     hc3 = HistoryChain(task.chain, 3)
-    t_quad = _best(lambda: kernel_quadrature(params, hc3), repeat=2)
+    t_quad = best_time(lambda: kernel_quadrature(params, hc3), repeat=2)
     _, qerr = kernel_quadrature(params, hc3, estimate_error=True)
     n_pilot = 16_000 if quick else 64_000
     t0 = time.perf_counter()

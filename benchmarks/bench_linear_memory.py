@@ -8,19 +8,9 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import sympy as sp
-
-
-def _timeit(f, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t0)
-    return float(best)
+from timing import best_time  # benchmarks/timing.py (run.py puts benchmarks/ on sys.path)
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -38,7 +28,7 @@ def run(quick: bool = False) -> list[dict]:
     theta = np.array([0.5, -0.2, 0.9, 0.4, 1.1, 2.5])
     lo.value_and_grad(theta)
     n = 200 if quick else 2000
-    t_comp = _timeit(lambda: [lo.value_and_grad(theta) for _ in range(n)]) / n
+    t_comp = best_time(lambda: [lo.value_and_grad(theta) for _ in range(n)]) / n
     d = loss_derivation()
     J3 = d.rhs("loss_m3")
     fam = K.family("gaussian_bump")
@@ -53,7 +43,7 @@ def run(quick: bool = False) -> list[dict]:
     nrm = sp.Symbol(r"\|\rho\|_2^2", nonnegative=True)
     vals = {**{v: sp.Float(x) for v, x in vals.items()}, **{s: sp.Float(k.l2_norm_sq()) for s in syms if s.name == nrm.name}}
     reps = 2 if quick else 5
-    t_sym = _timeit(lambda: [sp.N(e.subs(vals)) for _ in range(reps) for e in [Jsub, *grads]], repeat=1) / reps
+    t_sym = best_time(lambda: [sp.N(e.subs(vals)) for _ in range(reps) for e in [Jsub, *grads]], repeat=1) / reps
     out.append(dict(name="loss+grad evaluation (m=3)", value=t_comp, unit="s", baseline=t_sym, ratio=t_sym / t_comp, note="compiled (LHS) vs SymPy subs/evalf of the same derived expressions"))
 
     # 2. stiff gradient flow to tau = 1e6
@@ -61,18 +51,18 @@ def run(quick: bool = False) -> list[dict]:
     lo2 = diagonal_loss(target)
     m0 = DiagonalRNN([1.0, 0.0], [1.0, 1.0])
     gradient_flow(lo2, m0, 10.0, n_out=10)
-    t_flow = _timeit(lambda: gradient_flow(lo2, m0, 1e6, n_out=50), repeat=1 if quick else 3)
-    t_rk = _timeit(lambda: gradient_flow(lo2, m0, 1e3, n_out=50, method="RK45"), repeat=1)
+    t_flow = best_time(lambda: gradient_flow(lo2, m0, 1e6, n_out=50), repeat=1 if quick else 3)
+    t_rk = best_time(lambda: gradient_flow(lo2, m0, 1e3, n_out=50, method="RK45"), repeat=1)
     out.append(dict(name="gradient flow to tau=1e6 (LSODA)", value=t_flow, unit="s", baseline=t_rk, ratio=t_rk / t_flow, note="baseline: explicit RK45 on the same flow only to tau=1e3"))
 
     # 3. best coefficients m = 24 (mpmath, 60 digits)
     kp = K.power_law(1.5)
     w = ap.free_rates(24)
     ap.best_coefficients(kp, w)
-    t_mp = _timeit(lambda: ap.best_coefficients(kp, w), repeat=1 if quick else 3)
+    t_mp = best_time(lambda: ap.best_coefficients(kp, w), repeat=1 if quick else 3)
     G = kp.laplace(w)
     C = 1 / (w[:, None] + w[None, :])
-    t_np = _timeit(lambda: np.linalg.solve(C, G), repeat=5)
+    t_np = best_time(lambda: np.linalg.solve(C, G), repeat=5)
     out.append(dict(name="best coefficients m=24 (mpmath, 60 digits)", value=t_mp, unit="s", baseline=t_np, ratio=t_mp / t_np, note=f"baseline: float64 solve (cond {np.linalg.cond(C):.1e}, unusable)"))
     return out
 

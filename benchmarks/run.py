@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="+", help="benchmark module names, e.g. classical")
     ap.add_argument("--json", help="write all records to this file")
     args = ap.parse_args(argv)
+    sys.path.insert(0, str(HERE))  # bench modules import benchmarks/timing.py
     records = []
     for path in sorted(HERE.glob("bench_*.py")):
         name = path.stem.removeprefix("bench_")
