@@ -1,0 +1,40 @@
+"""The gap-closing chaos checks: Lyapunov compression with alpha_z and the jump at L3."""
+
+from __future__ import annotations
+
+import pytest
+
+from theory.checks import CheckContext, run_checks
+from theory.errors import ParameterError
+from theory.gating import chaos_checks
+
+NAMES = ["chaos.lyapunov_compression[g_h=4]", "chaos.lambda_jump[alpha_r=20]"]
+
+
+@pytest.fixture(scope="module")
+def quick_results():
+    return {r.name: r for r in run_checks(NAMES, quick=True, progress=False)}
+
+
+def test_new_checks_pass_quick(quick_results):
+    for name in NAMES:
+        r = quick_results[name]
+        assert r.passed, (name, r.error, r.tolerance, r.error_model)
+
+
+def test_compression_fails_when_prediction_perturbed(quick_results):
+    # memoised QR runs: the perturbed call reuses the quick-mode exponents
+    ctx = CheckContext(quick=True)
+    assert not chaos_checks._check_compression(4.0, 5.0, ctx, perturb=-0.04).passed
+
+
+def test_lambda_jump_fails_when_prediction_perturbed(quick_results):
+    ctx = CheckContext(quick=True)
+    assert not chaos_checks._check_lambda_jump(20.0, 1.9, 1.7, ctx, perturb=0.1).passed
+
+
+def test_lambda_jump_rejects_bad_window():
+    with pytest.raises(ParameterError):
+        chaos_checks._check_lambda_jump(20.0, 1.7, 1.9, CheckContext(quick=True))
+    with pytest.raises(ParameterError):
+        chaos_checks._check_lambda_jump(20.0, 1.9, 2.5, CheckContext(quick=True))
