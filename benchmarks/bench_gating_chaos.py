@@ -1,7 +1,10 @@
 """Benchmarks of the gated-RNN chaos tools; ratios against baselines measured in the same run.
 
 * QR Lyapunov step (state + k tangent vectors, RK4) vs the bare simulation step (RK4 of the state).
-* Phase-diagram sweep of DMFT solves on 2 local Dask workers vs serial.
+* Phase-diagram sweep of DMFT solves on 2 local Dask workers vs serial (40 x 40 (g_h, alpha_r)
+  grid, 6 x 6 with --quick; compile caches warmed on both sides first). The ratio needs two free
+  cores: on a 2-core machine shared with another job the workers' per-point times were 2-4x the
+  serial ones (measured in-task) and the ratio fell below 1.
 * Spectral abscissa by root finding on the RMT boundary vs dense eigendecomposition of the
   3N x 3N Jacobian.
 
