@@ -570,8 +570,23 @@ def solve_dmft_fourier(
     )
 
 
+def closure_params(params: GatedParams) -> GatedParams:
+    """The parameters the compiled theory depends on: those of the closures φ and σ_r.
+
+    Everything else (s_z, τ's, g_J, input variances, α_z) is a symbol of the derivation, so
+    parameter sets that agree here share one SymPy derivation and one compile. In convention B
+    φ = tanh(h + β_h) does not contain g_h (g_h only scales Var J^h, i.e. g_J), so a sweep over g_h
+    in convention B compiles once per (β_h, α_r, β_r).
+    """
+    g = params.g_h if params.convention == "A" else 1.0
+    return GatedParams(g_h=g, beta_h=params.beta_h, alpha_r=params.alpha_r, beta_r=params.beta_r, convention=params.convention)
+
+
 @functools.cache
 def _compiled(params: GatedParams, quad_step: float | None) -> GatedDMFT:
+    key = closure_params(params)
+    if key != params:
+        return _compiled(key, quad_step)
     if quad_step is None:
         return GatedDMFT.for_params(params)
     C_phi, C_sr, _phi, _sr = _closure_classes(params)

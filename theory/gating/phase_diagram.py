@@ -21,7 +21,7 @@ from typing import Any
 
 from theory.gating.model import GatedParams
 
-__all__ = ["phase_point", "marginal_point", "REGIONS", "region_code"]
+__all__ = ["phase_point", "marginal_point", "chaotic_point", "warm_compiled", "REGIONS", "region_code"]
 
 #: Region codes used in the phase-diagram Dataset.
 REGIONS = {0: "quiescent", 1: "topological complexity (stable zero + unstable FPs)", 2: "bistable (zero + chaos)", 3: "chaotic"}
@@ -53,6 +53,38 @@ def phase_point(g_h: float, alpha_r: float, beta_r: float = 0.0, n: int = 512, d
         "fp_exists": len(fps) > 0,
         "region": region_code(br.chaotic, zero_stable, len(fps) > 0),
     }
+
+
+def chaotic_point(g_h: float, alpha_r: float, beta_r: float = 0.0, n: int = 256, dtau: float = 0.25) -> dict[str, Any]:
+    """Sweep function: the chaotic DMFT branch (α_z = 0, order-one guess), solved in convention B.
+
+    Same network and same branch as :func:`theory.gating.transitions.chaotic_branch` (convention A),
+    but in convention B the closures do not contain g_h, so the compiled theory is shared by all
+    g_h at one (α_r, β_r) (:func:`theory.gating.dmft.closure_params`): a (g_h, α_r) sweep compiles
+    once per α_r instead of once per point. C_h(0) is returned in convention-A units
+    (h_B = g_h h_A, so C_h^A = C_h^B / g_h²). No memoisation (timings are honest).
+    """
+    from theory.errors import require
+    from theory.gating.dmft import solve_dmft_fourier
+    from theory.gating.transitions import COLLAPSE
+
+    g = float(g_h)
+    require(g > 0, "g_h", g_h, "g_h > 0")
+    p = GatedParams(g_h=g, alpha_r=float(alpha_r), beta_r=float(beta_r), convention="B")
+    sol = solve_dmft_fourier(p, n=int(n), dtau=float(dtau), tol=1e-8, init=(g * g, 1.0), max_iter=1500)
+    ch0 = float(sol.C_h[0]) / (g * g)
+    chaotic = ch0 > COLLAPSE
+    return {"C_h0": ch0, "chaotic": chaotic, "converged": bool(sol.converged or not chaotic)}
+
+
+def warm_compiled(alpha_r_values: Any, beta_r: float = 0.0) -> int:
+    """Compile the convention-B DMFT theory for each α_r once in this process (e.g. on each Dask worker)."""
+    from theory.gating.dmft import _compiled
+
+    vals = sorted({float(a) for a in alpha_r_values})
+    for a in vals:
+        _compiled(GatedParams(g_h=1.0, alpha_r=a, beta_r=float(beta_r), convention="B"), None)
+    return len(vals)
 
 
 def marginal_point(g_h: float, alpha_r: float, alpha_z: float = 30.0, delta: float = 0.05) -> dict[str, Any]:
