@@ -17,15 +17,7 @@ import sys
 import time
 
 import numpy as np
-
-
-def _timeit(f, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t0)
-    return float(best)
+from timing import best_time  # benchmarks/timing.py (run.py puts benchmarks/ on sys.path)
 
 
 def _qr_vs_step(quick: bool) -> list[dict]:
@@ -36,13 +28,13 @@ def _qr_vs_step(quick: bool) -> list[dict]:
     net = GatedNetwork.sample(GatedParams(g_h=2.5, alpha_r=20.0), N, np.random.default_rng(0))
     x = net.initial_state(np.random.default_rng(1))
     n_steps = 20 if quick else 50
-    t_bare = _timeit(lambda: [rk4_step(net, x, 0.1) for _ in range(n_steps)]) / n_steps
+    t_bare = best_time(lambda: [rk4_step(net, x, 0.1) for _ in range(n_steps)]) / n_steps
     out = []
     S = _Stack.of([net])
     for k in (1, 10) if quick else (1, 10, 90):
         Q = np.random.default_rng(2).standard_normal((1, 3, N, k))
         xs = x[None]
-        t_qr = _timeit(lambda: [_joint_rk4(S, xs, Q, 0.1) for _ in range(n_steps)]) / n_steps  # noqa: B023
+        t_qr = best_time(lambda: [_joint_rk4(S, xs, Q, 0.1) for _ in range(n_steps)]) / n_steps  # noqa: B023
         out.append(dict(name=f"qr_lyapunov_step[N={N},k={k}]", value=t_qr, unit="s/step", baseline=t_bare, ratio=t_qr / t_bare,
                         note="joint RK4 step of state + k tangent vectors vs bare RK4 state step"))
     return out
@@ -101,8 +93,8 @@ def _abscissa_vs_eig(quick: bool) -> list[dict]:
     net = GatedNetwork.sample(p, N, rng)
     st = np.stack([rng.normal(0, np.sqrt(0.15), N), rng.normal(0, np.sqrt(0.4), N), rng.normal(0, np.sqrt(0.4), N)])
     D = jacobian_matrix(net, st, np.zeros(N))
-    t_eig = _timeit(lambda: np.linalg.eigvals(D), repeat=1)
-    t_root = _timeit(lambda: spectral_abscissa(BoundaryModel.fixed_point(p, 0.15, 0.4, 0.4)), repeat=3)
+    t_eig = best_time(lambda: np.linalg.eigvals(D), repeat=1)
+    t_root = best_time(lambda: spectral_abscissa(BoundaryModel.fixed_point(p, 0.15, 0.4, 0.4)), repeat=3)
     return [dict(name=f"spectral_abscissa[N={N}]", value=t_root, unit="s", baseline=t_eig, ratio=t_eig / t_root,
                  note="RMT boundary root finding (quadrature) vs dense eigvals of the 3N x 3N Jacobian (speed-up)")]
 
