@@ -362,6 +362,10 @@ def run_checks(
     from tqdm.auto import tqdm
 
     checks = _select(only)
+    import matplotlib
+
+    # checks return their figures for the report, so many stay open by design
+    matplotlib.rcParams["figure.max_open_warning"] = 0
     ctx = CheckContext(quick=quick, seed=seed, progress=progress)
     results: list[CheckResult] = []
     bar = tqdm(checks, desc="checks", unit="check", disable=not progress)
