@@ -127,7 +127,7 @@ class AdjointResult:
     adjoint: np.ndarray  # (n_steps + 1, 3, N)
 
 
-def _forward(net: GatedNetwork, x0: np.ndarray, T: float, dt: float) -> tuple[np.ndarray, float]:
+def _forward(net: GatedNetwork, x0: np.ndarray, T: float, dt: float, running: float = 1.0, readout: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     n = int(round(T / dt))
     xs = np.empty((n + 1, *x0.shape))
     xs[0] = x0
@@ -136,33 +136,53 @@ def _forward(net: GatedNetwork, x0: np.ndarray, T: float, dt: float) -> tuple[np
     ls = np.array([quadratic_loss(x, net.N)[0] for x in xs])
     w = np.full(n + 1, dt)
     w[0] = w[-1] = dt / 2
-    return xs, float(w @ ls)
+    loss = running * float(w @ ls)
+    if readout is not None:
+        loss += float(readout @ xs[-1, 0]) / net.N
+    return xs, loss
 
 
-def adjoint_gradients(net: GatedNetwork, x0: np.ndarray, *, T: float, dt: float = 0.01) -> AdjointResult:
-    """Loss ∫ℓ dt (trapezoid) and its gradients w.r.t. J^h, J^z, J^r by the continuous adjoint.
+def _check_loss(net: GatedNetwork, running: float, readout: np.ndarray | None) -> np.ndarray | None:
+    require(np.isfinite(running) and running >= 0, "running", running, "a finite weight >= 0")
+    if readout is None:
+        require(running > 0, "running, readout", (running, readout), "a running weight > 0 or a read-out vector")
+        return None
+    w = np.asarray(readout, dtype=float)
+    require(w.shape == (net.N,) and bool(np.all(np.isfinite(w))), "readout", w.shape, f"a finite vector of shape ({net.N},)")
+    return w
 
-    Forward RK4 stores x(t_k); the adjoint is integrated backward by RK4 with the state at
-    half steps from the average of neighbours (O(dt²) consistent); the gradient integrals use
-    the trapezoid rule. Agreement with central finite differences is O(dt²).
+
+def adjoint_gradients(
+    net: GatedNetwork, x0: np.ndarray, *, T: float, dt: float = 0.01, running: float = 1.0, readout: np.ndarray | None = None
+) -> AdjointResult:
+    """Loss and its gradients w.r.t. J^h, J^z, J^r by the continuous adjoint.
+
+    L = running · ∫_0^T Σ_i h_i²/(2N) dt (trapezoid) + Σ_i w_i h_i(T)/N (``readout`` = w, optional).
+    Forward RK4 stores x(t_k); the adjoint is integrated backward by RK4 from a(T) = (w/N, 0, 0)
+    with the state at half steps from the average of neighbours (O(dt²) consistent); the gradient
+    integrals use the trapezoid rule. Agreement with central finite differences is O(dt²).
 
     Raises
     ------
     ParameterError
-        For a non-finite initial state or bad T, dt.
+        For a non-finite initial state, bad T, dt, or no loss (running = 0 and no read-out).
     """
     x0 = np.asarray(x0, dtype=float)
     require(x0.shape == (3, net.N), "x0", x0.shape, f"shape (3, {net.N})")
     if not np.all(np.isfinite(x0)):
         raise ParameterError("x0", "state with NaN/inf", "a finite initial state")
     require(np.isfinite(T) and T > 0 and np.isfinite(dt) and 0 < dt <= T, "T, dt", (T, dt), "0 < dt <= T")
-    xs, loss = _forward(net, x0, T, dt)
+    w_out = _check_loss(net, running, readout)
+    xs, loss = _forward(net, x0, T, dt, running, w_out)
     n = xs.shape[0] - 1
 
     def rhs(x: np.ndarray, a: np.ndarray) -> np.ndarray:  # da/d(backward time) = Dᵀa + ∂ℓ
-        return transpose_map(net, jac.state_factors(net, x), a) + quadratic_loss(x, net.N)[1]
+        out = transpose_map(net, jac.state_factors(net, x), a)
+        return out + running * quadratic_loss(x, net.N)[1] if running else out
 
     a = np.zeros((n + 1, 3, net.N))
+    if w_out is not None:
+        a[n, 0] = w_out / net.N
     for k in range(n, 0, -1):
         x1, x0_, xm = xs[k], xs[k - 1], 0.5 * (xs[k] + xs[k - 1])
         ak = a[k]
@@ -183,9 +203,9 @@ def adjoint_gradients(net: GatedNetwork, x0: np.ndarray, *, T: float, dt: float 
     return AdjointResult(loss, gJh, gJz, gJr, np.arange(n + 1) * dt, a)
 
 
-def loss_only(net: GatedNetwork, x0: np.ndarray, *, T: float, dt: float = 0.01) -> float:
+def loss_only(net: GatedNetwork, x0: np.ndarray, *, T: float, dt: float = 0.01, running: float = 1.0, readout: np.ndarray | None = None) -> float:
     """The loss of :func:`adjoint_gradients` (for finite differences)."""
-    return _forward(net, np.asarray(x0, dtype=float), T, dt)[1]
+    return _forward(net, np.asarray(x0, dtype=float), T, dt, running, _check_loss(net, running, readout))[1]
 
 
 @dataclass(frozen=True)

@@ -282,15 +282,16 @@ def _check_adjoint_fd(ctx: CheckContext, perturb: float = 0.0) -> CheckResult:
     net = GatedNetwork.sample(p, N, rng)
     x0 = net.initial_state(rng)
     dirs = {name: rng.standard_normal((N, N)) for name in ("J_h", "J_z", "J_r")}
+    w = rng.standard_normal(N)  # running loss plus a terminal read-out w.h(T)/N
 
     def mismatch(dt: float) -> tuple[np.ndarray, np.ndarray]:
-        res = adjoint_gradients(net, x0, T=T, dt=dt)
+        res = adjoint_gradients(net, x0, T=T, dt=dt, readout=w)
         g = {"J_h": res.grad_Jh, "J_z": res.grad_Jz, "J_r": res.grad_Jr}
         adj, fd = [], []
         for name, D in dirs.items():
             eps = 1e-5
-            lp = loss_only(replace(net, **{name: getattr(net, name) + eps * D}), x0, T=T, dt=dt)
-            lm = loss_only(replace(net, **{name: getattr(net, name) - eps * D}), x0, T=T, dt=dt)
+            lp = loss_only(replace(net, **{name: getattr(net, name) + eps * D}), x0, T=T, dt=dt, readout=w)
+            lm = loss_only(replace(net, **{name: getattr(net, name) - eps * D}), x0, T=T, dt=dt, readout=w)
             adj.append(float(np.sum(g[name] * D)))
             fd.append((lp - lm) / (2 * eps))
         return np.array(adj), np.array(fd)

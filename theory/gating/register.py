@@ -6,12 +6,14 @@ Importing :mod:`theory.sweeps` registers the ``theory sweep`` subcommand.
 import theory.sweeps  # noqa: F401
 from theory.gating import (  # noqa: F401
     adjoint,
+    adjoint_dmft,
     chaos_checks,
     checks,
     classical_checks,
     classical_dmft,
     dmft,
     fixed_points,
+    gradient_checks,
     jacobian,
     lyapunov_dmft,
     spectrum,
