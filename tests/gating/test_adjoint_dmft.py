@@ -20,7 +20,7 @@ def forward():
 def test_derivation_has_reaction_and_transpose_steps():
     d = adjoint_dmft_derivation()
     names = [s.name for s in d.steps]
-    for n in ("source_hh", "source_rr", "transpose_of_replica", "marching", "reaction_field", "reaction_response", "gradient_norm"):
+    for n in ("source_hh", "source_rr", "transpose_of_replica", "marching", "reaction_field_h", "reaction_field_r", "reaction_response_h", "reaction_response_r", "gradient_norm"):
         assert n in names
 
 
@@ -34,7 +34,7 @@ def test_bad_input(forward):
     with pytest.raises(ParameterError):
         solve_adjoint_dmft(P, T=1e4, forward=forward)  # longer than the DMFT window
     with pytest.raises(ParameterError):
-        solve_adjoint_dmft(GatedParams(g_h=2.5, alpha_r=20.0), T=5.0, reaction=True)
+        solve_adjoint_dmft(P, T=5.0, forward=forward, n_paths=10)
 
 
 def test_marching_is_second_order(forward):

@@ -88,7 +88,7 @@ def _check_gradient_norm(params: GatedParams, loss: str, T: float, sizes: tuple[
     pred, num_err = th[key]
     pred *= 1 + perturb
     lam, _ = _dmft_lambda(params)
-    meas = measured_gradients(params, N, S, T, ctx.seed, ("running", "readout") if params.alpha_r == 0 else (loss,))
+    meas = measured_gradients(params, N, S, T, ctx.seed, ("running", "readout"))
     vals = meas[f"{loss}_{block}"]
     m, sem = mean_sem(vals)
     gap_bias = 2 * T * GAP_CONSTANT * abs(lam) / N * abs(pred)
@@ -98,10 +98,11 @@ def _check_gradient_norm(params: GatedParams, loss: str, T: float, sizes: tuple[
     details: dict[str, Any] = {"N": N, "networks": S, "T": T, "per_network": vals, "lambda_max_dmft": lam,
                                "reaction_term": bool(res_obj.info["reaction"])}
     figs = []
-    if loss == "running" and block == "h":
+    if loss == "running":
         fresh = _theory(params, T, running, readout, False)[key][0]
         details["fresh_field_closure (no reaction)"] = fresh
         details["fresh_field_closure z-score"] = abs(fresh - m) / sem
+    if loss == "running" and block == "h":
         diag = meas["running_diag"]
         dm, ds = mean_sem(diag)
         tt = np.arange(diag.shape[1]) * 0.1
@@ -151,6 +152,9 @@ def _register() -> None:
                    description="Adjoint DMFT ||dL/dJ^h||^2 for the read-out loss w.h(T)/N (alpha_r=0, T=10) vs adjoint gradients of finite networks.")
     register_check("chaos.gradient_norm[running,g_h=4]", functools.partial(_check_gradient_norm, G4, "running", 10.0, ((400, 12), (1000, 12))), theory="gating",
                    description="Adjoint DMFT with the reaction term, ||dL/dJ^h||^2 for the running loss int sum h^2/2N (alpha_r=0, T=10), vs finite networks; the fresh-field closure value is reported.")
+    for blk in ("h", "r"):
+        register_check(f"chaos.gradient_norm[running,g_h=2.5,alpha_r=20,J^{blk}]", functools.partial(_check_gradient_norm, G25, "running", 6.0, ((300, 12), (1000, 16)), block=blk), theory="gating",
+                       description=f"Adjoint DMFT with the reaction term (h and r channels), ||dL/dJ^{blk}||^2 for the running loss, alpha_r=20, T=6, vs finite networks; the fresh-field closure value is reported.")
     register_check("chaos.gradient_norm[readout,g_h=2.5,alpha_r=20,J^h]", functools.partial(_check_gradient_norm, G25, "readout", 6.0, ((300, 12), (1000, 16))), theory="gating",
                    description="Adjoint DMFT ||dL/dJ^h||^2, read-out loss, alpha_r=20, T=6, vs finite networks.")
     register_check("chaos.gradient_norm[readout,g_h=2.5,alpha_r=20,J^r]", functools.partial(_check_gradient_norm, G25, "readout", 6.0, ((300, 12), (1000, 16)), block="r"), theory="gating",
