@@ -108,6 +108,13 @@ def transpose_map(net: GatedNetwork, f: jac.StateFactors, a: np.ndarray) -> np.n
     return np.stack([-f.a * ah + f.col_hh * back + f.col_gate * gate, f.zpe * ah - az / p.tau_z, f.col_hr * back - ar / p.tau_r])
 
 
+def trapezoid_weights(n_points: int, dt: float) -> np.ndarray:
+    """Weights of the composite trapezoid rule on n_points equally spaced nodes (step dt)."""
+    w = np.full(n_points, float(dt))
+    w[0] = w[-1] = dt / 2
+    return w
+
+
 def quadratic_loss(x: np.ndarray, N: int) -> tuple[float, np.ndarray]:
     """ℓ(x) = Σ_i h_i²/(2N) and ∂ℓ/∂x."""
     g = np.zeros_like(x)
@@ -134,8 +141,7 @@ def _forward(net: GatedNetwork, x0: np.ndarray, T: float, dt: float, running: fl
     for k in range(n):
         xs[k + 1] = rk4_step(net, xs[k], dt)
     ls = np.array([quadratic_loss(x, net.N)[0] for x in xs])
-    w = np.full(n + 1, dt)
-    w[0] = w[-1] = dt / 2
+    w = trapezoid_weights(n + 1, dt)
     loss = running * float(w @ ls)
     if readout is not None:
         loss += float(readout @ xs[-1, 0]) / net.N
@@ -191,8 +197,7 @@ def adjoint_gradients(
         k3 = rhs(xm, ak + 0.5 * dt * k2)
         k4 = rhs(x0_, ak + dt * k3)
         a[k - 1] = ak + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-    w = np.full(n + 1, dt)
-    w[0] = w[-1] = dt / 2
+    w = trapezoid_weights(n + 1, dt)
     p = net.params
     sz = net.sigma_z(xs[:, 1])
     ph = net.phi(xs[:, 0])

@@ -53,6 +53,7 @@ import numpy as np
 import sympy as sp
 
 from theory.errors import ConvergenceError, require
+from theory.gating.adjoint import trapezoid_weights
 from theory.gating.model import GatedParams
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 
@@ -354,8 +355,7 @@ def solve_adjoint_dmft(
         Fr[i, j] = A_rh[i, j] * hh + src_r[i, j]
     if not (np.all(np.isfinite(Hh)) and np.all(np.isfinite(Hr))):
         raise ConvergenceError("adjoint covariance overflowed (T too long for the growth rate?)", float("nan"), 0)
-    wq = np.full(nt + 1, dt)
-    wq[0] = wq[-1] = dt / 2
+    wq = trapezoid_weights(nt + 1, dt)
     Gh = float(sz * sz * wq @ (Hh * Csr * Cphi) @ wq)
     Gr = float(wq @ (Hr * Cphi) @ wq / tr**2)
     info = {"C_h0": Ch0, "C_r0": Cr0, "dt": dt, "reaction": use_reaction, "reaction_mc_rel_err": mc_err, "chi": chi}
@@ -429,8 +429,7 @@ def reaction_response(
     dt = float(times[1] - times[0])
     sz, tr = params.s_z, params.tau_r
     kh = coupling_variance(params) * sz
-    wq = np.full(nt + 1, dt)
-    wq[0] = wq[-1] = dt / 2
+    wq = trapezoid_weights(nt + 1, dt)
     idx = np.abs(np.arange(nt + 1)[:, None] - np.arange(nt + 1)[None, :])
     c21 = _lag_matrix(cl["C_phi2_phi"](ch1, Ch0), ch1, idx)
     c11 = _lag_matrix(cl["C_phi1"](ch1, Ch0), ch1, idx)
@@ -499,8 +498,7 @@ def _reaction_source(
     cl = _reaction_closures(params)
     nt = times.size - 1
     dt = float(times[1] - times[0])
-    wq = np.full(nt + 1, dt)
-    wq[0] = wq[-1] = dt / 2
+    wq = trapezoid_weights(nt + 1, dt)
     kh = coupling_variance(params) * params.s_z
     idx = np.abs(np.arange(nt + 1)[:, None] - np.arange(nt + 1)[None, :])
 
