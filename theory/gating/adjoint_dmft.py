@@ -124,8 +124,8 @@ def adjoint_dmft_derivation() -> Derivation:
     names = (r"\phi'_u", r"\phi'_v", r"\sigma_{r u}", r"\sigma_{r v}", r"\phi_u", r"\phi_v", r"\sigma'_{r u}", r"\sigma'_{r v}", "h_u", "h_v")
     P1u, P1v, Ru, Rv, Pu, Pv, R1u, R1v, hu, hv = (sp.Symbol(nm, real=True) for nm in names)
     xhu, xhv, xru, xrv = (sp.Symbol(nm, real=True) for nm in (r"\xi_{h u}", r"\xi_{h v}", r"\xi_{r u}", r"\xi_{r v}"))
-    Chh, Crr = sp.Function("C_hh", real=True), sp.Function("C_rr", real=True)
-    Cph1, Csr, Cph, Csr1, Ch = (sp.Function(nm, real=True) for nm in ("C_phi'", "C_sigma_r", "C_phi", "C_sigma_r'", "C_h"))
+    Chh, Crr = sp.Function("C_{hh}", real=True), sp.Function("C_{rr}", real=True)
+    Cph1, Csr, Cph, Csr1, Ch = (sp.Function(nm, real=True) for nm in (r"C_{\phi'}", r"C_{\sigma_r}", r"C_{\phi}", r"C_{\sigma_r'}", r"C_{h}"))
     lag = u - v
     # adjoint sources (the rows of gating-derivations §7 with J^T(·) -> fresh fields, α_z = 0)
     S_h = lambda P1, R, xh, xr, h: P1 * (R * xh + xr / tau_r) + rho * h  # noqa: E731
@@ -183,13 +183,13 @@ def adjoint_dmft_derivation() -> Derivation:
     mean_dS_h = _wick(dS_h, {xh_v: "h", xr_v: "r"}, {}, fwd_h, fwd_r, {rv_, rw_})
     mean_dS_r = _wick(dS_r, {xh_v: "h", xr_v: "r"}, {}, fwd_h, fwd_r, {rv_, rw_})
     steps = [
-        Step("adjoint_sources", sp.Eq(sp.Symbol(r"S_h(u)", real=True), S_h(P1u, Ru, xhu, xru, hu)),
+        Step("adjoint_sources", sp.Eq(sp.Symbol(r"S_{h}(u)", real=True), S_h(P1u, Ru, xhu, xru, hu)),
              r"$\alpha_z=0$: $\sigma_z\equiv s_z$, $\sigma_z'\equiv0$, so $a_z\equiv0$; in the rows of the adjoint (derivation \texttt{gated\_adjoint}) "
              r"$J^{h\top}(s_za_h)\to\xi_h$, $J^{r\top}a_r\to\xi_r$, fresh Gaussian fields independent of the forward path; $\rho$ is the weight of the running loss $\sum_ih_i^2/2N$ (adjoint rescaled by $N$).", "gating-derivations 7"),
-        Step("adjoint_source_r", sp.Eq(sp.Symbol(r"S_r(u)", real=True), S_r(R1u, Pu, xhu)), r"The $r$ row: $-\dot a_r=-\tau_r^{-1}a_r+S_r$, the same $\xi_h$ as in $S_h$."),
-        Step("source_hh", sp.Eq(sp.Symbol(r"\langle S_h(u)S_h(v)\rangle", real=True), src_hh),
+        Step("adjoint_source_r", sp.Eq(sp.Symbol(r"S_{r}(u)", real=True), S_r(R1u, Pu, xhu)), r"The $r$ row: $-\dot a_r=-\tau_r^{-1}a_r+S_r$, the same $\xi_h$ as in $S_h$."),
+        Step("source_hh", sp.Eq(sp.Symbol(r"\langle S_{h}(u)S_{h}(v)\rangle", real=True), src_hh),
              r"SymPy expands the product and applies Wick's rule (odd field terms vanish, $\xi_h\perp\xi_r$, $r\perp h$ so $\langle\phi'\sigma_r\,\phi'\sigma_r\rangle=C_{\phi'}C_{\sigma_r}$)."),
-        Step("source_rr", sp.Eq(sp.Symbol(r"\langle S_r(u)S_r(v)\rangle", real=True), src_rr), ""),
+        Step("source_rr", sp.Eq(sp.Symbol(r"\langle S_{r}(u)S_{r}(v)\rangle", real=True), src_rr), ""),
         Step("covariance_pde_h", sp.Eq(sp.Symbol(r"(s_z-\partial_t)(s_z-\partial_s)C_{hh}(t,s)", real=True), src_hh.subs({u: t, v: s})),
              r"$a_h(t)=\int_t^Te^{-s_z(u-t)}S_h(u)\,du+e^{-s_z(T-t)}a_h(T)$; terminal $C_{hh}(T,s)=\kappa^2e^{-s_z(T-s)}$ for the read-out loss $\kappa\,w\cdot h(T)/N$."),
         Step("covariance_pde_r", sp.Eq(sp.Symbol(r"(\tau_r^{-1}-\partial_t)(\tau_r^{-1}-\partial_s)C_{rr}(t,s)", real=True), src_rr.subs({u: t, v: s})), r"$C_{rr}(T,s)=0$."),
@@ -207,13 +207,13 @@ def adjoint_dmft_derivation() -> Derivation:
         Step("reaction_field_r", sp.Eq(sp.Symbol(r"\xi_{r,i}(t)", real=True), sp.Symbol(r"\xi^{\rm fresh}_{r,i}(t)", real=True)
                                       + sp.Integral(sp.Function(r"\bar\chi_r", real=True)(t, u) * sp.Function(r"\phi", real=True)(sp.Function("h_i", real=True)(u)), (u, 0, T_))),
              r"Likewise through $J^r_{ji}$ in the input of $r_j$, with $\bar\chi_r(t,u)=\langle\delta a_r(t)/\delta I_r(u)\rangle$."),
-        Step("reaction_response_h", sp.Eq(sp.Symbol(r"\langle\delta S_h(v)/\delta I_h(u)\rangle", real=True), mean_dS_h),
+        Step("reaction_response_h", sp.Eq(sp.Symbol(r"\langle\delta S_{h}(v)/\delta I_{h}(u)\rangle", real=True), mean_dS_h),
              r"SymPy differentiates $S_h$ (with the reaction fields, $\int dw$ implied) along the forward response $\delta h(v)=G_{vu}=s_ze^{-s_z(v-u)}\theta(v-u)$ (Gaussian forward, $\alpha_z=0$) and averages: "
              r"$\langle\xi\rangle=0$, $r\perp h$. Then $\bar\chi_h(t,u)=\int_t^Te^{-s_z(v-t)}\langle\delta S_h(v)/\delta I_h(u)\rangle dv$."),
-        Step("reaction_response_r", sp.Eq(sp.Symbol(r"\langle\delta S_r(v)/\delta I_r(u)\rangle", real=True), mean_dS_r),
+        Step("reaction_response_r", sp.Eq(sp.Symbol(r"\langle\delta S_{r}(v)/\delta I_{r}(u)\rangle", real=True), mean_dS_r),
              r"Along $\delta r(v)=G_{vu}=\tau_r^{-1}e^{-(v-u)/\tau_r}\theta(v-u)$; $\bar\chi_r(t,u)=\int_t^Te^{-(v-t)/\tau_r}\langle\delta S_r(v)/\delta I_r(u)\rangle dv$. Both linear equations are marched backward in $t$; "
              r"the reaction sources $\langle D D\rangle$ of the covariance equations are averaged over Gaussian forward paths (Monte Carlo)."),
-        Step("gradient_norm", sp.Eq(sp.Symbol(r"\|\nabla_{J^h}L\|_F^2", real=True),
+        Step("gradient_norm", sp.Eq(sp.Symbol(r"\|\nabla_{J^h}L\|_{F}^{2}", real=True),
                                     s_z**2 * sp.Integral(sp.Integral(Chh(t, s) * Csr(t - s) * Cph(t - s), (t, 0, T_)), (s, 0, T_))),
              r"Exact factorisation $\sum_{ij}(\int X_iY_j)^2=\iint(\sum_iX_iX_i)(\sum_jY_jY_j)$ with $X=s_za_h$, $Y=\sigma_r\phi$; the empirical correlations self-average (leading order in $1/N$). Likewise $\|\nabla_{J^r}L\|_F^2\simeq\tau_r^{-2}\iint C_{rr}C_\phi$."),
     ]
