@@ -259,6 +259,53 @@ class AdjointDMFT:
         return float(-0.5 * np.polyfit(self.times[m], y, 1)[0])
 
 
+def _lag_matrix(values: Any, like: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """A function of the lag, given on the nt + 1 lags of ``like``, as an (nt+1)² Toeplitz matrix."""
+    return (np.asarray(values, dtype=float) * np.ones_like(like))[idx]
+
+
+@dataclass(frozen=True)
+class _LagGrid:
+    """The time grid t_k = kΔt and the forward DMFT correlations at lags |t_i − t_j|, built once.
+
+    ``ch1``, ``cr1`` are C_h, C_r on the nt + 1 distinct lags (closures are evaluated there, then
+    indexed by ``idx``); the matrices are C_h, C_φ, C_{σ_r}, C_{φ'}, C_{σ_r'} (zero for α_r = 0).
+    """
+
+    times: np.ndarray
+    dt: float
+    idx: np.ndarray
+    wq: np.ndarray
+    ch1: np.ndarray
+    cr1: np.ndarray
+    Ch0: float
+    Cr0: float
+    Ch: np.ndarray
+    Cphi: np.ndarray
+    Csr: np.ndarray
+    Cphi1: np.ndarray
+    Csr1: np.ndarray
+
+    @property
+    def nt(self) -> int:
+        return self.times.size - 1
+
+    @classmethod
+    def build(cls, params: GatedParams, sol: Any, T: float, dt: float) -> _LagGrid:
+        from theory.gating.dmft import GatedDMFT
+
+        nt = int(round(T / dt))
+        times = np.arange(nt + 1) * dt
+        idx = np.abs(np.arange(nt + 1)[:, None] - np.arange(nt + 1)[None, :])  # lag index |i − j|
+        th = GatedDMFT.for_params(params)
+        Ch0, Cr0 = float(sol.C_h[0]), float(sol.C_r[0])
+        ch1, cr1 = sol.at("C_h", times), sol.at("C_r", times)
+        Ch = ch1[idx]
+        Csr1 = _lag_matrix(th.dC_sigma_r(cr1, Cr0), cr1, idx) if params.alpha_r > 0 else np.zeros_like(Ch)
+        return cls(times, float(dt), idx, trapezoid_weights(nt + 1, dt), ch1, cr1, Ch0, Cr0, Ch,
+                   sol.at("C_phi", times)[idx], sol.at("C_sigma_r", times)[idx], _lag_matrix(th.dC_phi(ch1, Ch0), ch1, idx), Csr1)
+
+
 def solve_adjoint_dmft(
     params: GatedParams,
     *,
@@ -299,7 +346,7 @@ def solve_adjoint_dmft(
     ConvergenceError
         If the forward DMFT did not converge.
     """
-    from theory.gating.dmft import GatedDMFT, coupling_variance, solve_dmft_fourier
+    from theory.gating.dmft import coupling_variance, solve_dmft_fourier
 
     require(params.alpha_z == 0, "alpha_z", params.alpha_z, "alpha_z = 0 (the adjoint fields are Gaussian only then)")
     require(np.isfinite(T) and T > 0 and np.isfinite(dt) and 0 < dt <= T / 4, "T, dt", (T, dt), "T > 0 and 0 < dt <= T/4")
@@ -308,15 +355,9 @@ def solve_adjoint_dmft(
     if not sol.converged:
         raise ConvergenceError(f"forward DMFT did not converge for {params}", sol.residual, sol.iterations)
     require(float(sol.tau[-1]) >= T, "T", T, f"T <= half the DMFT window ({float(sol.tau[-1]):.4g})")
-    nt = int(round(T / dt))
-    times = np.arange(nt + 1) * dt
-    idx = np.abs(np.arange(nt + 1)[:, None] - np.arange(nt + 1)[None, :])  # lag index |i − j|
-    th = GatedDMFT.for_params(params)
-    Ch0, Cr0 = float(sol.C_h[0]), float(sol.C_r[0])
-    ch1, cr1 = sol.at("C_h", times), sol.at("C_r", times)  # closures on the nt + 1 distinct lags, then indexed
-    Ch, Cphi, Csr = ch1[idx], sol.at("C_phi", times)[idx], sol.at("C_sigma_r", times)[idx]
-    Cphi1 = (np.asarray(th.dC_phi(ch1, Ch0), dtype=float) * np.ones_like(ch1))[idx]
-    Csr1 = (np.asarray(th.dC_sigma_r(cr1, Cr0), dtype=float) * np.ones_like(cr1))[idx] if params.alpha_r > 0 else np.zeros_like(Ch)
+    grid = _LagGrid.build(params, sol, T, dt)
+    nt, times, Ch0, Cr0 = grid.nt, grid.times, grid.Ch0, grid.Cr0
+    Ch, Cphi, Csr, Cphi1, Csr1 = grid.Ch, grid.Cphi, grid.Csr, grid.Cphi1, grid.Csr1
     sz, tr, gJ = params.s_z, params.tau_r, coupling_variance(params)
     q = gJ * sz * sz
     # F_h = A_hh C_hh + A_hr C_rr + src ; F_r = A_rh C_hh + src_r  (steps source_hh, source_rr; src, src_r
@@ -324,8 +365,8 @@ def solve_adjoint_dmft(
     A_hh, A_hr, A_rh = q * Cphi1 * Csr, Cphi1 / tr**2, q * Csr1 * Cphi
     use_reaction = running > 0 if reaction is None else bool(reaction)
     if use_reaction:
-        chi = reaction_response(params, times, ch1, cr1, Ch0, Cr0, running)
-        src, src_r, mc_err = _reaction_source(params, times, ch1, cr1, chi, running, n_paths, seed)
+        chi = reaction_response(params, grid, running)
+        src, src_r, mc_err = _reaction_source(params, grid, chi, running, n_paths, seed)
     else:
         chi, mc_err = (None, None), 0.0
         src, src_r = running**2 * Ch, np.zeros_like(Ch)
@@ -355,7 +396,7 @@ def solve_adjoint_dmft(
         Fr[i, j] = A_rh[i, j] * hh + src_r[i, j]
     if not (np.all(np.isfinite(Hh)) and np.all(np.isfinite(Hr))):
         raise ConvergenceError("adjoint covariance overflowed (T too long for the growth rate?)", float("nan"), 0)
-    wq = trapezoid_weights(nt + 1, dt)
+    wq = grid.wq
     Gh = float(sz * sz * wq @ (Hh * Csr * Cphi) @ wq)
     Gr = float(wq @ (Hr * Cphi) @ wq / tr**2)
     info = {"C_h0": Ch0, "C_r0": Cr0, "dt": dt, "reaction": use_reaction, "reaction_mc_rel_err": mc_err, "chi": chi}
@@ -376,7 +417,8 @@ def _function_chain(name: str) -> tuple[Any, Any, Any]:
 def _reaction_closures(params: GatedParams) -> dict[str, Any]:
     """Compiled cross moments for the reaction term and the single-site functions φ, φ', σ_r, σ_r'.
 
-    C_{φ'}, C_{φ''φ} on C_h; C_{σ_r'}, C_{σ_r''σ_r} on C_r (sharp quadrature steps, closures.py).
+    C_{φ''φ} on C_h, C_{σ_r''σ_r} on C_r (sharp quadrature steps, closures.py); C_{φ'}, C_{σ_r'}
+    are the forward DMFT's Price derivatives (:class:`_LagGrid`).
     """
     from theory.gating.closures import gate_strip, phi_strip, quadrature_step, sharp_cross
     from theory.gating.model import gate_expr, phi_expr
@@ -386,25 +428,15 @@ def _reaction_closures(params: GatedParams) -> dict[str, Any]:
     c, c0 = sp.Symbol("c", real=True), sp.Symbol("c_0", positive=True)
     phi, sr = phi_expr(params), gate_expr(params.alpha_r, params.beta_r)
     hp, hr = quadrature_step(phi_strip(params)), quadrature_step(gate_strip(params.alpha_r))
-    out: dict[str, Any] = {
-        "C_phi1": compile_function(sharp_cross(_d(phi), None, hp)(c, c0), [c, c0]),
-        "C_phi2_phi": compile_function(sharp_cross(_d(phi, 2), phi, hp)(c, c0), [c, c0]),
-    }
+    out: dict[str, Any] = {"C_phi2_phi": compile_function(sharp_cross(_d(phi, 2), phi, hp)(c, c0), [c, c0])}
     if params.alpha_r > 0:
-        out["C_sr1"] = compile_function(sharp_cross(_d(sr), None, hr)(c, c0), [c, c0])
         out["C_sr2_sr"] = compile_function(sharp_cross(_d(sr, 2), sr, hr)(c, c0), [c, c0])
     for name, e in (("phi", phi), ("dphi", _d(phi)), ("sr", sr), ("dsr", _d(sr))):
         out[name] = compile_function(e, [X])
     return out
 
 
-def _lag_matrix(values: Any, like: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    return (np.asarray(values, dtype=float) * np.ones_like(like))[idx]
-
-
-def reaction_response(
-    params: GatedParams, times: np.ndarray, ch1: np.ndarray, cr1: np.ndarray, Ch0: float, Cr0: float, running: float
-) -> tuple[np.ndarray, np.ndarray]:
+def reaction_response(params: GatedParams, grid: _LagGrid, running: float) -> tuple[np.ndarray, np.ndarray]:
     r"""Mean responses χ̄_h(t,u) = ⟨δã_h(t)/δI_h(u)⟩, χ̄_r(t,u) = ⟨δã_r(t)/δI_r(u)⟩ (steps ``reaction_*``).
 
     A neuron's adjoint sees its own forward path through the column couplings: ξ_{h,i} ∋
@@ -422,28 +454,15 @@ def reaction_response(
     marched backward in t (trapezoid rule, implicit part by fixed-point iteration; G(u, u) at the
     jump = half its limit). For α_r = 0 (σ_r' ≡ 0), χ̄_r ≡ 0.
     """
-    from theory.gating.dmft import coupling_variance, solve_dmft_fourier  # noqa: F401
+    from theory.gating.dmft import coupling_variance
 
     cl = _reaction_closures(params)
-    nt = times.size - 1
-    dt = float(times[1] - times[0])
+    nt, dt, times, idx, wq = grid.nt, grid.dt, grid.times, grid.idx, grid.wq
     sz, tr = params.s_z, params.tau_r
     kh = coupling_variance(params) * sz
-    wq = trapezoid_weights(nt + 1, dt)
-    idx = np.abs(np.arange(nt + 1)[:, None] - np.arange(nt + 1)[None, :])
-    c21 = _lag_matrix(cl["C_phi2_phi"](ch1, Ch0), ch1, idx)
-    c11 = _lag_matrix(cl["C_phi1"](ch1, Ch0), ch1, idx)
-    if params.alpha_r > 0:
-        from theory.gating.dmft import GatedDMFT
-
-        th = GatedDMFT.for_params(params)
-        csr = _lag_matrix(th.C_sigma_r(cr1, Cr0), cr1, idx)
-        cphi = _lag_matrix(th.C_phi(ch1, Ch0), ch1, idx)
-        r21 = _lag_matrix(cl["C_sr2_sr"](cr1, Cr0), cr1, idx)
-        r11 = _lag_matrix(cl["C_sr1"](cr1, Cr0), cr1, idx)
-    else:
-        csr = np.full_like(c21, params.s_r**2)
-        cphi = r21 = r11 = np.zeros_like(c21)
+    c21 = _lag_matrix(cl["C_phi2_phi"](grid.ch1, grid.Ch0), grid.ch1, idx)
+    c11, csr, cphi, r11 = grid.Cphi1, grid.Csr, grid.Cphi, grid.Csr1
+    r21 = _lag_matrix(cl["C_sr2_sr"](grid.cr1, grid.Cr0), grid.cr1, idx) if params.alpha_r > 0 else np.zeros_like(c21)
     W = wq[None, :]
     B1, B2, P1, P2 = kh * c21 * csr * W, c21 * W / tr, kh * c11 * csr * W, c11 * W / tr
     R1, R2 = kh * r21 * cphi * W, kh * r11 * cphi * W
@@ -482,8 +501,7 @@ def reaction_response(
 
 
 def _reaction_source(
-    params: GatedParams, times: np.ndarray, ch1: np.ndarray, cr1: np.ndarray, chi: tuple[np.ndarray, np.ndarray],
-    running: float, n_paths: int, seed: int,
+    params: GatedParams, grid: _LagGrid, chi: tuple[np.ndarray, np.ndarray], running: float, n_paths: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Raw second moments of the deterministic sources over Gaussian forward paths (Monte Carlo).
 
@@ -496,17 +514,14 @@ def _reaction_source(
 
     require(isinstance(n_paths, (int, np.integer)) and n_paths >= 800, "n_paths", n_paths, "an integer >= 800")
     cl = _reaction_closures(params)
-    nt = times.size - 1
-    dt = float(times[1] - times[0])
-    wq = trapezoid_weights(nt + 1, dt)
+    nt, wq = grid.nt, grid.wq
     kh = coupling_variance(params) * params.s_z
-    idx = np.abs(np.arange(nt + 1)[:, None] - np.arange(nt + 1)[None, :])
 
     def sqrt_cov(c: np.ndarray) -> np.ndarray:
-        ev, vec = np.linalg.eigh(c[idx])
+        ev, vec = np.linalg.eigh(c[grid.idx])
         return vec * np.sqrt(np.clip(ev, 0.0, None))
 
-    root_h, root_r = sqrt_cov(ch1), sqrt_cov(cr1)
+    root_h, root_r = sqrt_cov(grid.ch1), sqrt_cov(grid.cr1)
     chi_h, chi_r = chi[0] * wq[None, :], chi[1] * wq[None, :]
     rng = np.random.default_rng([seed, 8017])
     n_batches = 8

@@ -389,7 +389,7 @@ def _order_one_h2(params: GatedParams, N: int, T: float, burn_in: float, seed: i
 def _check_lambda_jump(alpha_r: float, g_above: float, g_below: float, ctx: CheckContext, perturb: float = 0.0) -> CheckResult:
     """Discontinuous transition at L3: C_h(0) jumps from 0 (g_below) to the DMFT branch value (g_above)."""
     from theory.errors import require
-    from theory.gating.transitions import branch_exists, branch_guesses, chaotic_branch, line_l1
+    from theory.gating.transitions import branch_exists, chaotic_branch, largest_guess_C_h0, line_l1
 
     require(1.0 < g_below < g_above < line_l1(alpha_r), "g_below, g_above", (g_below, g_above), "1 < g_below < g_above < L1 (bistable side of L1)")
     # coarse grid (n = 256, dτ = 0.25): C_h(0) agrees with n = 512, dτ = 0.2 to 1e-7 here
@@ -397,7 +397,7 @@ def _check_lambda_jump(alpha_r: float, g_above: float, g_below: float, ctx: Chec
     # below L3 no guess of the L3 test (multi-start, transitions.branch_exists) may find the branch;
     # the largest C_h(0) over the guesses is reported
     below_exists = branch_exists(g_below, alpha_r, warm=above, n=256, dtau=0.25) is not None
-    below_ch0 = max(chaotic_branch(g_below, alpha_r, init=gu, n=256, dtau=0.25).C_h0 for gu in branch_guesses(above))
+    below_ch0 = largest_guess_C_h0(g_below, alpha_r, warm=above, n=256, dtau=0.25)
     lam_above, grid_err = _dmft_lambda(GatedParams(g_h=g_above, alpha_r=alpha_r))
     pred = above.C_h0 + perturb
     N, S, T = ctx.size((300, 6, 150.0), (600, 6, 200.0))

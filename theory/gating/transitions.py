@@ -46,6 +46,7 @@ __all__ = [
     "chaotic_branch",
     "branch_exists",
     "branch_guesses",
+    "largest_guess_C_h0",
     "ChaoticBranchPoint",
     "TransitionLines",
     "transition_lines",
@@ -277,6 +278,22 @@ def branch_exists(
     return None
 
 
+def largest_guess_C_h0(
+    g_h: float,
+    alpha_r: float,
+    beta_r: float = 0.0,
+    *,
+    warm: ChaoticBranchPoint | None = None,
+    n: int = 512,
+    dtau: float = 0.2,
+) -> float:
+    """The largest C_h(0) reached from any guess of :func:`branch_guesses` (≤ COLLAPSE: all collapse)."""
+    return max(
+        chaotic_branch(g_h, alpha_r, beta_r, init=gu, n=n, dtau=dtau).C_h0
+        for gu in branch_guesses(warm)
+    )
+
+
 def line_l3(
     alpha_r: float,
     beta_r: float = 0.0,
@@ -410,7 +427,7 @@ def lambda_jump(alpha_r: float, *, eps: float = 0.02) -> dict[str, float]:
         sol = solve_dmft_fourier(p, dtau=0.1, n=2048, init=pt.init)
         if sol.converged and sol.C_h[0] > COLLAPSE:
             lam = gated_lyapunov_dmft(p, dtau=0.1, n=2048, solution=sol).value
-    below = max(chaotic_branch(g_below, alpha_r, init=gu).C_h0 for gu in branch_guesses(pt))
+    below = largest_guess_C_h0(g_below, alpha_r, warm=pt)
     return {
         "L3": g3,
         "C_h0_above": pt.C_h0 if pt is not None else float("nan"),
