@@ -50,7 +50,13 @@ rng = np.random.default_rng(2022)
 N = 200 if QUICK else 1000
 p = GatedParams(g_h=3.0, alpha_z=8.0, alpha_r=5.0)
 net = GatedNetwork.sample(p, N, rng)
-state = np.stack([rng.normal(0, np.sqrt(0.15), N), rng.normal(0, np.sqrt(0.4), N), rng.normal(0, np.sqrt(0.4), N)])
+state = np.stack(
+    [
+        rng.normal(0, np.sqrt(0.15), N),
+        rng.normal(0, np.sqrt(0.4), N),
+        rng.normal(0, np.sqrt(0.4), N),
+    ]
+)
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))
 M = 4_000 if QUICK else 40_000
 for ax, e_sd in zip(axes, (0.0, 0.3), strict=True):
@@ -59,7 +65,13 @@ for ax, e_sd in zip(axes, (0.0, 0.3), strict=True):
     if e_sd == 0:
         model = BoundaryModel.fixed_point(p, 0.15, 0.4, 0.4)
     else:
-        model = BoundaryModel.from_samples(p, rng.normal(0, np.sqrt(0.15), M), rng.normal(0, np.sqrt(0.4), M), rng.normal(0, np.sqrt(0.4), M), rng.normal(0, e_sd, M))
+        model = BoundaryModel.from_samples(
+            p,
+            rng.normal(0, np.sqrt(0.15), M),
+            rng.normal(0, np.sqrt(0.4), M),
+            rng.normal(0, np.sqrt(0.4), M),
+            rng.normal(0, e_sd, M),
+        )
     xs = np.linspace(-1.3, 0.5, 25 if QUICK else 90)
     ys = np.linspace(-1.3, 1.3, 25 if QUICK else 90)
     X, Y = np.meshgrid(xs, ys)
@@ -107,9 +119,16 @@ Nl, k, T = (60, 12, 40.0) if QUICK else (300, 90, 300.0)
 fig, ax = plt.subplots(figsize=(5, 3.5))
 for az in (0.0, 5.0, 15.0):
     pl = GatedParams(g_h=4.0, alpha_z=az)
-    spec = lyapunov_spectra([GatedNetwork.sample(pl, Nl, rng)], k, T=T, transient=20.0, rng=rng, dt=0.1)[0]
+    spec = lyapunov_spectra(
+        [GatedNetwork.sample(pl, Nl, rng)], k, T=T, transient=20.0, rng=rng, dt=0.1
+    )[0]
     ax.plot(np.arange(1, k + 1), spec.exponents, "o-", ms=3, label=rf"$\alpha_z$={az:g}")
-ax.axhline(gated_lyapunov_dmft(GatedParams(g_h=4.0)).value, color="k", ls="--", label=r"DMFT $\lambda_{\max}$ ($\alpha_z$=0)")
+ax.axhline(
+    gated_lyapunov_dmft(GatedParams(g_h=4.0)).value,
+    color="k",
+    ls="--",
+    label=r"DMFT $\lambda_{\max}$ ($\alpha_z$=0)",
+)
 ax.axhline(0, color="gray", lw=0.5)
 ax.set_xlabel("index i")
 ax.set_ylabel(r"$\lambda_i$")
@@ -133,14 +152,30 @@ gs = np.array([1.6, 1.85, 2.1]) if QUICK else np.linspace(1.5, 2.3, 17)
 branch = [chaotic_branch(float(g), ar) for g in gs]
 ch0 = np.array([b.C_h0 for b in branch])
 l3_est = gs[np.argmax(ch0 > 1e-6)]
-l2_est = gs[np.argmax([len(fixed_point_branches(GatedParams(g_h=float(g), alpha_r=ar), n_grid=100)) > 0 for g in gs])]
+l2_est = gs[
+    np.argmax(
+        [
+            len(fixed_point_branches(GatedParams(g_h=float(g), alpha_r=ar), n_grid=100)) > 0
+            for g in gs
+        ]
+    )
+]
 sim_g = [1.9] if QUICK else [1.7, 1.9, 2.1]
 Ns = 200 if QUICK else 500
 fig, ax = plt.subplots(figsize=(5.5, 3.5))
 ax.plot(gs, ch0, "k-o", label="DMFT chaotic branch")
 for g in sim_g:
     for x0, mk in ((1.0, "C3s"), (1e-3, "C0v")):
-        tr = simulate_gated(GatedParams(g_h=g, alpha_r=ar), Ns, T=80.0, burn_in=40.0, dt=0.1, seed=1, x0_scale=x0, record_every=5)
+        tr = simulate_gated(
+            GatedParams(g_h=g, alpha_r=ar),
+            Ns,
+            T=80.0,
+            burn_in=40.0,
+            dt=0.1,
+            seed=1,
+            x0_scale=x0,
+            record_every=5,
+        )
         ax.plot([g], [np.mean(tr.h**2)], mk, label=f"sim x0={x0:g}" if g == sim_g[0] else None)
 ax.axvline(line_l1(ar), color="gray", ls="--", label="L1")
 ax.axvline(l3_est, color="C2", ls=":", label="L3 (first chaotic grid point)")
@@ -152,9 +187,11 @@ ax.legend(fontsize=7)
 fig.tight_layout()
 g_above = float(l3_est)  # first chaotic grid point
 lam_above = gated_lyapunov_dmft(GatedParams(g_h=g_above, alpha_r=ar), n=512, dtau=0.2).value
-print(f"L3 in ({gs[np.argmax(ch0 > 1e-6) - 1]:.3g}, {l3_est:.3g}]; on the chaotic branch at g_h = {g_above:.3g}: "
-      f"C_h(0) = {chaotic_branch(g_above, ar).C_h0:.3g}, lambda_max = {lam_above:.3f}; below L3 the stable zero state has "
-      f"lambda_max = s_z (g_h s_r - 1) < 0: both jump at L3")
+print(
+    f"L3 in ({gs[np.argmax(ch0 > 1e-6) - 1]:.3g}, {l3_est:.3g}]; on the chaotic branch at g_h = {g_above:.3g}: "
+    f"C_h(0) = {chaotic_branch(g_above, ar).C_h0:.3g}, lambda_max = {lam_above:.3f}; below L3 the stable zero state has "
+    f"lambda_max = s_z (g_h s_r - 1) < 0: both jump at L3"
+)
 
 # %% [markdown]
 # ## 4. Phase diagram (g_h, α_r) from a Dask sweep
@@ -168,16 +205,33 @@ from distributed import Client, LocalCluster
 from theory.gating.phase_diagram import REGIONS, phase_point
 from theory.sweeps import sweep
 
-grid = {"g_h": [1.6, 1.85], "alpha_r": [0.0, 20.0]} if QUICK else {"g_h": list(np.linspace(1.4, 2.4, 11)), "alpha_r": [0.0, 2.0, 5.0, 10.0, 20.0]}
-with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
+grid = (
+    {"g_h": [1.6, 1.85], "alpha_r": [0.0, 20.0]}
+    if QUICK
+    else {"g_h": list(np.linspace(1.4, 2.4, 11)), "alpha_r": [0.0, 2.0, 5.0, 10.0, 20.0]}
+)
+with (
+    LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster,
+    Client(cluster) as client,
+):
     ds = sweep(phase_point, grid, client=client, progress=False, cache=False)
 print(ds)
 fig, ax = plt.subplots(figsize=(5.5, 3.5))
-im = ax.pcolormesh(ds["g_h"], ds["alpha_r"], ds["region"].T, shading="nearest", cmap="viridis", vmin=0, vmax=3)
+im = ax.pcolormesh(
+    ds["g_h"], ds["alpha_r"], ds["region"].T, shading="nearest", cmap="viridis", vmin=0, vmax=3
+)
 cb = fig.colorbar(im, ax=ax, ticks=list(REGIONS))
 cb.ax.set_yticklabels([REGIONS[i].split(" (")[0] for i in REGIONS], fontsize=7)
 ax.axvline(2.0, color="w", ls="--")
-ax.plot([1.9], [20.0], "r*", ms=12, label="simulation spot check: chaos from x0 = 1, decay from x0 = 1e-3")
+ax.plot(
+    [1.9],
+    [20.0],
+    "r*",
+    ms=12,
+    label="simulation spot check: chaos from x0 = 1, decay from x0 = 1e-3",
+)
 ax.set_xlabel(r"$g_h$")
 ax.set_ylabel(r"$\alpha_r$")
 ax.legend(fontsize=7, loc="lower left")
@@ -190,7 +244,11 @@ fig.tight_layout()
 # %%
 from theory.gating.phase_diagram import marginal_point
 
-mgrid = {"g_h": [2.2, 3.0], "alpha_r": [0.0]} if QUICK else {"g_h": list(np.linspace(2.1, 4.0, 6)), "alpha_r": [0.0, 2.0, 5.0, 10.0]}
+mgrid = (
+    {"g_h": [2.2, 3.0], "alpha_r": [0.0]}
+    if QUICK
+    else {"g_h": list(np.linspace(2.1, 4.0, 6)), "alpha_r": [0.0, 2.0, 5.0, 10.0]}
+)
 mds = sweep(marginal_point, mgrid, n_workers=1, processes=False, progress=False, cache=False)
 print(mds[["V", "abscissa", "abscissa_az0", "marginal"]])
 
@@ -201,9 +259,19 @@ print(mds[["V", "abscissa", "abscissa_az0", "marginal"]])
 # %%
 pa = GatedParams(g_h=2.5, alpha_r=20.0)
 Na = 120 if QUICK else 500
-rates = [adjoint_growth_rate(GatedNetwork.sample(pa, Na, np.random.default_rng(s)), T=40.0 if QUICK else 200.0, transient=20.0, rng=rng).rate for s in range(1 if QUICK else 4)]
+rates = [
+    adjoint_growth_rate(
+        GatedNetwork.sample(pa, Na, np.random.default_rng(s)),
+        T=40.0 if QUICK else 200.0,
+        transient=20.0,
+        rng=rng,
+    ).rate
+    for s in range(1 if QUICK else 4)
+]
 lam = gated_lyapunov_dmft(pa, n=1024).value
-print(f"adjoint backward growth rates (N={Na}): {np.round(rates, 3)}; DMFT lambda_max = {lam:.3f} (finite N runs low, cf. the QR check)")
+print(
+    f"adjoint backward growth rates (N={Na}): {np.round(rates, 3)}; DMFT lambda_max = {lam:.3f} (finite N runs low, cf. the QR check)"
+)
 
 # %% [markdown]
 # ## 6. Gradient statistics from the adjoint DMFT
@@ -237,10 +305,19 @@ diag = np.array(diag)
 fig, ax = plt.subplots(figsize=(5, 3.5))
 ax.plot(with_r.times, np.diag(with_r.C_hh), "k-", label="adjoint DMFT (with reaction)")
 ax.plot(fresh.times, np.diag(fresh.C_hh), "k--", label="fresh-field closure")
-ax.errorbar(res.times[::10], diag.mean(0)[::10], yerr=diag.std(0, ddof=1)[::10] / np.sqrt(Sg), fmt=".", color="C3", label=f"finite networks, N={Ng}")
+ax.errorbar(
+    res.times[::10],
+    diag.mean(0)[::10],
+    yerr=diag.std(0, ddof=1)[::10] / np.sqrt(Sg),
+    fmt=".",
+    color="C3",
+    label=f"finite networks, N={Ng}",
+)
 ax.set_xlabel("t")
 ax.set_ylabel(r"$N^2\langle a_h(t)^2\rangle$")
 ax.legend()
 plt.show()
-print(f"||dL/dJ^h||^2: theory {with_r.grad_norm_Jh:.3f} (fresh-field closure {fresh.grad_norm_Jh:.3f}); "
-      f"networks {np.mean(norms):.3f} +- {np.std(norms, ddof=1) / np.sqrt(Sg):.3f}")
+print(
+    f"||dL/dJ^h||^2: theory {with_r.grad_norm_Jh:.3f} (fresh-field closure {fresh.grad_norm_Jh:.3f}); "
+    f"networks {np.mean(norms):.3f} +- {np.std(norms, ddof=1) / np.sqrt(Sg):.3f}"
+)

@@ -51,7 +51,11 @@ T = 2.0
 task = example_task(exact=True)
 chain = task.chain
 pi = stationary_exact(chain)
-display(Markdown(f"$\\pi = {pi.T}$ (exact), $\\sigma^2(x) = {asymptotic_variance_exact(chain, [-1, 0, 1])}$"))
+display(
+    Markdown(
+        f"$\\pi = {pi.T}$ (exact), $\\sigma^2(x) = {asymptotic_variance_exact(chain, [-1, 0, 1])}$"
+    )
+)
 
 # %% [markdown]
 # ## 2. Derivations (SymPy): RTRL recursion and the limit ODE
@@ -105,8 +109,20 @@ plt.show()
 fit = fit_rate(np.array(SIZES), per_seed_sq)
 pred = -min(params.beta - 0.5, 1 - params.beta)
 fig, ax = plt.subplots(figsize=(5, 3.5))
-ax.errorbar(SIZES, fit.errors, yerr=fit.errors * fit.log_se, fmt="o", color="C3", label=f"fitted slope {fit.slope:.3f} ± {fit.se:.3f}")
-ax.loglog(SIZES, fit.errors[0] * (np.array(SIZES) / SIZES[0]) ** pred, "k--", label=f"predicted {pred:.2f}")
+ax.errorbar(
+    SIZES,
+    fit.errors,
+    yerr=fit.errors * fit.log_se,
+    fmt="o",
+    color="C3",
+    label=f"fitted slope {fit.slope:.3f} ± {fit.se:.3f}",
+)
+ax.loglog(
+    SIZES,
+    fit.errors[0] * (np.array(SIZES) / SIZES[0]) ** pred,
+    "k--",
+    label=f"predicted {pred:.2f}",
+)
 ax.set_xlabel("N")
 ax.set_ylabel("Pi-RMS |g^N_T - g_T|")
 ax.legend()
@@ -124,8 +140,15 @@ Ybar = np.sqrt(n) * (F[paths].mean(1) - fchain.stationary @ F)
 s2 = asymptotic_variance(fchain, F)
 m, sem = mean_sem(Ybar**2)
 fig, ax = plt.subplots(figsize=(5, 3.5))
-ax.hist(Ybar, bins=50, density=True, alpha=0.6, label=f"sqrt(n)(mean - pi F), var {m:.3f} ± {sem:.3f}")
+ax.hist(
+    Ybar, bins=50, density=True, alpha=0.6, label=f"sqrt(n)(mean - pi F), var {m:.3f} ± {sem:.3f}"
+)
 u = np.linspace(-4, 4, 200)
-ax.plot(u, np.exp(-(u**2) / (2 * s2)) / np.sqrt(2 * np.pi * s2), "k-", label=f"N(0, sigma^2 = {s2:.3f}) (Poisson eq.)")
+ax.plot(
+    u,
+    np.exp(-(u**2) / (2 * s2)) / np.sqrt(2 * np.pi * s2),
+    "k-",
+    label=f"N(0, sigma^2 = {s2:.3f}) (Poisson eq.)",
+)
 ax.legend(fontsize=7)
 plt.show()

@@ -64,12 +64,16 @@ def test_table_json_and_report(tmp_path: Path) -> None:
 
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
-    r1 = CheckResult.compare("a", 1.0, 1.01, ErrorModel("demo", 0.1), figures=[fig], details={"arr": np.arange(3)})
+    r1 = CheckResult.compare(
+        "a", 1.0, 1.01, ErrorModel("demo", 0.1), figures=[fig], details={"arr": np.arange(3)}
+    )
     r2 = CheckResult.compare("b", 1.0, 2.0, ErrorModel("demo", 0.1))
     table = format_table([r1, r2])
     assert "PASS" in table and "FAIL" in table and table.strip().endswith("1 passed, 1 failed")
     recs = json.loads(write_json([r1, r2], tmp_path / "out.json").read_text())
-    assert [set(r) >= {"name", "theory", "simulation", "error", "tolerance", "passed"} for r in recs] == [True, True]
+    assert [
+        set(r) >= {"name", "theory", "simulation", "error", "tolerance", "passed"} for r in recs
+    ] == [True, True]
     assert recs[0]["passed"] is True and recs[1]["passed"] is False
     index = write_report([r1, r2], tmp_path / "report")
     html = index.read_text()

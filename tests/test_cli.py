@@ -24,7 +24,19 @@ def test_derive_writes_and_checks(tmp_path: Path) -> None:
 
 def test_check_only_json_and_report(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
-    code = main(["check", "--quick", "--only", "classical.quiescent", "--json", str(out), "--report", str(tmp_path / "rep"), "--no-progress"])
+    code = main(
+        [
+            "check",
+            "--quick",
+            "--only",
+            "classical.quiescent",
+            "--json",
+            str(out),
+            "--report",
+            str(tmp_path / "rep"),
+            "--no-progress",
+        ]
+    )
     recs = json.loads(out.read_text())
     assert [r["name"] for r in recs] == ["classical.quiescent[g=0.5]"]
     assert code == (0 if recs[0]["passed"] else 1)

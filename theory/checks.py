@@ -155,11 +155,24 @@ def compare_curve(
         f"(alpha={alpha:g}, Bonferroni over {n_independent} independent points)"
     )
     if np.any(np.asarray(bias) > 0):
-        desc += f"; bias bound max {float(np.max(bias)):.3g}" + (f" ({bias_text})" if bias_text else "")
-    det = {"worst_index": k, "sem_at_worst": float(sem[k]), "abs_error_at_worst": float(abs(mean[k] - theory[k])), "sup_abs_error": float(np.max(np.abs(mean - theory)))}
+        desc += f"; bias bound max {float(np.max(bias)):.3g}" + (
+            f" ({bias_text})" if bias_text else ""
+        )
+    det = {
+        "worst_index": k,
+        "sem_at_worst": float(sem[k]),
+        "abs_error_at_worst": float(abs(mean[k] - theory[k])),
+        "sup_abs_error": float(np.max(np.abs(mean - theory))),
+    }
     det.update(details or {})
     return CheckResult.compare(
-        "", float(theory[k]), float(mean[k]), ErrorModel(desc, q), error=float(z[k]), details=det, figures=figures
+        "",
+        float(theory[k]),
+        float(mean[k]),
+        ErrorModel(desc, q),
+        error=float(z[k]),
+        details=det,
+        figures=figures,
     )
 
 
@@ -310,18 +323,27 @@ class Check:
 CHECKS: dict[str, Check] = {}
 
 
-def register_check(name: str, func: Callable[[CheckContext], CheckResult], *, theory: str, description: str = "") -> None:
+def register_check(
+    name: str, func: Callable[[CheckContext], CheckResult], *, theory: str, description: str = ""
+) -> None:
     """Register ``func`` as check ``name`` (names are unique; use ``family[param=value]``)."""
     if name in CHECKS:
         raise ParameterError("check name", name, "a name not registered yet")
     CHECKS[name] = Check(name=name, theory=theory, func=func, description=description)
 
 
-def check(name: str, *, theory: str, description: str = "") -> Callable[[Callable[[CheckContext], CheckResult]], Callable[[CheckContext], CheckResult]]:
+def check(
+    name: str, *, theory: str, description: str = ""
+) -> Callable[[Callable[[CheckContext], CheckResult]], Callable[[CheckContext], CheckResult]]:
     """Decorator form of :func:`register_check`."""
 
     def wrap(func: Callable[[CheckContext], CheckResult]) -> Callable[[CheckContext], CheckResult]:
-        register_check(name, func, theory=theory, description=description or (func.__doc__ or "").strip().split("\n")[0])
+        register_check(
+            name,
+            func,
+            theory=theory,
+            description=description or (func.__doc__ or "").strip().split("\n")[0],
+        )
         return func
 
     return wrap
@@ -343,9 +365,13 @@ def _select(only: Iterable[str] | None) -> list[Check]:
         return list(CHECKS.values())
     chosen: list[Check] = []
     for pattern in only:
-        hits = [c for n, c in CHECKS.items() if n == pattern or n.startswith(pattern) or pattern in n]
+        hits = [
+            c for n, c in CHECKS.items() if n == pattern or n.startswith(pattern) or pattern in n
+        ]
         if not hits:
-            raise ParameterError("--only", pattern, f"a check name or prefix; known: {list(CHECKS)}")
+            raise ParameterError(
+                "--only", pattern, f"a check name or prefix; known: {list(CHECKS)}"
+            )
         chosen.extend(h for h in hits if h not in chosen)
     return chosen
 
@@ -384,7 +410,10 @@ def run_checks(
                 tolerance=float("nan"),
                 passed=False,
                 error_model="check raised an exception",
-                details={"exception": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()},
+                details={
+                    "exception": f"{type(exc).__name__}: {exc}",
+                    "traceback": traceback.format_exc(),
+                },
             )
         res.seconds = time.perf_counter() - t0
         res.description = c.description
@@ -409,7 +438,9 @@ def format_table(results: Sequence[CheckResult]) -> str:
         )
         for r in results
     ]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)]
+    widths = [
+        max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)
+    ]
     fmt = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
     lines = [fmt.format(*head), "  ".join("-" * w for w in widths)]
     lines += [fmt.format(*row) for row in rows]
@@ -432,7 +463,9 @@ def _figure_png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
-def write_report(results: Sequence[CheckResult], directory: str | Path, *, title: str = "theory check") -> Path:
+def write_report(
+    results: Sequence[CheckResult], directory: str | Path, *, title: str = "theory check"
+) -> Path:
     """Write ``index.html`` (self-contained: plots embedded) and ``report.md`` (+ PNG files).
 
     Returns the path of ``index.html``; open it in a browser, no server needed.
@@ -446,7 +479,10 @@ def write_report(results: Sequence[CheckResult], directory: str | Path, *, title
     d.mkdir(parents=True, exist_ok=True)
     n_pass = sum(r.passed for r in results)
     md = [f"# {title}", "", f"{n_pass} passed, {len(results) - n_pass} failed", ""]
-    md += ["| check | theory | simulation | error | tolerance | verdict | error model |", "|---|---|---|---|---|---|---|"]
+    md += [
+        "| check | theory | simulation | error | tolerance | verdict | error model |",
+        "|---|---|---|---|---|---|---|",
+    ]
     rows_html = []
     sections_html = []
     sections_md = []
@@ -470,7 +506,9 @@ def write_report(results: Sequence[CheckResult], directory: str | Path, *, title
             (d / fname).write_bytes(png)
             plt.close(fig)
             b64 = base64.b64encode(png).decode()
-            imgs_html.append(f"<img alt='{html.escape(r.name)}' src='data:image/png;base64,{b64}'/>")
+            imgs_html.append(
+                f"<img alt='{html.escape(r.name)}' src='data:image/png;base64,{b64}'/>"
+            )
             imgs_md.append(f"![{r.name}]({fname})")
         detail_rows = "".join(
             f"<tr><th>{html.escape(str(k))}</th><td><pre>{html.escape(_short(v))}</pre></td></tr>"
@@ -500,7 +538,7 @@ img{{max-width:100%;display:block;margin:8px 0}} .details th{{text-align:left;ve
 pre{{margin:0;white-space:pre-wrap;text-align:left}}</style></head><body>
 <h1>{html.escape(title)}</h1><p>{n_pass} passed, {len(results) - n_pass} failed</p>
 <table><tr><th>check</th><th>theory</th><th>simulation</th><th>error</th><th>tolerance</th>
-<th>verdict</th><th>time</th></tr>{''.join(rows_html)}</table>{''.join(sections_html)}</body></html>"""
+<th>verdict</th><th>time</th></tr>{"".join(rows_html)}</table>{"".join(sections_html)}</body></html>"""
     out = d / "index.html"
     out.write_text(page)
     return out

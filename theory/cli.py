@@ -21,7 +21,9 @@ from pathlib import Path
 __all__ = ["main", "EXTRA_COMMANDS"]
 
 #: name -> (configure(parser), run(args) -> exit code); filled by modules that add subcommands.
-EXTRA_COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+EXTRA_COMMANDS: dict[
+    str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+] = {}
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -33,12 +35,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
     failed = [r for r in results if not r.passed]
     for r in failed:
         if "exception" in r.details:
-            print(f"\n{r.name} raised:\n{r.details.get('traceback', r.details['exception'])}", file=sys.stderr)
+            print(
+                f"\n{r.name} raised:\n{r.details.get('traceback', r.details['exception'])}",
+                file=sys.stderr,
+            )
     if args.json:
         p = write_json(results, args.json)
         print(f"json: {p}")
     if args.report:
-        p = write_report(results, args.report, title=f"theory check{' --quick' if args.quick else ''}")
+        p = write_report(
+            results, args.report, title=f"theory check{' --quick' if args.quick else ''}"
+        )
         print(f"report: {p.resolve().as_uri()}")
     return 1 if failed else 0
 
@@ -50,7 +57,10 @@ def _cmd_derive(args: argparse.Namespace) -> int:
     if args.check:
         stale = stale_files(out)
         if stale:
-            print(f"stale derivations in {out}: {', '.join(stale)} -- run `theory derive`", file=sys.stderr)
+            print(
+                f"stale derivations in {out}: {', '.join(stale)} -- run `theory derive`",
+                file=sys.stderr,
+            )
             return 1
         print(f"derivations in {out} are up to date")
         return 0
@@ -83,14 +93,31 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="theory", description="RNN theory workbench: derive, solve, check.")
+    parser = argparse.ArgumentParser(
+        prog="theory", description="RNN theory workbench: derive, solve, check."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     pc = sub.add_parser("check", help="run theory-vs-simulation checks")
-    pc.add_argument("--quick", action="store_true", help="small CI sizes (tolerances follow from the same error models)")
-    pc.add_argument("--only", nargs="+", metavar="NAME", help="check names or prefixes (e.g. classical.delta0)")
-    pc.add_argument("--json", metavar="PATH", help="write [{name, theory, simulation, error, tolerance, passed}, ...]")
-    pc.add_argument("--report", metavar="DIR", default="theory-report", help="report directory (index.html, report.md); '' to skip")
+    pc.add_argument(
+        "--quick",
+        action="store_true",
+        help="small CI sizes (tolerances follow from the same error models)",
+    )
+    pc.add_argument(
+        "--only", nargs="+", metavar="NAME", help="check names or prefixes (e.g. classical.delta0)"
+    )
+    pc.add_argument(
+        "--json",
+        metavar="PATH",
+        help="write [{name, theory, simulation, error, tolerance, passed}, ...]",
+    )
+    pc.add_argument(
+        "--report",
+        metavar="DIR",
+        default="theory-report",
+        help="report directory (index.html, report.md); '' to skip",
+    )
     pc.add_argument("--seed", type=int, default=20221, help="base seed of all simulations")
     pc.add_argument("--no-progress", action="store_true", help="no progress bars")
     pc.set_defaults(func=_cmd_check)
@@ -99,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     pd.add_argument("--out", default="derivations", help="output directory (default: derivations)")
     pd.add_argument("--only", nargs="+", metavar="NAME", help="derivation names")
     pd.add_argument("--check", action="store_true", help="exit 1 if the files in --out are stale")
-    pd.add_argument("--pdf", action="store_true", help="also compile the files with pdflatex into OUT/pdf")
+    pd.add_argument(
+        "--pdf", action="store_true", help="also compile the files with pdflatex into OUT/pdf"
+    )
     pd.set_defaults(func=_cmd_derive)
 
     pl = sub.add_parser("list", help="list theories, derivations and checks")

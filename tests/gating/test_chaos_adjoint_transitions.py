@@ -21,7 +21,10 @@ def test_adjoint_gradient_matches_finite_differences():
     res = adjoint_gradients(net, x0, T=3.0, dt=0.01)
     D = np.random.default_rng(2).standard_normal((15, 15))
     eps = 1e-5
-    fd = (loss_only(replace(net, J_h=net.J_h + eps * D), x0, T=3.0, dt=0.01) - loss_only(replace(net, J_h=net.J_h - eps * D), x0, T=3.0, dt=0.01)) / (2 * eps)
+    fd = (
+        loss_only(replace(net, J_h=net.J_h + eps * D), x0, T=3.0, dt=0.01)
+        - loss_only(replace(net, J_h=net.J_h - eps * D), x0, T=3.0, dt=0.01)
+    ) / (2 * eps)
     assert np.sum(res.grad_Jh * D) == pytest.approx(fd, rel=1e-4)
 
 
@@ -52,11 +55,15 @@ def test_l2_l3_order_at_large_alpha_r():
 @pytest.mark.slow
 def test_all_chaos_checks_pass_quick():
     res = run_checks(["chaos."], quick=True, progress=False)
-    assert res and all(r.passed for r in res), [(r.name, r.error, r.tolerance, r.details.get("exception")) for r in res if not r.passed]
+    assert res and all(r.passed for r in res), [
+        (r.name, r.error, r.tolerance, r.details.get("exception")) for r in res if not r.passed
+    ]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["_check_lyapunov", "_check_adjoint_growth"])
 def test_lyapunov_checks_can_fail(name):
     ctx = CheckContext(quick=True)
-    assert not getattr(chaos_checks, name)(GatedParams(g_h=2.5, alpha_r=20.0), ctx, perturb=0.3).passed
+    assert not getattr(chaos_checks, name)(
+        GatedParams(g_h=2.5, alpha_r=20.0), ctx, perturb=0.3
+    ).passed

@@ -16,13 +16,26 @@ def _fd_jacobian(net: GatedNetwork, x: np.ndarray, eps: float = 1e-6) -> np.ndar
     for k in range(n):
         d = np.zeros(n)
         d[k] = eps
-        out[:, k] = ((net.rhs(x + d.reshape(x.shape)) - net.rhs(x - d.reshape(x.shape))) / (2 * eps)).ravel()
+        out[:, k] = (
+            (net.rhs(x + d.reshape(x.shape)) - net.rhs(x - d.reshape(x.shape))) / (2 * eps)
+        ).ravel()
     return out
 
 
 @pytest.mark.parametrize("conv", ["A", "B"])
 def test_jacobian_matches_finite_differences(conv):
-    p = GatedParams(g_h=2.5, beta_h=0.2, alpha_z=4.0, beta_z=0.5, alpha_r=6.0, beta_r=-0.3, tau_z=2.0, tau_r=0.5, sigma_h=0.3, convention=conv)
+    p = GatedParams(
+        g_h=2.5,
+        beta_h=0.2,
+        alpha_z=4.0,
+        beta_z=0.5,
+        alpha_r=6.0,
+        beta_r=-0.3,
+        tau_z=2.0,
+        tau_r=0.5,
+        sigma_h=0.3,
+        convention=conv,
+    )
     net = GatedNetwork.sample(p, 25, np.random.default_rng(0))
     x = net.initial_state(np.random.default_rng(1), 0.7)
     D = jacobian_matrix(net, x)
@@ -35,7 +48,9 @@ def test_tangent_map_equals_dense_product():
     x = net.initial_state(np.random.default_rng(3))
     Q = np.random.default_rng(4).standard_normal((3, 30, 5))
     dense = jacobian_matrix(net, x) @ Q.reshape(90, 5)
-    np.testing.assert_allclose(tangent_map(net, state_factors(net, x), Q).reshape(90, 5), dense, atol=1e-12)
+    np.testing.assert_allclose(
+        tangent_map(net, state_factors(net, x), Q).reshape(90, 5), dense, atol=1e-12
+    )
 
 
 def test_fixed_point_structure_eigenvalues_at_minus_one_over_tau_z():

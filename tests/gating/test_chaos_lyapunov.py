@@ -22,7 +22,9 @@ def test_qr_equals_linear_rates_near_stable_zero_state():
     N = 40
     net = GatedNetwork.sample(p, N, np.random.default_rng(0))
     ev = np.linalg.eigvals(jacobian_matrix(net, np.zeros((3, N))))
-    res = lyapunov_spectrum(net, 3, T=400.0, transient=20.0, rng=np.random.default_rng(1), x0=np.zeros((3, N)), dt=0.1)
+    res = lyapunov_spectrum(
+        net, 3, T=400.0, transient=20.0, rng=np.random.default_rng(1), x0=np.zeros((3, N)), dt=0.1
+    )
     top = np.sort(ev.real)[::-1]
     # a complex pair counts twice (equal real parts)
     np.testing.assert_allclose(res.exponents[0], top[0], atol=3e-3)
@@ -46,7 +48,9 @@ def test_two_trajectory_agrees_with_qr_on_one_network():
     p = GatedParams(g_h=3.0, alpha_r=5.0)
     net = GatedNetwork.sample(p, 80, np.random.default_rng(3))
     qr = lyapunov_spectrum(net, 1, T=100.0, transient=30.0, rng=np.random.default_rng(4), dt=0.1)
-    tt = max_lyapunov_two_trajectory(net, T=100.0, transient=30.0, rng=np.random.default_rng(4), dt=0.1)
+    tt = max_lyapunov_two_trajectory(
+        net, T=100.0, transient=30.0, rng=np.random.default_rng(4), dt=0.1
+    )
     assert abs(qr.exponents[0] - tt.value) < 6 * np.hypot(qr.sem[0], tt.sem) + 0.02
 
 
@@ -59,7 +63,9 @@ def test_classical_schrodinger_reference():
 def test_gated_alpha_r0_reference_and_mapping():
     r = gated_lyapunov_dmft(GatedParams(g_h=4.0))
     assert r.value == pytest.approx(0.0562, abs=5e-4)
-    assert r.value == pytest.approx(0.5 * classical_lyapunov_dmft(2.0).value, rel=1e-9)  # lambda = s_z lambda_SCS(g_h s_r)
+    assert r.value == pytest.approx(
+        0.5 * classical_lyapunov_dmft(2.0).value, rel=1e-9
+    )  # lambda = s_z lambda_SCS(g_h s_r)
 
 
 def test_alpha_z_nonzero_is_not_claimed():
@@ -79,8 +85,12 @@ def test_derivation_schrodinger_root():
 @pytest.mark.slow
 def test_two_replica_references():
     """alpha_r = 0 via the two-replica operator equals the Schroedinger form; alpha_r = 20 reference 0.195."""
-    assert gated_lyapunov_dmft(GatedParams(g_h=4.0, beta_h=1e-9)).value == pytest.approx(0.0562, abs=5e-4)
-    assert gated_lyapunov_dmft(GatedParams(g_h=2.5, alpha_r=20.0)).value == pytest.approx(0.195, rel=0.03)
+    assert gated_lyapunov_dmft(GatedParams(g_h=4.0, beta_h=1e-9)).value == pytest.approx(
+        0.0562, abs=5e-4
+    )
+    assert gated_lyapunov_dmft(GatedParams(g_h=2.5, alpha_r=20.0)).value == pytest.approx(
+        0.195, rel=0.03
+    )
 
 
 @pytest.mark.slow
@@ -89,5 +99,9 @@ def test_qr_table_alpha_z_compression():
     vals = []
     for az in (0.0, 15.0):
         net = GatedNetwork.sample(GatedParams(g_h=4.0, alpha_z=az), 200, np.random.default_rng(0))
-        vals.append(lyapunov_spectrum(net, 10, T=200.0, transient=50.0, rng=np.random.default_rng(1), dt=0.1).exponents)
+        vals.append(
+            lyapunov_spectrum(
+                net, 10, T=200.0, transient=50.0, rng=np.random.default_rng(1), dt=0.1
+            ).exponents
+        )
     assert np.sum(vals[1] > -0.01) > np.sum(vals[0] > -0.01)

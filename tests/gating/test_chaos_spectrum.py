@@ -44,7 +44,13 @@ def test_fixed_point_lhs_matches_hand_formula(x, y):
 def test_general_form_reduces_to_fixed_point_form_at_e0():
     rng = np.random.default_rng(0)
     n = 200_000
-    ms = BoundaryModel.from_samples(P, rng.normal(0, np.sqrt(0.15), n), rng.normal(0, np.sqrt(0.4), n), rng.normal(0, np.sqrt(0.4), n), np.zeros(n))
+    ms = BoundaryModel.from_samples(
+        P,
+        rng.normal(0, np.sqrt(0.15), n),
+        rng.normal(0, np.sqrt(0.4), n),
+        rng.normal(0, np.sqrt(0.4), n),
+        np.zeros(n),
+    )
     mf = BoundaryModel.fixed_point(P, 0.15, 0.4, 0.4)
     for x, y in [(0.05, 0.0), (-0.2, 0.4)]:
         assert ms.lhs(x, y) == pytest.approx(mf.lhs(x, y), rel=0.01)
@@ -68,8 +74,12 @@ def test_reference_numbers_synthetic_state():
 def test_slow_mode_fraction_hand_formula():
     p = GatedParams(g_h=3.0, alpha_z=20.0, beta_z=0.3)
     d = 0.05
-    assert slow_mode_fraction(p, 0.4, d) == pytest.approx(ndtr((0.3 - np.log((1 - d) / d)) / (20 * np.sqrt(0.4))))
-    assert slow_mode_fraction(GatedParams(g_h=3.0, alpha_z=1e6), 0.4, d) == pytest.approx(0.5, abs=1e-4)
+    assert slow_mode_fraction(p, 0.4, d) == pytest.approx(
+        ndtr((0.3 - np.log((1 - d) / d)) / (20 * np.sqrt(0.4)))
+    )
+    assert slow_mode_fraction(GatedParams(g_h=3.0, alpha_z=1e6), 0.4, d) == pytest.approx(
+        0.5, abs=1e-4
+    )
 
 
 def test_bad_input():
@@ -89,7 +99,13 @@ def test_derivation_boundary_step():
     assert {"boundary", "boundary_fixed_point", "perron_determinant"} <= set(d.step_names())
 
 
-@pytest.mark.parametrize("func", [lambda c, **k: chaos_checks._check_edge(0.0, c, **k), lambda c, **k: chaos_checks._check_slow_modes(20.0, 0.05, c, **k)])
+@pytest.mark.parametrize(
+    "func",
+    [
+        lambda c, **k: chaos_checks._check_edge(0.0, c, **k),
+        lambda c, **k: chaos_checks._check_slow_modes(20.0, 0.05, c, **k),
+    ],
+)
 def test_spectrum_checks_pass_and_can_fail(func):
     ctx = CheckContext(quick=True)
     assert func(ctx).passed

@@ -28,7 +28,11 @@ def _hand_moments(d0: float) -> tuple[float, float, float]:
     pdf = lambda x: np.exp(-x * x / (2 * d0)) / np.sqrt(2 * np.pi * d0)  # noqa: E731
     Phi = lambda x: np.logaddexp(x, -x) - np.log(2)  # noqa: E731
     q = lambda f: si.quad(lambda x: f(x) * pdf(x), -np.inf, np.inf, epsabs=1e-13, epsrel=1e-12)[0]  # noqa: E731
-    return q(lambda x: Phi(x) ** 2) - q(Phi) ** 2, q(lambda x: np.tanh(x) ** 2), q(lambda x: 1 - np.tanh(x) ** 2)
+    return (
+        q(lambda x: Phi(x) ** 2) - q(Phi) ** 2,
+        q(lambda x: np.tanh(x) ** 2),
+        q(lambda x: 1 - np.tanh(x) ** 2),
+    )
 
 
 def test_compiled_functions_match_hand_formulas() -> None:
@@ -51,7 +55,11 @@ def test_delta_tau_is_monotone_and_has_exponential_tail() -> None:
     th = ClassicalDMFT.for_phi("tanh")
     k = np.searchsorted(s.tau, 3.0)
     dd = np.gradient(s.delta, s.tau)[k]
-    e = 0.5 * dd**2 + th.potential(s.delta[k], s.delta0, 2.0) - th.potential(s.delta0, s.delta0, 2.0)
+    e = (
+        0.5 * dd**2
+        + th.potential(s.delta[k], s.delta0, 2.0)
+        - th.potential(s.delta0, s.delta0, 2.0)
+    )
     assert abs(e) < 1e-5  # finite-difference derivative on dtau = 0.01: O(dtau^2)
     tail = s.delta_at(np.array([50.0, 60.0]))
     assert tail[1] / tail[0] == pytest.approx(np.exp(-10 / s.tau_R), rel=1e-6)
@@ -89,7 +97,13 @@ def test_erf_network_solves() -> None:
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [(dict(g=0.0), "g"), (dict(g=-1.0), "g"), (dict(g=float("nan")), "g"), (dict(g=2.0, phi="relu"), "phi"), (dict(g=2.0, phi="softsign"), "phi")],
+    [
+        (dict(g=0.0), "g"),
+        (dict(g=-1.0), "g"),
+        (dict(g=float("nan")), "g"),
+        (dict(g=2.0, phi="relu"), "phi"),
+        (dict(g=2.0, phi="softsign"), "phi"),
+    ],
 )
 def test_bad_parameters(kwargs: dict, match: str) -> None:
     with pytest.raises(ParameterError, match=match):

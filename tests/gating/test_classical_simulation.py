@@ -40,8 +40,12 @@ def test_rk4_fourth_order() -> None:
     p = ClassicalParams(1.5)
     ref = simulate_classical(p, 40, T=3.5, burn_in=3.0, dt=0.0025, seed=1).x[0]
     for method, order in (("rk4", 4), ("heun", 2)):
-        e1 = np.abs(simulate_classical(p, 40, T=3.5, burn_in=3.0, dt=0.1, seed=1, method=method).x[0] - ref).max()
-        e2 = np.abs(simulate_classical(p, 40, T=3.5, burn_in=3.0, dt=0.05, seed=1, method=method).x[0] - ref).max()
+        e1 = np.abs(
+            simulate_classical(p, 40, T=3.5, burn_in=3.0, dt=0.1, seed=1, method=method).x[0] - ref
+        ).max()
+        e2 = np.abs(
+            simulate_classical(p, 40, T=3.5, burn_in=3.0, dt=0.05, seed=1, method=method).x[0] - ref
+        ).max()
         assert np.log2(e1 / e2) == pytest.approx(order, abs=0.6)
 
 
@@ -49,7 +53,10 @@ def test_autocorrelation_fft_matches_direct_sum() -> None:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((300, 7))
     ac = autocorrelation_fft(x, 20, chunk=3)
-    direct = [np.mean([np.dot(x[: 300 - k, i], x[k:, i]) / (300 - k) for i in range(7)]) for k in range(21)]
+    direct = [
+        np.mean([np.dot(x[: 300 - k, i], x[k:, i]) / (300 - k) for i in range(7)])
+        for k in range(21)
+    ]
     np.testing.assert_allclose(ac, direct, rtol=1e-10)
     with pytest.raises(ParameterError, match="max_lag"):
         autocorrelation_fft(x, 300)
@@ -58,5 +65,7 @@ def test_autocorrelation_fft_matches_direct_sum() -> None:
 def test_quick_classical_checks_pass() -> None:
     results = run_checks(["classical."], quick=True, progress=False)
     assert len(results) == 7
-    failed = [(r.name, r.error, r.tolerance, r.details.get("exception")) for r in results if not r.passed]
+    failed = [
+        (r.name, r.error, r.tolerance, r.details.get("exception")) for r in results if not r.passed
+    ]
     assert not failed, failed

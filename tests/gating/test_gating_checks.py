@@ -16,5 +16,7 @@ def test_gating_checks_registered_and_disjoint_from_classical():
 @pytest.mark.slow
 def test_gating_checks_quick_mode_pass():
     results = run_checks(["gating."], quick=True, progress=False)
-    failed = [(r.name, r.error, r.tolerance, r.details.get("exception")) for r in results if not r.passed]
+    failed = [
+        (r.name, r.error, r.tolerance, r.details.get("exception")) for r in results if not r.passed
+    ]
     assert not failed, failed

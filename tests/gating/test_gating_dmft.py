@@ -24,7 +24,13 @@ REF = GatedParams(g_h=2.5, alpha_r=20.0)
 
 
 def _gauss(f, v):
-    return quad(lambda x: f(x) * math.exp(-x * x / (2 * v)) / math.sqrt(2 * math.pi * v), -12 * math.sqrt(v), 12 * math.sqrt(v), limit=400, points=[0])[0]
+    return quad(
+        lambda x: f(x) * math.exp(-x * x / (2 * v)) / math.sqrt(2 * math.pi * v),
+        -12 * math.sqrt(v),
+        12 * math.sqrt(v),
+        limit=400,
+        points=[0],
+    )[0]
 
 
 def test_multipliers_are_the_filter_spectra():
@@ -38,9 +44,13 @@ def test_sharp_closure_matches_adaptive_quadrature():
     th = GatedDMFT.for_params(REF)
     c0 = 0.334
     # c = c0: <sigma_r^2>, c = 0: <sigma_r>^2 = 1/4
-    assert th.C_sigma_r(c0, c0) == pytest.approx(_gauss(lambda x: expit(20 * x) ** 2, c0), abs=1e-10)
+    assert th.C_sigma_r(c0, c0) == pytest.approx(
+        _gauss(lambda x: expit(20 * x) ** 2, c0), abs=1e-10
+    )
     assert th.C_sigma_r(0.0, c0) == pytest.approx(0.25, abs=1e-12)
-    assert th.C_phi(0.12, 0.12) == pytest.approx(_gauss(lambda x: math.tanh(2.5 * x) ** 2, 0.12), abs=1e-10)
+    assert th.C_phi(0.12, 0.12) == pytest.approx(
+        _gauss(lambda x: math.tanh(2.5 * x) ** 2, 0.12), abs=1e-10
+    )
 
 
 def test_price_derivative_by_finite_difference():
@@ -90,7 +100,9 @@ def test_bad_input():
 
 
 def test_window_too_short_is_flagged():
-    sol = solve_dmft_fourier(GatedParams(g_h=4.0), dtau=0.05, n=128)  # window 6.4 << correlation time
+    sol = solve_dmft_fourier(
+        GatedParams(g_h=4.0), dtau=0.05, n=128
+    )  # window 6.4 << correlation time
     assert not sol.converged and "window too short" in sol.message
 
 
@@ -102,13 +114,23 @@ def test_nonconvergence_is_flagged():
 def test_montecarlo_agrees_with_fourier_at_alpha_z_0():
     p = GatedParams(g_h=2.5, alpha_r=20.0)
     a = solve_dmft_fourier(p)
-    b = solve_dmft_montecarlo(p, rng=np.random.default_rng(3), n=2048, n_paths=64, n_iter=12, n_avg=6)
+    b = solve_dmft_montecarlo(
+        p, rng=np.random.default_rng(3), n=2048, n_paths=64, n_iter=12, n_avg=6
+    )
     assert b.method == "montecarlo" and b.C_h_err is not None
     assert abs(b.C_h[0] - a.C_h[0]) < 5 * b.residual + 0.02 * a.C_h[0]
 
 
 def test_montecarlo_flags_unresolved_alpha_z():
-    b = solve_dmft_montecarlo(GatedParams(g_h=4.0, alpha_z=40.0), rng=np.random.default_rng(0), dtau=0.1, n=256, n_paths=32, n_iter=6, n_avg=3)
+    b = solve_dmft_montecarlo(
+        GatedParams(g_h=4.0, alpha_z=40.0),
+        rng=np.random.default_rng(0),
+        dtau=0.1,
+        n=256,
+        n_paths=32,
+        n_iter=6,
+        n_avg=3,
+    )
     assert not b.converged and "window too short" in b.message
 
 

@@ -17,7 +17,9 @@ from theory.gating.model import GatedParams
 
 def test_zero_fp_threshold_hand_formula():
     for br in (0.0, 1.0, -0.5):
-        assert zero_fp_threshold(GatedParams(g_h=1.0, beta_r=br, alpha_z=3.0, alpha_r=7.0)) == pytest.approx(1 + math.exp(br))
+        assert zero_fp_threshold(
+            GatedParams(g_h=1.0, beta_r=br, alpha_z=3.0, alpha_r=7.0)
+        ) == pytest.approx(1 + math.exp(br))
     with pytest.raises(ParameterError, match="beta_h"):
         zero_fp_threshold(GatedParams(g_h=1.0, beta_h=0.1))
 
@@ -25,13 +27,19 @@ def test_zero_fp_threshold_hand_formula():
 def test_tricritical():
     assert tricritical_alpha_r(0.0) == pytest.approx(2 * math.sqrt(2), rel=1e-12)
     s = 1 / (1 + math.exp(1.0))
-    assert tricritical_alpha_r(1.0) == pytest.approx(math.sqrt(2 / ((1 - s) * (2 - 3 * s))), rel=1e-12)
+    assert tricritical_alpha_r(1.0) == pytest.approx(
+        math.sqrt(2 / ((1 - s) * (2 - 3 * s))), rel=1e-12
+    )
     assert tricritical_alpha_r(-2.0) == math.inf
 
 
 @pytest.mark.parametrize(
     "g_h,alpha_r,branch,expected,tol",
-    [(3.0, 0.0, "upper", 1.139, 2e-3), (1.7, 20.0, "lower", 1.35, 5e-3), (1.7, 20.0, "upper", 2.06, 5e-3)],
+    [
+        (3.0, 0.0, "upper", 1.139, 2e-3),
+        (1.7, 20.0, "lower", 1.35, 5e-3),
+        (1.7, 20.0, "upper", 2.06, 5e-3),
+    ],
 )
 def test_v1_v2_table(g_h, alpha_r, branch, expected, tol):
     s = solve_fixed_point_dmft(GatedParams(g_h=g_h, alpha_r=alpha_r), branch=branch)

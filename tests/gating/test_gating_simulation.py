@@ -26,7 +26,9 @@ def test_bad_input():
 
 def test_convention_B_is_rescaled_A():
     pA = GatedParams(g_h=2.5, alpha_r=5.0, alpha_z=1.0, sigma_h=0.1)
-    a = simulate_gated(pA, 60, T=5.0, burn_in=0.0, seed=4, x0_scale=0.0, initial_state=np.ones((3, 60)) * 0.1)
+    a = simulate_gated(
+        pA, 60, T=5.0, burn_in=0.0, seed=4, x0_scale=0.0, initial_state=np.ones((3, 60)) * 0.1
+    )
     x0 = np.ones((3, 60)) * 0.1
     x0[0] *= pA.g_h
     b = simulate_gated(pA.to_convention("B"), 60, T=5.0, burn_in=0.0, seed=4, initial_state=x0)
@@ -43,7 +45,9 @@ def test_rhs_matches_model_vector_field():
 
 def test_time_dependent_input_changes_dynamics():
     p = GatedParams(g_h=0.5)
-    tr = simulate_gated(p, 20, T=20.0, burn_in=15.0, seed=2, x0_scale=0.0, inputs=lambda t: (1.0, 0.0, 0.0))
+    tr = simulate_gated(
+        p, 20, T=20.0, burn_in=15.0, seed=2, x0_scale=0.0, inputs=lambda t: (1.0, 0.0, 0.0)
+    )
     assert tr.second_moment("h") > 0.1  # driven to ~ the input level
 
 
@@ -57,5 +61,7 @@ def test_perturbed_prediction_fails():
 
 def test_zero_fp_check_fails_with_wrong_threshold(monkeypatch):
     monkeypatch.setattr(gchecks, "zero_fp_threshold", lambda p: 0.8 * (1 + np.exp(p.beta_r)))
-    res = gchecks._check_zero_fp(GatedParams(g_h=1.8), 0, dataclasses.replace(CheckContext(quick=True)))
+    res = gchecks._check_zero_fp(
+        GatedParams(g_h=1.8), 0, dataclasses.replace(CheckContext(quick=True))
+    )
     assert not res.passed

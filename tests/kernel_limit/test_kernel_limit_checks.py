@@ -13,13 +13,23 @@ from theory.kernel_limit import checks as kl
 def test_registered_names() -> None:
     names = check_names()
     assert any(n.startswith("markov.clt_variance") for n in names)
-    for fam in ("ntk_init", "drift", "convergence_rate", "memory_truncation", "poisson_fluctuation", "linear_end_to_end", "error_split"):
+    for fam in (
+        "ntk_init",
+        "drift",
+        "convergence_rate",
+        "memory_truncation",
+        "poisson_fluctuation",
+        "linear_end_to_end",
+        "error_split",
+    ):
         assert any(n.startswith(f"kernel_limit.{fam}") for n in names), fam
 
 
 def test_all_quick_checks_pass() -> None:
     results = run_checks(["markov.", "kernel_limit."], quick=True, progress=False)
-    failed = [(r.name, r.error, r.tolerance, r.details.get("exception")) for r in results if not r.passed]
+    failed = [
+        (r.name, r.error, r.tolerance, r.details.get("exception")) for r in results if not r.passed
+    ]
     assert not failed, failed
     assert len(results) >= 15
 
@@ -37,7 +47,10 @@ CTX = CheckContext(quick=True)
         (kl.check_quadrature_vs_mc, 0.05),
         (kl.check_convergence_rate, -0.5),  # predicting N^-0.75 (uses the cached runs)
         (kl.check_drift, -0.5),
-        (functools.partial(kl.check_error_split, part="poisson"), 0.5),  # predicting N^0 for the ergodic error
+        (
+            functools.partial(kl.check_error_split, part="poisson"),
+            0.5,
+        ),  # predicting N^0 for the ergodic error
         (functools.partial(kl.check_error_split, part="ntk"), -0.5),
         (kl.check_ntk_init, 0.1),  # a kernel 10 % off stalls the error at a floor: slope ~ 0
     ],

@@ -50,7 +50,9 @@ def test_linear_kernel_L1_hand_formula() -> None:
 def test_linear_kernel_closed_form_vs_quadrature() -> None:
     p = KernelLimitParams(phi="linear", b_max=0.3, sigma_w=0.7, sigma_b=0.3)
     hc = HistoryChain(example_chain(exact=False), 3)
-    np.testing.assert_allclose(linear_kernel(p, hc), kernel_quadrature(p, hc, n_B=6, rule="hermite", order=3), atol=1e-12)
+    np.testing.assert_allclose(
+        linear_kernel(p, hc), kernel_quadrature(p, hc, n_B=6, rule="hermite", order=3), atol=1e-12
+    )
     assert "kernel" in linear_kernel_derivation(3).step_names()
 
 

@@ -23,7 +23,9 @@ def test_output_matches_fixed_point() -> None:
     hc = HistoryChain(example_task().chain, 3)
     th = init_network(p, 50, 1, np.random.default_rng(1))
     S, _ = memory_on_histories(p, hc, th["W"][0], th["B"][0], th["b"][0])
-    np.testing.assert_allclose(output_on_histories(p, th, hc.values)[0], 50 ** (-p.beta) * S @ th["C"][0], atol=1e-12)
+    np.testing.assert_allclose(
+        output_on_histories(p, th, hc.values)[0], 50 ** (-p.beta) * S @ th["C"][0], atol=1e-12
+    )
 
 
 def test_frozen_training_keeps_parameters_and_learning_reduces_loss() -> None:
@@ -54,7 +56,14 @@ def test_threaded_training_matches_serial() -> None:
     N, T = 4096, 0.05
     paths = task.chain.sample(int(N * T) + task.q, 2, rng)
     th = init_network(p, N, 2, rng)
-    kw = dict(R=2, rng=rng, theta0=th, paths=paths, eval_values=hc.values, record_times=np.array([0.0, 0.025, 0.05]))
+    kw = dict(
+        R=2,
+        rng=rng,
+        theta0=th,
+        paths=paths,
+        eval_values=hc.values,
+        record_times=np.array([0.0, 0.025, 0.05]),
+    )
     a = train(p, task, N, T, threads=1, **kw)
     b = train(p, task, N, T, threads=2, **kw)
     for k in a.theta:

@@ -22,7 +22,9 @@ def setup() -> tuple:
 
 def test_mode_solution_hand() -> None:
     t, a, lam, y = 0.7, 1.3, 0.4, -2.0
-    assert float(mode_solution()(t, a, lam, y)) == pytest.approx(y * (1 - np.exp(-a * lam * t)), rel=1e-14)
+    assert float(mode_solution()(t, a, lam, y)) == pytest.approx(
+        y * (1 - np.exp(-a * lam * t)), rel=1e-14
+    )
 
 
 def test_mode_variance_hand() -> None:

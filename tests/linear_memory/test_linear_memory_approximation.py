@@ -27,7 +27,9 @@ def test_chebyshev_spec_reference_numbers() -> None:
 
 
 def test_hankel_spec_values() -> None:
-    np.testing.assert_allclose(hk.hankel_singular_values_exp([1.0, 0.5], [1.0, 0.1]), [2.68879, 0.31121], atol=5e-6)
+    np.testing.assert_allclose(
+        hk.hankel_singular_values_exp([1.0, 0.5], [1.0, 0.1]), [2.68879, 0.31121], atol=5e-6
+    )
 
 
 def test_best_coefficients_m24_mpmath() -> None:

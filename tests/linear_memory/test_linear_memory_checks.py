@@ -11,7 +11,9 @@ from theory.linear_memory import checks as lm
 def test_all_quick_checks_pass() -> None:
     results = run_checks(["linear_memory."], quick=True, progress=False)
     assert len(results) >= 20
-    failed = [(r.name, r.error, r.tolerance, r.details.get("exception")) for r in results if not r.passed]
+    failed = [
+        (r.name, r.error, r.tolerance, r.details.get("exception")) for r in results if not r.passed
+    ]
     assert not failed, failed
 
 
@@ -46,12 +48,16 @@ def test_perturbed_curse_floor_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     from theory.linear_memory import approximation as ap
 
     orig = ap.stable_floor
-    monkeypatch.setattr(ap, "stable_floor", lambda p, A, b: (1.3 * orig(p, A, b)[0], orig(p, A, b)[1]))
+    monkeypatch.setattr(
+        ap, "stable_floor", lambda p, A, b: (1.3 * orig(p, A, b)[0], orig(p, A, b)[1])
+    )
     assert not lm._check_curse(0.5, CheckContext(quick=True)).passed
 
 
 def test_perturbed_plateau_slope_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     from theory.linear_memory import plateau as pl
 
-    monkeypatch.setattr(pl, "quasi_static_slope", lambda m1, m2, w0_=1.0, A_=1.0: 2.0)  # asymptote only
+    monkeypatch.setattr(
+        pl, "quasi_static_slope", lambda m1, m2, w0_=1.0, A_=1.0: 2.0
+    )  # asymptote only
     assert not lm._check_plateau_slope(CheckContext(quick=True)).passed

@@ -21,8 +21,16 @@ def test_power_law_three_halves_laplace_hand_formula() -> None:
 def test_power_law_laplace_and_derivative_vs_quadrature(p: float) -> None:
     k = K.power_law(p)
     for s in (0.2, 1.0, 3.0):
-        G = si.quad(lambda t, s=s: (1 + t) ** (-p) * np.exp(-s * t), 0, np.inf, epsabs=1e-13, epsrel=1e-12)[0]
-        dG = -si.quad(lambda t, s=s: t * (1 + t) ** (-p) * np.exp(-s * t), 0, np.inf, epsabs=1e-13, epsrel=1e-12)[0]
+        G = si.quad(
+            lambda t, s=s: (1 + t) ** (-p) * np.exp(-s * t), 0, np.inf, epsabs=1e-13, epsrel=1e-12
+        )[0]
+        dG = -si.quad(
+            lambda t, s=s: t * (1 + t) ** (-p) * np.exp(-s * t),
+            0,
+            np.inf,
+            epsabs=1e-13,
+            epsrel=1e-12,
+        )[0]
         assert k.laplace([s])[0] == pytest.approx(G, rel=1e-9)
         assert k.dlaplace([s])[0] == pytest.approx(dG, rel=1e-7)
     assert k.l1_norm() == pytest.approx(1 / (p - 1))
@@ -37,7 +45,9 @@ def test_bump_window_exponential_airy_vs_quadrature() -> None:
         (K.airy_kernel(3.0), lambda t: sc.airy(t - 3.0)[0]),
     ]:
         for s in (0.5, 1.5):
-            G = si.quad(lambda t, f=f, s=s: f(t) * np.exp(-s * t), 0, 80, limit=400, points=[2.0, 3.5])[0]
+            G = si.quad(
+                lambda t, f=f, s=s: f(t) * np.exp(-s * t), 0, 80, limit=400, points=[2.0, 3.5]
+            )[0]
             assert k.laplace([s])[0] == pytest.approx(G, rel=1e-8, abs=1e-12)
         n2 = si.quad(lambda t, f=f: f(t) ** 2, 0, 80, limit=400, points=[2.0, 3.5])[0]
         assert k.l2_norm_sq() == pytest.approx(n2, rel=1e-8)
@@ -48,7 +58,9 @@ def test_user_expression_and_l1() -> None:
     assert k(np.array([0.0, 1.0]))[1] == pytest.approx(np.exp(-1) / 2)
     val = si.quad(lambda t: np.exp(-t) / (1 + t) * np.exp(-0.5 * t), 0, np.inf)[0]
     assert k.laplace([0.5])[0] == pytest.approx(val, rel=1e-8)
-    assert K.l1_distance(k, lambda t: 0 * t) == pytest.approx(si.quad(lambda t: np.exp(-t) / (1 + t), 0, np.inf)[0], rel=1e-8)
+    assert K.l1_distance(k, lambda t: 0 * t) == pytest.approx(
+        si.quad(lambda t: np.exp(-t) / (1 + t), 0, np.inf)[0], rel=1e-8
+    )
 
 
 def test_bad_kernels() -> None:

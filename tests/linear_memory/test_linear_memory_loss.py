@@ -61,9 +61,25 @@ def test_bad_models_and_steps() -> None:
         DiagonalRNN([], [])
     k = K.exponential_sum([1.0], [1.0])
     with pytest.raises(ParameterError, match="dt"):
-        sim.monte_carlo_mse(k, DiagonalRNN([1.0], [1.0]), dt=-0.1, T_burn=10, T_obs=10, batch=2, rng=np.random.default_rng(0))
+        sim.monte_carlo_mse(
+            k,
+            DiagonalRNN([1.0], [1.0]),
+            dt=-0.1,
+            T_burn=10,
+            T_obs=10,
+            batch=2,
+            rng=np.random.default_rng(0),
+        )
     with pytest.raises(ParameterError, match="T_obs"):
-        sim.monte_carlo_mse(k, DiagonalRNN([1.0], [1.0]), dt=0.1, T_burn=10, T_obs=-5, batch=2, rng=np.random.default_rng(0))
+        sim.monte_carlo_mse(
+            k,
+            DiagonalRNN([1.0], [1.0]),
+            dt=0.1,
+            T_burn=10,
+            T_obs=-5,
+            batch=2,
+            rng=np.random.default_rng(0),
+        )
     with pytest.raises(ParameterError, match="tau_max"):
         gradient_flow(diagonal_loss(k), DiagonalRNN([1.0], [1.0]), -1.0)
 

@@ -63,8 +63,12 @@ def _large_chain(m: int = 100_000, seed: int = 1) -> MarkovChain:
     rng = np.random.default_rng(seed)
     k = 3
     rows = np.repeat(np.arange(m), k + 2)
-    cols = np.concatenate([np.arange(m)[:, None], (np.arange(m)[:, None] + 1) % m, rng.integers(0, m, (m, k))], 1).ravel()
-    vals = np.concatenate([np.full((m, 1), 0.4), np.full((m, 1), 0.1), rng.dirichlet(np.ones(k), m) * 0.5], 1).ravel()
+    cols = np.concatenate(
+        [np.arange(m)[:, None], (np.arange(m)[:, None] + 1) % m, rng.integers(0, m, (m, k))], 1
+    ).ravel()
+    vals = np.concatenate(
+        [np.full((m, 1), 0.4), np.full((m, 1), 0.1), rng.dirichlet(np.ones(k), m) * 0.5], 1
+    ).ravel()
     return MarkovChain(sps.csr_matrix((vals, (rows, cols)), shape=(m, m)))
 
 

@@ -31,9 +31,13 @@ def test_exact_vs_numeric_example() -> None:
         sol = poisson_numeric(c, c.states, method=method)
         np.testing.assert_allclose(sol.v, v_e, atol=1e-12)
         assert abs(sol.pi @ sol.v) < 1e-13
-    assert asymptotic_variance(c, c.states) == pytest.approx(float(asymptotic_variance_exact(c, F)), abs=1e-13)
+    assert asymptotic_variance(c, c.states) == pytest.approx(
+        float(asymptotic_variance_exact(c, F)), abs=1e-13
+    )
     Z = fundamental_exact(c)
-    assert sp.simplify(Z * (sp.eye(3) - c.exact + sp.ones(3, 1) * sp.Matrix([[15, 24, 17]]) / 56)) == sp.eye(3)
+    assert sp.simplify(
+        Z * (sp.eye(3) - c.exact + sp.ones(3, 1) * sp.Matrix([[15, 24, 17]]) / 56)
+    ) == sp.eye(3)
 
 
 @pytest.mark.parametrize(("p", "q"), [(0.3, 0.2), (0.9, 0.7), (0.05, 0.5)])
@@ -45,7 +49,9 @@ def test_two_state_closed_form_vs_hand_and_numeric(p: float, q: float) -> None:
     c = MarkovChain(np.array([[1 - p, p], [q, 1 - q]]))
     assert asymptotic_variance(c, np.array([f1, f2])) == pytest.approx(hand, rel=1e-10)
     np.testing.assert_allclose(np.array(f["pi"](p, q)), [q / (p + q), p / (p + q)], rtol=1e-13)
-    np.testing.assert_allclose(np.array(f["v"](p, q, f1, f2)), poisson_numeric(c, np.array([f1, f2])).v, atol=1e-12)
+    np.testing.assert_allclose(
+        np.array(f["v"](p, q, f1, f2)), poisson_numeric(c, np.array([f1, f2])).v, atol=1e-12
+    )
 
 
 def test_derivation_steps_and_latex() -> None:
@@ -66,7 +72,9 @@ def test_finite_n_variance_converges() -> None:
     c = example_chain(exact=False)
     s2 = asymptotic_variance(c, c.states)
     assert abs(finite_n_variance(c, c.states, 10_000) - s2) < 1e-3
-    assert abs(finite_n_variance(c, c.states, 10) - s2) > abs(finite_n_variance(c, c.states, 100) - s2)
+    assert abs(finite_n_variance(c, c.states, 10) - s2) > abs(
+        finite_n_variance(c, c.states, 100) - s2
+    )
 
 
 def test_checks_pass_and_perturbed_fail() -> None:

@@ -35,7 +35,9 @@ def test_validation_of_name_refs_and_steps() -> None:
 
 def test_access_and_latex() -> None:
     y = sp.Symbol("y", positive=True)
-    d = Derivation("demo", "Demo", [Step("square", sp.Eq(y**2, 4), "A step.")], REF, summary="Summary.")
+    d = Derivation(
+        "demo", "Demo", [Step("square", sp.Eq(y**2, 4), "A step.")], REF, summary="Summary."
+    )
     assert d["square"] == sp.Eq(y**2, 4)
     assert d.rhs("square") == 4
     tex = d.latex()

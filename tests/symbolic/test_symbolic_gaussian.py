@@ -36,7 +36,14 @@ def _mc(f, g, c, c0, n=400_000, seed=0):
         (X, lambda c, c0: c),
         (sp.erf(X), lambda c, c0: 2 / np.pi * np.arcsin(2 * c / (1 + 2 * c0))),
         # arc-cosine kernel (Cho & Saul 2009): c0/(2π)(sinθ + (π−θ)cosθ), cosθ = c/c0
-        (sp.Max(0, X), lambda c, c0: c0 / (2 * np.pi) * (np.sin(np.arccos(c / c0)) + (np.pi - np.arccos(c / c0)) * c / c0)),
+        (
+            sp.Max(0, X),
+            lambda c, c0: (
+                c0
+                / (2 * np.pi)
+                * (np.sin(np.arccos(c / c0)) + (np.pi - np.arccos(c / c0)) * c / c0)
+            ),
+        ),
     ],
 )
 def test_closed_forms_match_known_kernels(F, hand) -> None:
@@ -112,7 +119,9 @@ def test_mean_closed_form_and_numeric() -> None:
     # E cosh^2 x = (1 + e^{2v})/2 for x ~ N(0, v)
     # error model: cosh^2 grows like e^{2x}, so at v = 1 the weight e^{2u-u^2/2} peaks at u = 2 and the
     # truncation at 8.5 sd leaves ~e^{-6.5^2/2} ~ 1e-9 relative: this is the rule's stated limitation
-    np.testing.assert_allclose(f(np.array([0.1, 1.0])), (1 + np.exp(2 * np.array([0.1, 1.0]))) / 2, rtol=2e-9)
+    np.testing.assert_allclose(
+        f(np.array([0.1, 1.0])), (1 + np.exp(2 * np.array([0.1, 1.0]))) / 2, rtol=2e-9
+    )
     assert abs(expect(lambda x: x**2, 2.0) - 2.0) < 1e-12
 
 

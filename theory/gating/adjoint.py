@@ -32,9 +32,22 @@ from theory.gating.lyapunov import rk4_step
 from theory.gating.model import GatedNetwork
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 
-__all__ = ["adjoint_derivation", "AdjointResult", "adjoint_gradients", "loss_only", "AdjointGrowth", "quadratic_loss", "adjoint_growth_rate", "transpose_map"]
+__all__ = [
+    "adjoint_derivation",
+    "AdjointResult",
+    "adjoint_gradients",
+    "loss_only",
+    "AdjointGrowth",
+    "quadratic_loss",
+    "adjoint_growth_rate",
+    "transpose_map",
+]
 
-ADJ_REF = Reference("Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)", "Sec. IX (arXiv v1-v3)", "spec gating-derivations.md sec. 7")
+ADJ_REF = Reference(
+    "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)",
+    "Sec. IX (arXiv v1-v3)",
+    "spec gating-derivations.md sec. 7",
+)
 
 
 @functools.cache
@@ -48,13 +61,23 @@ def adjoint_derivation() -> Derivation:
     Jz = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"J^z_{i + 1}{j + 1}", real=True))
     Jr = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"J^r_{i + 1}{j + 1}", real=True))
     pre = [jac.sigma_r_sym(r[j]) * jac.phi_sym(h[j]) for j in range(n)]
-    fh = [jac.sigma_z_sym(z[i]) * (-h[i] + sum(Jh[i, j] * pre[j] for j in range(n))) for i in range(n)]
-    fz = [(-z[i] + sum(Jz[i, j] * jac.phi_sym(h[j]) for j in range(n))) / jac.tau_z for i in range(n)]
-    fr = [(-r[i] + sum(Jr[i, j] * jac.phi_sym(h[j]) for j in range(n))) / jac.tau_r for i in range(n)]
+    fh = [
+        jac.sigma_z_sym(z[i]) * (-h[i] + sum(Jh[i, j] * pre[j] for j in range(n))) for i in range(n)
+    ]
+    fz = [
+        (-z[i] + sum(Jz[i, j] * jac.phi_sym(h[j]) for j in range(n))) / jac.tau_z for i in range(n)
+    ]
+    fr = [
+        (-r[i] + sum(Jr[i, j] * jac.phi_sym(h[j]) for j in range(n))) / jac.tau_r for i in range(n)
+    ]
     X = sp.Matrix([*h, *z, *r])
     F = sp.Matrix([*fh, *fz, *fr])
     D = F.jacobian(X)
-    a = sp.Matrix(sp.symbols("a_h1:3", real=True) + sp.symbols("a_z1:3", real=True) + sp.symbols("a_r1:3", real=True))
+    a = sp.Matrix(
+        sp.symbols("a_h1:3", real=True)
+        + sp.symbols("a_z1:3", real=True)
+        + sp.symbols("a_r1:3", real=True)
+    )
     adj = D.T * a
     # factor form of the h-row of the adjoint for neuron 1 (check against the compiled factors)
     d = jac.jacobian_derivation()
@@ -69,7 +92,10 @@ def adjoint_derivation() -> Derivation:
     )
     if sp.simplify(sp.expand(adj[0] - expected_h1).rewrite(sp.exp)) != 0:
         raise AssertionError("adjoint h-row does not match the factor form")
-    expected_r1 = col_hr * sum(Jh[i, 0] * jac.sigma_z_sym(z[i]) * a_h[i] for i in range(n)) - a_r[0] / jac.tau_r
+    expected_r1 = (
+        col_hr * sum(Jh[i, 0] * jac.sigma_z_sym(z[i]) * a_h[i] for i in range(n))
+        - a_r[0] / jac.tau_r
+    )
     if sp.simplify(sp.expand(adj[2 * n] - expected_r1).rewrite(sp.exp)) != 0:
         raise AssertionError("adjoint r-row does not match the factor form")
     gJh = sp.simplify(sp.diff(fh[0], Jh[0, 1]))
@@ -77,13 +103,44 @@ def adjoint_derivation() -> Derivation:
     gJr = sp.simplify(sp.diff(fr[0], Jr[0, 1]))
     A = sp.Function("a", real=True)
     steps = [
-        Step("adjoint_h", sp.Eq(-sp.Derivative(A(sp.Symbol("t_h1", real=True)), sp.Symbol("t", real=True)), adj[0]),
-             r"Row $h_1$ of $\mathcal D^\top a$ for a two-neuron network (SymPy Jacobian, transposed); it equals $-Aa_h+P'RJ^{h\top}(Aa_h)+\tau_z^{-1}P'J^{z\top}a_z+\tau_r^{-1}P'J^{r\top}a_r$ (verified).", "gating-derivations 7"),
-        Step("adjoint_z", sp.Eq(-sp.Derivative(A(sp.Symbol("t_z1", real=True)), sp.Symbol("t", real=True)), adj[n]), r"Row $z_1$: $Z'E\,a_h-\tau_z^{-1}a_z$."),
-        Step("adjoint_r", sp.Eq(-sp.Derivative(A(sp.Symbol("t_r1", real=True)), sp.Symbol("t", real=True)), adj[2 * n]), r"Row $r_1$: $PR'J^{h\top}(Aa_h)-\tau_r^{-1}a_r$ (verified)."),
-        Step("grad_Jh", sp.Eq(sp.Symbol(r"\partial f_{h,1}/\partial J^h_{12}", real=True), gJh), r"$dL/dJ^h_{ij}=\int a_{h,i}\,\partial f_{h,i}/\partial J^h_{ij}\,dt=\int a_{h,i}\sigma_z(z_i)\sigma_r(r_j)\phi(h_j)\,dt$."),
-        Step("grad_Jz", sp.Eq(sp.Symbol(r"\partial f_{z,1}/\partial J^z_{12}", real=True), gJz), r"$dL/dJ^z_{ij}=\tau_z^{-1}\int a_{z,i}\phi(h_j)\,dt$."),
-        Step("grad_Jr", sp.Eq(sp.Symbol(r"\partial f_{r,1}/\partial J^r_{12}", real=True), gJr), r"$dL/dJ^r_{ij}=\tau_r^{-1}\int a_{r,i}\phi(h_j)\,dt$."),
+        Step(
+            "adjoint_h",
+            sp.Eq(
+                -sp.Derivative(A(sp.Symbol("t_h1", real=True)), sp.Symbol("t", real=True)), adj[0]
+            ),
+            r"Row $h_1$ of $\mathcal D^\top a$ for a two-neuron network (SymPy Jacobian, transposed); it equals $-Aa_h+P'RJ^{h\top}(Aa_h)+\tau_z^{-1}P'J^{z\top}a_z+\tau_r^{-1}P'J^{r\top}a_r$ (verified).",
+            "gating-derivations 7",
+        ),
+        Step(
+            "adjoint_z",
+            sp.Eq(
+                -sp.Derivative(A(sp.Symbol("t_z1", real=True)), sp.Symbol("t", real=True)), adj[n]
+            ),
+            r"Row $z_1$: $Z'E\,a_h-\tau_z^{-1}a_z$.",
+        ),
+        Step(
+            "adjoint_r",
+            sp.Eq(
+                -sp.Derivative(A(sp.Symbol("t_r1", real=True)), sp.Symbol("t", real=True)),
+                adj[2 * n],
+            ),
+            r"Row $r_1$: $PR'J^{h\top}(Aa_h)-\tau_r^{-1}a_r$ (verified).",
+        ),
+        Step(
+            "grad_Jh",
+            sp.Eq(sp.Symbol(r"\partial f_{h,1}/\partial J^h_{12}", real=True), gJh),
+            r"$dL/dJ^h_{ij}=\int a_{h,i}\,\partial f_{h,i}/\partial J^h_{ij}\,dt=\int a_{h,i}\sigma_z(z_i)\sigma_r(r_j)\phi(h_j)\,dt$.",
+        ),
+        Step(
+            "grad_Jz",
+            sp.Eq(sp.Symbol(r"\partial f_{z,1}/\partial J^z_{12}", real=True), gJz),
+            r"$dL/dJ^z_{ij}=\tau_z^{-1}\int a_{z,i}\phi(h_j)\,dt$.",
+        ),
+        Step(
+            "grad_Jr",
+            sp.Eq(sp.Symbol(r"\partial f_{r,1}/\partial J^r_{12}", real=True), gJr),
+            r"$dL/dJ^r_{ij}=\tau_r^{-1}\int a_{r,i}\phi(h_j)\,dt$.",
+        ),
     ]
     return Derivation(
         name="gated_adjoint",
@@ -105,7 +162,13 @@ def transpose_map(net: GatedNetwork, f: jac.StateFactors, a: np.ndarray) -> np.n
     ah, az, ar = a
     back = net.J_h.T @ (f.a * ah)
     gate = (net.J_z.T @ az) / p.tau_z + (net.J_r.T @ ar) / p.tau_r
-    return np.stack([-f.a * ah + f.col_hh * back + f.col_gate * gate, f.zpe * ah - az / p.tau_z, f.col_hr * back - ar / p.tau_r])
+    return np.stack(
+        [
+            -f.a * ah + f.col_hh * back + f.col_gate * gate,
+            f.zpe * ah - az / p.tau_z,
+            f.col_hr * back - ar / p.tau_r,
+        ]
+    )
 
 
 def trapezoid_weights(n_points: int, dt: float) -> np.ndarray:
@@ -134,7 +197,14 @@ class AdjointResult:
     adjoint: np.ndarray  # (n_steps + 1, 3, N)
 
 
-def _forward(net: GatedNetwork, x0: np.ndarray, T: float, dt: float, running: float = 1.0, readout: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+def _forward(
+    net: GatedNetwork,
+    x0: np.ndarray,
+    T: float,
+    dt: float,
+    running: float = 1.0,
+    readout: np.ndarray | None = None,
+) -> tuple[np.ndarray, float]:
     n = int(round(T / dt))
     xs = np.empty((n + 1, *x0.shape))
     xs[0] = x0
@@ -151,15 +221,31 @@ def _forward(net: GatedNetwork, x0: np.ndarray, T: float, dt: float, running: fl
 def _check_loss(net: GatedNetwork, running: float, readout: np.ndarray | None) -> np.ndarray | None:
     require(np.isfinite(running) and running >= 0, "running", running, "a finite weight >= 0")
     if readout is None:
-        require(running > 0, "running, readout", (running, readout), "a running weight > 0 or a read-out vector")
+        require(
+            running > 0,
+            "running, readout",
+            (running, readout),
+            "a running weight > 0 or a read-out vector",
+        )
         return None
     w = np.asarray(readout, dtype=float)
-    require(w.shape == (net.N,) and bool(np.all(np.isfinite(w))), "readout", w.shape, f"a finite vector of shape ({net.N},)")
+    require(
+        w.shape == (net.N,) and bool(np.all(np.isfinite(w))),
+        "readout",
+        w.shape,
+        f"a finite vector of shape ({net.N},)",
+    )
     return w
 
 
 def adjoint_gradients(
-    net: GatedNetwork, x0: np.ndarray, *, T: float, dt: float = 0.01, running: float = 1.0, readout: np.ndarray | None = None
+    net: GatedNetwork,
+    x0: np.ndarray,
+    *,
+    T: float,
+    dt: float = 0.01,
+    running: float = 1.0,
+    readout: np.ndarray | None = None,
 ) -> AdjointResult:
     """Loss and its gradients w.r.t. J^h, J^z, J^r by the continuous adjoint.
 
@@ -177,7 +263,12 @@ def adjoint_gradients(
     require(x0.shape == (3, net.N), "x0", x0.shape, f"shape (3, {net.N})")
     if not np.all(np.isfinite(x0)):
         raise ParameterError("x0", "state with NaN/inf", "a finite initial state")
-    require(np.isfinite(T) and T > 0 and np.isfinite(dt) and 0 < dt <= T, "T, dt", (T, dt), "0 < dt <= T")
+    require(
+        np.isfinite(T) and T > 0 and np.isfinite(dt) and 0 < dt <= T,
+        "T, dt",
+        (T, dt),
+        "0 < dt <= T",
+    )
     w_out = _check_loss(net, running, readout)
     xs, loss = _forward(net, x0, T, dt, running, w_out)
     n = xs.shape[0] - 1
@@ -208,9 +299,19 @@ def adjoint_gradients(
     return AdjointResult(loss, gJh, gJz, gJr, np.arange(n + 1) * dt, a)
 
 
-def loss_only(net: GatedNetwork, x0: np.ndarray, *, T: float, dt: float = 0.01, running: float = 1.0, readout: np.ndarray | None = None) -> float:
+def loss_only(
+    net: GatedNetwork,
+    x0: np.ndarray,
+    *,
+    T: float,
+    dt: float = 0.01,
+    running: float = 1.0,
+    readout: np.ndarray | None = None,
+) -> float:
     """The loss of :func:`adjoint_gradients` (for finite differences)."""
-    return _forward(net, np.asarray(x0, dtype=float), T, dt, running, _check_loss(net, running, readout))[1]
+    return _forward(
+        net, np.asarray(x0, dtype=float), T, dt, running, _check_loss(net, running, readout)
+    )[1]
 
 
 @dataclass(frozen=True)
@@ -223,7 +324,14 @@ class AdjointGrowth:
 
 
 def adjoint_growth_rate(
-    net: GatedNetwork, *, T: float, transient: float, rng: np.random.Generator, dt: float = 0.1, t_renorm: float = 1.0, n_blocks: int = 10
+    net: GatedNetwork,
+    *,
+    T: float,
+    transient: float,
+    rng: np.random.Generator,
+    dt: float = 0.1,
+    t_renorm: float = 1.0,
+    n_blocks: int = 10,
 ) -> AdjointGrowth:
     """Rate of growth of ‖a‖ backward in time for −ȧ = 𝒟ᵀa (ℓ = 0, random a(T)), with renormalisation.
 
@@ -231,7 +339,12 @@ def adjoint_growth_rate(
     integrated backward over it and renormalised every ``t_renorm``; the first ``transient``
     units of backward time are discarded (alignment with the most expanding adjoint direction).
     """
-    require(T > 0 and transient >= 0 and dt > 0 and t_renorm >= dt, "T, transient, dt, t_renorm", (T, transient, dt, t_renorm), "positive times, t_renorm >= dt")
+    require(
+        T > 0 and transient >= 0 and dt > 0 and t_renorm >= dt,
+        "T, transient, dt, t_renorm",
+        (T, transient, dt, t_renorm),
+        "positive times, t_renorm >= dt",
+    )
     x = net.initial_state(rng)
     for _ in range(int(round(transient / dt))):
         x = rk4_step(net, x, dt)
@@ -246,7 +359,11 @@ def adjoint_growth_rate(
     logs = []
     for k in range(n_total, 0, -1):
         x1, x0_, xm = xs[k], xs[k - 1], 0.5 * (xs[k] + xs[k - 1])
-        f1, fm, f0 = jac.state_factors(net, x1), jac.state_factors(net, xm), jac.state_factors(net, x0_)
+        f1, fm, f0 = (
+            jac.state_factors(net, x1),
+            jac.state_factors(net, xm),
+            jac.state_factors(net, x0_),
+        )
         k1 = transpose_map(net, f1, a)
         k2 = transpose_map(net, fm, a + 0.5 * dt * k1)
         k3 = transpose_map(net, fm, a + 0.5 * dt * k2)
@@ -261,4 +378,8 @@ def adjoint_growth_rate(
     rec = logs[skip:]
     rec = rec[: len(rec) - len(rec) % n_blocks]
     blocks = rec.reshape(n_blocks, -1).sum(axis=1) / (rec.size // n_blocks * m * dt)
-    return AdjointGrowth(float(rec.sum() / (rec.size * m * dt)), float(blocks.std(ddof=1) / np.sqrt(n_blocks)), blocks)
+    return AdjointGrowth(
+        float(rec.sum() / (rec.size * m * dt)),
+        float(blocks.std(ddof=1) / np.sqrt(n_blocks)),
+        blocks,
+    )

@@ -57,9 +57,19 @@ from theory.gating.adjoint import trapezoid_weights
 from theory.gating.model import GatedParams
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 
-__all__ = ["adjoint_dmft_derivation", "AdjointDMFT", "solve_adjoint_dmft", "cell_weights", "reaction_response"]
+__all__ = [
+    "adjoint_dmft_derivation",
+    "AdjointDMFT",
+    "solve_adjoint_dmft",
+    "cell_weights",
+    "reaction_response",
+]
 
-ADJ_DMFT_REF = Reference("Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)", "Sec. IX (arXiv v1-v3)", "spec gating-derivations.md sec. 7")
+ADJ_DMFT_REF = Reference(
+    "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)",
+    "Sec. IX (arXiv v1-v3)",
+    "spec gating-derivations.md sec. 7",
+)
 
 # ------------------------------------------------------------------ symbols
 t, s, u, v = sp.symbols("t s u v", real=True)
@@ -75,8 +85,12 @@ tau_s = sp.Symbol("tau", real=True)
 
 
 def _wick(
-    expr: sp.Expr, fields: dict[sp.Symbol, str], pair: dict[frozenset, sp.Expr], forward: dict[sp.Expr, sp.Expr],
-    forward_r: dict[sp.Expr, sp.Expr] | None = None, r_syms: set[sp.Symbol] | None = None,
+    expr: sp.Expr,
+    fields: dict[sp.Symbol, str],
+    pair: dict[frozenset, sp.Expr],
+    forward: dict[sp.Expr, sp.Expr],
+    forward_r: dict[sp.Expr, sp.Expr] | None = None,
+    r_syms: set[sp.Symbol] | None = None,
 ) -> sp.Expr:
     """⟨expr⟩ for a polynomial in zero-mean Gaussian fields independent of the forward variables.
 
@@ -103,7 +117,9 @@ def _wick(
         coeff, mono = rest.as_independent(*fwd_syms, as_Add=False)
         parts = [(mono, forward)]
         if forward_r is not None:
-            r_part, h_part = mono.as_independent(*{x for x in fwd_syms if x not in (r_syms or set())}, as_Add=False)
+            r_part, h_part = mono.as_independent(
+                *{x for x in fwd_syms if x not in (r_syms or set())}, as_Add=False
+            )
             parts = [(h_part, forward), (r_part, forward_r)]
         val = coeff * cov
         for part, table in parts:
@@ -121,11 +137,27 @@ def adjoint_dmft_derivation() -> Derivation:
     """Source covariances of the single-site adjoint (Wick by SymPy), the covariance PDEs, the
     transpose relation to the two-replica operator, and the marching scheme."""
     # forward factors at times u and v (stationary correlations at lag u − v)
-    names = (r"\phi'_u", r"\phi'_v", r"\sigma_{r u}", r"\sigma_{r v}", r"\phi_u", r"\phi_v", r"\sigma'_{r u}", r"\sigma'_{r v}", "h_u", "h_v")
+    names = (
+        r"\phi'_u",
+        r"\phi'_v",
+        r"\sigma_{r u}",
+        r"\sigma_{r v}",
+        r"\phi_u",
+        r"\phi_v",
+        r"\sigma'_{r u}",
+        r"\sigma'_{r v}",
+        "h_u",
+        "h_v",
+    )
     P1u, P1v, Ru, Rv, Pu, Pv, R1u, R1v, hu, hv = (sp.Symbol(nm, real=True) for nm in names)
-    xhu, xhv, xru, xrv = (sp.Symbol(nm, real=True) for nm in (r"\xi_{h u}", r"\xi_{h v}", r"\xi_{r u}", r"\xi_{r v}"))
+    xhu, xhv, xru, xrv = (
+        sp.Symbol(nm, real=True) for nm in (r"\xi_{h u}", r"\xi_{h v}", r"\xi_{r u}", r"\xi_{r v}")
+    )
     Chh, Crr = sp.Function("C_{hh}", real=True), sp.Function("C_{rr}", real=True)
-    Cph1, Csr, Cph, Csr1, Ch = (sp.Function(nm, real=True) for nm in (r"C_{\phi'}", r"C_{\sigma_r}", r"C_{\phi}", r"C_{\sigma_r'}", r"C_{h}"))
+    Cph1, Csr, Cph, Csr1, Ch = (
+        sp.Function(nm, real=True)
+        for nm in (r"C_{\phi'}", r"C_{\sigma_r}", r"C_{\phi}", r"C_{\sigma_r'}", r"C_{h}")
+    )
     lag = u - v
     # adjoint sources (the rows of gating-derivations §7 with J^T(·) -> fresh fields, α_z = 0)
     S_h = lambda P1, R, xh, xr, h: P1 * (R * xh + xr / tau_r) + rho * h  # noqa: E731
@@ -145,19 +177,37 @@ def adjoint_dmft_derivation() -> Derivation:
     # [(λ+k)² − ∂²]ψ = M ψ with M_adj; the replica operator of lyapunov_dmft has M_rep; the
     # off-diagonal products agree (so the two are similar by a diagonal scaling: same spectrum)
     q = g_J * s_z**2
-    M_adj = sp.Matrix([[q * Cph1(tau_s) * Csr(tau_s), Cph1(tau_s) / tau_r**2],
-                       [q * Csr1(tau_s) * Cph(tau_s), 0]])  # acting on (C_hh, C_rr), rows scaled by q for q C_hh
+    M_adj = sp.Matrix(
+        [[q * Cph1(tau_s) * Csr(tau_s), Cph1(tau_s) / tau_r**2], [q * Csr1(tau_s) * Cph(tau_s), 0]]
+    )  # acting on (C_hh, C_rr), rows scaled by q for q C_hh
     M_adj_q = sp.diag(q, 1) * M_adj * sp.diag(1 / q, 1)  # variables (q C_hh, C_rr)
-    M_rep = sp.Matrix([[q * Csr(tau_s) * Cph1(tau_s), q * Cph(tau_s) * Csr1(tau_s)],
-                       [Cph1(tau_s) / tau_r**2, 0]])
-    if sp.simplify(M_adj_q.trace() - M_rep.trace()) != 0 or sp.simplify(M_adj_q.det() - M_rep.det()) != 0:
+    M_rep = sp.Matrix(
+        [[q * Csr(tau_s) * Cph1(tau_s), q * Cph(tau_s) * Csr1(tau_s)], [Cph1(tau_s) / tau_r**2, 0]]
+    )
+    if (
+        sp.simplify(M_adj_q.trace() - M_rep.trace()) != 0
+        or sp.simplify(M_adj_q.det() - M_rep.det()) != 0
+    ):
         raise AssertionError("adjoint operator is not similar to the two-replica operator")
     # inclusion–exclusion over the quadrant {u ≥ t, v ≥ s} for C = ∬ e^{-k(u−t)} e^{-k(v−s)} F
     Fc = sp.Symbol("F", real=True)  # constant F: exact check of the recursion
-    I = lambda a, b: sp.integrate(sp.integrate(sp.exp(-k_rate * (u - a)) * sp.exp(-k_rate * (v - b)) * Fc, (u, a, T_)), (v, b, T_))  # noqa: E731
-    cell = sp.integrate(sp.integrate(sp.exp(-k_rate * (u - t)) * sp.exp(-k_rate * (v - s)) * Fc, (u, t, t + dt_)), (v, s, s + dt_))
-    rec = sp.exp(-k_rate * dt_) * (I(t + dt_, s) + I(t, s + dt_)) - sp.exp(-2 * k_rate * dt_) * I(t + dt_, s + dt_) + cell
-    if sp.simplify(rec - I(t, s)) != 0:
+
+    def quadrant(a, b):
+        return sp.integrate(
+            sp.integrate(sp.exp(-k_rate * (u - a)) * sp.exp(-k_rate * (v - b)) * Fc, (u, a, T_)),
+            (v, b, T_),
+        )
+
+    cell = sp.integrate(
+        sp.integrate(sp.exp(-k_rate * (u - t)) * sp.exp(-k_rate * (v - s)) * Fc, (u, t, t + dt_)),
+        (v, s, s + dt_),
+    )
+    rec = (
+        sp.exp(-k_rate * dt_) * (quadrant(t + dt_, s) + quadrant(t, s + dt_))
+        - sp.exp(-2 * k_rate * dt_) * quadrant(t + dt_, s + dt_)
+        + cell
+    )
+    if sp.simplify(rec - quadrant(t, s)) != 0:
         raise AssertionError("inclusion-exclusion recursion is not exact for constant F")
     C = sp.Function("C", real=True)
     # reaction term: the adjoint of neuron i sees its own forward path through the column couplings
@@ -166,11 +216,24 @@ def adjoint_dmft_derivation() -> Derivation:
     Phi, Phi1, Phi2 = _function_chain("phi")
     Sg, Sg1, Sg2 = _function_chain("sigma_r")
     hv_, hw_, rv_, rw_ = sp.symbols("h_v h_w r_v r_w", real=True)
-    eps, Gvu, Gwu, chh, crr, xh_v, xr_v = (sp.Symbol(nm, real=True) for nm in ("epsilon", "G_{vu}", "G_{wu}", r"\bar\chi_{h,vw}", r"\bar\chi_{r,vw}", r"\xi_{h v}", r"\xi_{r v}"))
+    eps, Gvu, Gwu, chh, crr, xh_v, xr_v = (
+        sp.Symbol(nm, real=True)
+        for nm in (
+            "epsilon",
+            "G_{vu}",
+            "G_{wu}",
+            r"\bar\chi_{h,vw}",
+            r"\bar\chi_{r,vw}",
+            r"\xi_{h v}",
+            r"\xi_{r v}",
+        )
+    )
     kap_h = g_J * s_z
     w_ = sp.Symbol("w", real=True)
 
-    def sources(hv: sp.Expr, hw: sp.Expr, rv: sp.Expr, rw: sp.Expr) -> tuple[sp.Expr, sp.Expr]:  # ∫dw implied
+    def sources(
+        hv: sp.Expr, hw: sp.Expr, rv: sp.Expr, rw: sp.Expr
+    ) -> tuple[sp.Expr, sp.Expr]:  # ∫dw implied
         xih = xh_v + kap_h * chh * Sg(rw) * Phi(hw)
         xir = xr_v + crr * Phi(hw)
         return Phi1(hv) * (Sg(rv) * xih + xir / tau_r) + rho * hv, Sg1(rv) * Phi(hv) * xih
@@ -178,44 +241,130 @@ def adjoint_dmft_derivation() -> Derivation:
     dS_h = sp.diff(sources(hv_ + eps * Gvu, hw_ + eps * Gwu, rv_, rw_)[0], eps).subs(eps, 0)
     dS_r = sp.diff(sources(hv_, hw_, rv_ + eps * Gvu, rw_ + eps * Gwu)[1], eps).subs(eps, 0)
     cf = lambda nm: sp.Function(nm, real=True)(v - w_)  # noqa: E731
-    fwd_h = {Phi2(hv_) * Phi(hw_): cf(r"C_{\phi''\phi}"), Phi1(hv_) * Phi1(hw_): cf(r"C_{\phi'}"), Phi(hv_) * Phi(hw_): cf(r"C_{\phi}")}
-    fwd_r = {Sg(rv_) * Sg(rw_): cf(r"C_{\sigma_r}"), Sg2(rv_) * Sg(rw_): cf(r"C_{\sigma_r''\sigma_r}"), Sg1(rv_) * Sg1(rw_): cf(r"C_{\sigma_r'}")}
+    fwd_h = {
+        Phi2(hv_) * Phi(hw_): cf(r"C_{\phi''\phi}"),
+        Phi1(hv_) * Phi1(hw_): cf(r"C_{\phi'}"),
+        Phi(hv_) * Phi(hw_): cf(r"C_{\phi}"),
+    }
+    fwd_r = {
+        Sg(rv_) * Sg(rw_): cf(r"C_{\sigma_r}"),
+        Sg2(rv_) * Sg(rw_): cf(r"C_{\sigma_r''\sigma_r}"),
+        Sg1(rv_) * Sg1(rw_): cf(r"C_{\sigma_r'}"),
+    }
     mean_dS_h = _wick(dS_h, {xh_v: "h", xr_v: "r"}, {}, fwd_h, fwd_r, {rv_, rw_})
     mean_dS_r = _wick(dS_r, {xh_v: "h", xr_v: "r"}, {}, fwd_h, fwd_r, {rv_, rw_})
     steps = [
-        Step("adjoint_sources", sp.Eq(sp.Symbol(r"S_{h}(u)", real=True), S_h(P1u, Ru, xhu, xru, hu)),
-             r"$\alpha_z=0$: $\sigma_z\equiv s_z$, $\sigma_z'\equiv0$, so $a_z\equiv0$; in the rows of the adjoint (derivation \texttt{gated\_adjoint}) "
-             r"$J^{h\top}(s_za_h)\to\xi_h$, $J^{r\top}a_r\to\xi_r$, fresh Gaussian fields independent of the forward path; $\rho$ is the weight of the running loss $\sum_ih_i^2/2N$ (adjoint rescaled by $N$).", "gating-derivations 7"),
-        Step("adjoint_source_r", sp.Eq(sp.Symbol(r"S_{r}(u)", real=True), S_r(R1u, Pu, xhu)), r"The $r$ row: $-\dot a_r=-\tau_r^{-1}a_r+S_r$, the same $\xi_h$ as in $S_h$."),
-        Step("source_hh", sp.Eq(sp.Symbol(r"\langle S_{h}(u)S_{h}(v)\rangle", real=True), src_hh),
-             r"SymPy expands the product and applies Wick's rule (odd field terms vanish, $\xi_h\perp\xi_r$, $r\perp h$ so $\langle\phi'\sigma_r\,\phi'\sigma_r\rangle=C_{\phi'}C_{\sigma_r}$)."),
-        Step("source_rr", sp.Eq(sp.Symbol(r"\langle S_{r}(u)S_{r}(v)\rangle", real=True), src_rr), ""),
-        Step("covariance_pde_h", sp.Eq(sp.Symbol(r"(s_z-\partial_t)(s_z-\partial_s)C_{hh}(t,s)", real=True), src_hh.subs({u: t, v: s})),
-             r"$a_h(t)=\int_t^Te^{-s_z(u-t)}S_h(u)\,du+e^{-s_z(T-t)}a_h(T)$; terminal $C_{hh}(T,s)=\kappa^2e^{-s_z(T-s)}$ for the read-out loss $\kappa\,w\cdot h(T)/N$."),
-        Step("covariance_pde_r", sp.Eq(sp.Symbol(r"(\tau_r^{-1}-\partial_t)(\tau_r^{-1}-\partial_s)C_{rr}(t,s)", real=True), src_rr.subs({u: t, v: s})), r"$C_{rr}(T,s)=0$."),
-        Step("transpose_of_replica", sp.Eq(sp.Symbol(r"\det M_{\rm adj}", real=True), sp.factor(M_adj_q.det())),
-             r"With $C=e^{-\lambda(t+s)}\psi(t-s)$ the homogeneous system is $[(\lambda+k)^2-\partial_\tau^2]\psi=M\psi$; SymPy checks that $M_{\rm adj}$ (variables $g_Js_z^2C_{hh},C_{rr}$) and the two-replica $M_{\rm rep}$ of \texttt{gated\_lyapunov\_dmft} have equal trace and determinant "
-             r"(they are transposes up to a diagonal similarity), so $C_{hh}(t,t)\propto e^{2\lambda_{\max}(T-t)}$: exploding gradients at rate $\lambda_{\max}$."),
-        Step("marching", sp.Eq(C(t, s), sp.exp(-k_rate * dt_) * (C(t + dt_, s) + C(t, s + dt_)) - sp.exp(-2 * k_rate * dt_) * C(t + dt_, s + dt_)
-                              + sp.Symbol(r"\iint_{\rm cell}e^{-k(u-t)-k(v-s)}F", real=True)),
-             r"Inclusion--exclusion over the quadrant $\{u\ge t,v\ge s\}$ (SymPy verifies it exactly for constant $F$); the cell integral by the 2-D trapezoid rule (error $O(\Delta t^2)$), implicit in $C(t,s)$; anti-diagonals are marched backward from $t+s=2T$."),
-        Step("reaction_field_h", sp.Eq(sp.Symbol(r"\xi_{h,i}(t)", real=True), sp.Symbol(r"\xi^{\rm fresh}_{h,i}(t)", real=True)
-                                      + kap_h * sp.Integral(sp.Function(r"\bar\chi_h", real=True)(t, u) * sp.Function(r"\sigma_r", real=True)(sp.Function("r_i", real=True)(u)) * sp.Function(r"\phi", real=True)(sp.Function("h_i", real=True)(u)), (u, 0, T_))),
-             r"$\xi_{h,i}=\sum_jJ^h_{ji}s_za_{h,j}$ and $a_{h,j}$ depends on $J^h_{ji}$ through the input $J^h_{ji}\sigma_r(r_i)\phi(h_i)$ of $h_j$; $\sum_j(J^h_{ji})^2\to g_J$ makes this an $O(1)$ reaction on neuron $i$'s own path, "
-             r"$\bar\chi_h(t,u)=\langle\delta a_h(t)/\delta I_h(u)\rangle$. (Products $J^h_{ji}J^r_{ji}$, $J_{ji}J_{ij}$ average out.) The fresh-field closure above drops it; it vanishes for a read-out loss "
-             r"(adjoint odd in an independent $w$, so $\bar\chi=0$) but not for the running loss."),
-        Step("reaction_field_r", sp.Eq(sp.Symbol(r"\xi_{r,i}(t)", real=True), sp.Symbol(r"\xi^{\rm fresh}_{r,i}(t)", real=True)
-                                      + sp.Integral(sp.Function(r"\bar\chi_r", real=True)(t, u) * sp.Function(r"\phi", real=True)(sp.Function("h_i", real=True)(u)), (u, 0, T_))),
-             r"Likewise through $J^r_{ji}$ in the input of $r_j$, with $\bar\chi_r(t,u)=\langle\delta a_r(t)/\delta I_r(u)\rangle$."),
-        Step("reaction_response_h", sp.Eq(sp.Symbol(r"\langle\delta S_{h}(v)/\delta I_{h}(u)\rangle", real=True), mean_dS_h),
-             r"SymPy differentiates $S_h$ (with the reaction fields, $\int dw$ implied) along the forward response $\delta h(v)=G_{vu}=s_ze^{-s_z(v-u)}\theta(v-u)$ (Gaussian forward, $\alpha_z=0$) and averages: "
-             r"$\langle\xi\rangle=0$, $r\perp h$. Then $\bar\chi_h(t,u)=\int_t^Te^{-s_z(v-t)}\langle\delta S_h(v)/\delta I_h(u)\rangle dv$."),
-        Step("reaction_response_r", sp.Eq(sp.Symbol(r"\langle\delta S_{r}(v)/\delta I_{r}(u)\rangle", real=True), mean_dS_r),
-             r"Along $\delta r(v)=G_{vu}=\tau_r^{-1}e^{-(v-u)/\tau_r}\theta(v-u)$; $\bar\chi_r(t,u)=\int_t^Te^{-(v-t)/\tau_r}\langle\delta S_r(v)/\delta I_r(u)\rangle dv$. Both linear equations are marched backward in $t$; "
-             r"the reaction sources $\langle D D\rangle$ of the covariance equations are averaged over Gaussian forward paths (Monte Carlo)."),
-        Step("gradient_norm", sp.Eq(sp.Symbol(r"\|\nabla_{J^h}L\|_{F}^{2}", real=True),
-                                    s_z**2 * sp.Integral(sp.Integral(Chh(t, s) * Csr(t - s) * Cph(t - s), (t, 0, T_)), (s, 0, T_))),
-             r"Exact factorisation $\sum_{ij}(\int X_iY_j)^2=\iint(\sum_iX_iX_i)(\sum_jY_jY_j)$ with $X=s_za_h$, $Y=\sigma_r\phi$; the empirical correlations self-average (leading order in $1/N$). Likewise $\|\nabla_{J^r}L\|_F^2\simeq\tau_r^{-2}\iint C_{rr}C_\phi$."),
+        Step(
+            "adjoint_sources",
+            sp.Eq(sp.Symbol(r"S_{h}(u)", real=True), S_h(P1u, Ru, xhu, xru, hu)),
+            r"$\alpha_z=0$: $\sigma_z\equiv s_z$, $\sigma_z'\equiv0$, so $a_z\equiv0$; in the rows of the adjoint (derivation \texttt{gated\_adjoint}) "
+            r"$J^{h\top}(s_za_h)\to\xi_h$, $J^{r\top}a_r\to\xi_r$, fresh Gaussian fields independent of the forward path; $\rho$ is the weight of the running loss $\sum_ih_i^2/2N$ (adjoint rescaled by $N$).",
+            "gating-derivations 7",
+        ),
+        Step(
+            "adjoint_source_r",
+            sp.Eq(sp.Symbol(r"S_{r}(u)", real=True), S_r(R1u, Pu, xhu)),
+            r"The $r$ row: $-\dot a_r=-\tau_r^{-1}a_r+S_r$, the same $\xi_h$ as in $S_h$.",
+        ),
+        Step(
+            "source_hh",
+            sp.Eq(sp.Symbol(r"\langle S_{h}(u)S_{h}(v)\rangle", real=True), src_hh),
+            r"SymPy expands the product and applies Wick's rule (odd field terms vanish, $\xi_h\perp\xi_r$, $r\perp h$ so $\langle\phi'\sigma_r\,\phi'\sigma_r\rangle=C_{\phi'}C_{\sigma_r}$).",
+        ),
+        Step(
+            "source_rr", sp.Eq(sp.Symbol(r"\langle S_{r}(u)S_{r}(v)\rangle", real=True), src_rr), ""
+        ),
+        Step(
+            "covariance_pde_h",
+            sp.Eq(
+                sp.Symbol(r"(s_z-\partial_t)(s_z-\partial_s)C_{hh}(t,s)", real=True),
+                src_hh.subs({u: t, v: s}),
+            ),
+            r"$a_h(t)=\int_t^Te^{-s_z(u-t)}S_h(u)\,du+e^{-s_z(T-t)}a_h(T)$; terminal $C_{hh}(T,s)=\kappa^2e^{-s_z(T-s)}$ for the read-out loss $\kappa\,w\cdot h(T)/N$.",
+        ),
+        Step(
+            "covariance_pde_r",
+            sp.Eq(
+                sp.Symbol(
+                    r"(\tau_r^{-1}-\partial_t)(\tau_r^{-1}-\partial_s)C_{rr}(t,s)", real=True
+                ),
+                src_rr.subs({u: t, v: s}),
+            ),
+            r"$C_{rr}(T,s)=0$.",
+        ),
+        Step(
+            "transpose_of_replica",
+            sp.Eq(sp.Symbol(r"\det M_{\rm adj}", real=True), sp.factor(M_adj_q.det())),
+            r"With $C=e^{-\lambda(t+s)}\psi(t-s)$ the homogeneous system is $[(\lambda+k)^2-\partial_\tau^2]\psi=M\psi$; SymPy checks that $M_{\rm adj}$ (variables $g_Js_z^2C_{hh},C_{rr}$) and the two-replica $M_{\rm rep}$ of \texttt{gated\_lyapunov\_dmft} have equal trace and determinant "
+            r"(they are transposes up to a diagonal similarity), so $C_{hh}(t,t)\propto e^{2\lambda_{\max}(T-t)}$: exploding gradients at rate $\lambda_{\max}$.",
+        ),
+        Step(
+            "marching",
+            sp.Eq(
+                C(t, s),
+                sp.exp(-k_rate * dt_) * (C(t + dt_, s) + C(t, s + dt_))
+                - sp.exp(-2 * k_rate * dt_) * C(t + dt_, s + dt_)
+                + sp.Symbol(r"\iint_{\rm cell}e^{-k(u-t)-k(v-s)}F", real=True),
+            ),
+            r"Inclusion--exclusion over the quadrant $\{u\ge t,v\ge s\}$ (SymPy verifies it exactly for constant $F$); the cell integral by the 2-D trapezoid rule (error $O(\Delta t^2)$), implicit in $C(t,s)$; anti-diagonals are marched backward from $t+s=2T$.",
+        ),
+        Step(
+            "reaction_field_h",
+            sp.Eq(
+                sp.Symbol(r"\xi_{h,i}(t)", real=True),
+                sp.Symbol(r"\xi^{\rm fresh}_{h,i}(t)", real=True)
+                + kap_h
+                * sp.Integral(
+                    sp.Function(r"\bar\chi_h", real=True)(t, u)
+                    * sp.Function(r"\sigma_r", real=True)(sp.Function("r_i", real=True)(u))
+                    * sp.Function(r"\phi", real=True)(sp.Function("h_i", real=True)(u)),
+                    (u, 0, T_),
+                ),
+            ),
+            r"$\xi_{h,i}=\sum_jJ^h_{ji}s_za_{h,j}$ and $a_{h,j}$ depends on $J^h_{ji}$ through the input $J^h_{ji}\sigma_r(r_i)\phi(h_i)$ of $h_j$; $\sum_j(J^h_{ji})^2\to g_J$ makes this an $O(1)$ reaction on neuron $i$'s own path, "
+            r"$\bar\chi_h(t,u)=\langle\delta a_h(t)/\delta I_h(u)\rangle$. (Products $J^h_{ji}J^r_{ji}$, $J_{ji}J_{ij}$ average out.) The fresh-field closure above drops it; it vanishes for a read-out loss "
+            r"(adjoint odd in an independent $w$, so $\bar\chi=0$) but not for the running loss.",
+        ),
+        Step(
+            "reaction_field_r",
+            sp.Eq(
+                sp.Symbol(r"\xi_{r,i}(t)", real=True),
+                sp.Symbol(r"\xi^{\rm fresh}_{r,i}(t)", real=True)
+                + sp.Integral(
+                    sp.Function(r"\bar\chi_r", real=True)(t, u)
+                    * sp.Function(r"\phi", real=True)(sp.Function("h_i", real=True)(u)),
+                    (u, 0, T_),
+                ),
+            ),
+            r"Likewise through $J^r_{ji}$ in the input of $r_j$, with $\bar\chi_r(t,u)=\langle\delta a_r(t)/\delta I_r(u)\rangle$.",
+        ),
+        Step(
+            "reaction_response_h",
+            sp.Eq(
+                sp.Symbol(r"\langle\delta S_{h}(v)/\delta I_{h}(u)\rangle", real=True), mean_dS_h
+            ),
+            r"SymPy differentiates $S_h$ (with the reaction fields, $\int dw$ implied) along the forward response $\delta h(v)=G_{vu}=s_ze^{-s_z(v-u)}\theta(v-u)$ (Gaussian forward, $\alpha_z=0$) and averages: "
+            r"$\langle\xi\rangle=0$, $r\perp h$. Then $\bar\chi_h(t,u)=\int_t^Te^{-s_z(v-t)}\langle\delta S_h(v)/\delta I_h(u)\rangle dv$.",
+        ),
+        Step(
+            "reaction_response_r",
+            sp.Eq(
+                sp.Symbol(r"\langle\delta S_{r}(v)/\delta I_{r}(u)\rangle", real=True), mean_dS_r
+            ),
+            r"Along $\delta r(v)=G_{vu}=\tau_r^{-1}e^{-(v-u)/\tau_r}\theta(v-u)$; $\bar\chi_r(t,u)=\int_t^Te^{-(v-t)/\tau_r}\langle\delta S_r(v)/\delta I_r(u)\rangle dv$. Both linear equations are marched backward in $t$; "
+            r"the reaction sources $\langle D D\rangle$ of the covariance equations are averaged over Gaussian forward paths (Monte Carlo).",
+        ),
+        Step(
+            "gradient_norm",
+            sp.Eq(
+                sp.Symbol(r"\|\nabla_{J^h}L\|_{F}^{2}", real=True),
+                s_z**2
+                * sp.Integral(
+                    sp.Integral(Chh(t, s) * Csr(t - s) * Cph(t - s), (t, 0, T_)), (s, 0, T_)
+                ),
+            ),
+            r"Exact factorisation $\sum_{ij}(\int X_iY_j)^2=\iint(\sum_iX_iX_i)(\sum_jY_jY_j)$ with $X=s_za_h$, $Y=\sigma_r\phi$; the empirical correlations self-average (leading order in $1/N$). Likewise $\|\nabla_{J^r}L\|_F^2\simeq\tau_r^{-2}\iint C_{rr}C_\phi$.",
+        ),
     ]
     return Derivation(
         name="gated_adjoint_dmft",
@@ -301,9 +450,26 @@ class _LagGrid:
         Ch0, Cr0 = float(sol.C_h[0]), float(sol.C_r[0])
         ch1, cr1 = sol.at("C_h", times), sol.at("C_r", times)
         Ch = ch1[idx]
-        Csr1 = _lag_matrix(th.dC_sigma_r(cr1, Cr0), cr1, idx) if params.alpha_r > 0 else np.zeros_like(Ch)
-        return cls(times, float(dt), idx, trapezoid_weights(nt + 1, dt), ch1, cr1, Ch0, Cr0, Ch,
-                   sol.at("C_phi", times)[idx], sol.at("C_sigma_r", times)[idx], _lag_matrix(th.dC_phi(ch1, Ch0), ch1, idx), Csr1)
+        Csr1 = (
+            _lag_matrix(th.dC_sigma_r(cr1, Cr0), cr1, idx)
+            if params.alpha_r > 0
+            else np.zeros_like(Ch)
+        )
+        return cls(
+            times,
+            float(dt),
+            idx,
+            trapezoid_weights(nt + 1, dt),
+            ch1,
+            cr1,
+            Ch0,
+            Cr0,
+            Ch,
+            sol.at("C_phi", times)[idx],
+            sol.at("C_sigma_r", times)[idx],
+            _lag_matrix(th.dC_phi(ch1, Ch0), ch1, idx),
+            Csr1,
+        )
 
 
 def solve_adjoint_dmft(
@@ -348,13 +514,32 @@ def solve_adjoint_dmft(
     """
     from theory.gating.dmft import coupling_variance, solve_dmft_fourier
 
-    require(params.alpha_z == 0, "alpha_z", params.alpha_z, "alpha_z = 0 (the adjoint fields are Gaussian only then)")
-    require(np.isfinite(T) and T > 0 and np.isfinite(dt) and 0 < dt <= T / 4, "T, dt", (T, dt), "T > 0 and 0 < dt <= T/4")
-    require(running >= 0 and readout >= 0 and running + readout > 0, "running, readout", (running, readout), "non-negative weights, not both zero")
+    require(
+        params.alpha_z == 0,
+        "alpha_z",
+        params.alpha_z,
+        "alpha_z = 0 (the adjoint fields are Gaussian only then)",
+    )
+    require(
+        np.isfinite(T) and T > 0 and np.isfinite(dt) and 0 < dt <= T / 4,
+        "T, dt",
+        (T, dt),
+        "T > 0 and 0 < dt <= T/4",
+    )
+    require(
+        running >= 0 and readout >= 0 and running + readout > 0,
+        "running, readout",
+        (running, readout),
+        "non-negative weights, not both zero",
+    )
     sol = forward if forward is not None else solve_dmft_fourier(params, n=n, dtau=dtau)
     if not sol.converged:
-        raise ConvergenceError(f"forward DMFT did not converge for {params}", sol.residual, sol.iterations)
-    require(float(sol.tau[-1]) >= T, "T", T, f"T <= half the DMFT window ({float(sol.tau[-1]):.4g})")
+        raise ConvergenceError(
+            f"forward DMFT did not converge for {params}", sol.residual, sol.iterations
+        )
+    require(
+        float(sol.tau[-1]) >= T, "T", T, f"T <= half the DMFT window ({float(sol.tau[-1]):.4g})"
+    )
     grid = _LagGrid.build(params, sol, T, dt)
     nt, times, Ch0, Cr0 = grid.nt, grid.times, grid.Ch0, grid.Cr0
     Ch, Cphi, Csr, Cphi1, Csr1 = grid.Ch, grid.Cphi, grid.Csr, grid.Cphi1, grid.Csr1
@@ -384,8 +569,16 @@ def solve_adjoint_dmft(
     for d in range(2 * nt - 2, -1, -1):  # anti-diagonal i + j = d, interior points (i, j < nt)
         i = np.arange(max(0, d - nt + 1), min(d, nt - 1) + 1)
         j = d - i
-        bh = eh * (Hh[i + 1, j] + Hh[i, j + 1]) - eh2 * Hh[i + 1, j + 1] + w * (eh * (Fh[i + 1, j] + Fh[i, j + 1]) + eh2 * Fh[i + 1, j + 1] + src[i, j])
-        br = er * (Hr[i + 1, j] + Hr[i, j + 1]) - er2 * Hr[i + 1, j + 1] + w * (er * (Fr[i + 1, j] + Fr[i, j + 1]) + er2 * Fr[i + 1, j + 1] + src_r[i, j])
+        bh = (
+            eh * (Hh[i + 1, j] + Hh[i, j + 1])
+            - eh2 * Hh[i + 1, j + 1]
+            + w * (eh * (Fh[i + 1, j] + Fh[i, j + 1]) + eh2 * Fh[i + 1, j + 1] + src[i, j])
+        )
+        br = (
+            er * (Hr[i + 1, j] + Hr[i, j + 1])
+            - er2 * Hr[i + 1, j + 1]
+            + w * (er * (Fr[i + 1, j] + Fr[i, j + 1]) + er2 * Fr[i + 1, j + 1] + src_r[i, j])
+        )
         # implicit corner: Hh = bh + w (A_hh Hh + A_hr Hr), Hr = br + w A_rh Hh
         a11, a12, a21 = 1 - w * A_hh[i, j], -w * A_hr[i, j], -w * A_rh[i, j]
         det = a11 - a12 * a21
@@ -395,11 +588,20 @@ def solve_adjoint_dmft(
         Fh[i, j] = A_hh[i, j] * hh + A_hr[i, j] * hr + src[i, j]
         Fr[i, j] = A_rh[i, j] * hh + src_r[i, j]
     if not (np.all(np.isfinite(Hh)) and np.all(np.isfinite(Hr))):
-        raise ConvergenceError("adjoint covariance overflowed (T too long for the growth rate?)", float("nan"), 0)
+        raise ConvergenceError(
+            "adjoint covariance overflowed (T too long for the growth rate?)", float("nan"), 0
+        )
     wq = grid.wq
     Gh = float(sz * sz * wq @ (Hh * Csr * Cphi) @ wq)
     Gr = float(wq @ (Hr * Cphi) @ wq / tr**2)
-    info = {"C_h0": Ch0, "C_r0": Cr0, "dt": dt, "reaction": use_reaction, "reaction_mc_rel_err": mc_err, "chi": chi}
+    info = {
+        "C_h0": Ch0,
+        "C_r0": Cr0,
+        "dt": dt,
+        "reaction": use_reaction,
+        "reaction_mc_rel_err": mc_err,
+        "chi": chi,
+    }
     return AdjointDMFT(params, times, Hh, Hr, Gh, Gr, float(running), float(readout), info)
 
 
@@ -408,8 +610,14 @@ def solve_adjoint_dmft(
 def _function_chain(name: str) -> tuple[Any, Any, Any]:
     """Undefined f, f', f'' as SymPy functions with f.fdiff = f', f'.fdiff = f'' (for the derivation)."""
     F2 = type(f"{name}''", (sp.Function,), {"is_real": True})
-    F1 = type(f"{name}'", (sp.Function,), {"is_real": True, "fdiff": lambda self, argindex=1: F2(self.args[0])})
-    F0 = type(name, (sp.Function,), {"is_real": True, "fdiff": lambda self, argindex=1: F1(self.args[0])})
+    F1 = type(
+        f"{name}'",
+        (sp.Function,),
+        {"is_real": True, "fdiff": lambda self, argindex=1: F2(self.args[0])},
+    )
+    F0 = type(
+        name, (sp.Function,), {"is_real": True, "fdiff": lambda self, argindex=1: F1(self.args[0])}
+    )
     return F0, F1, F2
 
 
@@ -428,7 +636,9 @@ def _reaction_closures(params: GatedParams) -> dict[str, Any]:
     c, c0 = sp.Symbol("c", real=True), sp.Symbol("c_0", positive=True)
     phi, sr = phi_expr(params), gate_expr(params.alpha_r, params.beta_r)
     hp, hr = quadrature_step(phi_strip(params)), quadrature_step(gate_strip(params.alpha_r))
-    out: dict[str, Any] = {"C_phi2_phi": compile_function(sharp_cross(_d(phi, 2), phi, hp)(c, c0), [c, c0])}
+    out: dict[str, Any] = {
+        "C_phi2_phi": compile_function(sharp_cross(_d(phi, 2), phi, hp)(c, c0), [c, c0])
+    }
     if params.alpha_r > 0:
         out["C_sr2_sr"] = compile_function(sharp_cross(_d(sr, 2), sr, hr)(c, c0), [c, c0])
     for name, e in (("phi", phi), ("dphi", _d(phi)), ("sr", sr), ("dsr", _d(sr))):
@@ -436,7 +646,9 @@ def _reaction_closures(params: GatedParams) -> dict[str, Any]:
     return out
 
 
-def reaction_response(params: GatedParams, grid: _LagGrid, running: float) -> tuple[np.ndarray, np.ndarray]:
+def reaction_response(
+    params: GatedParams, grid: _LagGrid, running: float
+) -> tuple[np.ndarray, np.ndarray]:
     r"""Mean responses χ̄_h(t,u) = ⟨δã_h(t)/δI_h(u)⟩, χ̄_r(t,u) = ⟨δã_r(t)/δI_r(u)⟩ (steps ``reaction_*``).
 
     A neuron's adjoint sees its own forward path through the column couplings: ξ_{h,i} ∋
@@ -462,7 +674,11 @@ def reaction_response(params: GatedParams, grid: _LagGrid, running: float) -> tu
     kh = coupling_variance(params) * sz
     c21 = _lag_matrix(cl["C_phi2_phi"](grid.ch1, grid.Ch0), grid.ch1, idx)
     c11, csr, cphi, r11 = grid.Cphi1, grid.Csr, grid.Cphi, grid.Csr1
-    r21 = _lag_matrix(cl["C_sr2_sr"](grid.cr1, grid.Cr0), grid.cr1, idx) if params.alpha_r > 0 else np.zeros_like(c21)
+    r21 = (
+        _lag_matrix(cl["C_sr2_sr"](grid.cr1, grid.Cr0), grid.cr1, idx)
+        if params.alpha_r > 0
+        else np.zeros_like(c21)
+    )
     W = wq[None, :]
     B1, B2, P1, P2 = kh * c21 * csr * W, c21 * W / tr, kh * c11 * csr * W, c11 * W / tr
     R1, R2 = kh * r21 * cphi * W, kh * r11 * cphi * W
@@ -501,7 +717,12 @@ def reaction_response(params: GatedParams, grid: _LagGrid, running: float) -> tu
 
 
 def _reaction_source(
-    params: GatedParams, grid: _LagGrid, chi: tuple[np.ndarray, np.ndarray], running: float, n_paths: int, seed: int
+    params: GatedParams,
+    grid: _LagGrid,
+    chi: tuple[np.ndarray, np.ndarray],
+    running: float,
+    n_paths: int,
+    seed: int,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Raw second moments of the deterministic sources over Gaussian forward paths (Monte Carlo).
 
@@ -512,7 +733,12 @@ def _reaction_source(
     """
     from theory.gating.dmft import coupling_variance
 
-    require(isinstance(n_paths, (int, np.integer)) and n_paths >= 800, "n_paths", n_paths, "an integer >= 800")
+    require(
+        isinstance(n_paths, (int, np.integer)) and n_paths >= 800,
+        "n_paths",
+        n_paths,
+        "an integer >= 800",
+    )
     cl = _reaction_closures(params)
     nt, wq = grid.nt, grid.wq
     kh = coupling_variance(params) * params.s_z
@@ -544,4 +770,8 @@ def _reaction_source(
     sh_a, sr_a = np.array(sh), np.array(sr)
     mean = sh_a.mean(axis=0)
     sem = sh_a.std(axis=0, ddof=1) / np.sqrt(n_batches)
-    return mean, sr_a.mean(axis=0), float(np.max(sem.diagonal() / np.abs(mean.diagonal()).clip(1e-300)))
+    return (
+        mean,
+        sr_a.mean(axis=0),
+        float(np.max(sem.diagonal() / np.abs(mean.diagonal()).clip(1e-300))),
+    )

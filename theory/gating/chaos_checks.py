@@ -78,7 +78,9 @@ SYNTHETIC = (GatedParams(g_h=3.0, alpha_z=8.0, alpha_r=5.0), 0.15, 0.4, 0.4)
 
 # ============================================================================ spectra
 @functools.lru_cache(maxsize=16)
-def synthetic_spectra(alpha_z: float, e_sd: float, N: int, S: int, seed: int) -> tuple[np.ndarray, ...]:
+def synthetic_spectra(
+    alpha_z: float, e_sd: float, N: int, S: int, seed: int
+) -> tuple[np.ndarray, ...]:
     """Eigenvalues of S Jacobians at synthetic states (h, z, r independent Gaussians, e ~ N(0, e_sd²))."""
     p0, dh, dz, dr = SYNTHETIC
     p = GatedParams(g_h=p0.g_h, alpha_z=alpha_z, alpha_r=p0.alpha_r)
@@ -86,7 +88,13 @@ def synthetic_spectra(alpha_z: float, e_sd: float, N: int, S: int, seed: int) ->
     for s in range(S):
         rng = np.random.default_rng([seed, 7, s])
         net = GatedNetwork.sample(p, N, rng)
-        st = np.stack([rng.normal(0, np.sqrt(dh), N), rng.normal(0, np.sqrt(dz), N), rng.normal(0, np.sqrt(dr), N)])
+        st = np.stack(
+            [
+                rng.normal(0, np.sqrt(dh), N),
+                rng.normal(0, np.sqrt(dz), N),
+                rng.normal(0, np.sqrt(dr), N),
+            ]
+        )
         e = rng.normal(0, e_sd, N) if e_sd > 0 else np.zeros(N)
         out.append(np.linalg.eigvals(jacobian_matrix(net, st, e)))
     return tuple(out)
@@ -97,7 +105,11 @@ def _boundary(e_sd: float, rng: np.random.Generator, M: int = 40_000) -> Boundar
     if e_sd == 0:
         return BoundaryModel.fixed_point(p, dh, dz, dr)
     return BoundaryModel.from_samples(
-        p, rng.normal(0, np.sqrt(dh), M), rng.normal(0, np.sqrt(dz), M), rng.normal(0, np.sqrt(dr), M), rng.normal(0, e_sd, M)
+        p,
+        rng.normal(0, np.sqrt(dh), M),
+        rng.normal(0, np.sqrt(dz), M),
+        rng.normal(0, np.sqrt(dr), M),
+        rng.normal(0, e_sd, M),
     )
 
 
@@ -117,8 +129,25 @@ def _check_edge(e_sd: float, ctx: CheckContext, perturb: float = 0.0) -> CheckRe
     evs = synthetic_spectra(SYNTHETIC[0].alpha_z, e_sd, N, S, ctx.seed)
     meas = np.array([ev.real.max() for ev in evs])
     m, sem = mean_sem(meas)
-    model = statistical_tolerance(sem, S, bias=ell / np.sqrt(N) + 3 * mc_err, bias_text=f"finite-N edge l/sqrt(N), l = {ell:.3g}; 3 x MC error {mc_err:.2g}")
-    return CheckResult.compare("", pred, m, model, details={"N": N, "matrices": S, "per_matrix": meas, "e_sd": e_sd, "reference (spec 4.2, N=1000)": "0.103 pred / 0.092 meas (E=0); 0.273 / 0.279 (e_sd=0.3)"})
+    model = statistical_tolerance(
+        sem,
+        S,
+        bias=ell / np.sqrt(N) + 3 * mc_err,
+        bias_text=f"finite-N edge l/sqrt(N), l = {ell:.3g}; 3 x MC error {mc_err:.2g}",
+    )
+    return CheckResult.compare(
+        "",
+        pred,
+        m,
+        model,
+        details={
+            "N": N,
+            "matrices": S,
+            "per_matrix": meas,
+            "e_sd": e_sd,
+            "reference (spec 4.2, N=1000)": "0.103 pred / 0.092 meas (E=0); 0.273 / 0.279 (e_sd=0.3)",
+        },
+    )
 
 
 def _check_extent(e_sd: float, ctx: CheckContext, perturb: float = 0.0) -> CheckResult:
@@ -128,7 +157,12 @@ def _check_extent(e_sd: float, ctx: CheckContext, perturb: float = 0.0) -> Check
     N, S = _spectrum_sizes(ctx)
     m1 = _boundary(e_sd, ctx.rng(1))
     x_edge = spectral_abscissa(m1)
-    res = so.minimize_scalar(lambda xv: -support_height(m1, xv), bounds=(-0.9, x_edge - 1e-3), method="bounded", options={"xatol": 1e-4})
+    res = so.minimize_scalar(
+        lambda xv: -support_height(m1, xv),
+        bounds=(-0.9, x_edge - 1e-3),
+        method="bounded",
+        options={"xatol": 1e-4},
+    )
     pred = -float(res.fun) + perturb
     mc_err = 0.0
     if e_sd > 0:
@@ -138,20 +172,53 @@ def _check_extent(e_sd: float, ctx: CheckContext, perturb: float = 0.0) -> Check
     meas = np.array([np.abs(ev.imag).max() for ev in evs])
     m, sem = mean_sem(meas)
     ell = pred - perturb
-    model = statistical_tolerance(sem, S, bias=ell / np.sqrt(N) + 3 * mc_err, bias_text=f"finite-N edge l/sqrt(N), l = {ell:.3g}; 3 x MC error {mc_err:.2g}")
-    return CheckResult.compare("", pred, m, model, details={"N": N, "matrices": S, "per_matrix": meas, "at_re_lambda": float(res.x), "e_sd": e_sd})
+    model = statistical_tolerance(
+        sem,
+        S,
+        bias=ell / np.sqrt(N) + 3 * mc_err,
+        bias_text=f"finite-N edge l/sqrt(N), l = {ell:.3g}; 3 x MC error {mc_err:.2g}",
+    )
+    return CheckResult.compare(
+        "",
+        pred,
+        m,
+        model,
+        details={
+            "N": N,
+            "matrices": S,
+            "per_matrix": meas,
+            "at_re_lambda": float(res.x),
+            "e_sd": e_sd,
+        },
+    )
 
 
-def _check_slow_modes(alpha_z: float, delta: float, ctx: CheckContext, perturb: float = 0.0) -> CheckResult:
+def _check_slow_modes(
+    alpha_z: float, delta: float, ctx: CheckContext, perturb: float = 0.0
+) -> CheckResult:
     """Fraction of Jacobian eigenvalues with |λ| < δ (per neuron) vs P(σ_z < δ) at large α_z."""
     N, S = _spectrum_sizes(ctx)
     p0, _dh, dz, _dr = SYNTHETIC
-    pred = slow_mode_fraction(GatedParams(g_h=p0.g_h, alpha_z=alpha_z, alpha_r=p0.alpha_r), dz, delta) + perturb
+    pred = (
+        slow_mode_fraction(GatedParams(g_h=p0.g_h, alpha_z=alpha_z, alpha_r=p0.alpha_r), dz, delta)
+        + perturb
+    )
     evs = synthetic_spectra(alpha_z, 0.0, N, S, ctx.seed)
     meas = np.array([np.sum(np.abs(ev) < delta) / N for ev in evs])
     m, sem = mean_sem(meas)
-    model = statistical_tolerance(sem, S, bias=6 * delta**2, bias_text="bulk eigenvalues inside |lambda| < delta, <= 6 delta^2")
-    return CheckResult.compare("", pred, m, model, details={"N": N, "matrices": S, "per_matrix": meas, "alpha_z": alpha_z, "delta": delta})
+    model = statistical_tolerance(
+        sem,
+        S,
+        bias=6 * delta**2,
+        bias_text="bulk eigenvalues inside |lambda| < delta, <= 6 delta^2",
+    )
+    return CheckResult.compare(
+        "",
+        pred,
+        m,
+        model,
+        details={"N": N, "matrices": S, "per_matrix": meas, "alpha_z": alpha_z, "delta": delta},
+    )
 
 
 # ============================================================================ Lyapunov
@@ -160,15 +227,24 @@ GAP_CONSTANT = 50.0
 
 
 @functools.lru_cache(maxsize=32)
-def qr_lambda_max(params: GatedParams, N: int, S: int, T: float, transient: float, seed: int) -> np.ndarray:
+def qr_lambda_max(
+    params: GatedParams, N: int, S: int, T: float, transient: float, seed: int
+) -> np.ndarray:
     """λ_1 (QR, k = 1, RK4 dt = 0.1) of S independent networks (memoised)."""
-    nets = [GatedNetwork.sample(params, N, np.random.default_rng([seed, 11, N, s])) for s in range(S)]
-    res = lyapunov_spectra(nets, 1, T=T, transient=transient, rng=np.random.default_rng([seed, 12, N]), dt=0.1)
+    nets = [
+        GatedNetwork.sample(params, N, np.random.default_rng([seed, 11, N, s])) for s in range(S)
+    ]
+    res = lyapunov_spectra(
+        nets, 1, T=T, transient=transient, rng=np.random.default_rng([seed, 12, N]), dt=0.1
+    )
     return np.array([r.exponents[0] for r in res])
 
 
 def _lyap_sizes(ctx: CheckContext) -> dict[str, float]:
-    return ctx.size(dict(N=200, N_small=100, S=8, T=100.0, transient=40.0), dict(N=400, N_small=200, S=8, T=200.0, transient=60.0))
+    return ctx.size(
+        dict(N=200, N_small=100, S=8, T=100.0, transient=40.0),
+        dict(N=400, N_small=200, S=8, T=200.0, transient=60.0),
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -188,11 +264,19 @@ def _check_lyapunov(params: GatedParams, ctx: CheckContext, perturb: float = 0.0
     m, sem = mean_sem(big)
     ms, sems = mean_sem(small)
     bias = GAP_CONSTANT * abs(lam) / N + 3 * grid_err
-    model = statistical_tolerance(sem, S, bias=bias, bias_text=f"finite-N gap {GAP_CONSTANT:g}*lambda/N + 3 x DMFT grid error")
+    model = statistical_tolerance(
+        sem, S, bias=bias, bias_text=f"finite-N gap {GAP_CONSTANT:g}*lambda/N + 3 x DMFT grid error"
+    )
     return CheckResult.compare(
-        "", pred, m, model,
+        "",
+        pred,
+        m,
+        model,
         details={
-            "N": N, "networks": S, "T": z["T"], "per_network": big,
+            "N": N,
+            "networks": S,
+            "T": z["T"],
+            "per_network": big,
             f"mean at N={int(z['N_small'])}": f"{ms:.4f} +- {sems:.4f}",
             "gap (theory - QR)": {int(z["N_small"]): lam - ms, N: lam - m},
             "dmft_grid_error": grid_err,
@@ -200,7 +284,9 @@ def _check_lyapunov(params: GatedParams, ctx: CheckContext, perturb: float = 0.0
     )
 
 
-def _check_two_trajectory(params: GatedParams, ctx: CheckContext, perturb: float = 0.0) -> CheckResult:
+def _check_two_trajectory(
+    params: GatedParams, ctx: CheckContext, perturb: float = 0.0
+) -> CheckResult:
     """Cross-check of the QR λ_1 with the two-trajectory (Benettin) estimate on the same networks."""
     z = _lyap_sizes(ctx)
     N, S = int(z["N"]), int(z["S"])
@@ -208,17 +294,29 @@ def _check_two_trajectory(params: GatedParams, ctx: CheckContext, perturb: float
     tt = []
     for s in range(S):
         net = GatedNetwork.sample(params, N, np.random.default_rng([ctx.seed, 11, N, s]))
-        tt.append(max_lyapunov_two_trajectory(net, T=z["T"], transient=z["transient"], rng=ctx.rng(13, s), dt=0.1).value)
+        tt.append(
+            max_lyapunov_two_trajectory(
+                net, T=z["T"], transient=z["transient"], rng=ctx.rng(13, s), dt=0.1
+            ).value
+        )
     tt = np.array(tt)
     diff = qr - tt
     md, semd = mean_sem(diff)
     model = statistical_tolerance(semd, S)
-    return CheckResult.compare("", float(np.mean(qr)) + perturb, float(np.mean(tt)), ErrorModel(model.description + " (paired differences)", model.tolerance),
-                               error=abs(md + perturb), details={"N": N, "qr": qr, "two_trajectory": tt})
+    return CheckResult.compare(
+        "",
+        float(np.mean(qr)) + perturb,
+        float(np.mean(tt)),
+        ErrorModel(model.description + " (paired differences)", model.tolerance),
+        error=abs(md + perturb),
+        details={"N": N, "qr": qr, "two_trajectory": tt},
+    )
 
 
 # ============================================================================ transitions
-def _check_bistability(g_h: float, alpha_r: float, ctx: CheckContext, perturb: float = 0.0) -> CheckResult:
+def _check_bistability(
+    g_h: float, alpha_r: float, ctx: CheckContext, perturb: float = 0.0
+) -> CheckResult:
     """Bistable window: chaotic-branch C_h(0) vs ⟨h²⟩ from order-one states; small states decay."""
     from theory.gating.simulation import simulate_gated
     from theory.gating.transitions import chaotic_branch, line_l1
@@ -230,20 +328,61 @@ def _check_bistability(g_h: float, alpha_r: float, ctx: CheckContext, perturb: f
     big, small = [], []
     for s in range(S):
         seed = int(ctx.rng(21, s).integers(2**31))
-        big.append(float(np.mean(simulate_gated(p, N, T=T, burn_in=50.0, dt=0.1, seed=seed, x0_scale=1.0, record_every=5).h ** 2)))
+        big.append(
+            float(
+                np.mean(
+                    simulate_gated(
+                        p, N, T=T, burn_in=50.0, dt=0.1, seed=seed, x0_scale=1.0, record_every=5
+                    ).h
+                    ** 2
+                )
+            )
+        )
         if s < 2:
-            small.append(float(np.mean(simulate_gated(p, N, T=60.0, burn_in=40.0, dt=0.1, seed=seed, x0_scale=1e-3, record_every=5).h ** 2)))
+            small.append(
+                float(
+                    np.mean(
+                        simulate_gated(
+                            p,
+                            N,
+                            T=60.0,
+                            burn_in=40.0,
+                            dt=0.1,
+                            seed=seed,
+                            x0_scale=1e-3,
+                            record_every=5,
+                        ).h
+                        ** 2
+                    )
+                )
+            )
     m, sem = mean_sem(big)
-    model = statistical_tolerance(sem, S, bias=10 * br.C_h0 / N, bias_text="finite size 10*C_h(0)/N")
-    res = CheckResult.compare("", pred, m, model, details={
-        "N": N, "networks": S, "per_network": np.array(big), "small_init_<h^2>": np.array(small), "L1": line_l1(alpha_r), "dmft_converged": br.converged})
+    model = statistical_tolerance(
+        sem, S, bias=10 * br.C_h0 / N, bias_text="finite size 10*C_h(0)/N"
+    )
+    res = CheckResult.compare(
+        "",
+        pred,
+        m,
+        model,
+        details={
+            "N": N,
+            "networks": S,
+            "per_network": np.array(big),
+            "small_init_<h^2>": np.array(small),
+            "L1": line_l1(alpha_r),
+            "dmft_converged": br.converged,
+        },
+    )
     if not (max(small) < 1e-6 and g_h < line_l1(alpha_r)):
         res.passed = False
         res.error_model += "; FAILED: small initial states did not decay (no stable zero state)"
     return res
 
 
-def _check_input_induced(g_h: float, alpha_r: float, sigma_h: float, ctx: CheckContext, perturb: float = 0.0) -> CheckResult:
+def _check_input_induced(
+    g_h: float, alpha_r: float, sigma_h: float, ctx: CheckContext, perturb: float = 0.0
+) -> CheckResult:
     """Input-induced chaos from the stable zero state (g_h < L1): DMFT C_h(0) with a static input vs ⟨h²⟩ from small states."""
     from theory.gating.dmft import solve_dmft_fourier
     from theory.gating.simulation import simulate_gated
@@ -255,18 +394,56 @@ def _check_input_induced(g_h: float, alpha_r: float, sigma_h: float, ctx: CheckC
     vals, control = [], []
     for s in range(S):
         seed = int(ctx.rng(51, s).integers(2**31))
-        vals.append(float(np.mean(simulate_gated(p, N, T=T, burn_in=60.0, dt=0.1, seed=seed, x0_scale=1e-3, record_every=5).h ** 2)))
+        vals.append(
+            float(
+                np.mean(
+                    simulate_gated(
+                        p, N, T=T, burn_in=60.0, dt=0.1, seed=seed, x0_scale=1e-3, record_every=5
+                    ).h
+                    ** 2
+                )
+            )
+        )
         if s < 2:
             p0 = GatedParams(g_h=g_h, alpha_r=alpha_r)
-            control.append(float(np.mean(simulate_gated(p0, N, T=80.0, burn_in=60.0, dt=0.1, seed=seed, x0_scale=1e-3, record_every=5).h ** 2)))
+            control.append(
+                float(
+                    np.mean(
+                        simulate_gated(
+                            p0,
+                            N,
+                            T=80.0,
+                            burn_in=60.0,
+                            dt=0.1,
+                            seed=seed,
+                            x0_scale=1e-3,
+                            record_every=5,
+                        ).h
+                        ** 2
+                    )
+                )
+            )
     m, sem = mean_sem(vals)
     model = statistical_tolerance(sem, S, bias=10 * pred / N, bias_text="finite size 10*C_h(0)/N")
-    res = CheckResult.compare("", pred, m, model, details={
-        "N": N, "networks": S, "per_network": np.array(vals), "without_input_<h^2>": np.array(control),
-        "dmft_converged": sol.converged, "static_part_C_h(inf)": float(sol.C_h[-1])})
+    res = CheckResult.compare(
+        "",
+        pred,
+        m,
+        model,
+        details={
+            "N": N,
+            "networks": S,
+            "per_network": np.array(vals),
+            "without_input_<h^2>": np.array(control),
+            "dmft_converged": sol.converged,
+            "static_part_C_h(inf)": float(sol.C_h[-1]),
+        },
+    )
     if not (sol.converged and max(control) < 1e-6):
         res.passed = False
-        res.error_model += "; FAILED: DMFT not converged or the input-free network did not stay quiescent"
+        res.error_model += (
+            "; FAILED: DMFT not converged or the input-free network did not stay quiescent"
+        )
     return res
 
 
@@ -291,8 +468,12 @@ def _check_adjoint_fd(ctx: CheckContext, perturb: float = 0.0) -> CheckResult:
         adj, fd = [], []
         for name, D in dirs.items():
             eps = 1e-5
-            lp = loss_only(replace(net, **{name: getattr(net, name) + eps * D}), x0, T=T, dt=dt, readout=w)
-            lm = loss_only(replace(net, **{name: getattr(net, name) - eps * D}), x0, T=T, dt=dt, readout=w)
+            lp = loss_only(
+                replace(net, **{name: getattr(net, name) + eps * D}), x0, T=T, dt=dt, readout=w
+            )
+            lm = loss_only(
+                replace(net, **{name: getattr(net, name) - eps * D}), x0, T=T, dt=dt, readout=w
+            )
             adj.append(float(np.sum(g[name] * D)))
             fd.append((lp - lm) / (2 * eps))
         return np.array(adj), np.array(fd)
@@ -303,11 +484,28 @@ def _check_adjoint_fd(ctx: CheckContext, perturb: float = 0.0) -> CheckResult:
     err = np.abs(a1 - f1)
     tol = 2 * np.abs(a2 - f2) / 4 + 1e-8 * np.abs(f1) + 1e-9
     k = int(np.argmax(err / tol))
-    return CheckResult.compare("", a1[k], f1[k], ErrorModel("O(dt^2) consistency: 2 x mismatch(2dt)/4 + FD round-off 1e-8|g| (per direction; worst ratio shown)", 1.0),
-                               error=float(err[k] / tol[k]), details={"adjoint": a1, "finite_difference": f1, "mismatch_dt0.02": np.abs(a2 - f2), "N": N, "T": T})
+    return CheckResult.compare(
+        "",
+        a1[k],
+        f1[k],
+        ErrorModel(
+            "O(dt^2) consistency: 2 x mismatch(2dt)/4 + FD round-off 1e-8|g| (per direction; worst ratio shown)",
+            1.0,
+        ),
+        error=float(err[k] / tol[k]),
+        details={
+            "adjoint": a1,
+            "finite_difference": f1,
+            "mismatch_dt0.02": np.abs(a2 - f2),
+            "N": N,
+            "T": T,
+        },
+    )
 
 
-def _check_adjoint_growth(params: GatedParams, ctx: CheckContext, perturb: float = 0.0) -> CheckResult:
+def _check_adjoint_growth(
+    params: GatedParams, ctx: CheckContext, perturb: float = 0.0
+) -> CheckResult:
     """Backward growth rate of the adjoint (exploding gradients) vs DMFT λ_max."""
     from theory.gating.adjoint import adjoint_growth_rate
 
@@ -318,8 +516,19 @@ def _check_adjoint_growth(params: GatedParams, ctx: CheckContext, perturb: float
         net = GatedNetwork.sample(params, N, np.random.default_rng([ctx.seed, 41, s]))
         rates.append(adjoint_growth_rate(net, T=T, transient=30.0, rng=ctx.rng(42, s)).rate)
     m, sem = mean_sem(rates)
-    model = statistical_tolerance(sem, S, bias=GAP_CONSTANT * abs(lam) / N + 3 * grid_err, bias_text=f"finite-N gap {GAP_CONSTANT:g}*lambda/N")
-    return CheckResult.compare("", lam + perturb, m, model, details={"N": N, "networks": S, "per_network": np.array(rates), "T": T})
+    model = statistical_tolerance(
+        sem,
+        S,
+        bias=GAP_CONSTANT * abs(lam) / N + 3 * grid_err,
+        bias_text=f"finite-N gap {GAP_CONSTANT:g}*lambda/N",
+    )
+    return CheckResult.compare(
+        "",
+        lam + perturb,
+        m,
+        model,
+        details={"N": N, "networks": S, "per_network": np.array(rates), "T": T},
+    )
 
 
 # ============================================================================ compression with alpha_z
@@ -328,17 +537,25 @@ NEAR_ZERO = -0.01
 
 
 @functools.lru_cache(maxsize=8)
-def _qr_top_k(params: GatedParams, N: int, S: int, k: int, T: float, transient: float, seed: int) -> np.ndarray:
+def _qr_top_k(
+    params: GatedParams, N: int, S: int, k: int, T: float, transient: float, seed: int
+) -> np.ndarray:
     """Top-k QR exponents (S x k) of S networks; the couplings depend on the seed only (paired across α_z)."""
-    nets = [GatedNetwork.sample(params, N, np.random.default_rng([seed, 61, N, s])) for s in range(S)]
-    res = lyapunov_spectra(nets, k, T=T, transient=transient, rng=np.random.default_rng([seed, 62, N]), dt=0.1)
+    nets = [
+        GatedNetwork.sample(params, N, np.random.default_rng([seed, 61, N, s])) for s in range(S)
+    ]
+    res = lyapunov_spectra(
+        nets, k, T=T, transient=transient, rng=np.random.default_rng([seed, 62, N]), dt=0.1
+    )
     out = np.array([r.exponents for r in res])
     if not np.all(np.isfinite(out)):
         raise FloatingPointError("non-finite Lyapunov exponents")
     return out
 
 
-def _check_compression(g_h: float, alpha_z: float, ctx: CheckContext, perturb: float = 0.0) -> CheckResult:
+def _check_compression(
+    g_h: float, alpha_z: float, ctx: CheckContext, perturb: float = 0.0
+) -> CheckResult:
     """α_z compresses the Lyapunov spectrum: λ_1(α_z) < DMFT λ_max(α_z=0); near-zero fraction grows (paired)."""
     N, S, k, T, transient = ctx.size((120, 6, 10, 150.0, 50.0), (300, 6, 30, 300.0, 100.0))
     p0 = GatedParams(g_h=g_h)
@@ -356,19 +573,38 @@ def _check_compression(g_h: float, alpha_z: float, ctx: CheckContext, perturb: f
     compression = pred - m1
     ok_lambda = bool(compression > model.tolerance)
     ok_fraction = bool(dm > fmodel.tolerance)
-    desc = (f"one-sided: passes if lambda_DMFT(alpha_z=0) - lambda_1(alpha_z={alpha_z:g}) > {model.description} "
-            f"AND paired growth of the fraction of top-{k} exponents > {NEAR_ZERO:g} exceeds {fmodel.description} "
-            f"(no DMFT lambda_max for alpha_z != 0 exists here; the error column is the compression)")
-    res = CheckResult(name="", theory=float(pred), simulation=float(m1), error=float(compression), tolerance=float(model.tolerance),
-                      passed=ok_lambda and ok_fraction, error_model=desc, details={
-                          "N": N, "networks": S, "k": k, "T": T, "alpha_z": alpha_z,
-                          "lambda_1(alpha_z)": e1[:, 0], "lambda_1(alpha_z=0), same N": e0[:, 0],
-                          "fraction>-0.01 (alpha_z=0)": f0, f"fraction>-0.01 (alpha_z={alpha_z:g})": f1,
-                          "fraction growth": f"{dm:.3f} +- {dsem:.3f} (tolerance {fmodel.tolerance:.3g})",
-                          "reference (derivations 5.2, N=300, 90 exps)": "alpha_z=0: 0.053, 8/90; 5: 0.018, 28/90; 15: 0.014, 90/90",
-                          "dmft_grid_error": grid_err})
+    desc = (
+        f"one-sided: passes if lambda_DMFT(alpha_z=0) - lambda_1(alpha_z={alpha_z:g}) > {model.description} "
+        f"AND paired growth of the fraction of top-{k} exponents > {NEAR_ZERO:g} exceeds {fmodel.description} "
+        f"(no DMFT lambda_max for alpha_z != 0 exists here; the error column is the compression)"
+    )
+    res = CheckResult(
+        name="",
+        theory=float(pred),
+        simulation=float(m1),
+        error=float(compression),
+        tolerance=float(model.tolerance),
+        passed=ok_lambda and ok_fraction,
+        error_model=desc,
+        details={
+            "N": N,
+            "networks": S,
+            "k": k,
+            "T": T,
+            "alpha_z": alpha_z,
+            "lambda_1(alpha_z)": e1[:, 0],
+            "lambda_1(alpha_z=0), same N": e0[:, 0],
+            "fraction>-0.01 (alpha_z=0)": f0,
+            f"fraction>-0.01 (alpha_z={alpha_z:g})": f1,
+            "fraction growth": f"{dm:.3f} +- {dsem:.3f} (tolerance {fmodel.tolerance:.3g})",
+            "reference (derivations 5.2, N=300, 90 exps)": "alpha_z=0: 0.053, 8/90; 5: 0.018, 28/90; 15: 0.014, 90/90",
+            "dmft_grid_error": grid_err,
+        },
+    )
     if not ok_lambda:
-        res.error_model += "; FAILED: lambda_1 not below the alpha_z=0 DMFT lambda_max by the tolerance"
+        res.error_model += (
+            "; FAILED: lambda_1 not below the alpha_z=0 DMFT lambda_max by the tolerance"
+        )
     if not ok_fraction:
         res.error_model += "; FAILED: the near-zero fraction did not grow significantly"
     return res
@@ -380,18 +616,32 @@ def _order_one_h2(params: GatedParams, N: int, T: float, burn_in: float, seed: i
     """⟨h²⟩ over the recorded window of one network started from an order-one state (memoised)."""
     from theory.gating.simulation import simulate_gated
 
-    v = float(np.mean(simulate_gated(params, N, T=T, burn_in=burn_in, dt=0.1, seed=seed, x0_scale=1.0, record_every=5).h ** 2))
+    v = float(
+        np.mean(
+            simulate_gated(
+                params, N, T=T, burn_in=burn_in, dt=0.1, seed=seed, x0_scale=1.0, record_every=5
+            ).h
+            ** 2
+        )
+    )
     if not np.isfinite(v):
         raise FloatingPointError(f"non-finite <h^2> (params {params}, N={N}, seed={seed})")
     return v
 
 
-def _check_lambda_jump(alpha_r: float, g_above: float, g_below: float, ctx: CheckContext, perturb: float = 0.0) -> CheckResult:
+def _check_lambda_jump(
+    alpha_r: float, g_above: float, g_below: float, ctx: CheckContext, perturb: float = 0.0
+) -> CheckResult:
     """Discontinuous transition at L3: C_h(0) jumps from 0 (g_below) to the DMFT branch value (g_above)."""
     from theory.errors import require
     from theory.gating.transitions import branch_exists, chaotic_branch, largest_guess_C_h0, line_l1
 
-    require(1.0 < g_below < g_above < line_l1(alpha_r), "g_below, g_above", (g_below, g_above), "1 < g_below < g_above < L1 (bistable side of L1)")
+    require(
+        1.0 < g_below < g_above < line_l1(alpha_r),
+        "g_below, g_above",
+        (g_below, g_above),
+        "1 < g_below < g_above < L1 (bistable side of L1)",
+    )
     # coarse grid (n = 256, dτ = 0.25): C_h(0) agrees with n = 512, dτ = 0.2 to 1e-7 here
     above = chaotic_branch(g_above, alpha_r, n=256, dtau=0.25)
     # below L3 no guess of the L3 test (multi-start, transitions.branch_exists) may find the branch;
@@ -409,13 +659,30 @@ def _check_lambda_jump(alpha_r: float, g_above: float, g_below: float, ctx: Chec
         if s < 2:
             decay.append(_order_one_h2(pb, N, 200.0, 150.0, seed))
     m, sem = mean_sem(vals)
-    model = statistical_tolerance(sem, S, bias=10 * above.C_h0 / N, bias_text="finite size 10*C_h(0)/N")
-    res = CheckResult.compare("", pred, m, model, details={
-        "N": N, "networks": S, "g_above": g_above, "g_below": g_below, "per_network": np.array(vals),
-        "order-one init <h^2> at g_below": np.array(decay), "dmft C_h(0) at g_below (max over guesses)": below_ch0,
-        "dmft lambda_max above (jump of lambda)": lam_above, "dmft_grid_error": grid_err,
-        "dmft_converged": above.converged})
-    if not (above.chaotic and not below_exists and max(decay) < 1e-3 * above.C_h0 and lam_above > 0):
+    model = statistical_tolerance(
+        sem, S, bias=10 * above.C_h0 / N, bias_text="finite size 10*C_h(0)/N"
+    )
+    res = CheckResult.compare(
+        "",
+        pred,
+        m,
+        model,
+        details={
+            "N": N,
+            "networks": S,
+            "g_above": g_above,
+            "g_below": g_below,
+            "per_network": np.array(vals),
+            "order-one init <h^2> at g_below": np.array(decay),
+            "dmft C_h(0) at g_below (max over guesses)": below_ch0,
+            "dmft lambda_max above (jump of lambda)": lam_above,
+            "dmft_grid_error": grid_err,
+            "dmft_converged": above.converged,
+        },
+    )
+    if not (
+        above.chaotic and not below_exists and max(decay) < 1e-3 * above.C_h0 and lam_above > 0
+    ):
         res.passed = False
         res.error_model += "; FAILED: no jump (DMFT branch below L3 not collapsed, order-one states did not decay, or lambda_max above <= 0)"
     return res
@@ -423,37 +690,97 @@ def _check_lambda_jump(alpha_r: float, g_above: float, g_below: float, ctx: Chec
 
 # ============================================================================ registration
 def _register() -> None:
-    register_check("chaos.spectrum_edge[fixed_point]", functools.partial(_check_edge, 0.0), theory="gating",
-                   description="RMT spectral abscissa (root of the fixed-point boundary, g_h=3, alpha_z=8, alpha_r=5, E=0) vs max Re lambda of sampled 3N x 3N Jacobians.")
-    register_check("chaos.spectrum_edge[e_sd=0.3]", functools.partial(_check_edge, 0.3), theory="gating",
-                   description="RMT spectral abscissa from the general (E != 0) boundary, e ~ N(0, 0.09), vs max Re lambda of sampled Jacobians.")
-    register_check("chaos.spectrum_extent[fixed_point]", functools.partial(_check_extent, 0.0), theory="gating",
-                   description="Vertical extent of the support (max height of the E=0 boundary) vs max |Im lambda| of sampled Jacobians.")
-    register_check("chaos.spectrum_extent[e_sd=0.3]", functools.partial(_check_extent, 0.3), theory="gating",
-                   description="Vertical extent of the support from the general (E != 0) boundary vs max |Im lambda| of sampled Jacobians.")
-    register_check("chaos.slow_modes[alpha_z=20,delta=0.05]", functools.partial(_check_slow_modes, 20.0, 0.05), theory="gating",
-                   description="Slow modes: fraction of eigenvalues with |lambda| < 0.05 (per neuron) vs P(sigma_z < 0.05) at alpha_z = 20.")
-    register_check("chaos.slow_modes[alpha_z=8,delta=0.05]", functools.partial(_check_slow_modes, 8.0, 0.05), theory="gating",
-                   description="Slow modes: fraction of eigenvalues with |lambda| < 0.05 (per neuron) vs P(sigma_z < 0.05) at alpha_z = 8.")
-    for p in (GatedParams(g_h=4.0), GatedParams(g_h=3.0, alpha_r=5.0), GatedParams(g_h=2.5, alpha_r=20.0)):
-        register_check(f"chaos.lyapunov_max[g_h={p.g_h},alpha_r={p.alpha_r}]", functools.partial(_check_lyapunov, p), theory="gating",
-                       description=f"DMFT lambda_max (alpha_z=0, g_h={p.g_h}, alpha_r={p.alpha_r}) vs QR lambda_1 of finite networks (gap reported at two N).")
-    register_check("chaos.lyapunov_two_trajectory[g_h=2.5,alpha_r=20.0]", functools.partial(_check_two_trajectory, GatedParams(g_h=2.5, alpha_r=20.0)), theory="gating",
-                   description="QR lambda_1 vs two-trajectory estimate on the same networks (paired).")
-    register_check("chaos.bistability[g_h=1.9,alpha_r=20.0]", functools.partial(_check_bistability, 1.9, 20.0), theory="gating",
-                   description="Bistable window L3 < g_h < L1: DMFT chaotic-branch C_h(0) vs <h^2> from order-one initial states; small initial states decay.")
-    register_check("chaos.input_induced[g_h=1.8,alpha_r=20.0,sigma_h=0.1]", functools.partial(_check_input_induced, 1.8, 20.0, 0.1), theory="gating",
-                   description="Input-induced chaos (alpha_r=20, g_h=1.8 in the bistable window, L3 ~ 1.76 < g_h < L1 = 2): with a static input sigma_h=0.1 the DMFT (from a small guess) has C_h(0)>0; <h^2> of networks from small states; without input they stay quiescent.")
-    register_check("chaos.lyapunov_compression[g_h=4]", functools.partial(_check_compression, 4.0, 15.0), theory="gating",
-                   description="alpha_z slows chaos (alpha_r=0, g_h=4): QR lambda_1 at alpha_z=15 below the alpha_z=0 DMFT lambda_max (one-sided) and the fraction of top-k exponents > -0.01 grows (paired, same couplings).")
+    register_check(
+        "chaos.spectrum_edge[fixed_point]",
+        functools.partial(_check_edge, 0.0),
+        theory="gating",
+        description="RMT spectral abscissa (root of the fixed-point boundary, g_h=3, alpha_z=8, alpha_r=5, E=0) vs max Re lambda of sampled 3N x 3N Jacobians.",
+    )
+    register_check(
+        "chaos.spectrum_edge[e_sd=0.3]",
+        functools.partial(_check_edge, 0.3),
+        theory="gating",
+        description="RMT spectral abscissa from the general (E != 0) boundary, e ~ N(0, 0.09), vs max Re lambda of sampled Jacobians.",
+    )
+    register_check(
+        "chaos.spectrum_extent[fixed_point]",
+        functools.partial(_check_extent, 0.0),
+        theory="gating",
+        description="Vertical extent of the support (max height of the E=0 boundary) vs max |Im lambda| of sampled Jacobians.",
+    )
+    register_check(
+        "chaos.spectrum_extent[e_sd=0.3]",
+        functools.partial(_check_extent, 0.3),
+        theory="gating",
+        description="Vertical extent of the support from the general (E != 0) boundary vs max |Im lambda| of sampled Jacobians.",
+    )
+    register_check(
+        "chaos.slow_modes[alpha_z=20,delta=0.05]",
+        functools.partial(_check_slow_modes, 20.0, 0.05),
+        theory="gating",
+        description="Slow modes: fraction of eigenvalues with |lambda| < 0.05 (per neuron) vs P(sigma_z < 0.05) at alpha_z = 20.",
+    )
+    register_check(
+        "chaos.slow_modes[alpha_z=8,delta=0.05]",
+        functools.partial(_check_slow_modes, 8.0, 0.05),
+        theory="gating",
+        description="Slow modes: fraction of eigenvalues with |lambda| < 0.05 (per neuron) vs P(sigma_z < 0.05) at alpha_z = 8.",
+    )
+    for p in (
+        GatedParams(g_h=4.0),
+        GatedParams(g_h=3.0, alpha_r=5.0),
+        GatedParams(g_h=2.5, alpha_r=20.0),
+    ):
+        register_check(
+            f"chaos.lyapunov_max[g_h={p.g_h},alpha_r={p.alpha_r}]",
+            functools.partial(_check_lyapunov, p),
+            theory="gating",
+            description=f"DMFT lambda_max (alpha_z=0, g_h={p.g_h}, alpha_r={p.alpha_r}) vs QR lambda_1 of finite networks (gap reported at two N).",
+        )
+    register_check(
+        "chaos.lyapunov_two_trajectory[g_h=2.5,alpha_r=20.0]",
+        functools.partial(_check_two_trajectory, GatedParams(g_h=2.5, alpha_r=20.0)),
+        theory="gating",
+        description="QR lambda_1 vs two-trajectory estimate on the same networks (paired).",
+    )
+    register_check(
+        "chaos.bistability[g_h=1.9,alpha_r=20.0]",
+        functools.partial(_check_bistability, 1.9, 20.0),
+        theory="gating",
+        description="Bistable window L3 < g_h < L1: DMFT chaotic-branch C_h(0) vs <h^2> from order-one initial states; small initial states decay.",
+    )
+    register_check(
+        "chaos.input_induced[g_h=1.8,alpha_r=20.0,sigma_h=0.1]",
+        functools.partial(_check_input_induced, 1.8, 20.0, 0.1),
+        theory="gating",
+        description="Input-induced chaos (alpha_r=20, g_h=1.8 in the bistable window, L3 ~ 1.76 < g_h < L1 = 2): with a static input sigma_h=0.1 the DMFT (from a small guess) has C_h(0)>0; <h^2> of networks from small states; without input they stay quiescent.",
+    )
+    register_check(
+        "chaos.lyapunov_compression[g_h=4]",
+        functools.partial(_check_compression, 4.0, 15.0),
+        theory="gating",
+        description="alpha_z slows chaos (alpha_r=0, g_h=4): QR lambda_1 at alpha_z=15 below the alpha_z=0 DMFT lambda_max (one-sided) and the fraction of top-k exponents > -0.01 grows (paired, same couplings).",
+    )
     # g_below = 1.7 lies 0.058 (≈ 12 xtol) below L3(alpha_r=20) ≈ 1.758 (multi-start transitions.line_l3;
     # the warm-started continuation used to report 1.798); g_above = 1.9 is on the branch, below L1 = 2
-    register_check("chaos.lambda_jump[alpha_r=20]", functools.partial(_check_lambda_jump, 20.0, 1.9, 1.7), theory="gating",
-                   description="Discontinuous transition at L3 (alpha_r=20): DMFT C_h(0) jumps to the chaotic branch (g_h=1.9) vs <h^2> from order-one states; below L3 (g_h=1.7) the DMFT collapses and order-one states decay.")
-    register_check("chaos.adjoint_fd", _check_adjoint_fd, theory="gating",
-                   description="Adjoint-method gradients dL/dJ^h, dL/dJ^z, dL/dJ^r (directional) vs central finite differences, N=20, T=5.")
-    register_check("chaos.adjoint_growth[g_h=2.5,alpha_r=20.0]", functools.partial(_check_adjoint_growth, GatedParams(g_h=2.5, alpha_r=20.0)), theory="gating",
-                   description="Exploding gradients: backward growth rate of the adjoint vs DMFT lambda_max (alpha_z=0, g_h=2.5, alpha_r=20).")
+    register_check(
+        "chaos.lambda_jump[alpha_r=20]",
+        functools.partial(_check_lambda_jump, 20.0, 1.9, 1.7),
+        theory="gating",
+        description="Discontinuous transition at L3 (alpha_r=20): DMFT C_h(0) jumps to the chaotic branch (g_h=1.9) vs <h^2> from order-one states; below L3 (g_h=1.7) the DMFT collapses and order-one states decay.",
+    )
+    register_check(
+        "chaos.adjoint_fd",
+        _check_adjoint_fd,
+        theory="gating",
+        description="Adjoint-method gradients dL/dJ^h, dL/dJ^z, dL/dJ^r (directional) vs central finite differences, N=20, T=5.",
+    )
+    register_check(
+        "chaos.adjoint_growth[g_h=2.5,alpha_r=20.0]",
+        functools.partial(_check_adjoint_growth, GatedParams(g_h=2.5, alpha_r=20.0)),
+        theory="gating",
+        description="Exploding gradients: backward growth rate of the adjoint vs DMFT lambda_max (alpha_z=0, g_h=2.5, alpha_r=20).",
+    )
 
 
 _register()

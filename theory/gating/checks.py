@@ -77,7 +77,14 @@ class GatedStatistics:
 
 @functools.lru_cache(maxsize=32)
 def gated_statistics(
-    params: GatedParams, N: int, T: float, burn_in: float, S: int, seed: int, max_lag: float, precision: str = "float64"
+    params: GatedParams,
+    N: int,
+    T: float,
+    burn_in: float,
+    S: int,
+    seed: int,
+    max_lag: float,
+    precision: str = "float64",
 ) -> GatedStatistics:
     """Simulate S networks (seeds ``seed..seed+S-1``) and reduce each to its statistics (memoised)."""
     mh, mz, mr, mv, acs = [], [], [], [], []
@@ -90,22 +97,46 @@ def gated_statistics(
         mv.append(tr.velocity_second_moment())
         lags, ac = tr.autocorrelation("h", max_lag)
         acs.append(ac)
-    return GatedStatistics(params, N, T, np.array(mh), np.array(mz), np.array(mr), np.array(mv), lags, np.array(acs))
+    return GatedStatistics(
+        params, N, T, np.array(mh), np.array(mz), np.array(mr), np.array(mv), lags, np.array(acs)
+    )
 
 
 # ------------------------------------------------------------------ sizes
 def _sizes(ctx: CheckContext, slow: bool = False) -> dict[str, float]:
     if slow:
-        return ctx.size(dict(N=500, T=330.0, burn_in=30.0, S=6), dict(N=1000, T=630.0, burn_in=30.0, S=6))
-    return ctx.size(dict(N=500, T=120.0, burn_in=20.0, S=6), dict(N=2000, T=120.0, burn_in=20.0, S=4))
+        return ctx.size(
+            dict(N=500, T=330.0, burn_in=30.0, S=6), dict(N=1000, T=630.0, burn_in=30.0, S=6)
+        )
+    return ctx.size(
+        dict(N=500, T=120.0, burn_in=20.0, S=6), dict(N=2000, T=120.0, burn_in=20.0, S=4)
+    )
 
 
-def _stats(ctx: CheckContext, params: GatedParams, max_lag: float, stream: int, slow: bool = False, convention_check: bool = False) -> GatedStatistics:
+def _stats(
+    ctx: CheckContext,
+    params: GatedParams,
+    max_lag: float,
+    stream: int,
+    slow: bool = False,
+    convention_check: bool = False,
+) -> GatedStatistics:
     z = _sizes(ctx, slow)
-    if convention_check and not ctx.quick:  # full mode: 6 networks of N = 1000 (t-quantile 6.9 instead of 12.9)
+    if (
+        convention_check and not ctx.quick
+    ):  # full mode: 6 networks of N = 1000 (t-quantile 6.9 instead of 12.9)
         z = dict(N=1000, T=120.0, burn_in=20.0, S=6)
     precision = "float32" if z["N"] >= 1000 else "float64"
-    return gated_statistics(params, int(z["N"]), z["T"], z["burn_in"], int(z["S"]), ctx.seed + 100 * stream, max_lag, precision)
+    return gated_statistics(
+        params,
+        int(z["N"]),
+        z["T"],
+        z["burn_in"],
+        int(z["S"]),
+        ctx.seed + 100 * stream,
+        max_lag,
+        precision,
+    )
 
 
 @functools.lru_cache(maxsize=32)
@@ -116,14 +147,28 @@ def _fourier(params: GatedParams) -> GatedDMFTSolution:
     return sol
 
 
-def _moment_check(theory: float, samples: np.ndarray, N: int, *, extra_sem: float = 0.0, details: dict | None = None) -> CheckResult:
+def _moment_check(
+    theory: float,
+    samples: np.ndarray,
+    N: int,
+    *,
+    extra_sem: float = 0.0,
+    details: dict | None = None,
+) -> CheckResult:
     m, sem = mean_sem(samples)
     sem_tot = math.hypot(float(sem), extra_sem)
     model = statistical_tolerance(
-        sem_tot, samples.size, bias=BIAS_CONSTANT * abs(theory) / N, bias_text=f"finite size {BIAS_CONSTANT:g}*X/N"
+        sem_tot,
+        samples.size,
+        bias=BIAS_CONSTANT * abs(theory) / N,
+        bias_text=f"finite size {BIAS_CONSTANT:g}*X/N",
     )
     if extra_sem:
-        model = ErrorModel(model.description + f"; SEM includes the solver's Monte-Carlo error {extra_sem:.2g} in quadrature", model.tolerance)
+        model = ErrorModel(
+            model.description
+            + f"; SEM includes the solver's Monte-Carlo error {extra_sem:.2g} in quadrature",
+            model.tolerance,
+        )
     det = {"N": N, "networks": samples.size, "per_network": samples}
     det.update(details or {})
     return CheckResult.compare("", theory, m, model, details=det)
@@ -145,7 +190,9 @@ def _check_alpha0_C_h0(ctx: CheckContext) -> CheckResult:
     """α_z = α_r = 0: C_h(0) = Δ0_SCS(g_h s_r)/g_h² vs ⟨h²⟩ of simulated gated networks."""
     sz, gh, g, cl = _alpha0_classical()
     st = _stats(ctx, ALPHA0, ALPHA0_LAG, 1)
-    return _moment_check(cl.delta0 / gh**2, st.m_h, st.N, details={"classical_g": g, "classical_delta0": cl.delta0})
+    return _moment_check(
+        cl.delta0 / gh**2, st.m_h, st.N, details={"classical_g": g, "classical_delta0": cl.delta0}
+    )
 
 
 def _check_alpha0_kinetic(ctx: CheckContext) -> CheckResult:
@@ -165,16 +212,22 @@ def _check_alpha0_curve(ctx: CheckContext) -> CheckResult:
     mean, sem = mean_sem(st.ac_h)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.plot(st.lags, pred, "k-", label=r"$\Delta_{SCS}(s_z\tau)/g_h^2$")
-    ax.errorbar(st.lags[::10], mean[::10], yerr=sem[::10], fmt=".", color="C3", label=f"gated sim N={st.N}")
+    ax.errorbar(
+        st.lags[::10], mean[::10], yerr=sem[::10], fmt=".", color="C3", label=f"gated sim N={st.N}"
+    )
     ax.set_xlabel(r"$\tau$")
     ax.set_ylabel(r"$C_h(\tau)$")
     ax.legend()
     fig.tight_layout()
     tau_R = cl.tau_R / sz
     return compare_curve(
-        pred, st.ac_h, n_independent=max(1, int(math.ceil(ALPHA0_LAG / tau_R))),
-        bias=BIAS_CONSTANT * cl.delta0 / gh**2 / st.N, bias_text=f"finite size {BIAS_CONSTANT:g}*C_h(0)/N",
-        details={"N": st.N, "networks": st.S, "tau_R_gated": tau_R, "classical_g": g}, figures=[fig],
+        pred,
+        st.ac_h,
+        n_independent=max(1, int(math.ceil(ALPHA0_LAG / tau_R))),
+        bias=BIAS_CONSTANT * cl.delta0 / gh**2 / st.N,
+        bias_text=f"finite size {BIAS_CONSTANT:g}*C_h(0)/N",
+        details={"N": st.N, "networks": st.S, "tau_R_gated": tau_R, "classical_g": g},
+        figures=[fig],
     )
 
 
@@ -189,7 +242,12 @@ def _check_moment(params: GatedParams, which: str, stream: int, ctx: CheckContex
     st = _stats(ctx, params, RGATE_LAG, stream)
     theory = {"h": sol.C_h[0], "z": sol.C_z[0], "r": sol.C_r[0]}[which]
     samples = {"h": st.m_h, "z": st.m_z, "r": st.m_r}[which]
-    return _moment_check(float(theory), samples, st.N, details={"dmft_residual": sol.residual, "dmft_iterations": sol.iterations})
+    return _moment_check(
+        float(theory),
+        samples,
+        st.N,
+        details={"dmft_residual": sol.residual, "dmft_iterations": sol.iterations},
+    )
 
 
 def _check_kinetic(params: GatedParams, stream: int, ctx: CheckContext) -> CheckResult:
@@ -209,7 +267,9 @@ def _check_curve(params: GatedParams, stream: int, ctx: CheckContext) -> CheckRe
     mean, sem = mean_sem(st.ac_h)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.plot(sol.tau, sol.C_h, "k-", label="DMFT (solver A)")
-    ax.errorbar(st.lags[::10], mean[::10], yerr=sem[::10], fmt=".", color="C3", label=f"sim N={st.N}")
+    ax.errorbar(
+        st.lags[::10], mean[::10], yerr=sem[::10], fmt=".", color="C3", label=f"sim N={st.N}"
+    )
     ax.set_xlim(0, RGATE_LAG)
     ax.set_xlabel(r"$\tau$")
     ax.set_ylabel(r"$C_h(\tau)$")
@@ -217,9 +277,13 @@ def _check_curve(params: GatedParams, stream: int, ctx: CheckContext) -> CheckRe
     fig.tight_layout()
     tc = max(sol.correlation_time("C_h"), 0.5)
     return compare_curve(
-        pred, st.ac_h, n_independent=max(1, int(math.ceil(RGATE_LAG / tc))),
-        bias=BIAS_CONSTANT * sol.C_h[0] / st.N, bias_text=f"finite size {BIAS_CONSTANT:g}*C_h(0)/N",
-        details={"N": st.N, "networks": st.S, "correlation_time": tc}, figures=[fig],
+        pred,
+        st.ac_h,
+        n_independent=max(1, int(math.ceil(RGATE_LAG / tc))),
+        bias=BIAS_CONSTANT * sol.C_h[0] / st.N,
+        bias_text=f"finite size {BIAS_CONSTANT:g}*C_h(0)/N",
+        details={"N": st.N, "networks": st.S, "correlation_time": tc},
+        figures=[fig],
     )
 
 
@@ -230,7 +294,9 @@ def _check_convention(ctx: CheckContext) -> CheckResult:
     pB = pA.to_convention("B")
     sol = _fourier(pA)
     st = _stats(ctx, pB, RGATE_LAG, 5, convention_check=True)
-    return _moment_check(pA.g_h**2 * sol.C_h[0], st.m_h, st.N, details={"C_h0_A": sol.C_h[0], "g_h": pA.g_h})
+    return _moment_check(
+        pA.g_h**2 * sol.C_h[0], st.m_h, st.N, details={"C_h0_A": sol.C_h[0], "g_h": pA.g_h}
+    )
 
 
 # ================================================================== zero fixed point (spec §4)
@@ -245,7 +311,9 @@ def _check_zero_fp(params: GatedParams, stream: int, ctx: CheckContext) -> Check
 
     gc = zero_fp_threshold(params)
     rho = params.g_h / gc
-    N = ctx.size(500, 1000)  # linear regime: the Ginibre-moment bias (rho s_z t)^2/N is the error model
+    N = ctx.size(
+        500, 1000
+    )  # linear regime: the Ginibre-moment bias (rho s_z t)^2/N is the error model
     S = ctx.size(6, 6)
     T = 20.0 / params.s_z
     logs = []
@@ -254,7 +322,15 @@ def _check_zero_fp(params: GatedParams, stream: int, ctx: CheckContext) -> Check
         rng = np.random.default_rng([ctx.seed, 7000 + stream, k])
         x0 = np.zeros((3, N))
         x0[0] = rng.standard_normal(N) * 1e-3
-        tr = simulate_gated(params, N, T=T, burn_in=0.0, seed=ctx.seed + 7000 + 37 * stream + k, initial_state=x0, record_every=2)
+        tr = simulate_gated(
+            params,
+            N,
+            T=T,
+            burn_in=0.0,
+            seed=ctx.seed + 7000 + 37 * stream + k,
+            initial_state=x0,
+            record_every=2,
+        )
         m = np.mean(np.square(tr.h, dtype=float), axis=1)
         logs.append(np.log(m / m[0]))
         t = tr.t
@@ -270,8 +346,19 @@ def _check_zero_fp(params: GatedParams, stream: int, ctx: CheckContext) -> Check
     ax.legend()
     fig.tight_layout()
     res = compare_curve(
-        pred, logr, n_independent=4, bias=bias, bias_text="O((rho s_z t)^2/N) corrections to Ginibre moments",
-        details={"threshold": gc, "rho": rho, "N": N, "networks": S, "final_log_ratio_theory": float(pred[-1]), "final_log_ratio_sim": float(mean[-1])},
+        pred,
+        logr,
+        n_independent=4,
+        bias=bias,
+        bias_text="O((rho s_z t)^2/N) corrections to Ginibre moments",
+        details={
+            "threshold": gc,
+            "rho": rho,
+            "N": N,
+            "networks": S,
+            "final_log_ratio_theory": float(pred[-1]),
+            "final_log_ratio_sim": float(mean[-1]),
+        },
         figures=[fig],
     )
     # decay below / no decay above: the late-time slope of the log ratio (last quarter of the
@@ -309,7 +396,9 @@ def _montecarlo(params: GatedParams, quick: bool, seed: int) -> GatedDMFTSolutio
 def _zstats(ctx: CheckContext) -> GatedStatistics:
     z = ctx.size(dict(N=400, T=230.0, burn_in=30.0, S=5), dict(N=1000, T=360.0, burn_in=30.0, S=4))
     precision = "float32" if z["N"] >= 1000 else "float64"
-    return gated_statistics(ZGATE, int(z["N"]), z["T"], z["burn_in"], int(z["S"]), ctx.seed + 300, ZGATE_LAG, precision)
+    return gated_statistics(
+        ZGATE, int(z["N"]), z["T"], z["burn_in"], int(z["S"]), ctx.seed + 300, ZGATE_LAG, precision
+    )
 
 
 def _check_alpha_z_C_h0(ctx: CheckContext) -> CheckResult:
@@ -319,9 +408,30 @@ def _check_alpha_z_C_h0(ctx: CheckContext) -> CheckResult:
     m, sem = mean_sem(st.m_h)
     sem_tot = math.hypot(float(sem), sol.residual)
     bias = BIAS_CONSTANT * sol.C_h[0] / st.N + MC_RELATIVE_BIAS * sol.C_h[0]
-    model = statistical_tolerance(sem_tot, st.S, bias=bias, bias_text=f"finite size {BIAS_CONSTANT:g}*C_h(0)/N + solver-B discretisation {MC_RELATIVE_BIAS:.0%}")
-    model = ErrorModel(model.description + f"; SEM includes solver B's Monte-Carlo error {sol.residual:.2g} in quadrature", model.tolerance)
-    return CheckResult.compare("", sol.C_h[0], m, model, details={"N": st.N, "networks": st.S, "per_network": st.m_h, "solver_B_se": sol.residual, "solver_B_seconds": sol.info["seconds"]})
+    model = statistical_tolerance(
+        sem_tot,
+        st.S,
+        bias=bias,
+        bias_text=f"finite size {BIAS_CONSTANT:g}*C_h(0)/N + solver-B discretisation {MC_RELATIVE_BIAS:.0%}",
+    )
+    model = ErrorModel(
+        model.description
+        + f"; SEM includes solver B's Monte-Carlo error {sol.residual:.2g} in quadrature",
+        model.tolerance,
+    )
+    return CheckResult.compare(
+        "",
+        sol.C_h[0],
+        m,
+        model,
+        details={
+            "N": st.N,
+            "networks": st.S,
+            "per_network": st.m_h,
+            "solver_B_se": sol.residual,
+            "solver_B_seconds": sol.info["seconds"],
+        },
+    )
 
 
 def _check_alpha_z_curve(ctx: CheckContext) -> CheckResult:
@@ -336,8 +446,12 @@ def _check_alpha_z_curve(ctx: CheckContext) -> CheckResult:
     mean, sem = mean_sem(st.ac_h)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.plot(sol.tau, sol.C_h, "k-", label=r"DMFT (solver B), $\alpha_z$=3")
-    ax.fill_between(sol.tau, sol.C_h - 2 * sol.C_h_err, sol.C_h + 2 * sol.C_h_err, color="k", alpha=0.2)  # type: ignore[operator]
-    ax.errorbar(st.lags[::20], mean[::20], yerr=sem[::20], fmt=".", color="C3", label=f"sim N={st.N}")
+    ax.fill_between(
+        sol.tau, sol.C_h - 2 * sol.C_h_err, sol.C_h + 2 * sol.C_h_err, color="k", alpha=0.2
+    )  # type: ignore[operator]
+    ax.errorbar(
+        st.lags[::20], mean[::20], yerr=sem[::20], fmt=".", color="C3", label=f"sim N={st.N}"
+    )
     ax.set_xlim(0, ZGATE_LAG)
     ax.set_xlabel(r"$\tau$")
     ax.set_ylabel(r"$C_h(\tau)$")
@@ -345,9 +459,13 @@ def _check_alpha_z_curve(ctx: CheckContext) -> CheckResult:
     fig.tight_layout()
     tc = max(sol.correlation_time("C_h"), 1.0)
     return compare_curve(
-        pred, st.ac_h, n_independent=max(1, int(math.ceil(ZGATE_LAG / tc))), bias=bias,
+        pred,
+        st.ac_h,
+        n_independent=max(1, int(math.ceil(ZGATE_LAG / tc))),
+        bias=bias,
         bias_text="4 MC standard errors of solver B + finite size 10*C_h(0)/N + solver-B discretisation 1%",
-        details={"N": st.N, "networks": st.S, "correlation_time": tc}, figures=[fig],
+        details={"N": st.N, "networks": st.S, "correlation_time": tc},
+        figures=[fig],
     )
 
 
@@ -383,50 +501,87 @@ def _check_alpha_z_slowing(ctx: CheckContext) -> CheckResult:
     # solver-B error of its half-width: C_h error bars propagated through the crossing slope
     lo = _half_width(solB.tau, solB.C_h - solB.C_h_err) / _half_width(solA.tau, solA.C_h)  # type: ignore[operator]
     se_th = abs(lo - th)
-    model = statistical_tolerance(math.hypot(se, se_th), min(s0.S, s1.S), bias=0.05 * th, bias_text="finite-size and discretisation bias of half-widths, 5%")
-    return CheckResult.compare("", th, ratio, model, details={"tau_half_A": _half_width(solA.tau, solA.C_h), "tau_half_B": _half_width(solB.tau, solB.C_h), "sim_tau_half_alpha0": w0, "sim_tau_half_alpha_z": w1, "jackknife_se": (e0, e1)})
+    model = statistical_tolerance(
+        math.hypot(se, se_th),
+        min(s0.S, s1.S),
+        bias=0.05 * th,
+        bias_text="finite-size and discretisation bias of half-widths, 5%",
+    )
+    return CheckResult.compare(
+        "",
+        th,
+        ratio,
+        model,
+        details={
+            "tau_half_A": _half_width(solA.tau, solA.C_h),
+            "tau_half_B": _half_width(solB.tau, solB.C_h),
+            "sim_tau_half_alpha0": w0,
+            "sim_tau_half_alpha_z": w1,
+            "jackknife_se": (e0, e1),
+        },
+    )
 
 
 # ================================================================== registration
 register_check(
-    "gating.alpha0_map.C_h0[g_h=4]", _check_alpha0_C_h0, theory="gating",
+    "gating.alpha0_map.C_h0[g_h=4]",
+    _check_alpha0_C_h0,
+    theory="gating",
     description="alpha_z=alpha_r=0 maps to the classical RNN with g=g_h s_r=2: C_h(0)=Delta0_SCS/g_h^2 vs simulated <h^2> (spec 1.2).",
 )
 register_check(
-    "gating.alpha0_map.kinetic[g_h=4]", _check_alpha0_kinetic, theory="gating",
+    "gating.alpha0_map.kinetic[g_h=4]",
+    _check_alpha0_kinetic,
+    theory="gating",
     description="alpha=0 mapping with time rescaling u=s_z t: <hdot^2> = s_z^2 <xdot^2>_SCS/g_h^2 vs simulation.",
 )
 register_check(
-    "gating.alpha0_map.C_h_tau[g_h=4]", _check_alpha0_curve, theory="gating",
+    "gating.alpha0_map.C_h_tau[g_h=4]",
+    _check_alpha0_curve,
+    theory="gating",
     description="alpha=0 mapping: C_h(tau)=Delta_SCS(s_z tau)/g_h^2 vs FFT autocorrelation, tau in [0,30], standardised sup error.",
 )
 for _which in ("h", "z", "r"):
     register_check(
-        f"gating.moments.C_{_which}0[g_h=2.5,alpha_r=20]", functools.partial(_check_moment, RGATE, _which, 2), theory="gating",
+        f"gating.moments.C_{_which}0[g_h=2.5,alpha_r=20]",
+        functools.partial(_check_moment, RGATE, _which, 2),
+        theory="gating",
         description=f"Gated RNN g_h=2.5, alpha_r=20 (spec reference: C_h(0)~0.129, C_r(0)~0.334): solver-A C_{_which}(0) vs simulated <{_which}^2>.",
     )
 register_check(
-    "gating.kinetic[g_h=2.5,alpha_r=20]", functools.partial(_check_kinetic, RGATE, 2), theory="gating",
+    "gating.kinetic[g_h=2.5,alpha_r=20]",
+    functools.partial(_check_kinetic, RGATE, 2),
+    theory="gating",
     description="Kinetic identity <hdot^2> = s_z^2(<sigma_r^2><phi^2> - C_h(0)) from solver A vs simulated <hdot^2>.",
 )
 register_check(
-    "gating.C_h_tau[g_h=2.5,alpha_r=20]", functools.partial(_check_curve, RGATE, 2), theory="gating",
+    "gating.C_h_tau[g_h=2.5,alpha_r=20]",
+    functools.partial(_check_curve, RGATE, 2),
+    theory="gating",
     description="Solver-A C_h(tau) vs FFT autocorrelation of simulated gated networks, tau in [0,20], standardised sup error.",
 )
 register_check(
-    "gating.convention_AB[g_h=2.5,alpha_r=20]", _check_convention, theory="gating",
+    "gating.convention_AB[g_h=2.5,alpha_r=20]",
+    _check_convention,
+    theory="gating",
     description="Convention B (g_h in Var J^h) simulated: <h_B^2> vs g_h^2 C_h^A(0) of solver A in convention A (h_B = g_h h_A).",
 )
 register_check(
-    "gating.alpha_z.C_h0[g_h=4,alpha_z=3]", _check_alpha_z_C_h0, theory="gating",
+    "gating.alpha_z.C_h0[g_h=4,alpha_z=3]",
+    _check_alpha_z_C_h0,
+    theory="gating",
     description="Update gate alpha_z=3 (h non-Gaussian): C_h(0) of the Monte-Carlo DMFT (solver B) vs simulated <h^2>.",
 )
 register_check(
-    "gating.alpha_z.C_h_tau[g_h=4,alpha_z=3]", _check_alpha_z_curve, theory="gating",
+    "gating.alpha_z.C_h_tau[g_h=4,alpha_z=3]",
+    _check_alpha_z_curve,
+    theory="gating",
     description="alpha_z=3: solver-B C_h(tau) vs FFT autocorrelation, tau in [0,60], standardised sup error.",
 )
 register_check(
-    "gating.alpha_z.slowing[g_h=4,alpha_z=3]", _check_alpha_z_slowing, theory="gating",
+    "gating.alpha_z.slowing[g_h=4,alpha_z=3]",
+    _check_alpha_z_slowing,
+    theory="gating",
     description="alpha_z slows the correlation time: half-width ratio tau_1/2(alpha_z=3)/tau_1/2(alpha_z=0), DMFT vs simulation.",
 )
 for _k, (_p, _tag) in enumerate(
@@ -438,6 +593,8 @@ for _k, (_p, _tag) in enumerate(
     ]
 ):
     register_check(
-        f"gating.zero_fp[{_tag}]", functools.partial(_check_zero_fp, _p, _k), theory="gating",
+        f"gating.zero_fp[{_tag}]",
+        functools.partial(_check_zero_fp, _p, _k),
+        theory="gating",
         description="Zero fixed point: threshold g_h^c = 1+e^{beta_r}; linearised <h^2>(t)/<h^2>(0) = exp(-2 s_z t) I0(2 s_z (g_h/g_h^c) t) vs simulation (decays below, grows above).",
     )

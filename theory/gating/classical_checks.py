@@ -60,12 +60,16 @@ class NetworkStatistics:
 
 
 @functools.lru_cache(maxsize=32)
-def network_statistics(g: float, N: int, T: float, burn_in: float, S: int, seed: int, progress: bool = False) -> NetworkStatistics:
+def network_statistics(
+    g: float, N: int, T: float, burn_in: float, S: int, seed: int, progress: bool = False
+) -> NetworkStatistics:
     """Simulate S networks (seeds ``seed..seed+S-1``) and reduce each to its statistics (memoised)."""
     m2, v2, acs = [], [], []
     lags = np.array([])
     for s in range(S):
-        tr = simulate_classical(ClassicalParams(g), N, T=T, burn_in=burn_in, seed=seed + s, progress=progress)
+        tr = simulate_classical(
+            ClassicalParams(g), N, T=T, burn_in=burn_in, seed=seed + s, progress=progress
+        )
         m2.append(tr.second_moment())
         v2.append(tr.velocity_second_moment())
         lags, ac = tr.autocorrelation(MAX_LAG)
@@ -74,12 +78,16 @@ def network_statistics(g: float, N: int, T: float, burn_in: float, S: int, seed:
 
 
 def _sizes(ctx: CheckContext) -> dict[str, float]:
-    return ctx.size(dict(N=500, T=200.0, burn_in=50.0, S=16), dict(N=2000, T=200.0, burn_in=50.0, S=12))
+    return ctx.size(
+        dict(N=500, T=200.0, burn_in=50.0, S=16), dict(N=2000, T=200.0, burn_in=50.0, S=12)
+    )
 
 
 def _stats(ctx: CheckContext, g: float) -> NetworkStatistics:
     z = _sizes(ctx)
-    return network_statistics(g, int(z["N"]), z["T"], z["burn_in"], int(z["S"]), ctx.seed, ctx.progress)
+    return network_statistics(
+        g, int(z["N"]), z["T"], z["burn_in"], int(z["S"]), ctx.seed, ctx.progress
+    )
 
 
 def _plot_delta0(g_checked: float, stats: NetworkStatistics) -> object:
@@ -91,7 +99,14 @@ def _plot_delta0(g_checked: float, stats: NetworkStatistics) -> object:
     ax.plot(gs, d0, "k-", label=r"DMFT $\Delta_0(g)$")
     ax.plot([0.5, 1.0], [0, 0], "k-")
     m, e = mean_sem(stats.second_moment)
-    ax.errorbar([g_checked], [m], yerr=[e], fmt="o", color="C3", label=rf"simulation N={stats.N}, {len(stats.second_moment)} nets")
+    ax.errorbar(
+        [g_checked],
+        [m],
+        yerr=[e],
+        fmt="o",
+        color="C3",
+        label=rf"simulation N={stats.N}, {len(stats.second_moment)} nets",
+    )
     ax.set_xlabel("g")
     ax.set_ylabel(r"$\Delta_0=\langle x^2\rangle$")
     ax.legend()
@@ -105,11 +120,23 @@ def _check_delta0(g: float, ctx: CheckContext) -> CheckResult:
     st = _stats(ctx, g)
     m, sem = mean_sem(st.second_moment)
     model = statistical_tolerance(
-        sem, len(st.second_moment), bias=BIAS_CONSTANT * th.delta0 / st.N, bias_text=f"finite size {BIAS_CONSTANT:g}*Delta0/N"
+        sem,
+        len(st.second_moment),
+        bias=BIAS_CONSTANT * th.delta0 / st.N,
+        bias_text=f"finite size {BIAS_CONSTANT:g}*Delta0/N",
     )
     return CheckResult.compare(
-        "", th.delta0, m, model,
-        details={"N": st.N, "T": st.T, "networks": len(st.second_moment), "per_network": st.second_moment, "dmft_residual": th.residual},
+        "",
+        th.delta0,
+        m,
+        model,
+        details={
+            "N": st.N,
+            "T": st.T,
+            "networks": len(st.second_moment),
+            "per_network": st.second_moment,
+            "dmft_residual": th.residual,
+        },
         figures=[_plot_delta0(g, st)],
     )
 
@@ -125,7 +152,14 @@ def _check_autocorrelation(g: float, ctx: CheckContext) -> CheckResult:
     n_indep = max(1, int(np.ceil(MAX_LAG / th.tau_R)))
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.5))
     a1.plot(th.tau, th.delta, "k-", label="DMFT")
-    a1.errorbar(st.lags[::5], mean_ac[::5], yerr=sem_ac[::5], fmt=".", color="C3", label=f"simulation N={st.N}")
+    a1.errorbar(
+        st.lags[::5],
+        mean_ac[::5],
+        yerr=sem_ac[::5],
+        fmt=".",
+        color="C3",
+        label=f"simulation N={st.N}",
+    )
     a1.set_xlim(0, MAX_LAG)
     a1.set_xlabel(r"$\tau$")
     a1.set_ylabel(r"$\Delta(\tau)$")
@@ -137,9 +171,17 @@ def _check_autocorrelation(g: float, ctx: CheckContext) -> CheckResult:
     a2.set_title(rf"g = {g}: tail $\tau_R$ = {th.tau_R:.2f}")
     fig.tight_layout()
     return compare_curve(
-        pred, st.autocorrelation, n_independent=n_indep, bias=BIAS_CONSTANT * th.delta0 / st.N,
+        pred,
+        st.autocorrelation,
+        n_independent=n_indep,
+        bias=BIAS_CONSTANT * th.delta0 / st.N,
         bias_text=f"finite size {BIAS_CONSTANT:g}*Delta0/N",
-        details={"lags": f"0..{MAX_LAG} step {st.lags[1]:.2g}", "N": st.N, "networks": st.autocorrelation.shape[0], "tau_R": th.tau_R},
+        details={
+            "lags": f"0..{MAX_LAG} step {st.lags[1]:.2g}",
+            "N": st.N,
+            "networks": st.autocorrelation.shape[0],
+            "tau_R": th.tau_R,
+        },
         figures=[fig],
     )
 
@@ -149,8 +191,15 @@ def _check_kinetic(g: float, ctx: CheckContext) -> CheckResult:
     th = solve_classical_dmft(ClassicalParams(g))
     st = _stats(ctx, g)
     m, sem = mean_sem(st.velocity_moment)
-    model = statistical_tolerance(sem, len(st.velocity_moment), bias=BIAS_CONSTANT * th.kinetic / st.N, bias_text=f"finite size {BIAS_CONSTANT:g}*<xdot^2>/N")
-    return CheckResult.compare("", th.kinetic, m, model, details={"N": st.N, "per_network": st.velocity_moment})
+    model = statistical_tolerance(
+        sem,
+        len(st.velocity_moment),
+        bias=BIAS_CONSTANT * th.kinetic / st.N,
+        bias_text=f"finite size {BIAS_CONSTANT:g}*<xdot^2>/N",
+    )
+    return CheckResult.compare(
+        "", th.kinetic, m, model, details={"N": st.N, "per_network": st.velocity_moment}
+    )
 
 
 def _check_quiescent(g: float, ctx: CheckContext) -> CheckResult:
@@ -159,14 +208,30 @@ def _check_quiescent(g: float, ctx: CheckContext) -> CheckResult:
 
     th = solve_classical_dmft(ClassicalParams(g))
     if th.chaotic or th.delta0 != 0.0:
-        return CheckResult("", th.delta0, float("nan"), float("inf"), 0.0, False, "DMFT must be quiescent for g < 1")
+        return CheckResult(
+            "",
+            th.delta0,
+            float("nan"),
+            float("inf"),
+            0.0,
+            False,
+            "DMFT must be quiescent for g < 1",
+        )
     N = ctx.size(500, 2000)
     S = ctx.size(12, 12)
     T = 10.0
     ratios = []
     t = np.array([])
     for s in range(S):
-        tr = simulate_classical(ClassicalParams(g), N, T=T, burn_in=0.0, seed=ctx.seed + 1000 + s, x0_scale=1e-3, record_every=2)
+        tr = simulate_classical(
+            ClassicalParams(g),
+            N,
+            T=T,
+            burn_in=0.0,
+            seed=ctx.seed + 1000 + s,
+            x0_scale=1e-3,
+            record_every=2,
+        )
         m = np.mean(np.square(tr.x, dtype=float), axis=1)
         ratios.append(np.log(m / m[0]))
         t = tr.t
@@ -184,29 +249,45 @@ def _check_quiescent(g: float, ctx: CheckContext) -> CheckResult:
     ax.legend()
     fig.tight_layout()
     return compare_curve(
-        pred, logr, n_independent=4, bias=bias, bias_text="O((g t)^2/N) corrections to Ginibre moments",
-        details={"quantity": "log <x^2>(t)/<x^2>(0), t in [0, 10]", "N": N, "networks": S, "dmft_delta0": th.delta0},
+        pred,
+        logr,
+        n_independent=4,
+        bias=bias,
+        bias_text="O((g t)^2/N) corrections to Ginibre moments",
+        details={
+            "quantity": "log <x^2>(t)/<x^2>(0), t in [0, 10]",
+            "N": N,
+            "networks": S,
+            "dmft_delta0": th.delta0,
+        },
         figures=[fig],
     )
 
 
 for _g in (1.5, 2.0, 3.0):
     register_check(
-        f"classical.delta0[g={_g}]", functools.partial(_check_delta0, _g), theory="gating",
+        f"classical.delta0[g={_g}]",
+        functools.partial(_check_delta0, _g),
+        theory="gating",
         description=f"Classical RNN, g={_g}: DMFT Delta0 (energy condition V(Delta0)=V(0)) vs <x^2> of simulated networks.",
     )
 for _g in (2.0, 3.0):
     register_check(
-        f"classical.autocorrelation[g={_g}]", functools.partial(_check_autocorrelation, _g), theory="gating",
+        f"classical.autocorrelation[g={_g}]",
+        functools.partial(_check_autocorrelation, _g),
+        theory="gating",
         description=f"Classical RNN, g={_g}: DMFT Delta(tau) (particle in the potential V) vs FFT autocorrelation; "
         "sup over tau in [0, 20] of the error in units of the per-lag SEM.",
     )
 register_check(
-    "classical.kinetic[g=2.0]", functools.partial(_check_kinetic, 2.0), theory="gating",
+    "classical.kinetic[g=2.0]",
+    functools.partial(_check_kinetic, 2.0),
+    theory="gating",
     description="Classical RNN, g=2: kinetic identity <xdot^2> = g^2<phi^2> - Delta0 vs simulation.",
 )
 register_check(
-    "classical.quiescent[g=0.5]", functools.partial(_check_quiescent, 0.5), theory="gating",
+    "classical.quiescent[g=0.5]",
+    functools.partial(_check_quiescent, 0.5),
+    theory="gating",
     description="Classical RNN, g=0.5 < 1: DMFT is quiescent (Delta0 = 0); decay <x^2>(t)/<x^2>(0) = exp(-2t) I0(2gt) vs simulation (sup over t in [0, 10] of the error of the log ratio in units of its SEM).",
 )
-

@@ -84,13 +84,23 @@ def classical_dmft_derivation(phi: str = "tanh") -> Derivation:
     # onset: expand Var Φ at small Δ0 with the Taylor series of Φ and Gaussian moments
     u = sp.Symbol("u", real=True)
     Phi_series = sp.series(Phi_expr, X, 0, 8).removeO()
-    moments = {k: sp.factorial2(k - 1) * Delta0 ** sp.Rational(k, 2) if k % 2 == 0 else 0 for k in range(1, 17)}
+    moments = {
+        k: sp.factorial2(k - 1) * Delta0 ** sp.Rational(k, 2) if k % 2 == 0 else 0
+        for k in range(1, 17)
+    }
 
     def gauss_mean_poly(p: sp.Expr) -> sp.Expr:
         p = sp.expand(p)
-        return sp.expand(sum(coef * moments[int(mon.as_powers_dict()[X])] if mon != 1 else coef for mon, coef in p.as_coefficients_dict().items()))
+        return sp.expand(
+            sum(
+                coef * moments[int(mon.as_powers_dict()[X])] if mon != 1 else coef
+                for mon, coef in p.as_coefficients_dict().items()
+            )
+        )
 
-    var_Phi = sp.series(gauss_mean_poly(Phi_series**2) - gauss_mean_poly(Phi_series) ** 2, Delta0, 0, 4).removeO()
+    var_Phi = sp.series(
+        gauss_mean_poly(Phi_series**2) - gauss_mean_poly(Phi_series) ** 2, Delta0, 0, 4
+    ).removeO()
     g2_onset = sp.series((Delta0**2 / 2) / var_Phi, Delta0, 0, 2).removeO()
     g_c = sp.sqrt(g2_onset.subs(Delta0, 0))
     slope = sp.diff(g2_onset, Delta0).subs(Delta0, 0)
@@ -274,7 +284,15 @@ def solve_classical_dmft(
     tau_grid = np.arange(0.0, tau_max + dtau / 2, dtau)
     if gv <= th.onset_g:
         return ClassicalDMFTSolution(
-            params, 0.0, False, True, 0.0, tau_grid, np.zeros_like(tau_grid), 0.0, float("inf"),
+            params,
+            0.0,
+            False,
+            True,
+            0.0,
+            tau_grid,
+            np.zeros_like(tau_grid),
+            0.0,
+            float("inf"),
             {"note": "quiescent: only the solution Delta0 = 0 exists for g <= g_c"},  # type: ignore[dict-item]
         )
 
@@ -285,7 +303,9 @@ def solve_classical_dmft(
     hi = max(1.0, 2 * (gv**2 - 1.0))
     # V(Δ0) − V(0) ≈ (g² − 1)Δ0²/2 > 0 at small Δ0 and → −Δ0²/2 at large Δ0 (Φ grows linearly)
     if not h(lo) > 0:
-        raise ConvergenceError(f"cannot bracket Delta0 for g={gv}: gap at {lo:.3g} is {h(lo):.3g} <= 0", h(lo))
+        raise ConvergenceError(
+            f"cannot bracket Delta0 for g={gv}: gap at {lo:.3g} is {h(lo):.3g} <= 0", h(lo)
+        )
     n = 0
     while h(hi) >= 0:
         hi *= 2.0
@@ -309,7 +329,16 @@ def solve_classical_dmft(
 
     turn.terminal = True  # type: ignore[attr-defined]
     turn.direction = 1  # type: ignore[attr-defined]
-    sol = si.solve_ivp(rhs, (0.0, tau_max), [d0, 0.0], method="DOP853", rtol=1e-11, atol=1e-13 * d0, dense_output=True, events=[low, turn])
+    sol = si.solve_ivp(
+        rhs,
+        (0.0, tau_max),
+        [d0, 0.0],
+        method="DOP853",
+        rtol=1e-11,
+        atol=1e-13 * d0,
+        dense_output=True,
+        events=[low, turn],
+    )
     if sol.status < 0:
         raise ConvergenceError(f"Delta(tau) integration failed: {sol.message}", residual)
     t_end = sol.t[-1]
@@ -323,7 +352,9 @@ def solve_classical_dmft(
     d_end = sol.sol(t_end)[0]
     delta[~inside] = d_end * np.exp(-(tau_grid[~inside] - t_end) / tau_R)
     if np.any(delta < -1e-9 * d0) or np.any(delta > d0 * (1 + 1e-9)):
-        raise ConvergenceError("Delta(tau) left [0, Delta0]", float(np.max(np.abs(delta))), sol.nfev)
+        raise ConvergenceError(
+            "Delta(tau) left [0, Delta0]", float(np.max(np.abs(delta))), sol.nfev
+        )
     return ClassicalDMFTSolution(
         params=params,
         delta0=float(d0),
@@ -334,7 +365,11 @@ def solve_classical_dmft(
         delta=delta,
         kinetic=float(th.kinetic(d0, gv)),
         tau_R=float(tau_R),
-        info={"tau_switch_to_tail": float(t_end), "root_iterations": float(rr.iterations), "ode_nfev": float(sol.nfev)},
+        info={
+            "tau_switch_to_tail": float(t_end),
+            "root_iterations": float(rr.iterations),
+            "ode_nfev": float(sol.nfev),
+        },
     )
 
 
@@ -357,9 +392,17 @@ def quiescent_decay_derivation() -> Derivation:
         name="classical_quiescent_decay",
         title="Quiescent phase: decay of the classical random RNN for $g<1$",
         steps=[
-            Step("linearisation", sp.Eq(q(t), sp.exp(-2 * t) * series), r"$q(t)=\langle x^2\rangle(t)/\langle x^2\rangle(0)$ for $x(t)=e^{-t}e^{tJ}x(0)$, using $\mathbb E\|J^kx\|^2/N\to g^{2k}\|x\|^2/N$."),
+            Step(
+                "linearisation",
+                sp.Eq(q(t), sp.exp(-2 * t) * series),
+                r"$q(t)=\langle x^2\rangle(t)/\langle x^2\rangle(0)$ for $x(t)=e^{-t}e^{tJ}x(0)$, using $\mathbb E\|J^kx\|^2/N\to g^{2k}\|x\|^2/N$.",
+            ),
             Step("closed_form", sp.Eq(q(t), ratio), r"SymPy sums the series."),
-            Step("asymptotics", sp.Eq(sp.Symbol("q_{\\infty}", positive=True), asym), r"Large-$t$ form: the rate $2(1-g)$ with a $t^{-1/2}$ prefactor; $g<1$ decays to 0."),
+            Step(
+                "asymptotics",
+                sp.Eq(sp.Symbol("q_{\\infty}", positive=True), asym),
+                r"Large-$t$ form: the rate $2(1-g)$ with a $t^{-1/2}$ prefactor; $g<1$ decays to 0.",
+            ),
         ],
         references=[SCS, Reference("Girko circular law; Ginibre ensemble", "", "moments of J^k")],
         summary=r"Below the transition the only DMFT solution is $\Delta_0=0$; from a small random state the decay is computed exactly at large $N$.",

@@ -38,8 +38,18 @@ class ClassicalParams:
     I: float = 0.0
 
     def __post_init__(self) -> None:
-        require(isinstance(self.g, (int, float)) and math.isfinite(self.g) and self.g > 0, "g", self.g, "a finite number g > 0")
-        require(self.phi in CLASSICAL_NONLINEARITIES, "phi", self.phi, f"one of {CLASSICAL_NONLINEARITIES}")
+        require(
+            isinstance(self.g, (int, float)) and math.isfinite(self.g) and self.g > 0,
+            "g",
+            self.g,
+            "a finite number g > 0",
+        )
+        require(
+            self.phi in CLASSICAL_NONLINEARITIES,
+            "phi",
+            self.phi,
+            f"one of {CLASSICAL_NONLINEARITIES}",
+        )
         require(math.isfinite(self.I), "I", self.I, "a finite number")
 
     @property
@@ -49,4 +59,6 @@ class ClassicalParams:
     def require_no_input(self, what: str) -> None:
         """Raise unless I = 0 (the DMFT here has no static component)."""
         if self.I != 0.0:
-            raise ParameterError("I", self.I, f"I = 0 for {what} (the static-component DMFT is not implemented)")
+            raise ParameterError(
+                "I", self.I, f"I = 0 for {what} (the static-component DMFT is not implemented)"
+            )

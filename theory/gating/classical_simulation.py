@@ -128,7 +128,12 @@ def simulate_classical(
     require(burn_in >= 0, "burn_in", burn_in, "burn_in >= 0")
     require(T > burn_in, "T", T, f"T > burn_in = {burn_in}")
     require(method in ("rk4", "heun"), "method", method, "'rk4' or 'heun'")
-    require(isinstance(record_every, (int, np.integer)) and record_every >= 1, "record_every", record_every, "an integer >= 1")
+    require(
+        isinstance(record_every, (int, np.integer)) and record_every >= 1,
+        "record_every",
+        record_every,
+        "an integer >= 1",
+    )
     require(x0_scale >= 0, "x0_scale", x0_scale, "x0_scale >= 0")
     rng = np.random.default_rng(seed)
     J = rng.standard_normal((N, N)) * (params.g / np.sqrt(N))
@@ -169,7 +174,9 @@ def simulate_classical(
             k2 = f(x + dt * k1)
             x = x + 0.5 * dt * (k1 + k2)
         if k % 64 == 0 and not np.all(np.isfinite(x)):
-            raise FloatingPointError(f"simulation diverged at t = {k * dt:.3g} (dt = {dt} too large?)")
+            raise FloatingPointError(
+                f"simulation diverged at t = {k * dt:.3g} (dt = {dt} too large?)"
+            )
     if not np.all(np.isfinite(xs[:r])):
         raise FloatingPointError("simulation produced non-finite states (dt too large?)")
     return ClassicalTrajectory(params, int(N), int(seed), ts[:r], xs[:r], vs[:r], dt * record_every)

@@ -95,10 +95,14 @@ def _sharp_cross_class(F: sp.Expr, G: sp.Expr, step: float) -> type[GaussianCros
         if argindex == 1:  # Price's theorem with the same quadrature step
             return sharp_cross(_d(F), _d(G), step)(c, c0)
         if argindex == 2:
-            return (sharp_cross(_d(F, 2), G, step)(c, c0) + sharp_cross(F, _d(G, 2), step)(c, c0)) / 2
+            return (
+                sharp_cross(_d(F, 2), G, step)(c, c0) + sharp_cross(F, _d(G, 2), step)(c, c0)
+            ) / 2
         raise sp.ArgumentIndexError(self, argindex)
 
-    cls = type(f"{base.__name__}_h{_step_tag(step)}", (base,), {"step": step, "eval": eval, "fdiff": fdiff})
+    cls = type(
+        f"{base.__name__}_h{_step_tag(step)}", (base,), {"step": step, "eval": eval, "fdiff": fdiff}
+    )
     return register_sympy_class(cls)  # type: ignore[return-value]
 
 
@@ -155,4 +159,3 @@ def phi_strip(params: Any) -> float:
 def gate_strip(alpha: float) -> float:
     """Half-width of the analyticity strip of σ(αx − β): π/α (∞ for α = 0 -> capped)."""
     return math.pi / alpha if alpha > 0 else 1e3
-

@@ -155,8 +155,18 @@ def gated_dmft_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation:
             r"the couplings are i.i.d. and fully asymmetric).",
             "DMFT-1",
         ),
-        Step("single_site_z", sp.Eq(tau_z * sp.Derivative(zF(t), t), -zF(t) + eta_z(t)), r"Update gate.", "DMFT-2"),
-        Step("single_site_r", sp.Eq(tau_r * sp.Derivative(rF(t), t), -rF(t) + eta_r(t)), r"Output gate; $r$ is independent of $(h,z)$.", "DMFT-2"),
+        Step(
+            "single_site_z",
+            sp.Eq(tau_z * sp.Derivative(zF(t), t), -zF(t) + eta_z(t)),
+            r"Update gate.",
+            "DMFT-2",
+        ),
+        Step(
+            "single_site_r",
+            sp.Eq(tau_r * sp.Derivative(rF(t), t), -rF(t) + eta_r(t)),
+            r"Output gate; $r$ is independent of $(h,z)$.",
+            "DMFT-2",
+        ),
         Step(
             "field_h",
             sp.Eq(CehF(tau), field_h),
@@ -183,17 +193,46 @@ def gated_dmft_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation:
             r"takes $|\hat x/\hat\eta|^2$.",
             "S1, S2",
         ),
-        Step("spectrum_z", sp.Eq(sp.Function(r"\hat C_z", real=True)(omega), mult_z * sp.Function(r"\hat C_{\eta_z}", real=True)(omega)), r"$a=1/\tau_z$.", "S1"),
-        Step("spectrum_r", sp.Eq(sp.Function(r"\hat C_r", real=True)(omega), mult_r * sp.Function(r"\hat C_{\eta_r}", real=True)(omega)), r"$a=1/\tau_r$.", "S1"),
+        Step(
+            "spectrum_z",
+            sp.Eq(
+                sp.Function(r"\hat C_z", real=True)(omega),
+                mult_z * sp.Function(r"\hat C_{\eta_z}", real=True)(omega),
+            ),
+            r"$a=1/\tau_z$.",
+            "S1",
+        ),
+        Step(
+            "spectrum_r",
+            sp.Eq(
+                sp.Function(r"\hat C_r", real=True)(omega),
+                mult_r * sp.Function(r"\hat C_{\eta_r}", real=True)(omega),
+            ),
+            r"$a=1/\tau_r$.",
+            "S1",
+        ),
         Step(
             "spectrum_h",
-            sp.Eq(sp.Function(r"\hat C_h", real=True)(omega), mult_h * sp.Function(r"\hat C_{\eta_h}", real=True)(omega)),
+            sp.Eq(
+                sp.Function(r"\hat C_h", real=True)(omega),
+                mult_h * sp.Function(r"\hat C_{\eta_h}", real=True)(omega),
+            ),
             r"For $\alpha_z=0$ the rate is the constant $s_z=\sigma_z(0)$.",
             "S2",
         ),
-        Step("stationary_z", sp.Eq(op_z, CezF(tau)), r"Time domain ($\omega^2\to-\partial_\tau^2$).", "S1"),
+        Step(
+            "stationary_z",
+            sp.Eq(op_z, CezF(tau)),
+            r"Time domain ($\omega^2\to-\partial_\tau^2$).",
+            "S1",
+        ),
         Step("stationary_r", sp.Eq(op_r, CerF(tau)), r"Time domain.", "S1"),
-        Step("stationary_h", sp.Eq(op_h, field_h), r"Time domain, $\alpha_z=0$, with the closure inserted.", "S2"),
+        Step(
+            "stationary_h",
+            sp.Eq(op_h, field_h),
+            r"Time domain, $\alpha_z=0$, with the closure inserted.",
+            "S2",
+        ),
         Step(
             "kinetic_identity",
             sp.Eq(hdot2, kinetic),
@@ -341,9 +380,19 @@ class GatedDMFTSolution:
 
     def at(self, name: str, lags: np.ndarray) -> np.ndarray:
         """Correlation ``name`` ∈ {C_h, C_z, C_r, C_phi, C_sigma_r} at |lags| (linear interpolation)."""
-        require(name in ("C_h", "C_z", "C_r", "C_phi", "C_sigma_r"), "name", name, "C_h, C_z, C_r, C_phi or C_sigma_r")
+        require(
+            name in ("C_h", "C_z", "C_r", "C_phi", "C_sigma_r"),
+            "name",
+            name,
+            "C_h, C_z, C_r, C_phi or C_sigma_r",
+        )
         lags = np.abs(np.asarray(lags, dtype=float))
-        require(bool(np.all(lags <= self.tau[-1])), "lags", float(lags.max()), f"|lag| <= {self.tau[-1]:.4g} (half the window)")
+        require(
+            bool(np.all(lags <= self.tau[-1])),
+            "lags",
+            float(lags.max()),
+            f"|lag| <= {self.tau[-1]:.4g} (half the window)",
+        )
         return np.interp(lags, self.tau, getattr(self, name))
 
     def correlation_time(self, name: str = "C_h") -> float:
@@ -356,7 +405,12 @@ class GatedDMFTSolution:
 # ============================================================================ solver A
 def _check_grid(dtau: float, n: int) -> None:
     require(np.isfinite(dtau) and dtau > 0, "dtau", dtau, "a finite dtau > 0")
-    require(isinstance(n, (int, np.integer)) and n >= 64 and n % 2 == 0, "n", n, "an even integer n >= 64")
+    require(
+        isinstance(n, (int, np.integer)) and n >= 64 and n % 2 == 0,
+        "n",
+        n,
+        "an even integer n >= 64",
+    )
 
 
 def tail_decay(y: np.ndarray) -> float:
@@ -443,14 +497,34 @@ def solve_dmft_fourier(
     import time
 
     require(isinstance(params, GatedParams), "params", params, "a GatedParams")
-    require(params.alpha_z == 0.0, "alpha_z", params.alpha_z, "alpha_z = 0 for the Fourier solver (use solve_dmft_montecarlo)")
+    require(
+        params.alpha_z == 0.0,
+        "alpha_z",
+        params.alpha_z,
+        "alpha_z = 0 for the Fourier solver (use solve_dmft_montecarlo)",
+    )
     _check_grid(dtau, n)
     require(0 < damping <= 1, "damping", damping, "0 < damping <= 1")
     require(tol > 0, "tol", tol, "tol > 0")
-    require(isinstance(max_iter, (int, np.integer)) and max_iter >= 1, "max_iter", max_iter, "an integer >= 1")
+    require(
+        isinstance(max_iter, (int, np.integer)) and max_iter >= 1,
+        "max_iter",
+        max_iter,
+        "an integer >= 1",
+    )
     require(quad_step is None or quad_step > 0, "quad_step", quad_step, "None or > 0")
-    require(isinstance(anderson, (int, np.integer)) and anderson >= 0, "anderson", anderson, "an integer >= 0")
-    require(len(init) == 2 and all(np.isfinite(v) and v > 0 for v in init), "init", init, "two positive amplitudes")
+    require(
+        isinstance(anderson, (int, np.integer)) and anderson >= 0,
+        "anderson",
+        anderson,
+        "an integer >= 0",
+    )
+    require(
+        len(init) == 2 and all(np.isfinite(v) and v > 0 for v in init),
+        "init",
+        init,
+        "two positive amplitudes",
+    )
     t0 = time.perf_counter()
     th = _compiled(params, quad_step)
     p = params
@@ -532,7 +606,9 @@ def solve_dmft_fourier(
     cz = filt(Mz, cphi) + input_variances(p)[1]
     messages = []
     if not residual < tol:
-        messages.append(f"not converged: residual {residual:.3e} > tol {tol:.1e} after {it} iterations")
+        messages.append(
+            f"not converged: residual {residual:.3e} > tol {tol:.1e} after {it} iterations"
+        )
     decay = max(tail_decay(ch), tail_decay(cr))
     if p.beta_h == 0.0 and p.sigma_h == 0.0 and ch[0] > 1e-12:
         # φ odd and no h-input: the stationary chaotic solution has no static part, so a
@@ -566,7 +642,13 @@ def solve_dmft_fourier(
         kinetic=kinetic,
         message=msg,
         residual_history=tuple(history),
-        info={"window": n * dtau, "dtau": dtau, "tail_decay": decay, "seconds": time.perf_counter() - t0, "s_z": sz},
+        info={
+            "window": n * dtau,
+            "dtau": dtau,
+            "tail_decay": decay,
+            "seconds": time.perf_counter() - t0,
+            "s_z": sz,
+        },
     )
 
 
@@ -579,7 +661,13 @@ def closure_params(params: GatedParams) -> GatedParams:
     in convention B compiles once per (β_h, α_r, β_r).
     """
     g = params.g_h if params.convention == "A" else 1.0
-    return GatedParams(g_h=g, beta_h=params.beta_h, alpha_r=params.alpha_r, beta_r=params.beta_r, convention=params.convention)
+    return GatedParams(
+        g_h=g,
+        beta_h=params.beta_h,
+        alpha_r=params.alpha_r,
+        beta_r=params.beta_r,
+        convention=params.convention,
+    )
 
 
 @functools.cache
@@ -616,7 +704,6 @@ def phi_moments(params: GatedParams, c_h0: float) -> dict[str, float]:
     f2 = compile_function(sharp_mean(phi**2, step)(c0), [c0])
     fp2 = compile_function(sharp_mean(_d(phi) ** 2, step)(c0), [c0])
     return {"phi2": float(f2(c_h0)), "dphi2": float(fp2(c_h0))}
-
 
 
 def solve_dmft_montecarlo(params: GatedParams, **kwargs: Any) -> GatedDMFTSolution:

@@ -45,7 +45,9 @@ __all__ = ["solve_dmft_montecarlo", "circulant_paths"]
 MC_TAIL_THRESHOLD = 0.05
 
 
-def circulant_paths(cov_half: np.ndarray, n: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+def circulant_paths(
+    cov_half: np.ndarray, n: int, n_paths: int, rng: np.random.Generator
+) -> np.ndarray:
     """Stationary periodic Gaussian paths with covariance ``cov_half`` (lags 0..n/2), shape (n, n_paths).
 
     Circulant embedding: λ = FFT of the even periodic covariance (clipped at 0); the real and
@@ -142,12 +144,36 @@ def solve_dmft_montecarlo(
     require(isinstance(params, GatedParams), "params", params, "a GatedParams")
     require(isinstance(rng, np.random.Generator), "rng", rng, "a numpy.random.Generator")
     _check_grid(dtau, n)
-    require(isinstance(n_paths, (int, np.integer)) and n_paths >= 8, "n_paths", n_paths, "an integer >= 8")
-    require(isinstance(n_iter, (int, np.integer)) and n_iter >= 2, "n_iter", n_iter, "an integer >= 2")
-    require(isinstance(n_avg, (int, np.integer)) and 2 <= n_avg <= n_iter, "n_avg", n_avg, f"an integer 2 <= n_avg <= n_iter = {n_iter}")
+    require(
+        isinstance(n_paths, (int, np.integer)) and n_paths >= 8,
+        "n_paths",
+        n_paths,
+        "an integer >= 8",
+    )
+    require(
+        isinstance(n_iter, (int, np.integer)) and n_iter >= 2, "n_iter", n_iter, "an integer >= 2"
+    )
+    require(
+        isinstance(n_avg, (int, np.integer)) and 2 <= n_avg <= n_iter,
+        "n_avg",
+        n_avg,
+        f"an integer 2 <= n_avg <= n_iter = {n_iter}",
+    )
     require(0 < damping <= 1, "damping", damping, "0 < damping <= 1")
-    require(isinstance(n_replicas, (int, np.integer)) and 2 <= n_replicas and n_paths // n_replicas >= 4, "n_replicas", n_replicas, f"an integer >= 2 with n_paths/n_replicas >= 4 (n_paths = {n_paths})")
-    require(init_phi is None or (np.isfinite(init_phi) and init_phi > 0), "init_phi", init_phi, "None or init_phi > 0")
+    require(
+        isinstance(n_replicas, (int, np.integer))
+        and 2 <= n_replicas
+        and n_paths // n_replicas >= 4,
+        "n_replicas",
+        n_replicas,
+        f"an integer >= 2 with n_paths/n_replicas >= 4 (n_paths = {n_paths})",
+    )
+    require(
+        init_phi is None or (np.isfinite(init_phi) and init_phi > 0),
+        "init_phi",
+        init_phi,
+        "None or init_phi > 0",
+    )
     t0 = time.perf_counter()
     p = params
     th = _compiled(p, None)
@@ -210,7 +236,9 @@ def solve_dmft_montecarlo(
         hdot = sig * (-hs + eta)
         est_kin.append(np.mean(hdot**2, axis=0).reshape(R, Mr_paths).mean(axis=1))
         if not np.all(np.isfinite(ac_phi)):
-            raise ConvergenceError("Monte-Carlo DMFT produced non-finite correlations", float("nan"), _it + 1)
+            raise ConvergenceError(
+                "Monte-Carlo DMFT produced non-finite correlations", float("nan"), _it + 1
+            )
         est_phi.append(ac_phi)
         est_h.append(ac_h)
         states = [(1.0 - damping) * states[i] + damping * _taper(ac_phi[i]) for i in range(R)]
@@ -231,7 +259,9 @@ def solve_dmft_montecarlo(
     half = n_avg // 2
     drift = abs(H[:half, 0].mean() - H[half:, 0].mean())
     if n_avg >= 4 and drift > 6.0 * se0:
-        messages.append(f"not stationary: C_h(0) drifts by {drift:.3g} (> 4 standard errors {se0:.2g}) over the averaged iterations")
+        messages.append(
+            f"not stationary: C_h(0) drifts by {drift:.3g} (> 4 standard errors {se0:.2g}) over the averaged iterations"
+        )
     decay_tail = tail_decay(C_h)
     if p.beta_h == 0.0 and p.sigma_h == 0.0 and C_h[0] > 0:
         decay_tail = max(decay_tail, float(abs(C_h[-1]) - 3 * C_h_err[-1]) / float(C_h[0]))

@@ -44,7 +44,11 @@ __all__ = [
     "tricritical_alpha_r",
 ]
 
-FP_REF = Reference(KCS.work, "Secs. IV-VI (fixed points, topological complexity)", "spec gating.md sec. 4; gating-derivations.md sec. 3")
+FP_REF = Reference(
+    KCS.work,
+    "Secs. IV-VI (fixed points, topological complexity)",
+    "spec gating.md sec. 4; gating-derivations.md sec. 3",
+)
 
 Dh = sp.Symbol("Delta_h", positive=True)
 Dz = sp.Symbol("Delta_z", positive=True)
@@ -82,7 +86,9 @@ def _small_delta_expansion() -> dict[str, sp.Expr]:
     sig2 = _gauss_poly_mean(sp.expand(ser**2), Dr)
     sig2 = sp.expand(sp.series(sig2, Dr, 0, 2).removeO())
     phi_ser = sp.series(sp.tanh(g_h * X), X, 0, 5).removeO()
-    phi2 = sp.expand(sp.series(_gauss_poly_mean(sp.expand(phi_ser**2), Delta), Delta, 0, 3).removeO())
+    phi2 = sp.expand(
+        sp.series(_gauss_poly_mean(sp.expand(phi_ser**2), Delta), Delta, 0, 3).removeO()
+    )
     ratio = sp.expand(sig2.subs(Dr, phi2) * phi2 / Delta)  # Δ_h' / Δ_h on the FP map
     ratio = sp.expand(sp.series(ratio, Delta, 0, 2).removeO())
     linear = sp.factor(ratio.coeff(Delta, 0))
@@ -90,7 +96,13 @@ def _small_delta_expansion() -> dict[str, sp.Expr]:
     a2 = sp.Symbol("A", positive=True)  # α_r² (the expansion is even in α_r)
     a2_star = sp.factor(sp.solve(sp.Eq(cubic.subs(alpha**2, a2), 0), a2)[0])
     a_star = sp.sqrt(a2_star)
-    return {"sigma2": sp.factor(sig2), "phi2": phi2, "linear": linear, "cubic": cubic, "alpha_star": a_star}
+    return {
+        "sigma2": sp.factor(sig2),
+        "phi2": phi2,
+        "linear": linear,
+        "cubic": cubic,
+        "alpha_star": a_star,
+    }
 
 
 @functools.cache
@@ -114,29 +126,110 @@ def fixed_point_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation
     threshold = sp.solve(sp.Eq(radius, 1), g_h)[0]
     exp_ = _small_delta_expansion()
     steps = [
-        Step("moment_phi2", sp.Eq(sp.Symbol(r"\langle\phi^2\rangle", nonnegative=True), phi2), r"Gaussian means over $h\sim\mathcal N(0,\Delta_h)$, $r\sim\mathcal N(0,\Delta_r)$ (quadrature step adapted to the sharpness).", "FP"),
+        Step(
+            "moment_phi2",
+            sp.Eq(sp.Symbol(r"\langle\phi^2\rangle", nonnegative=True), phi2),
+            r"Gaussian means over $h\sim\mathcal N(0,\Delta_h)$, $r\sim\mathcal N(0,\Delta_r)$ (quadrature step adapted to the sharpness).",
+            "FP",
+        ),
         Step("moment_dphi2", sp.Eq(sp.Symbol(r"\langle\phi'^2\rangle", nonnegative=True), dphi2)),
-        Step("moment_sigma_r2", sp.Eq(sp.Symbol(r"\langle\sigma_r^2\rangle", nonnegative=True), sr2)),
-        Step("moment_dsigma_r2", sp.Eq(sp.Symbol(r"\langle\sigma_r'^2\rangle", nonnegative=True), dsr2)),
-        Step("fp_h", sp.Eq(Dh, g_J * sr2 * phi2 + sig_h**2), r"Static field of $h$ at a fixed point: $h_i=\sum_jJ^h_{ij}\sigma_r(r_j)\phi(h_j)$ (+ input).", "FP"),
-        Step("fp_z", sp.Eq(Dz, phi2.subs(Dh, Dh) + sig_z**2), r"$z_i=\sum_jJ^z_{ij}\phi(h_j)$.", "FP"),
-        Step("fp_r", sp.Eq(Dr, phi2 + sig_r**2), r"$r_i=\sum_jJ^r_{ij}\phi(h_j)$; independent of $\alpha_z,\beta_z,\tau$.", "FP"),
-        Step("V1", sp.Eq(V1s, g_J * sr2 * dphi2), r"Bulk-stability term from $J^hRP'$.", "gating-derivations 3.4"),
-        Step("V2", sp.Eq(V2s, g_J * dsr2 * phi2 * dphi2), r"Term from the $r$-loop $J^hR'P\cdot J^rP'$.", "gating-derivations 3.4"),
-        Step("bulk_stability", sp.StrictLessThan(V1s + V2s, 1), r"A nonzero fixed point (all $\sigma_z>0$) is bulk-stable iff this holds.", "gating-derivations 3.4"),
-        Step("zero_fp_radius", sp.Eq(sp.Symbol("rho_0", positive=True), radius), r"Spectral radius of the $h$-block $g_h\sigma_r(0)J^h$ at $h=z=r=0$ ($\beta_h=0$), circular law.", "spec gating.md sec. 4"),
-        Step("zero_fp_threshold", sp.Eq(sp.Symbol("g_h^c", positive=True), threshold), r"Zero FP stable iff $g_h<g_h^c$; independent of $\alpha_z,\alpha_r,\tau$.", "spec gating.md sec. 4"),
-        Step("gate_second_moment", sp.Eq(sp.Symbol(r"\langle\sigma_r^2\rangle_{\Delta_r\to0}", positive=True), exp_["sigma2"]), r"Small-$\Delta_r$ expansion, $s=\sigma_r(0)$, from the Taylor series of the gate.", "gating-derivations 3.3"),
-        Step("phi_second_moment", sp.Eq(sp.Symbol(r"\langle\phi^2\rangle_{\Delta\to0}", positive=True), exp_["phi2"]), r"Small-$\Delta$ expansion of $\langle\tanh^2(g_hx)\rangle$.", "gating-derivations 3.3"),
-        Step("fp_map_linear", sp.Eq(sp.Symbol("m_0", real=True), exp_["linear"]), r"$\Delta_h'/\Delta_h=m_0+m_1\Delta+O(\Delta^2)$ on the (FP) map: linear part.", "gating-derivations 3.3"),
-        Step("fp_map_cubic", sp.Eq(sp.Symbol("m_1", real=True), exp_["cubic"]), r"Coefficient $m_1$ at $g_h=1/s$; the branch from zero is subcritical iff $m_1>0$.", "gating-derivations 3.3"),
-        Step("tricritical", sp.Eq(sp.Symbol("alpha_r^*", positive=True), exp_["alpha_star"]), r"$m_1=0$: the tricritical gate sharpness ($2\sqrt2$ at $s=1/2$).", "gating-derivations 3.3"),
+        Step(
+            "moment_sigma_r2", sp.Eq(sp.Symbol(r"\langle\sigma_r^2\rangle", nonnegative=True), sr2)
+        ),
+        Step(
+            "moment_dsigma_r2",
+            sp.Eq(sp.Symbol(r"\langle\sigma_r'^2\rangle", nonnegative=True), dsr2),
+        ),
+        Step(
+            "fp_h",
+            sp.Eq(Dh, g_J * sr2 * phi2 + sig_h**2),
+            r"Static field of $h$ at a fixed point: $h_i=\sum_jJ^h_{ij}\sigma_r(r_j)\phi(h_j)$ (+ input).",
+            "FP",
+        ),
+        Step(
+            "fp_z", sp.Eq(Dz, phi2.subs(Dh, Dh) + sig_z**2), r"$z_i=\sum_jJ^z_{ij}\phi(h_j)$.", "FP"
+        ),
+        Step(
+            "fp_r",
+            sp.Eq(Dr, phi2 + sig_r**2),
+            r"$r_i=\sum_jJ^r_{ij}\phi(h_j)$; independent of $\alpha_z,\beta_z,\tau$.",
+            "FP",
+        ),
+        Step(
+            "V1",
+            sp.Eq(V1s, g_J * sr2 * dphi2),
+            r"Bulk-stability term from $J^hRP'$.",
+            "gating-derivations 3.4",
+        ),
+        Step(
+            "V2",
+            sp.Eq(V2s, g_J * dsr2 * phi2 * dphi2),
+            r"Term from the $r$-loop $J^hR'P\cdot J^rP'$.",
+            "gating-derivations 3.4",
+        ),
+        Step(
+            "bulk_stability",
+            sp.StrictLessThan(V1s + V2s, 1),
+            r"A nonzero fixed point (all $\sigma_z>0$) is bulk-stable iff this holds.",
+            "gating-derivations 3.4",
+        ),
+        Step(
+            "zero_fp_radius",
+            sp.Eq(sp.Symbol("rho_0", positive=True), radius),
+            r"Spectral radius of the $h$-block $g_h\sigma_r(0)J^h$ at $h=z=r=0$ ($\beta_h=0$), circular law.",
+            "spec gating.md sec. 4",
+        ),
+        Step(
+            "zero_fp_threshold",
+            sp.Eq(sp.Symbol("g_h^c", positive=True), threshold),
+            r"Zero FP stable iff $g_h<g_h^c$; independent of $\alpha_z,\alpha_r,\tau$.",
+            "spec gating.md sec. 4",
+        ),
+        Step(
+            "gate_second_moment",
+            sp.Eq(
+                sp.Symbol(r"\langle\sigma_r^2\rangle_{\Delta_r\to0}", positive=True), exp_["sigma2"]
+            ),
+            r"Small-$\Delta_r$ expansion, $s=\sigma_r(0)$, from the Taylor series of the gate.",
+            "gating-derivations 3.3",
+        ),
+        Step(
+            "phi_second_moment",
+            sp.Eq(sp.Symbol(r"\langle\phi^2\rangle_{\Delta\to0}", positive=True), exp_["phi2"]),
+            r"Small-$\Delta$ expansion of $\langle\tanh^2(g_hx)\rangle$.",
+            "gating-derivations 3.3",
+        ),
+        Step(
+            "fp_map_linear",
+            sp.Eq(sp.Symbol("m_0", real=True), exp_["linear"]),
+            r"$\Delta_h'/\Delta_h=m_0+m_1\Delta+O(\Delta^2)$ on the (FP) map: linear part.",
+            "gating-derivations 3.3",
+        ),
+        Step(
+            "fp_map_cubic",
+            sp.Eq(sp.Symbol("m_1", real=True), exp_["cubic"]),
+            r"Coefficient $m_1$ at $g_h=1/s$; the branch from zero is subcritical iff $m_1>0$.",
+            "gating-derivations 3.3",
+        ),
+        Step(
+            "tricritical",
+            sp.Eq(sp.Symbol("alpha_r^*", positive=True), exp_["alpha_star"]),
+            r"$m_1=0$: the tricritical gate sharpness ($2\sqrt2$ at $s=1/2$).",
+            "gating-derivations 3.3",
+        ),
     ]
     return Derivation(
         name="gating_fixed_points" if params == REFERENCE_PARAMS else "gating_fixed_points_custom",
         title="Fixed points of the gated RNN: threshold, branches, tricritical point, stability",
         steps=steps,
-        references=[FP_REF, Reference("Wainrib, Touboul, Phys. Rev. Lett. 110, 118101 (2013)", "", "topological complexity <-> nonzero static mean-field solution")],
+        references=[
+            FP_REF,
+            Reference(
+                "Wainrib, Touboul, Phys. Rev. Lett. 110, 118101 (2013)",
+                "",
+                "topological complexity <-> nonzero static mean-field solution",
+            ),
+        ],
         summary=r"Time-independent DMFT of the gated RNN and the stability of its fixed points.",
     )
 
@@ -216,9 +309,13 @@ def _fp_map(params: GatedParams, dh: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return gJ * th.sr2(dr) * p2 + vh, dr
 
 
-def fixed_point_branches(params: GatedParams, *, n_grid: int = 400, xtol: float = 1e-14) -> list[float]:
+def fixed_point_branches(
+    params: GatedParams, *, n_grid: int = 400, xtol: float = 1e-14
+) -> list[float]:
     """All nonzero solutions Δ_h of (FP), ascending (scan on a log grid + Brent refinement)."""
-    require(isinstance(n_grid, (int, np.integer)) and n_grid >= 20, "n_grid", n_grid, "an integer >= 20")
+    require(
+        isinstance(n_grid, (int, np.integer)) and n_grid >= 20, "n_grid", n_grid, "an integer >= 20"
+    )
     gJ = coupling_variance(params)
     vh, _, _ = input_variances(params)
     top = gJ + vh + 1.0  # ⟨σ_r²⟩ ≤ 1, ⟨φ²⟩ ≤ 1
@@ -268,15 +365,28 @@ def solve_fixed_point_dmft(
     dr = p2 + vr
     dz = p2 + vz
     sr2 = float(th.sr2(dr)) if dr > 0 else float(params.s_r**2)
-    dsr2 = float(th.dsr2(dr)) if dr > 0 else float((params.alpha_r * params.s_r * (1 - params.s_r)) ** 2)
+    dsr2 = (
+        float(th.dsr2(dr))
+        if dr > 0
+        else float((params.alpha_r * params.s_r * (1 - params.s_r)) ** 2)
+    )
     dp2 = float(th.dphi2(dh)) if dh > 0 else float(_dphi0(params) ** 2)
     V1 = gJ * sr2 * dp2
     V2 = gJ * dsr2 * p2 * dp2
     residual = abs(float(_fp_map(params, np.array(dh))[0]) - dh) if exists else 0.0
     return FixedPointSolution(
-        params=params, Delta_h=float(dh), Delta_z=float(dz), Delta_r=float(dr), V1=float(V1), V2=float(V2),
-        exists=exists, converged=bool(residual < 1e-10 * max(1.0, dh)), residual=float(residual), branch=branch,
-        n_solutions=len(roots), info={"all_solutions": tuple(roots)},
+        params=params,
+        Delta_h=float(dh),
+        Delta_z=float(dz),
+        Delta_r=float(dr),
+        V1=float(V1),
+        V2=float(V2),
+        exists=exists,
+        converged=bool(residual < 1e-10 * max(1.0, dh)),
+        residual=float(residual),
+        branch=branch,
+        n_solutions=len(roots),
+        info={"all_solutions": tuple(roots)},
     )
 
 
@@ -303,8 +413,18 @@ def zero_fp_threshold(params: GatedParams) -> float:
     ParameterError
         If β_h ≠ 0 or σ_{I_h} > 0 (then h = 0 is not a fixed point).
     """
-    require(params.beta_h == 0.0, "beta_h", params.beta_h, "beta_h = 0 (otherwise h = 0 is not a fixed point)")
-    require(params.sigma_h == 0.0, "sigma_h", params.sigma_h, "sigma_h = 0 (otherwise h = 0 is not a fixed point)")
+    require(
+        params.beta_h == 0.0,
+        "beta_h",
+        params.beta_h,
+        "beta_h = 0 (otherwise h = 0 is not a fixed point)",
+    )
+    require(
+        params.sigma_h == 0.0,
+        "sigma_h",
+        params.sigma_h,
+        "sigma_h = 0 (otherwise h = 0 is not a fixed point)",
+    )
     if params.sigma_r == 0.0:
         return float(_threshold_function()(params.beta_r))
     th = _compiled(params)

@@ -35,13 +35,19 @@ def _forward_solution(params: GatedParams) -> Any:
 
 
 @functools.lru_cache(maxsize=16)
-def _theory(params: GatedParams, T: float, running: float, readout: float, reaction: bool | None) -> dict[str, Any]:
+def _theory(
+    params: GatedParams, T: float, running: float, readout: float, reaction: bool | None
+) -> dict[str, Any]:
     """Adjoint-DMFT gradient norms at dt = 0.1 with an O(dt²) error estimate from dt = 0.2."""
     from theory.gating.adjoint_dmft import solve_adjoint_dmft
 
     sol = _forward_solution(params)
-    fine = solve_adjoint_dmft(params, T=T, dt=0.1, running=running, readout=readout, forward=sol, reaction=reaction)
-    coarse = solve_adjoint_dmft(params, T=T, dt=0.2, running=running, readout=readout, forward=sol, reaction=reaction)
+    fine = solve_adjoint_dmft(
+        params, T=T, dt=0.1, running=running, readout=readout, forward=sol, reaction=reaction
+    )
+    coarse = solve_adjoint_dmft(
+        params, T=T, dt=0.2, running=running, readout=readout, forward=sol, reaction=reaction
+    )
     out: dict[str, Any] = {"result": fine}
     for key in ("grad_norm_Jh", "grad_norm_Jr"):
         v, c = getattr(fine, key), getattr(coarse, key)
@@ -51,7 +57,9 @@ def _theory(params: GatedParams, T: float, running: float, readout: float, react
 
 
 @functools.lru_cache(maxsize=8)
-def measured_gradients(params: GatedParams, N: int, S: int, T: float, seed: int, losses: tuple[str, ...]) -> dict[str, np.ndarray]:
+def measured_gradients(
+    params: GatedParams, N: int, S: int, T: float, seed: int, losses: tuple[str, ...]
+) -> dict[str, np.ndarray]:
     """‖∇_{J^h}L‖², ‖∇_{J^r}L‖² of S networks (stationary start after BURN_IN) and N²⟨a_h(t)²⟩_i.
 
     ``losses`` ⊂ {"running", "readout"}; the same networks and start states serve both losses.
@@ -67,17 +75,33 @@ def measured_gradients(params: GatedParams, N: int, S: int, T: float, seed: int,
         for _ in range(int(round(BURN_IN / 0.1))):
             x = rk4_step(net, x, 0.1)
         for loss in losses:
-            kw = {"running": 1.0} if loss == "running" else {"running": 0.0, "readout": rng.standard_normal(N)}
+            kw = (
+                {"running": 1.0}
+                if loss == "running"
+                else {"running": 0.0, "readout": rng.standard_normal(N)}
+            )
             r = adjoint_gradients(net, x, T=T, dt=0.05, **kw)
             if not (np.all(np.isfinite(r.grad_Jh)) and np.all(np.isfinite(r.adjoint))):
-                raise FloatingPointError(f"non-finite adjoint gradients (params {params}, N={N}, seed={seed}, network {s})")
+                raise FloatingPointError(
+                    f"non-finite adjoint gradients (params {params}, N={N}, seed={seed}, network {s})"
+                )
             out.setdefault(f"{loss}_h", []).append(float(np.sum(r.grad_Jh**2)))
             out.setdefault(f"{loss}_r", []).append(float(np.sum(r.grad_Jr**2)))
-            out.setdefault(f"{loss}_diag", []).append(N**2 * np.mean(r.adjoint[::2, 0] ** 2, axis=1))
+            out.setdefault(f"{loss}_diag", []).append(
+                N**2 * np.mean(r.adjoint[::2, 0] ** 2, axis=1)
+            )
     return {k: np.array(v) for k, v in out.items()}
 
 
-def _check_gradient_norm(params: GatedParams, loss: str, T: float, sizes: tuple[Any, Any], ctx: CheckContext, perturb: float = 0.0, block: str = "h") -> CheckResult:
+def _check_gradient_norm(
+    params: GatedParams,
+    loss: str,
+    T: float,
+    sizes: tuple[Any, Any],
+    ctx: CheckContext,
+    perturb: float = 0.0,
+    block: str = "h",
+) -> CheckResult:
     """Adjoint-DMFT ‖∇_{J^block}L‖² vs the mean over finite networks (one loss)."""
     import matplotlib.pyplot as plt
 
@@ -92,11 +116,21 @@ def _check_gradient_norm(params: GatedParams, loss: str, T: float, sizes: tuple[
     vals = meas[f"{loss}_{block}"]
     m, sem = mean_sem(vals)
     gap_bias = 2 * T * GAP_CONSTANT * abs(lam) / N * abs(pred)
-    model = statistical_tolerance(sem, S, bias=gap_bias + num_err,
-                                  bias_text=f"finite-N growth 2T*{GAP_CONSTANT:g}*lambda/N*G + theory dt^2/Monte-Carlo error {num_err:.2g}")
+    model = statistical_tolerance(
+        sem,
+        S,
+        bias=gap_bias + num_err,
+        bias_text=f"finite-N growth 2T*{GAP_CONSTANT:g}*lambda/N*G + theory dt^2/Monte-Carlo error {num_err:.2g}",
+    )
     res_obj = th["result"]
-    details: dict[str, Any] = {"N": N, "networks": S, "T": T, "per_network": vals, "lambda_max_dmft": lam,
-                               "reaction_term": bool(res_obj.info["reaction"])}
+    details: dict[str, Any] = {
+        "N": N,
+        "networks": S,
+        "T": T,
+        "per_network": vals,
+        "lambda_max_dmft": lam,
+        "reaction_term": bool(res_obj.info["reaction"]),
+    }
     figs = []
     if loss == "running":
         fresh = _theory(params, T, running, readout, False)[key][0]
@@ -108,7 +142,12 @@ def _check_gradient_norm(params: GatedParams, loss: str, T: float, sizes: tuple[
         tt = np.arange(diag.shape[1]) * 0.1
         fig, ax = plt.subplots(figsize=(5, 3.5))
         ax.plot(res_obj.times, np.diag(res_obj.C_hh), "k-", label="adjoint DMFT with reaction")
-        ax.plot(res_obj.times, np.diag(_theory(params, T, running, readout, False)["result"].C_hh), "k--", label="fresh-field closure")
+        ax.plot(
+            res_obj.times,
+            np.diag(_theory(params, T, running, readout, False)["result"].C_hh),
+            "k--",
+            label="fresh-field closure",
+        )
         ax.errorbar(tt[::5], dm[::5], yerr=ds[::5], fmt=".", color="C3", label=f"adjoint, N={N}")
         ax.set_xlabel("t")
         ax.set_ylabel(r"$N^2\langle a_h(t)^2\rangle$")
@@ -119,7 +158,9 @@ def _check_gradient_norm(params: GatedParams, loss: str, T: float, sizes: tuple[
     return CheckResult.compare("", pred, m, model, details=details, figures=figs)
 
 
-def _check_adjoint_dmft_growth(params: GatedParams, ctx: CheckContext, perturb: float = 0.0) -> CheckResult:
+def _check_adjoint_dmft_growth(
+    params: GatedParams, ctx: CheckContext, perturb: float = 0.0
+) -> CheckResult:
     """Backward growth of the adjoint-DMFT variance C_hh(t, t) vs the two-replica DMFT λ_max.
 
     Two independent codes for one operator (the adjoint is the transpose of the replica operator):
@@ -139,8 +180,21 @@ def _check_adjoint_dmft_growth(params: GatedParams, ctx: CheckContext, perturb: 
     rate = rates[0.2][0] * (1 + perturb)
     disc = abs(rates[0.2][0] - rates[0.4][0]) / 3
     drift = abs(rates[0.2][0] - rates[0.2][1])
-    model = ErrorModel(f"3 x (marching O(dt^2) error {disc:.2g} + lambda grid error {lam_err:.2g} + window drift {drift:.2g})", 3 * (disc + lam_err + drift))
-    return CheckResult.compare("", lam, rate, model, details={"rate_dt0.4": rates[0.4][0], "rate_window_5_20": rates[0.2][1], "quick": ctx.quick})
+    model = ErrorModel(
+        f"3 x (marching O(dt^2) error {disc:.2g} + lambda grid error {lam_err:.2g} + window drift {drift:.2g})",
+        3 * (disc + lam_err + drift),
+    )
+    return CheckResult.compare(
+        "",
+        lam,
+        rate,
+        model,
+        details={
+            "rate_dt0.4": rates[0.4][0],
+            "rate_window_5_20": rates[0.2][1],
+            "quick": ctx.quick,
+        },
+    )
 
 
 G4 = GatedParams(g_h=4.0)
@@ -148,19 +202,47 @@ G25 = GatedParams(g_h=2.5, alpha_r=20.0)
 
 
 def _register() -> None:
-    register_check("chaos.gradient_norm[readout,g_h=4]", functools.partial(_check_gradient_norm, G4, "readout", 10.0, ((400, 12), (1000, 12))), theory="gating",
-                   description="Adjoint DMFT ||dL/dJ^h||^2 for the read-out loss w.h(T)/N (alpha_r=0, T=10) vs adjoint gradients of finite networks.")
-    register_check("chaos.gradient_norm[running,g_h=4]", functools.partial(_check_gradient_norm, G4, "running", 10.0, ((400, 12), (1000, 12))), theory="gating",
-                   description="Adjoint DMFT with the reaction term, ||dL/dJ^h||^2 for the running loss int sum h^2/2N (alpha_r=0, T=10), vs finite networks; the fresh-field closure value is reported.")
+    register_check(
+        "chaos.gradient_norm[readout,g_h=4]",
+        functools.partial(_check_gradient_norm, G4, "readout", 10.0, ((400, 12), (1000, 12))),
+        theory="gating",
+        description="Adjoint DMFT ||dL/dJ^h||^2 for the read-out loss w.h(T)/N (alpha_r=0, T=10) vs adjoint gradients of finite networks.",
+    )
+    register_check(
+        "chaos.gradient_norm[running,g_h=4]",
+        functools.partial(_check_gradient_norm, G4, "running", 10.0, ((400, 12), (1000, 12))),
+        theory="gating",
+        description="Adjoint DMFT with the reaction term, ||dL/dJ^h||^2 for the running loss int sum h^2/2N (alpha_r=0, T=10), vs finite networks; the fresh-field closure value is reported.",
+    )
     for blk in ("h", "r"):
-        register_check(f"chaos.gradient_norm[running,g_h=2.5,alpha_r=20,J^{blk}]", functools.partial(_check_gradient_norm, G25, "running", 6.0, ((300, 12), (1000, 16)), block=blk), theory="gating",
-                       description=f"Adjoint DMFT with the reaction term (h and r channels), ||dL/dJ^{blk}||^2 for the running loss, alpha_r=20, T=6, vs finite networks; the fresh-field closure value is reported.")
-    register_check("chaos.gradient_norm[readout,g_h=2.5,alpha_r=20,J^h]", functools.partial(_check_gradient_norm, G25, "readout", 6.0, ((300, 12), (1000, 16))), theory="gating",
-                   description="Adjoint DMFT ||dL/dJ^h||^2, read-out loss, alpha_r=20, T=6, vs finite networks.")
-    register_check("chaos.gradient_norm[readout,g_h=2.5,alpha_r=20,J^r]", functools.partial(_check_gradient_norm, G25, "readout", 6.0, ((300, 12), (1000, 16)), block="r"), theory="gating",
-                   description="Adjoint DMFT ||dL/dJ^r||^2, read-out loss, alpha_r=20, T=6, vs finite networks (same runs).")
-    register_check("chaos.adjoint_dmft_growth[g_h=4]", functools.partial(_check_adjoint_dmft_growth, G4), theory="gating",
-                   description="Backward growth rate of the adjoint-DMFT variance C_hh(t,t) vs the two-replica DMFT lambda_max (transpose operators).")
+        register_check(
+            f"chaos.gradient_norm[running,g_h=2.5,alpha_r=20,J^{blk}]",
+            functools.partial(
+                _check_gradient_norm, G25, "running", 6.0, ((300, 12), (1000, 16)), block=blk
+            ),
+            theory="gating",
+            description=f"Adjoint DMFT with the reaction term (h and r channels), ||dL/dJ^{blk}||^2 for the running loss, alpha_r=20, T=6, vs finite networks; the fresh-field closure value is reported.",
+        )
+    register_check(
+        "chaos.gradient_norm[readout,g_h=2.5,alpha_r=20,J^h]",
+        functools.partial(_check_gradient_norm, G25, "readout", 6.0, ((300, 12), (1000, 16))),
+        theory="gating",
+        description="Adjoint DMFT ||dL/dJ^h||^2, read-out loss, alpha_r=20, T=6, vs finite networks.",
+    )
+    register_check(
+        "chaos.gradient_norm[readout,g_h=2.5,alpha_r=20,J^r]",
+        functools.partial(
+            _check_gradient_norm, G25, "readout", 6.0, ((300, 12), (1000, 16)), block="r"
+        ),
+        theory="gating",
+        description="Adjoint DMFT ||dL/dJ^r||^2, read-out loss, alpha_r=20, T=6, vs finite networks (same runs).",
+    )
+    register_check(
+        "chaos.adjoint_dmft_growth[g_h=4]",
+        functools.partial(_check_adjoint_dmft_growth, G4),
+        theory="gating",
+        description="Backward growth rate of the adjoint-DMFT variance C_hh(t,t) vs the two-replica DMFT lambda_max (transpose operators).",
+    )
 
 
 _register()

@@ -39,7 +39,11 @@ __all__ = [
     "KCS_PAPER",
 ]
 
-KCS_PAPER = Reference("Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)", "Sec. IV, Eq. (10)", "spec gating-derivations.md sec. 4.1")
+KCS_PAPER = Reference(
+    "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)",
+    "Sec. IV, Eq. (10)",
+    "spec gating-derivations.md sec. 4.1",
+)
 
 # --------------------------------------------------------------------------- symbols
 h_i, z_i, r_i, h_j, r_j = sp.symbols("h_i z_i r_i h_j r_j", real=True)
@@ -92,7 +96,12 @@ def jacobian_derivation() -> Derivation:
     col_hr = sp.cancel(d_hr / (Jh * row_h))
     col_zh = sp.simplify(d_zh * tau_z / Jz)
     col_rh = sp.simplify(d_rh * tau_r / Jr)
-    for col, own in ((col_hh, {h_i, z_i, r_i}), (col_hr, {h_i, z_i, r_i}), (col_zh, {h_i, z_i}), (col_rh, {h_i, r_i})):
+    for col, own in (
+        (col_hh, {h_i, z_i, r_i}),
+        (col_hr, {h_i, z_i, r_i}),
+        (col_zh, {h_i, z_i}),
+        (col_rh, {h_i, r_i}),
+    ):
         if col.free_symbols & (own | {Jh, Jz, Jr}):  # the derivation validates its factorisation
             raise AssertionError(f"column factor {col} depends on the row neuron")
     # the derivatives of the gates, in the form used by the spec: σ' = α σ(1 − σ), φ' = g(1 − φ²)
@@ -103,23 +112,60 @@ def jacobian_derivation() -> Derivation:
 
     D = sp.Function("D", real=True)
     steps = [
-        Step("update_h", sp.Eq(sp.Symbol(r"\dot h_i", real=True), f_h),
-             r"Vector field of $h_i$, isolating the presynaptic neuron $j$; $S_h$ is the rest of the recurrent sum.",
-             "Eq. (1)"),
-        Step("update_z", sp.Eq(sp.Symbol(r"\dot z_i", real=True), f_z), r"Update-gate variable.", "Eq. (2)"),
-        Step("update_r", sp.Eq(sp.Symbol(r"\dot r_i", real=True), f_r), r"Output-gate variable.", "Eq. (3)"),
-        Step("d_hh_self", sp.Eq(D(h_i, h_i), d_hh_self), r"Diagonal $-A$ (the self-coupling $J_{ii}$ belongs to the $AJ^hRP'$ term)."),
-        Step("d_hz_self", sp.Eq(D(h_i, z_i), d_hz_self), r"$Z'E$: the update gate's derivative times $e_i=\dot h_i/\sigma_z(z_i)$."),
+        Step(
+            "update_h",
+            sp.Eq(sp.Symbol(r"\dot h_i", real=True), f_h),
+            r"Vector field of $h_i$, isolating the presynaptic neuron $j$; $S_h$ is the rest of the recurrent sum.",
+            "Eq. (1)",
+        ),
+        Step(
+            "update_z",
+            sp.Eq(sp.Symbol(r"\dot z_i", real=True), f_z),
+            r"Update-gate variable.",
+            "Eq. (2)",
+        ),
+        Step(
+            "update_r",
+            sp.Eq(sp.Symbol(r"\dot r_i", real=True), f_r),
+            r"Output-gate variable.",
+            "Eq. (3)",
+        ),
+        Step(
+            "d_hh_self",
+            sp.Eq(D(h_i, h_i), d_hh_self),
+            r"Diagonal $-A$ (the self-coupling $J_{ii}$ belongs to the $AJ^hRP'$ term).",
+        ),
+        Step(
+            "d_hz_self",
+            sp.Eq(D(h_i, z_i), d_hz_self),
+            r"$Z'E$: the update gate's derivative times $e_i=\dot h_i/\sigma_z(z_i)$.",
+        ),
         Step("d_hh", sp.Eq(D(h_i, h_j), d_hh), r"$h$–$h$ block: $A\,J^h R P'$."),
         Step("d_hr", sp.Eq(D(h_i, r_j), d_hr), r"$h$–$r$ block: $A\,J^h R' P$."),
         Step("d_zh", sp.Eq(D(z_i, h_j), d_zh), r"$z$–$h$ block: $\tau_z^{-1}J^zP'$."),
         Step("d_rh", sp.Eq(D(r_i, h_j), d_rh), r"$r$–$h$ block: $\tau_r^{-1}J^rP'$."),
         Step("d_zz", sp.Eq(D(z_i, z_i), d_zz), r"Diagonal of the $z$ block."),
         Step("d_rr", sp.Eq(D(r_i, r_i), d_rr), r"Diagonal of the $r$ block."),
-        Step("row_h", sp.Eq(sp.Symbol("a_i", positive=True), row_h), r"Row factor of the $h$ rows, $A=\mathrm{diag}\,\sigma_z$."),
-        Step("col_hh", sp.Eq(sp.Symbol(r"(RP')_j", real=True), col_hh), r"Column factor of $D(h_i,h_j)/(a_iJ^h_{ij})$."),
-        Step("col_hr", sp.Eq(sp.Symbol(r"(R'P)_j", real=True), col_hr), r"Column factor of $D(h_i,r_j)/(a_iJ^h_{ij})$."),
-        Step("col_gate", sp.Eq(sp.Symbol(r"P'_j", real=True), col_zh), r"Column factor of the gate rows, $\tau_z D(z_i,h_j)/J^z_{ij}=\tau_r D(r_i,h_j)/J^r_{ij}=\phi'(h_j)$."),
+        Step(
+            "row_h",
+            sp.Eq(sp.Symbol("a_i", positive=True), row_h),
+            r"Row factor of the $h$ rows, $A=\mathrm{diag}\,\sigma_z$.",
+        ),
+        Step(
+            "col_hh",
+            sp.Eq(sp.Symbol(r"(RP')_j", real=True), col_hh),
+            r"Column factor of $D(h_i,h_j)/(a_iJ^h_{ij})$.",
+        ),
+        Step(
+            "col_hr",
+            sp.Eq(sp.Symbol(r"(R'P)_j", real=True), col_hr),
+            r"Column factor of $D(h_i,r_j)/(a_iJ^h_{ij})$.",
+        ),
+        Step(
+            "col_gate",
+            sp.Eq(sp.Symbol(r"P'_j", real=True), col_zh),
+            r"Column factor of the gate rows, $\tau_z D(z_i,h_j)/J^z_{ij}=\tau_r D(r_i,h_j)/J^r_{ij}=\phi'(h_j)$.",
+        ),
     ]
     if sp.simplify(col_zh - col_rh) != 0:
         raise AssertionError("z and r rows must share the column factor phi'(h_j)")
@@ -163,7 +209,13 @@ class JacobianFactors:
     @functools.cache
     def build(cls) -> JacobianFactors:
         d = jacobian_derivation()
-        args = [sp.Symbol("h", real=True), sp.Symbol("z", real=True), sp.Symbol("r", real=True), sp.Symbol("e", real=True), *PARAM_SYMBOLS]
+        args = [
+            sp.Symbol("h", real=True),
+            sp.Symbol("z", real=True),
+            sp.Symbol("r", real=True),
+            sp.Symbol("e", real=True),
+            *PARAM_SYMBOLS,
+        ]
         h, z, r, e = args[:4]
         sub = {h_i: h, h_j: h, z_i: z, r_i: r, r_j: r, e_i: e}
 
@@ -192,7 +244,9 @@ def _param_values(p: GatedParams) -> tuple[float, ...]:
     return (g, p.beta_h, p.alpha_z, p.beta_z, p.alpha_r, p.beta_r)
 
 
-def state_factors(net: GatedNetwork, state: np.ndarray, e: np.ndarray | None = None) -> StateFactors:
+def state_factors(
+    net: GatedNetwork, state: np.ndarray, e: np.ndarray | None = None
+) -> StateFactors:
     """Evaluate the compiled factors at ``state`` (shape (3, N) or (3, N, B)).
 
     ``e`` (default: computed from the state, e = −h + J^h σ_r(r)φ(h) + I^h) may be given to build
@@ -204,23 +258,37 @@ def state_factors(net: GatedNetwork, state: np.ndarray, e: np.ndarray | None = N
         If the state has the wrong shape or holds NaN/inf.
     """
     state = np.asarray(state, dtype=float)
-    require(state.ndim in (2, 3) and state.shape[0] == 3 and state.shape[1] == net.N, "state", state.shape, f"shape (3, {net.N}) or (3, {net.N}, B)")
+    require(
+        state.ndim in (2, 3) and state.shape[0] == 3 and state.shape[1] == net.N,
+        "state",
+        state.shape,
+        f"shape (3, {net.N}) or (3, {net.N}, B)",
+    )
     if not np.all(np.isfinite(state)):
-        raise ParameterError("state", "array with NaN/inf entries", "a finite state (no NaN or infinity)")
+        raise ParameterError(
+            "state", "array with NaN/inf entries", "a finite state (no NaN or infinity)"
+        )
     h, z, r = state
     if e is None:
         Ih = net.I_h if h.ndim == 1 else net.I_h[:, None]
         e = -h + net.J_h @ (net.sigma_r(r) * net.phi(h)) + Ih
     else:
         e = np.asarray(e, dtype=float)
-        require(e.shape == h.shape and bool(np.all(np.isfinite(e))), "e", e.shape, f"finite array of shape {h.shape}")
+        require(
+            e.shape == h.shape and bool(np.all(np.isfinite(e))),
+            "e",
+            e.shape,
+            f"finite array of shape {h.shape}",
+        )
     f = JacobianFactors.build()
     pv = _param_values(net.params)
     a, zpe, col_hh, col_hr, col_gate = f.fused(h, z, r, e, *pv)
     return StateFactors(a=a, zpe=zpe, col_hh=col_hh, col_hr=col_hr, col_gate=col_gate, e=e)
 
 
-def jacobian_matrix(net: GatedNetwork, state: np.ndarray, e: np.ndarray | None = None) -> np.ndarray:
+def jacobian_matrix(
+    net: GatedNetwork, state: np.ndarray, e: np.ndarray | None = None
+) -> np.ndarray:
     """The dense 3N × 3N Jacobian at one state (order h, z, r), assembled from the compiled factors.
 
     ``e`` overrides e = ḣ/σ_z (synthetic states, see :func:`state_factors`); ``e = 0`` gives

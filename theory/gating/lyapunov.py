@@ -27,7 +27,14 @@ from theory.errors import ParameterError, require
 from theory.gating.jacobian import JacobianFactors, _param_values
 from theory.gating.model import GatedNetwork
 
-__all__ = ["LyapunovSpectrum", "lyapunov_spectrum", "lyapunov_spectra", "max_lyapunov_two_trajectory", "TwoTrajectoryEstimate", "rk4_step"]
+__all__ = [
+    "LyapunovSpectrum",
+    "lyapunov_spectrum",
+    "lyapunov_spectra",
+    "max_lyapunov_two_trajectory",
+    "TwoTrajectoryEstimate",
+    "rk4_step",
+]
 
 
 def rk4_step(net: GatedNetwork, x: np.ndarray, dt: float) -> np.ndarray:
@@ -56,7 +63,12 @@ class _Stack:
         require(len(nets) >= 1, "nets", nets, "at least one network")
         n0 = nets[0]
         for n in nets:
-            require(n.params == n0.params and n.N == n0.N, "nets", n.params, "networks with equal params and N")
+            require(
+                n.params == n0.params and n.N == n0.N,
+                "nets",
+                n.params,
+                "networks with equal params and N",
+            )
         st = lambda name: np.stack([getattr(n, name) for n in nets])  # noqa: E731
         return cls(n0, st("J_h"), st("J_z"), st("J_r"), st("I_h"), st("I_z"), st("I_r"))
 
@@ -72,12 +84,19 @@ def _joint_rhs(S: _Stack, x: np.ndarray, Q: np.ndarray) -> tuple[np.ndarray, np.
     ph = net.phi(h)
     e = -h + _mv(S.J_h, net.sigma_r(r) * ph) + S.I_h
     a, zpe, col_hh, col_hr, col_gate = JacobianFactors.build().fused(h, z, r, e, *_param_values(p))
-    dx = np.stack([a * e, (-z + _mv(S.J_z, ph) + S.I_z) / p.tau_z, (-r + _mv(S.J_r, ph) + S.I_r) / p.tau_r], axis=1)
+    dx = np.stack(
+        [a * e, (-z + _mv(S.J_z, ph) + S.I_z) / p.tau_z, (-r + _mv(S.J_r, ph) + S.I_r) / p.tau_r],
+        axis=1,
+    )
     Qh, Qz, Qr = Q[:, 0], Q[:, 1], Q[:, 2]
     pre = np.matmul(S.J_h, col_hh[..., None] * Qh + col_hr[..., None] * Qr)
     gate_in = col_gate[..., None] * Qh
     dQ = np.stack(
-        [a[..., None] * (pre - Qh) + zpe[..., None] * Qz, (np.matmul(S.J_z, gate_in) - Qz) / p.tau_z, (np.matmul(S.J_r, gate_in) - Qr) / p.tau_r],
+        [
+            a[..., None] * (pre - Qh) + zpe[..., None] * Qz,
+            (np.matmul(S.J_z, gate_in) - Qz) / p.tau_z,
+            (np.matmul(S.J_r, gate_in) - Qr) / p.tau_r,
+        ],
         axis=1,
     )
     return dx, dQ
@@ -88,7 +107,9 @@ def _joint_rk4(S: _Stack, x: np.ndarray, Q: np.ndarray, dt: float) -> tuple[np.n
     a2, b2 = _joint_rhs(S, x + 0.5 * dt * a1, Q + 0.5 * dt * b1)
     a3, b3 = _joint_rhs(S, x + 0.5 * dt * a2, Q + 0.5 * dt * b2)
     a4, b4 = _joint_rhs(S, x + dt * a3, Q + dt * b3)
-    return x + (dt / 6.0) * (a1 + 2 * a2 + 2 * a3 + a4), Q + (dt / 6.0) * (b1 + 2 * b2 + 2 * b3 + b4)
+    return x + (dt / 6.0) * (a1 + 2 * a2 + 2 * a3 + a4), Q + (dt / 6.0) * (
+        b1 + 2 * b2 + 2 * b3 + b4
+    )
 
 
 @dataclass(frozen=True)
@@ -121,7 +142,9 @@ class LyapunovSpectrum:
     final_state: np.ndarray
 
 
-def _validate(net: GatedNetwork, T: float, transient: float, dt: float, interval: float, name: str) -> None:
+def _validate(
+    net: GatedNetwork, T: float, transient: float, dt: float, interval: float, name: str
+) -> None:
     require(np.isfinite(dt) and dt > 0, "dt", dt, "dt > 0")
     require(np.isfinite(interval) and interval >= dt, name, interval, f"{name} >= dt = {dt}")
     require(np.isfinite(T) and T >= interval, "T", T, f"T >= {name} = {interval}")
@@ -168,7 +191,19 @@ def lyapunov_spectrum(
         For k > 3N (more exponents than dimensions) or k < 1, bad times, or a NaN initial state.
     """
     x0s = None if x0 is None else [x0]
-    return lyapunov_spectra([net], k, T=T, transient=transient, rng=rng, dt=dt, t_ons=t_ons, x0=x0s, x0_scale=x0_scale, n_blocks=n_blocks, progress=progress)[0]
+    return lyapunov_spectra(
+        [net],
+        k,
+        T=T,
+        transient=transient,
+        rng=rng,
+        dt=dt,
+        t_ons=t_ons,
+        x0=x0s,
+        x0_scale=x0_scale,
+        n_blocks=n_blocks,
+        progress=progress,
+    )[0]
 
 
 def lyapunov_spectra(
@@ -194,9 +229,19 @@ def lyapunov_spectra(
     net = S.net
     B = len(nets)
     dim = 3 * net.N
-    require(isinstance(k, (int, np.integer)) and 1 <= k <= dim, "k", k, f"an integer 1 <= k <= 3N = {dim} (one exponent per dimension)")
+    require(
+        isinstance(k, (int, np.integer)) and 1 <= k <= dim,
+        "k",
+        k,
+        f"an integer 1 <= k <= 3N = {dim} (one exponent per dimension)",
+    )
     _validate(net, T, transient, dt, t_ons, "t_ons")
-    require(isinstance(n_blocks, (int, np.integer)) and n_blocks >= 2, "n_blocks", n_blocks, "an integer >= 2")
+    require(
+        isinstance(n_blocks, (int, np.integer)) and n_blocks >= 2,
+        "n_blocks",
+        n_blocks,
+        "an integer >= 2",
+    )
     if x0 is None:
         x = np.stack([n.initial_state(rng, x0_scale) for n in nets])
     else:
@@ -204,7 +249,9 @@ def lyapunov_spectra(
         require(x.shape == (B, 3, net.N), "x0", x.shape, f"{B} states of shape (3, {net.N})")
     if not np.all(np.isfinite(x)):
         raise ParameterError("x0", "state with NaN/inf", "a finite initial state")
-    Q = np.stack([np.linalg.qr(rng.standard_normal((dim, k)))[0] for _ in range(B)]).reshape(B, 3, net.N, k)
+    Q = np.stack([np.linalg.qr(rng.standard_normal((dim, k)))[0] for _ in range(B)]).reshape(
+        B, 3, net.N, k
+    )
     n_sub = max(1, int(round(t_ons / dt)))
     t_ons = n_sub * dt
     n_trans = int(round(transient / t_ons))
@@ -232,7 +279,11 @@ def lyapunov_spectra(
         blocks = lb.reshape(n_blocks, -1, k).sum(axis=1) / (n_rec // n_blocks * t_ons)
         exps = lb.sum(axis=0) / (n_rec * t_ons)
         sem = blocks.std(axis=0, ddof=1) / np.sqrt(n_blocks)
-        out.append(LyapunovSpectrum(exps, blocks, sem, net.N, int(k), n_rec * t_ons, n_trans * t_ons, dt, t_ons, x[b]))
+        out.append(
+            LyapunovSpectrum(
+                exps, blocks, sem, net.N, int(k), n_rec * t_ons, n_trans * t_ons, dt, t_ons, x[b]
+            )
+        )
     return out
 
 
@@ -286,4 +337,9 @@ def max_lyapunov_two_trajectory(
         logs[m] = np.log(dist / d0)
         y = x + (d0 / dist) * (y - x)
     blocks = logs.reshape(n_blocks, -1).sum(axis=1) / (n_rec // n_blocks * t_renorm)
-    return TwoTrajectoryEstimate(float(logs.sum() / (n_rec * t_renorm)), float(blocks.std(ddof=1) / np.sqrt(n_blocks)), blocks, n_rec * t_renorm)
+    return TwoTrajectoryEstimate(
+        float(logs.sum() / (n_rec * t_renorm)),
+        float(blocks.std(ddof=1) / np.sqrt(n_blocks)),
+        blocks,
+        n_rec * t_renorm,
+    )

@@ -54,8 +54,16 @@ __all__ = [
     "green_kernel",
 ]
 
-KCS_LYAP = Reference("Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)", "Sec. VI.B", "spec gating-derivations.md sec. 5.1")
-CS2018 = Reference("Crisanti, Sompolinsky, Phys. Rev. E 98, 062120 (2018)", "Sec. III", "Schroedinger form of the maximal Lyapunov exponent")
+KCS_LYAP = Reference(
+    "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)",
+    "Sec. VI.B",
+    "spec gating-derivations.md sec. 5.1",
+)
+CS2018 = Reference(
+    "Crisanti, Sompolinsky, Phys. Rev. E 98, 062120 (2018)",
+    "Sec. III",
+    "Schroedinger form of the maximal Lyapunov exponent",
+)
 
 lam = sp.Symbol("lambda", real=True)
 s_z = sp.Symbol("s_z", positive=True)
@@ -66,15 +74,22 @@ kappa = sp.Symbol("kappa", positive=True)
 tau = sp.Symbol("tau", real=True)
 E0 = sp.Symbol("E_0", real=True)
 psi_h, psi_r = sp.Function("psi_h", real=True), sp.Function("psi_r", real=True)
-C_sr, C_srp, C_ph, C_php = (sp.Function(n, real=True) for n in ("C_sigma_r", "C_sigma_r'", "C_phi", "C_phi'"))
+C_sr, C_srp, C_ph, C_php = (
+    sp.Function(n, real=True) for n in ("C_sigma_r", "C_sigma_r'", "C_phi", "C_phi'")
+)
 
 
 @functools.cache
 def lyapunov_dmft_derivation() -> Derivation:
     """Two-replica eigenproblem, its Green's-function form and the Schrödinger reductions."""
-    eq_h = sp.Eq((lam + s_z) ** 2 * psi_h(tau) - sp.diff(psi_h(tau), tau, 2),
-                 s_z**2 * g_J * (C_sr(tau) * C_php(tau) * psi_h(tau) + C_ph(tau) * C_srp(tau) * psi_r(tau)))
-    eq_r = sp.Eq((lam + 1 / tau_r) ** 2 * psi_r(tau) - sp.diff(psi_r(tau), tau, 2), C_php(tau) * psi_h(tau) / tau_r**2)
+    eq_h = sp.Eq(
+        (lam + s_z) ** 2 * psi_h(tau) - sp.diff(psi_h(tau), tau, 2),
+        s_z**2 * g_J * (C_sr(tau) * C_php(tau) * psi_h(tau) + C_ph(tau) * C_srp(tau) * psi_r(tau)),
+    )
+    eq_r = sp.Eq(
+        (lam + 1 / tau_r) ** 2 * psi_r(tau) - sp.diff(psi_r(tau), tau, 2),
+        C_php(tau) * psi_h(tau) / tau_r**2,
+    )
     # Green's function of κ² − ∂²: verify (κ² − ∂²)G = 0 off 0 and the unit jump of −G'
     G = sp.exp(-kappa * tau) / (2 * kappa)  # τ > 0 branch; even extension
     assert sp.simplify(kappa**2 * G - sp.diff(G, tau, 2)) == 0
@@ -88,24 +103,51 @@ def lyapunov_dmft_derivation() -> Derivation:
     # classical network: H = −∂² − V''(Δ(τ)); SymPy differentiates the SCS potential twice (Price)
     V = classical_dmft_derivation("tanh").rhs("potential")
     Vpp = sp.diff(V, cl_Delta, 2)
-    Cphip = gaussian_cross(_d(sp.tanh(X)))  # φ' in the spine's canonical form (as Price's theorem writes it)
+    Cphip = gaussian_cross(
+        _d(sp.tanh(X))
+    )  # φ' in the spine's canonical form (as Price's theorem writes it)
     expected = -1 + cl_g**2 * Cphip(cl_Delta, cl_Delta0)
     if sp.simplify(Vpp - expected) != 0:
         raise AssertionError(f"V'' = {Vpp}, expected {expected}")
     lam_classical = lam_max.subs(s_z, 1)
     steps = [
-        Step("replica_h", eq_h, r"Linearised two-replica equation for the $h$ channel ($\alpha_z=0$, $\sigma_z\equiv s_z$, ansatz $\epsilon=e^{\lambda(t+t')}\psi(t-t')$).", "Sec. VI.B"),
+        Step(
+            "replica_h",
+            eq_h,
+            r"Linearised two-replica equation for the $h$ channel ($\alpha_z=0$, $\sigma_z\equiv s_z$, ansatz $\epsilon=e^{\lambda(t+t')}\psi(t-t')$).",
+            "Sec. VI.B",
+        ),
         Step("replica_r", eq_r, r"The $r$ channel, driven by $C_{\phi'}\psi_h$ through $J^r$."),
-        Step("green", sp.Eq(sp.Function("G", positive=True)(kappa, tau), sp.exp(-kappa * sp.Abs(tau)) / (2 * kappa)),
-             r"Bounded Green's function of $\kappa^2-\partial_\tau^2$ (SymPy verifies the homogeneous equation off $0$ and the unit jump of $-G'$); "
-             r"$\lambda_{\max}$ is where the top eigenvalue of $\mathcal K_\lambda=s_z^2g_JG_{\lambda+s_z}[C_{\sigma_r}C_{\phi'}+C_\phi C_{\sigma_r'}\tau_r^{-2}G_{\lambda+1/\tau_r}C_{\phi'}]$ equals 1."),
-        Step("schrodinger_energy", sp.Eq(E, schro_energy),
-             r"$\alpha_r=0$: $C_{\sigma_r'}=0$, $C_{\sigma_r}=s_r^2$, and the $h$ equation becomes $[-\partial^2+s_z^2(1-g_Js_r^2C_{\phi'})]\psi=E\psi$."),
-        Step("lyapunov_from_ground_state", sp.Eq(sp.Symbol(r"\lambda_{\max}", real=True), lam_max),
-             r"The bounded solution with the largest $\lambda$ is the ground state $E_0$ (larger root).", "Crisanti-Sompolinsky 2018"),
-        Step("classical_potential_curvature", sp.Eq(sp.Symbol("V''", real=True), Vpp),
-             r"Classical network: SymPy differentiates the SCS potential twice ($\partial_\Delta^2C_\Phi=C_{\phi'}$), so $H=-\partial^2-V''(\Delta(\tau))=-\partial^2+1-g^2C_{\phi'}$."),
-        Step("classical_lyapunov", sp.Eq(sp.Symbol(r"\lambda_{\max}^{\rm SCS}", real=True), lam_classical), r"With $s_z=1$."),
+        Step(
+            "green",
+            sp.Eq(
+                sp.Function("G", positive=True)(kappa, tau),
+                sp.exp(-kappa * sp.Abs(tau)) / (2 * kappa),
+            ),
+            r"Bounded Green's function of $\kappa^2-\partial_\tau^2$ (SymPy verifies the homogeneous equation off $0$ and the unit jump of $-G'$); "
+            r"$\lambda_{\max}$ is where the top eigenvalue of $\mathcal K_\lambda=s_z^2g_JG_{\lambda+s_z}[C_{\sigma_r}C_{\phi'}+C_\phi C_{\sigma_r'}\tau_r^{-2}G_{\lambda+1/\tau_r}C_{\phi'}]$ equals 1.",
+        ),
+        Step(
+            "schrodinger_energy",
+            sp.Eq(E, schro_energy),
+            r"$\alpha_r=0$: $C_{\sigma_r'}=0$, $C_{\sigma_r}=s_r^2$, and the $h$ equation becomes $[-\partial^2+s_z^2(1-g_Js_r^2C_{\phi'})]\psi=E\psi$.",
+        ),
+        Step(
+            "lyapunov_from_ground_state",
+            sp.Eq(sp.Symbol(r"\lambda_{\max}", real=True), lam_max),
+            r"The bounded solution with the largest $\lambda$ is the ground state $E_0$ (larger root).",
+            "Crisanti-Sompolinsky 2018",
+        ),
+        Step(
+            "classical_potential_curvature",
+            sp.Eq(sp.Symbol("V''", real=True), Vpp),
+            r"Classical network: SymPy differentiates the SCS potential twice ($\partial_\Delta^2C_\Phi=C_{\phi'}$), so $H=-\partial^2-V''(\Delta(\tau))=-\partial^2+1-g^2C_{\phi'}$.",
+        ),
+        Step(
+            "classical_lyapunov",
+            sp.Eq(sp.Symbol(r"\lambda_{\max}^{\rm SCS}", real=True), lam_classical),
+            r"With $s_z=1$.",
+        ),
     ]
     return Derivation(
         name="gated_lyapunov_dmft",
@@ -188,7 +230,9 @@ def classical_lyapunov_dmft(g: float, *, L: float = 30.0, dtau: float = 0.02) ->
 
     lam1, E = solve(dtau)
     lam2, _ = solve(2 * dtau)
-    return LyapunovDMFT(lam1, "schrodinger", E, abs(lam1 - lam2) / 3, {"g": g, "L": L, "dtau": dtau})
+    return LyapunovDMFT(
+        lam1, "schrodinger", E, abs(lam1 - lam2) / 3, {"g": g, "L": L, "dtau": dtau}
+    )
 
 
 def green_kernel(kappa_value: float, tau_grid: np.ndarray) -> np.ndarray:
@@ -223,9 +267,19 @@ def two_replica_lyapunov(
     """
     from theory.gating.dmft import GatedDMFT, coupling_variance
 
-    require(params.alpha_z == 0, "alpha_z", params.alpha_z, "alpha_z = 0 (the replica equations are closed only for a constant rate)")
+    require(
+        params.alpha_z == 0,
+        "alpha_z",
+        params.alpha_z,
+        "alpha_z = 0 (the replica equations are closed only for a constant rate)",
+    )
     tau = np.asarray(tau, dtype=float)
-    require(tau.ndim == 1 and tau.size > 10 and tau[0] == 0, "tau", tau.shape, "uniform lags starting at 0")
+    require(
+        tau.ndim == 1 and tau.size > 10 and tau[0] == 0,
+        "tau",
+        tau.shape,
+        "uniform lags starting at 0",
+    )
     for name, v in (("C_h", C_h), ("C_r", C_r)):
         if not np.all(np.isfinite(v)):
             raise ParameterError(name, "array with NaN", "finite correlations")
@@ -236,7 +290,12 @@ def two_replica_lyapunov(
         th = GatedDMFT.for_params(params)
         from theory.gating.closures import ClosureTable
 
-        closures = (ClosureTable(th.C_phi), ClosureTable(th.dC_phi), ClosureTable(th.C_sigma_r), ClosureTable(th.dC_sigma_r))
+        closures = (
+            ClosureTable(th.C_phi),
+            ClosureTable(th.dC_phi),
+            ClosureTable(th.C_sigma_r),
+            ClosureTable(th.dC_sigma_r),
+        )
     cphi, cphip, csr, csrp = closures
     ch0, cr0 = float(C_h[0]), float(C_r[0])
     A_half = csr(cr, cr0) * cphip(ch, ch0)
@@ -261,13 +320,17 @@ def two_replica_lyapunov(
     hi = 2.0
     f_lo, f_hi = top(lo) - 1, top(hi) - 1
     if f_lo < 0:
-        raise ConvergenceError(f"two-replica operator below 1 at lambda = {lo:.3g}: no bounded mode in range", f_lo)
+        raise ConvergenceError(
+            f"two-replica operator below 1 at lambda = {lo:.3g}: no bounded mode in range", f_lo
+        )
     if f_hi > 0:
         raise ConvergenceError("two-replica operator above 1 at lambda = 2", f_hi)
     return float(so.brentq(lambda v: top(v) - 1, lo, hi, xtol=1e-10))
 
 
-def gated_lyapunov_dmft(params: GatedParams, *, dtau: float = 0.1, n: int = 2048, L: float = 25.0, solution=None) -> LyapunovDMFT:  # type: ignore[no-untyped-def]
+def gated_lyapunov_dmft(
+    params: GatedParams, *, dtau: float = 0.1, n: int = 2048, L: float = 25.0, solution=None
+) -> LyapunovDMFT:  # type: ignore[no-untyped-def]
     """λ_max of the gated network from the DMFT (α_z = 0).
 
     α_r = 0, β_h = 0, no inputs, convention A: the exact reduction of spec §1.2 to the classical
@@ -282,21 +345,47 @@ def gated_lyapunov_dmft(params: GatedParams, *, dtau: float = 0.1, n: int = 2048
     ConvergenceError
         If the DMFT does not converge or the replica operator has no root.
     """
-    require(params.alpha_z == 0, "alpha_z", params.alpha_z, "alpha_z = 0 (for alpha_z > 0 lambda_max comes from simulations only)")
-    simple = params.alpha_r == 0 and params.beta_h == 0 and params.sigma_h == params.sigma_z == params.sigma_r == 0 and params.convention == "A"
+    require(
+        params.alpha_z == 0,
+        "alpha_z",
+        params.alpha_z,
+        "alpha_z = 0 (for alpha_z > 0 lambda_max comes from simulations only)",
+    )
+    simple = (
+        params.alpha_r == 0
+        and params.beta_h == 0
+        and params.sigma_h == params.sigma_z == params.sigma_r == 0
+        and params.convention == "A"
+    )
     if simple:
         geff = params.g_h * params.s_r
         if geff <= 1:
-            return LyapunovDMFT(params.s_z * (geff - 1), "zero_fixed_point", float("nan"), 0.0, {"g_eff": geff})
+            return LyapunovDMFT(
+                params.s_z * (geff - 1), "zero_fixed_point", float("nan"), 0.0, {"g_eff": geff}
+            )
         cl = classical_lyapunov_dmft(geff)
-        return LyapunovDMFT(params.s_z * cl.value, "schrodinger", cl.ground_energy, params.s_z * cl.discretisation_error, {"g_eff": geff})
+        return LyapunovDMFT(
+            params.s_z * cl.value,
+            "schrodinger",
+            cl.ground_energy,
+            params.s_z * cl.discretisation_error,
+            {"g_eff": geff},
+        )
     from theory.gating.dmft import solve_dmft_fourier
 
     sol = solution if solution is not None else solve_dmft_fourier(params, dtau=dtau, n=n)
     if not sol.converged:
         raise ConvergenceError(f"DMFT did not converge for {params}", sol.residual, sol.iterations)
     if sol.C_h[0] < 1e-8:
-        return LyapunovDMFT(float("nan"), "quiescent", float("nan"), 0.0, {"C_h0": float(sol.C_h[0])})
+        return LyapunovDMFT(
+            float("nan"), "quiescent", float("nan"), 0.0, {"C_h0": float(sol.C_h[0])}
+        )
     v1 = two_replica_lyapunov(params, sol.tau, sol.C_h, sol.C_r, L=L)
     v2 = two_replica_lyapunov(params, sol.tau, sol.C_h, sol.C_r, L=L, stride=2)
-    return LyapunovDMFT(v1, "two_replica", float("nan"), abs(v1 - v2) / 3, {"C_h0": float(sol.C_h[0]), "C_r0": float(sol.C_r[0])})
+    return LyapunovDMFT(
+        v1,
+        "two_replica",
+        float("nan"),
+        abs(v1 - v2) / 3,
+        {"C_h0": float(sol.C_h[0]), "C_r0": float(sol.C_r[0])},
+    )

@@ -197,7 +197,9 @@ class GatedNetwork:
         dr = (-r + self.J_r @ ph + Ir) / p.tau_r
         return np.stack([dh, dz, dr])
 
-    def initial_state(self, rng: np.random.Generator, scale: float = 1.0, batch: int | None = None) -> np.ndarray:
+    def initial_state(
+        self, rng: np.random.Generator, scale: float = 1.0, batch: int | None = None
+    ) -> np.ndarray:
         """Random initial state with i.i.d. N(0, scale²) entries, shape (3, N) or (3, N, batch)."""
         shape = (3, self.N) if batch is None else (3, self.N, batch)
         return rng.standard_normal(shape) * scale

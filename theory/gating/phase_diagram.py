@@ -21,10 +21,22 @@ from typing import Any
 
 from theory.gating.model import GatedParams
 
-__all__ = ["phase_point", "marginal_point", "chaotic_point", "warm_compiled", "REGIONS", "region_code"]
+__all__ = [
+    "phase_point",
+    "marginal_point",
+    "chaotic_point",
+    "warm_compiled",
+    "REGIONS",
+    "region_code",
+]
 
 #: Region codes used in the phase-diagram Dataset.
-REGIONS = {0: "quiescent", 1: "topological complexity (stable zero + unstable FPs)", 2: "bistable (zero + chaos)", 3: "chaotic"}
+REGIONS = {
+    0: "quiescent",
+    1: "topological complexity (stable zero + unstable FPs)",
+    2: "bistable (zero + chaos)",
+    3: "chaotic",
+}
 
 
 def region_code(chaotic: bool, zero_stable: bool, fp_exists: bool) -> int:
@@ -36,7 +48,9 @@ def region_code(chaotic: bool, zero_stable: bool, fp_exists: bool) -> int:
     return 1 if fp_exists else 0
 
 
-def phase_point(g_h: float, alpha_r: float, beta_r: float = 0.0, n: int = 512, dtau: float = 0.2) -> dict[str, Any]:
+def phase_point(
+    g_h: float, alpha_r: float, beta_r: float = 0.0, n: int = 512, dtau: float = 0.2
+) -> dict[str, Any]:
     """Sweep function for the (g_h, α_r) phase diagram (α_z = 0, β_h = 0, no inputs)."""
     from theory.gating.fixed_points import fixed_point_branches, zero_fp_threshold
     from theory.gating.transitions import chaotic_branch
@@ -55,7 +69,9 @@ def phase_point(g_h: float, alpha_r: float, beta_r: float = 0.0, n: int = 512, d
     }
 
 
-def chaotic_point(g_h: float, alpha_r: float, beta_r: float = 0.0, n: int = 256, dtau: float = 0.25) -> dict[str, Any]:
+def chaotic_point(
+    g_h: float, alpha_r: float, beta_r: float = 0.0, n: int = 256, dtau: float = 0.25
+) -> dict[str, Any]:
     """Sweep function: the chaotic DMFT branch (α_z = 0, order-one guess), solved in convention B.
 
     Same network and same branch as :func:`theory.gating.transitions.chaotic_branch` (convention A),
@@ -71,7 +87,9 @@ def chaotic_point(g_h: float, alpha_r: float, beta_r: float = 0.0, n: int = 256,
     g = float(g_h)
     require(g > 0, "g_h", g_h, "g_h > 0")
     p = GatedParams(g_h=g, alpha_r=float(alpha_r), beta_r=float(beta_r), convention="B")
-    sol = solve_dmft_fourier(p, n=int(n), dtau=float(dtau), tol=1e-8, init=(g * g, 1.0), max_iter=1500)
+    sol = solve_dmft_fourier(
+        p, n=int(n), dtau=float(dtau), tol=1e-8, init=(g * g, 1.0), max_iter=1500
+    )
     ch0 = float(sol.C_h[0]) / (g * g)
     chaotic = ch0 > COLLAPSE
     return {"C_h0": ch0, "chaotic": chaotic, "converged": bool(sol.converged or not chaotic)}
@@ -87,7 +105,9 @@ def warm_compiled(alpha_r_values: Any, beta_r: float = 0.0) -> int:
     return len(vals)
 
 
-def marginal_point(g_h: float, alpha_r: float, alpha_z: float = 30.0, delta: float = 0.05) -> dict[str, Any]:
+def marginal_point(
+    g_h: float, alpha_r: float, alpha_z: float = 30.0, delta: float = 0.05
+) -> dict[str, Any]:
     """Sweep function for the large-α_z diagram: RMT abscissa at the upper fixed point, V, slow modes."""
     import numpy as np
 
@@ -97,13 +117,26 @@ def marginal_point(g_h: float, alpha_r: float, alpha_z: float = 30.0, delta: flo
     p = GatedParams(g_h=float(g_h), alpha_r=float(alpha_r), alpha_z=float(alpha_z))
     fp = solve_fixed_point_dmft(p, branch="upper")
     if not fp.exists:
-        return {"V": fp.V1 + fp.V2, "abscissa": float(np.nan), "abscissa_az0": float(np.nan), "slow_fraction": float(np.nan), "marginal": False, "fp_exists": False}
+        return {
+            "V": fp.V1 + fp.V2,
+            "abscissa": float(np.nan),
+            "abscissa_az0": float(np.nan),
+            "slow_fraction": float(np.nan),
+            "marginal": False,
+            "fp_exists": False,
+        }
     m = BoundaryModel.fixed_point(p, fp.Delta_h, fp.Delta_z, fp.Delta_r)
-    m0 = BoundaryModel.fixed_point(GatedParams(g_h=float(g_h), alpha_r=float(alpha_r)), fp.Delta_h, fp.Delta_z, fp.Delta_r)
+    m0 = BoundaryModel.fixed_point(
+        GatedParams(g_h=float(g_h), alpha_r=float(alpha_r)), fp.Delta_h, fp.Delta_z, fp.Delta_r
+    )
     V = fp.V1 + fp.V2
     x = spectral_abscissa(m) if V > 1 else float("nan")
     x0 = spectral_abscissa(m0) if V > 1 else float("nan")
     return {
-        "V": V, "abscissa": x, "abscissa_az0": x0, "slow_fraction": slow_mode_fraction(p, fp.Delta_z, delta),
-        "marginal": bool(1 < V < 2), "fp_exists": True,
+        "V": V,
+        "abscissa": x,
+        "abscissa_az0": x0,
+        "slow_fraction": slow_mode_fraction(p, fp.Delta_z, delta),
+        "marginal": bool(1 < V < 2),
+        "fp_exists": True,
     }

@@ -31,7 +31,9 @@ __all__ = ["GatedTrajectory", "simulate_gated", "TimeDependentInput"]
 
 #: Optional time-dependent input: t -> (I^h(t), I^z(t), I^r(t)), each broadcastable to (N,);
 #: added to the network's static inputs.
-TimeDependentInput = Callable[[float], tuple[np.ndarray | float, np.ndarray | float, np.ndarray | float]]
+TimeDependentInput = Callable[
+    [float], tuple[np.ndarray | float, np.ndarray | float, np.ndarray | float]
+]
 
 Variable = Literal["h", "z", "r", "phi"]
 
@@ -152,19 +154,34 @@ def simulate_gated(
     require(np.isfinite(dt) and dt > 0, "dt", dt, "a finite dt > 0")
     require(np.isfinite(burn_in) and burn_in >= 0, "burn_in", burn_in, "burn_in >= 0")
     require(np.isfinite(T) and T > burn_in, "T", T, f"a finite T > burn_in = {burn_in}")
-    require(isinstance(record_every, (int, np.integer)) and record_every >= 1, "record_every", record_every, "an integer >= 1")
+    require(
+        isinstance(record_every, (int, np.integer)) and record_every >= 1,
+        "record_every",
+        record_every,
+        "an integer >= 1",
+    )
     require(np.isfinite(x0_scale) and x0_scale >= 0, "x0_scale", x0_scale, "x0_scale >= 0")
     rng = np.random.default_rng(seed)
     if network is None:
         net = GatedNetwork.sample(params, int(N), rng)
     else:
-        require(network.params == params and network.N == N, "network", network, f"a network with params {params} and N = {N}")
+        require(
+            network.params == params and network.N == N,
+            "network",
+            network,
+            f"a network with params {params} and N = {N}",
+        )
         net = network
     if initial_state is None:
         state = net.initial_state(rng, x0_scale)
     else:
         state = np.array(initial_state, dtype=float)
-        require(state.shape == (3, N) and np.all(np.isfinite(state)), "initial_state", state.shape, f"a finite array of shape (3, {N})")
+        require(
+            state.shape == (3, N) and np.all(np.isfinite(state)),
+            "initial_state",
+            state.shape,
+            f"a finite array of shape (3, {N})",
+        )
     require(precision in ("float64", "float32"), "precision", precision, "'float64' or 'float32'")
     mdt = np.float32 if precision == "float32" else np.float64
     J_h = np.ascontiguousarray(net.J_h, dtype=mdt)
@@ -221,7 +238,20 @@ def simulate_gated(
         k4 = field(t + dt, x + dt * k3)
         x = x + (dt / 6.0) * (k1 + 2.0 * (k2 + k3) + k4)
         if k % 256 == 0 and not np.all(np.isfinite(x)):
-            raise FloatingPointError(f"gated simulation diverged at t = {t:.3g} (dt = {dt} too large?)")
+            raise FloatingPointError(
+                f"gated simulation diverged at t = {t:.3g} (dt = {dt} too large?)"
+            )
     if not np.all(np.isfinite(x)):
         raise FloatingPointError("gated simulation produced non-finite values")
-    return GatedTrajectory(params, int(N), int(seed), ts[:k_rec], hs[:k_rec], zs[:k_rec], rs[:k_rec], vs[:k_rec], dt * record_every, net)
+    return GatedTrajectory(
+        params,
+        int(N),
+        int(seed),
+        ts[:k_rec],
+        hs[:k_rec],
+        zs[:k_rec],
+        rs[:k_rec],
+        vs[:k_rec],
+        dt * record_every,
+        net,
+    )

@@ -51,7 +51,9 @@ __all__ = [
 ]
 
 SPECTRUM_REF = Reference(
-    "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)", "Sec. IV, Eqs. (11)-(13); Sec. V", "spec gating-derivations.md sec. 4.2-4.3"
+    "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)",
+    "Sec. IV, Eqs. (11)-(13); Sec. V",
+    "spec gating-derivations.md sec. 4.2-4.3",
 )
 
 # per-neuron symbols
@@ -63,10 +65,21 @@ ph = sp.Symbol("phi", real=True)
 php = sp.Symbol("phi'", nonnegative=True)
 x, y = sp.symbols("x y", real=True)  # λ = x + i y
 tz, tr = jac.tau_z, jac.tau_r
-KS = {n: sp.Symbol(f"K_{n}", nonnegative=True) for n in ("hh", "hz", "hr", "zh", "zz", "zr", "rh", "rz", "rr")}
+KS = {
+    n: sp.Symbol(f"K_{n}", nonnegative=True)
+    for n in ("hh", "hz", "hr", "zh", "zz", "zr", "rh", "rz", "rr")
+}
 # averages for the fixed-point form
-M = {n: sp.Symbol(rf"\langle {t}\rangle", positive=True) for n, t in (
-    ("F", r"\sigma_z^2/|\lambda+\sigma_z|^2"), ("sr2", r"\sigma_r^2"), ("srp2", r"\sigma_r'^2"), ("ph2", r"\phi^2"), ("php2", r"\phi'^2"))}
+M = {
+    n: sp.Symbol(rf"\langle {t}\rangle", positive=True)
+    for n, t in (
+        ("F", r"\sigma_z^2/|\lambda+\sigma_z|^2"),
+        ("sr2", r"\sigma_r^2"),
+        ("srp2", r"\sigma_r'^2"),
+        ("ph2", r"\phi^2"),
+        ("php2", r"\phi'^2"),
+    )
+}
 
 
 def _abs2(w: sp.Expr) -> sp.Expr:
@@ -82,7 +95,11 @@ def spectrum_derivation() -> Derivation:
     D0 = sp.Matrix([[-a, c, 0], [0, -1 / tz, 0], [0, 0, -1 / tr]])
     G0 = sp.simplify((lam * sp.eye(3) - D0).inv())
     L = {"h": sp.Matrix([a, 0, 0]), "z": sp.Matrix([0, 1 / tz, 0]), "r": sp.Matrix([0, 0, 1 / tr])}
-    R = {"h": sp.Matrix([[sr * php, 0, srp * ph]]), "z": sp.Matrix([[php, 0, 0]]), "r": sp.Matrix([[php, 0, 0]])}
+    R = {
+        "h": sp.Matrix([[sr * php, 0, srp * ph]]),
+        "z": sp.Matrix([[php, 0, 0]]),
+        "r": sp.Matrix([[php, 0, 0]]),
+    }
     k = {}
     for kk in "hzr":
         for ll in "hzr":
@@ -90,7 +107,9 @@ def spectrum_derivation() -> Derivation:
     # structure: rows z and r read out the same P' ⇒ K_r· = K_z·; nothing reaches r-columns but h
     assert sp.simplify(k["rh"] - k["zh"]) == 0 and sp.simplify(k["rz"] - k["zz"]) == 0
     assert k["zr"] == 0 and k["rr"] == 0
-    Kmat = sp.Matrix([[KS["hh"], KS["hz"], KS["hr"]], [KS["zh"], KS["zz"], 0], [KS["zh"], KS["zz"], 0]])
+    Kmat = sp.Matrix(
+        [[KS["hh"], KS["hz"], KS["hr"]], [KS["zh"], KS["zz"], 0], [KS["zh"], KS["zz"], 0]]
+    )
     det = sp.factor(sp.expand((sp.eye(3) - Kmat).det()))
     sol = sp.solve(sp.Eq(det, 0), KS["hh"])
     if len(sol) != 1:
@@ -105,30 +124,71 @@ def spectrum_derivation() -> Derivation:
     hr_factor = sp.simplify(k0["hr"] / (srp**2 * ph**2))
     lhs_fp = M["F"] * (M["sr2"] * M["php2"] + M["srp2"] * M["ph2"] * M["php2"] * hr_factor)
     check = lhs_general.subs({KS["hz"]: 0, KS["zz"]: 0}).subs(
-        {KS["hh"]: M["F"] * M["sr2"] * M["php2"], KS["zh"]: M["F"] * M["php2"], KS["hr"]: M["srp2"] * M["ph2"] * hr_factor}
+        {
+            KS["hh"]: M["F"] * M["sr2"] * M["php2"],
+            KS["zh"]: M["F"] * M["php2"],
+            KS["hr"]: M["srp2"] * M["ph2"] * hr_factor,
+        }
     )
     if sp.simplify(check - lhs_fp) != 0:
         raise AssertionError("fixed-point form does not follow from the general boundary")
     lhs_real_axis = sp.simplify(lhs_fp.subs(y, 0))
     Kf = sp.Function("K", real=True)
     steps = [
-        Step("bare_resolvent", sp.Eq(sp.MatrixSymbol("G_0", 3, 3), G0),
-             r"Per-neuron resolvent of the diagonal part $D_0$ ($c=\sigma_z'(z)e$, $\lambda=x+iy$)."),
-        *[Step(f"k_{n}", sp.Eq(Kf(sp.Symbol(n, real=True)), k[n]), rf"$|R_{n[0]}G_0L_{n[1]}|^2$ per neuron; $K_{{{n}}}$ is its population average.")
-          for n in ("hh", "hz", "hr", "zh", "zz")],
-        Step("perron_determinant", sp.Eq(sp.Symbol(r"\det(1-K)", real=True), det),
-             r"$K$ has rows $(K_{hh},K_{hz},K_{hr})$, $(K_{zh},K_{zz},0)$, $(K_{zh},K_{zz},0)$ (SymPy finds $K_{r\cdot}=K_{z\cdot}$, $K_{zr}=K_{rr}=0$); its Perron root is 1 where the determinant vanishes."),
-        Step("boundary", sp.Eq(lhs_general, 1), r"General ($E\neq0$) boundary of the support, solved for $K_{hh}$; inside where the left side exceeds 1.", "gating-derivations 4.2"),
-        Step("boundary_fixed_point", sp.Eq(lhs_fp, 1), r"Fixed point ($e=0$, $h,z,r$ independent): the averages factor.", "Eq. (12)"),
-        Step("abscissa_condition", sp.Eq(lhs_real_axis, 1), r"The spectral abscissa is the largest real root of the boundary on $y=0$.", "Eq. (13)"),
-        Step("slow_modes", sp.Eq(sp.Symbol(r"P(|\lambda|<\delta)", nonnegative=True), sp.Symbol(r"P(\sigma_z<\delta)", nonnegative=True)),
-             r"As $\alpha_z$ grows, $\langle\sigma_z^2/|\lambda+\sigma_z|^2\rangle$ falls from 1 to $P(\sigma_z\gtrsim|\lambda|)$ within an exponentially small range: the support pinches at 0 and each closed gate contributes an eigenvalue near $-\sigma_z$.", "Sec. V"),
+        Step(
+            "bare_resolvent",
+            sp.Eq(sp.MatrixSymbol("G_0", 3, 3), G0),
+            r"Per-neuron resolvent of the diagonal part $D_0$ ($c=\sigma_z'(z)e$, $\lambda=x+iy$).",
+        ),
+        *[
+            Step(
+                f"k_{n}",
+                sp.Eq(Kf(sp.Symbol(n, real=True)), k[n]),
+                rf"$|R_{n[0]}G_0L_{n[1]}|^2$ per neuron; $K_{{{n}}}$ is its population average.",
+            )
+            for n in ("hh", "hz", "hr", "zh", "zz")
+        ],
+        Step(
+            "perron_determinant",
+            sp.Eq(sp.Symbol(r"\det(1-K)", real=True), det),
+            r"$K$ has rows $(K_{hh},K_{hz},K_{hr})$, $(K_{zh},K_{zz},0)$, $(K_{zh},K_{zz},0)$ (SymPy finds $K_{r\cdot}=K_{z\cdot}$, $K_{zr}=K_{rr}=0$); its Perron root is 1 where the determinant vanishes.",
+        ),
+        Step(
+            "boundary",
+            sp.Eq(lhs_general, 1),
+            r"General ($E\neq0$) boundary of the support, solved for $K_{hh}$; inside where the left side exceeds 1.",
+            "gating-derivations 4.2",
+        ),
+        Step(
+            "boundary_fixed_point",
+            sp.Eq(lhs_fp, 1),
+            r"Fixed point ($e=0$, $h,z,r$ independent): the averages factor.",
+            "Eq. (12)",
+        ),
+        Step(
+            "abscissa_condition",
+            sp.Eq(lhs_real_axis, 1),
+            r"The spectral abscissa is the largest real root of the boundary on $y=0$.",
+            "Eq. (13)",
+        ),
+        Step(
+            "slow_modes",
+            sp.Eq(
+                sp.Symbol(r"P(|\lambda|<\delta)", nonnegative=True),
+                sp.Symbol(r"P(\sigma_z<\delta)", nonnegative=True),
+            ),
+            r"As $\alpha_z$ grows, $\langle\sigma_z^2/|\lambda+\sigma_z|^2\rangle$ falls from 1 to $P(\sigma_z\gtrsim|\lambda|)$ within an exponentially small range: the support pinches at 0 and each closed gate contributes an eigenvalue near $-\sigma_z$.",
+            "Sec. V",
+        ),
     ]
     return Derivation(
         name="gated_jacobian_spectrum",
         title="Support of the Jacobian spectrum of the gated RNN",
         steps=steps,
-        references=[SPECTRUM_REF, Reference("Feinberg, Zee, Nucl. Phys. B 504, 579 (1997)", "", "hermitisation")],
+        references=[
+            SPECTRUM_REF,
+            Reference("Feinberg, Zee, Nucl. Phys. B 504, 579 (1997)", "", "hermitisation"),
+        ],
         summary=r"Hermitisation of $\mathcal D=D_0+\sum_k L_kJ_kR_k$: the support is where the Perron root of $K_{kl}=\langle|R_kG_0L_l|^2\rangle$ exceeds one.",
     )
 
@@ -154,9 +214,13 @@ def _compiled() -> dict[str, CompiledFunction]:
         php: sp.diff(jac.phi_sym(hs), hs),
     }
     args = [hs, zs, rs, es, x, y, *jac.PARAM_SYMBOLS, tz, tr]
-    out = {n: compile_function(d.rhs(f"k_{n}").subs(sub), args) for n in ("hh", "hz", "hr", "zh", "zz")}
+    out = {
+        n: compile_function(d.rhs(f"k_{n}").subs(sub), args) for n in ("hh", "hz", "hr", "zh", "zz")
+    }
     # fixed-point form: the z-average F and the r-factor
-    out["F"] = compile_function(sp.simplify(a**2 / ((x + a) ** 2 + y**2)).subs(a, sz), [zs, x, y, *jac.PARAM_SYMBOLS])
+    out["F"] = compile_function(
+        sp.simplify(a**2 / ((x + a) ** 2 + y**2)).subs(a, sz), [zs, x, y, *jac.PARAM_SYMBOLS]
+    )
     out["hr_factor"] = compile_function(sp.simplify(d.rhs("k_hr") / (srp**2 * ph**2)), [x, y, tr])
     out["sr2"] = compile_function(srr**2, [rs, *jac.PARAM_SYMBOLS])
     out["srp2"] = compile_function(sp.diff(srr, rs) ** 2, [rs, *jac.PARAM_SYMBOLS])
@@ -182,16 +246,25 @@ class BoundaryModel:
     variances: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     @classmethod
-    def from_samples(cls, params: GatedParams, h: np.ndarray, z: np.ndarray, r: np.ndarray, e: np.ndarray) -> BoundaryModel:
+    def from_samples(
+        cls, params: GatedParams, h: np.ndarray, z: np.ndarray, r: np.ndarray, e: np.ndarray
+    ) -> BoundaryModel:
         arrs = tuple(np.asarray(v, dtype=float).ravel() for v in (h, z, r, e))
-        require(len({v.size for v in arrs}) == 1 and arrs[0].size >= 2, "samples", [v.size for v in arrs], "equal-length arrays of >= 2 samples")
+        require(
+            len({v.size for v in arrs}) == 1 and arrs[0].size >= 2,
+            "samples",
+            [v.size for v in arrs],
+            "equal-length arrays of >= 2 samples",
+        )
         for name, v in zip("hzre", arrs, strict=True):
             if not np.all(np.isfinite(v)):
                 raise ParameterError(name, "array with NaN/inf", "finite samples")
         return cls(params, "samples", arrs)
 
     @classmethod
-    def fixed_point(cls, params: GatedParams, delta_h: float, delta_z: float, delta_r: float) -> BoundaryModel:
+    def fixed_point(
+        cls, params: GatedParams, delta_h: float, delta_z: float, delta_r: float
+    ) -> BoundaryModel:
         for n, v in (("delta_h", delta_h), ("delta_z", delta_z), ("delta_r", delta_r)):
             require(np.isfinite(v) and v >= 0, n, v, "a finite variance >= 0")
         f = _compiled()
@@ -225,19 +298,32 @@ class BoundaryModel:
                 args = (h, z, r, e, X, Y, *pv, p.tau_z, p.tau_r)
                 with np.errstate(invalid="ignore"):
                     K = {n: f[n](*args) for n in ("hh", "hz", "hr", "zh", "zz")}
-                if np.isnan(K["hh"]).any() or np.isnan(K["zh"]).any():  # σ_z underflow at λ = 0: limit σ_z²/|σ_z|² = 1
-                    _a, _zpe, col_hh, _col_hr, col_gate = jac.JacobianFactors.build().fused(h, z, r, e, *pv)
+                if (
+                    np.isnan(K["hh"]).any() or np.isnan(K["zh"]).any()
+                ):  # σ_z underflow at λ = 0: limit σ_z²/|σ_z|² = 1
+                    _a, _zpe, col_hh, _col_hr, col_gate = jac.JacobianFactors.build().fused(
+                        h, z, r, e, *pv
+                    )
                     K["hh"] = np.where(np.isnan(K["hh"]), col_hh**2, K["hh"])
                     K["zh"] = np.where(np.isnan(K["zh"]), col_gate**2, K["zh"])
                 K = {n: float(np.mean(v)) for n, v in K.items()}
-                res[i] = np.inf if K["zz"] >= 1 else K["hh"] + (K["hz"] + K["hr"]) * K["zh"] / (1 - K["zz"])
+                res[i] = (
+                    np.inf
+                    if K["zz"] >= 1
+                    else K["hh"] + (K["hz"] + K["hr"]) * K["zh"] / (1 - K["zz"])
+                )
             else:
                 dz = self.variances[1]
                 step_z = 0.02 / max(1.0, p.alpha_z)
                 with np.errstate(invalid="ignore"):
-                    F = float(expect(lambda u, X=X, Y=Y: _F_limit(f["F"](u, X, Y, *pv)), dz, step=step_z))
+                    F = float(
+                        expect(lambda u, X=X, Y=Y: _F_limit(f["F"](u, X, Y, *pv)), dz, step=step_z)
+                    )
                 m = self.moments
-                res[i] = F * (m["sr2"] * m["php2"] + m["srp2"] * m["ph2"] * m["php2"] * float(f["hr_factor"](X, Y, p.tau_r)))
+                res[i] = F * (
+                    m["sr2"] * m["php2"]
+                    + m["srp2"] * m["ph2"] * m["php2"] * float(f["hr_factor"](X, Y, p.tau_r))
+                )
         return out
 
     def stability_sum(self) -> float:
@@ -252,7 +338,9 @@ def _F_limit(v: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(v), 1.0, v)
 
 
-def spectral_abscissa(model: BoundaryModel, *, x_max: float = 20.0, n_scan: int = 120, x_min: float | None = None) -> float:
+def spectral_abscissa(
+    model: BoundaryModel, *, x_max: float = 20.0, n_scan: int = 120, x_min: float | None = None
+) -> float:
     """Rightmost point of the support on the real axis: the largest root of LHS(x) = 1.
 
     Scans x downward from ``x_max`` on a grid (geometric near the left end), then refines by
@@ -267,7 +355,11 @@ def spectral_abscissa(model: BoundaryModel, *, x_max: float = 20.0, n_scan: int 
     lo = -0.999 * min(1.0, 1.0 / p.tau_r) if x_min is None else x_min
     if model.lhs(x_max) > 1:
         raise ConvergenceError(f"support extends beyond x_max={x_max}", float(model.lhs(x_max)))
-    xs = np.concatenate([np.geomspace(x_max, 1.0, 12), np.linspace(1.0, lo, n_scan)[1:]]) if x_max > 1 else np.linspace(x_max, lo, n_scan)
+    xs = (
+        np.concatenate([np.geomspace(x_max, 1.0, 12), np.linspace(1.0, lo, n_scan)[1:]])
+        if x_max > 1
+        else np.linspace(x_max, lo, n_scan)
+    )
     prev = x_max
     for xv in xs:
         if model.lhs(xv) > 1:
@@ -302,4 +394,6 @@ def slow_mode_fraction(params: GatedParams, delta_z: float, delta: float) -> flo
     require(delta_z > 0, "delta_z", delta_z, "delta_z > 0")
     if params.alpha_z == 0:
         return float(params.s_z < delta)
-    return float(ndtr((params.beta_z - np.log((1 - delta) / delta)) / (params.alpha_z * np.sqrt(delta_z))))
+    return float(
+        ndtr((params.beta_z - np.log((1 - delta) / delta)) / (params.alpha_z * np.sqrt(delta_z)))
+    )

@@ -69,7 +69,9 @@ def _task() -> Task:
 
 
 @functools.lru_cache(maxsize=16)
-def limit_setup(params: KernelLimitParams, L: int = L_DEFAULT) -> tuple[HistoryChain, np.ndarray, float, LimitODE]:
+def limit_setup(
+    params: KernelLimitParams, L: int = L_DEFAULT
+) -> tuple[HistoryChain, np.ndarray, float, LimitODE]:
     """(histories, kernel A by quadrature, its error estimate, the limit ODE) for ``params``."""
     task = _task()
     hc = HistoryChain(task.chain, L)
@@ -103,10 +105,21 @@ class RateFit:
 
     def model(self, predicted: float, what: str) -> ErrorModel:
         base = statistical_tolerance(self.se, self.n_seeds)
-        return ErrorModel(f"|fitted - predicted slope| ({what}) <= {base.description}; slope SE from {self.n_seeds} seeds per size (delta method), inflated by sqrt(chi2/dof)={np.sqrt(max(1.0, self.chi2_dof)):.2f}", base.tolerance)
+        return ErrorModel(
+            f"|fitted - predicted slope| ({what}) <= {base.description}; slope SE from {self.n_seeds} seeds per size (delta method), inflated by sqrt(chi2/dof)={np.sqrt(max(1.0, self.chi2_dof)):.2f}",
+            base.tolerance,
+        )
 
     def details(self) -> dict[str, object]:
-        return {"sizes": self.sizes, "errors": self.errors, "log_se": self.log_se, "slope": self.slope, "slope_se": self.se, "chi2_dof": self.chi2_dof, "unweighted_fit(p,c,se)": self.unweighted}
+        return {
+            "sizes": self.sizes,
+            "errors": self.errors,
+            "log_se": self.log_se,
+            "slope": self.slope,
+            "slope_se": self.se,
+            "chi2_dof": self.chi2_dof,
+            "unweighted_fit(p,c,se)": self.unweighted,
+        }
 
 
 def fit_rate(sizes: np.ndarray, per_seed_sq: list[np.ndarray]) -> RateFit:
@@ -118,7 +131,14 @@ def _plot_rate(fit: RateFit, predicted: float, ylabel: str, title: str) -> objec
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.errorbar(fit.sizes, fit.errors, yerr=fit.errors * fit.log_se, fmt="o", color="C3", label=f"measured, slope {fit.slope:.3f} ± {fit.se:.3f}")
+    ax.errorbar(
+        fit.sizes,
+        fit.errors,
+        yerr=fit.errors * fit.log_se,
+        fmt="o",
+        color="C3",
+        label=f"measured, slope {fit.slope:.3f} ± {fit.se:.3f}",
+    )
     c = fit.errors[0] * fit.sizes[0] ** (-predicted)
     ax.loglog(fit.sizes, c * fit.sizes**predicted, "k--", label=f"predicted slope {predicted:.3f}")
     ax.set_xscale("log")
@@ -151,7 +171,10 @@ def check_ntk_init(ctx: CheckContext, *, perturb: float = 0.0) -> CheckResult:
     fit = fit_rate(np.array(sizes), per)
     pred = -0.5
     return CheckResult.compare(
-        "", pred, fit.slope, fit.model(pred, "Pi-weighted Frobenius error of the empirical NTK"),
+        "",
+        pred,
+        fit.slope,
+        fit.model(pred, "Pi-weighted Frobenius error of the empirical NTK"),
         details={**fit.details(), "quadrature_error": qerr, "seeds": R, "L": hc.L},
         figures=[_plot_rate(fit, pred, r"$\|A_N-A\|_{\Pi}$", "empirical NTK at initialisation")],
     )
@@ -167,21 +190,34 @@ def check_quadrature_vs_mc(ctx: CheckContext, *, perturb: float = 0.0) -> CheckR
     iu = np.triu_indices(hc.H)
     samples = est.batch_means[:, iu[0], iu[1]]
     return compare_curve(
-        A[iu] * (1 + perturb), samples, n_independent=iu[0].size, bias=qerr, bias_text="quadrature error estimate (refined rule)",
-        details={"mc_samples": est.n, "H": hc.H, "max_abs_error": float(np.max(np.abs(est.mean - A))), "max_mc_sem": float(est.sem.max())},
+        A[iu] * (1 + perturb),
+        samples,
+        n_independent=iu[0].size,
+        bias=qerr,
+        bias_text="quadrature error estimate (refined rule)",
+        details={
+            "mc_samples": est.n,
+            "H": hc.H,
+            "max_abs_error": float(np.max(np.abs(est.mean - A))),
+            "max_mc_sem": float(est.sem.max()),
+        },
     )
 
 
 # ============================================================================ shared training runs
 @functools.lru_cache(maxsize=32)
-def rate_runs(params: KernelLimitParams, N: int, T: float, R: int, seed: int, symmetric: bool = False) -> dict[str, np.ndarray]:
+def rate_runs(
+    params: KernelLimitParams, N: int, T: float, R: int, seed: int, symmetric: bool = False
+) -> dict[str, np.ndarray]:
     """Train R networks (independent inits and data) and reduce: per-seed errors and drifts."""
     hc, A, _, ode = limit_setup(params)
     task = _task()
     rng = np.random.default_rng([seed, N, 7])
     steps = int(np.floor(N * T))
     paths = task.chain.sample(steps + task.q, R, rng)
-    res = train(params, task, N, T, R=R, rng=rng, eval_values=hc.values, symmetric=symmetric, paths=paths)
+    res = train(
+        params, task, N, T, R=R, rng=rng, eval_values=hc.values, symmetric=symmetric, paths=paths
+    )
     # infinite-width kernel dynamics on the same data: network step k sees the history ending at X_{q+k}
     pos = hc.encode(paths)  # histories ending at X_{L-1}, ..., X_{n-1}
     first = task.q - (hc.L - 1)
@@ -213,7 +249,9 @@ def _rate_sizes(ctx: CheckContext) -> tuple[list[int], list[int]]:
     return sizes, [48 if N <= 1000 else 12 for N in sizes]
 
 
-def check_convergence_rate(ctx: CheckContext, *, beta: float = 0.75, perturb: float = 0.0) -> CheckResult:
+def check_convergence_rate(
+    ctx: CheckContext, *, beta: float = 0.75, perturb: float = 0.0
+) -> CheckResult:
     """g^N vs g_t at t = T over N: fitted slope vs −min(β − 1/2, 1 − β)."""
     params = KernelLimitParams(beta=beta)
     sizes, R = _rate_sizes(ctx)
@@ -221,9 +259,22 @@ def check_convergence_rate(ctx: CheckContext, *, beta: float = 0.75, perturb: fl
     fit = fit_rate(np.array(sizes), [r["sq_err"] for r in runs])
     pred = -min(beta - 0.5, 1 - beta) + perturb
     return CheckResult.compare(
-        "", pred, fit.slope, fit.model(pred, "Pi-weighted RMS of g^N_T - g_T"),
-        details={**fit.details(), "sup_errors_mean": [float(r["sup_err"].mean()) for r in runs], "T": T_RATE, "seeds": R, "beta": beta},
-        figures=[_plot_rate(fit, pred, r"$\|g^N_T-g_T\|_{\Pi}$", f"convergence to the limit ODE, beta={beta}")],
+        "",
+        pred,
+        fit.slope,
+        fit.model(pred, "Pi-weighted RMS of g^N_T - g_T"),
+        details={
+            **fit.details(),
+            "sup_errors_mean": [float(r["sup_err"].mean()) for r in runs],
+            "T": T_RATE,
+            "seeds": R,
+            "beta": beta,
+        },
+        figures=[
+            _plot_rate(
+                fit, pred, r"$\|g^N_T-g_T\|_{\Pi}$", f"convergence to the limit ODE, beta={beta}"
+            )
+        ],
     )
 
 
@@ -236,13 +287,26 @@ def check_drift(ctx: CheckContext, *, beta: float = 0.75, perturb: float = 0.0) 
     maxfit = fit_power_law(sizes, [float(r["drift_max"].mean()) for r in runs])
     pred = beta - 1 + perturb
     return CheckResult.compare(
-        "", pred, fit.slope, fit.model(pred, "RMS over units of |theta_NT - theta_0|"),
-        details={**fit.details(), "max_drift_mean": [float(r["drift_max"].mean()) for r in runs], "max_drift_fit(p,c,se)": maxfit},
-        figures=[_plot_rate(fit, pred, r"RMS$_i|\theta^i_{NT}-\theta^i_0|$", f"parameter drift, beta={beta}")],
+        "",
+        pred,
+        fit.slope,
+        fit.model(pred, "RMS over units of |theta_NT - theta_0|"),
+        details={
+            **fit.details(),
+            "max_drift_mean": [float(r["drift_max"].mean()) for r in runs],
+            "max_drift_fit(p,c,se)": maxfit,
+        },
+        figures=[
+            _plot_rate(
+                fit, pred, r"RMS$_i|\theta^i_{NT}-\theta^i_0|$", f"parameter drift, beta={beta}"
+            )
+        ],
     )
 
 
-def check_error_split(ctx: CheckContext, *, part: str, beta: float = 0.75, perturb: float = 0.0) -> CheckResult:
+def check_error_split(
+    ctx: CheckContext, *, part: str, beta: float = 0.75, perturb: float = 0.0
+) -> CheckResult:
     """Same data paths: network vs kernel dynamics (NTK error) or kernel dynamics vs ODE (Poisson error).
 
     Predicted slopes: −min(β − 1/2, 1 − β) for the network vs the infinite-width kernel dynamics
@@ -253,19 +317,36 @@ def check_error_split(ctx: CheckContext, *, part: str, beta: float = 0.75, pertu
     sizes, R = _rate_sizes(ctx)
     runs = [rate_runs(params, N, T_RATE, r, ctx.seed) for N, r in zip(sizes, R, strict=True)]
     key, pred, what = {
-        "ntk": ("sq_err_net_kd", -min(beta - 0.5, 1 - beta), "Pi-RMS of g^N_T - g^kernel_T on the same data path"),
+        "ntk": (
+            "sq_err_net_kd",
+            -min(beta - 0.5, 1 - beta),
+            "Pi-RMS of g^N_T - g^kernel_T on the same data path",
+        ),
         "poisson": ("sq_err_kd_ode", -0.5, "Pi-RMS of g^kernel_T - g_T (ergodic fluctuation)"),
     }[part]
     fit = fit_rate(np.array(sizes), [r[key] for r in runs])
     pred += perturb
     return CheckResult.compare(
-        "", pred, fit.slope, fit.model(pred, what), details={**fit.details(), "T": T_RATE, "seeds": R, "beta": beta},
-        figures=[_plot_rate(fit, pred, what.split(" (")[0].replace("Pi-RMS of ", ""), f"error split ({part}), beta={beta}")],
+        "",
+        pred,
+        fit.slope,
+        fit.model(pred, what),
+        details={**fit.details(), "T": T_RATE, "seeds": R, "beta": beta},
+        figures=[
+            _plot_rate(
+                fit,
+                pred,
+                what.split(" (")[0].replace("Pi-RMS of ", ""),
+                f"error split ({part}), beta={beta}",
+            )
+        ],
     )
 
 
 # ============================================================================ 4. memory
-def check_memory_truncation(ctx: CheckContext, *, phi: str = "tanh", perturb: float = 1.0) -> CheckResult:
+def check_memory_truncation(
+    ctx: CheckContext, *, phi: str = "tanh", perturb: float = 1.0
+) -> CheckResult:
     """Memory S_k of a frozen network vs the fixed point truncated at L: ≤ sup|σ|ρ^L for all L."""
     params = KernelLimitParams(phi=phi)
     task = _task()
@@ -273,15 +354,40 @@ def check_memory_truncation(ctx: CheckContext, *, phi: str = "tanh", perturb: fl
     res = train(params, task, N, 200 / N, R=1, rng=ctx.rng(4), learn=False, keep_recent=12)
     th = {k: v[0] for k, v in res.theta.items()}
     Ls = np.arange(1, 11)
-    errs = np.array([np.max(np.abs(res.memory[0] - memory_on_history(params, res.recent_states[0, :L], th["W"], th["B"], th["b"])[0])) for L in Ls])
+    errs = np.array(
+        [
+            np.max(
+                np.abs(
+                    res.memory[0]
+                    - memory_on_history(
+                        params, res.recent_states[0, :L], th["W"], th["B"], th["b"]
+                    )[0]
+                )
+            )
+            for L in Ls
+        ]
+    )
     bounds = np.array([truncation_bound(params, int(L)) for L in Ls]) * perturb
     ratio = errs / bounds
     k = int(np.argmax(ratio))
     decay = np.exp(np.polyfit(Ls[errs > 1e-14], np.log(errs[errs > 1e-14]), 1)[0])
     return CheckResult.compare(
-        "", float(bounds[k]), float(errs[k]), ErrorModel("rigorous contraction bound |S_k - S_L| <= sup|sigma| rho^L for frozen parameters: max_L measured/bound <= 1", 1.0),
+        "",
+        float(bounds[k]),
+        float(errs[k]),
+        ErrorModel(
+            "rigorous contraction bound |S_k - S_L| <= sup|sigma| rho^L for frozen parameters: max_L measured/bound <= 1",
+            1.0,
+        ),
         error=float(ratio[k]),
-        details={"L": Ls, "max_error": errs, "bound": bounds, "rho": params.rho, "fitted_decay_per_step": float(decay), "N": N},
+        details={
+            "L": Ls,
+            "max_error": errs,
+            "bound": bounds,
+            "rho": params.rho,
+            "fitted_decay_per_step": float(decay),
+            "N": N,
+        },
     )
 
 
@@ -304,8 +410,21 @@ def check_poisson_kernel_dynamics(ctx: CheckContext, *, perturb: float = 0.0) ->
     v = N * (dev**2 @ hc.Pi) * R / (R - 1)
     m, sem = mean_sem(v)
     return CheckResult.compare(
-        "", pred, float(m), statistical_tolerance(sem, R, bias=pred / np.sqrt(N), bias_text="second-order (delta g)^2 terms, relative O(N^-1/2)"),
-        details={"N": N, "paths": R, "T": T_DEFAULT, "mean_minus_ode_rms": float(np.sqrt(hc.Pi @ (g.mean(0) - ode.g(T_DEFAULT)) ** 2))},
+        "",
+        pred,
+        float(m),
+        statistical_tolerance(
+            sem,
+            R,
+            bias=pred / np.sqrt(N),
+            bias_text="second-order (delta g)^2 terms, relative O(N^-1/2)",
+        ),
+        details={
+            "N": N,
+            "paths": R,
+            "T": T_DEFAULT,
+            "mean_minus_ode_rms": float(np.sqrt(hc.Pi @ (g.mean(0) - ode.g(T_DEFAULT)) ** 2)),
+        },
     )
 
 
@@ -333,8 +452,18 @@ def check_poisson_network(ctx: CheckContext, *, perturb: float = 0.0) -> CheckRe
     m, sem = mean_sem(v)
     bias = pred * float(N) ** (params.beta - 1)
     return CheckResult.compare(
-        "", pred, float(m), statistical_tolerance(sem, R, bias=bias, bias_text="kernel drift during training, relative N^(beta-1)"),
-        details={"N": N, "data_paths": R, "T": T_DEFAULT, "prediction_with_A": _fluct_prediction(ode, hc, N)},
+        "",
+        pred,
+        float(m),
+        statistical_tolerance(
+            sem, R, bias=bias, bias_text="kernel drift during training, relative N^(beta-1)"
+        ),
+        details={
+            "N": N,
+            "data_paths": R,
+            "T": T_DEFAULT,
+            "prediction_with_A": _fluct_prediction(ode, hc, N),
+        },
     )
 
 
@@ -352,7 +481,13 @@ def check_linear_kernel(ctx: CheckContext, *, perturb: float = 0.0) -> CheckResu
     err = float(np.max(np.abs(Ac - Aq)))
     tol = 1e3 * np.finfo(float).eps * float(np.max(np.abs(Aq))) * hc.L
     return CheckResult.compare(
-        "", float(Ac[0, 0]), float(Aq[0, 0]), ErrorModel(f"round-off only (polynomial integrand, exact rule): 1e3 eps L max|A| = {tol:.2g}", tol), error=err,
+        "",
+        float(Ac[0, 0]),
+        float(Aq[0, 0]),
+        ErrorModel(
+            f"round-off only (polynomial integrand, exact rule): 1e3 eps L max|A| = {tol:.2g}", tol
+        ),
+        error=err,
         details={"H": hc.H, "max_abs_A": float(np.max(np.abs(Aq)))},
     )
 
@@ -376,34 +511,85 @@ def check_linear_end_to_end(ctx: CheckContext, *, perturb: float = 0.0) -> Check
     ymax = float(np.max(np.abs(ode.y)))
     bias = params.rho**hc.L * ymax + params.alpha * T_DEFAULT * ymax * float(np.mean(dK))
     return compare_curve(
-        gT, res.outputs[-1], n_independent=hc.H, bias=bias,
+        gT,
+        res.outputs[-1],
+        n_independent=hc.H,
+        bias=bias,
         bias_text="rho^L max|y| (truncation) + alpha T max|y| ||dK D||_inf (measured kernel drift)",
-        details={"N": N, "seeds": R, "kernel_drift_inf": float(np.mean(dK)), "L": hc.L, "beta": params.beta},
+        details={
+            "N": N,
+            "seeds": R,
+            "kernel_drift_inf": float(np.mean(dK)),
+            "L": hc.L,
+            "beta": params.beta,
+        },
     )
 
 
 # ============================================================================ registration
-register_check("kernel_limit.ntk_init[L=4]", check_ntk_init, theory="kernel_limit",
-               description="Empirical NTK at initialisation vs A(xi,xi') by quadrature: fitted slope of the error in N vs -1/2.")
-register_check("kernel_limit.kernel_quadrature_vs_mc[L=3]", check_quadrature_vs_mc, theory="kernel_limit",
-               description="Kernel A by tensor-product quadrature vs Monte Carlo over the initial law (entrywise, standardised).")
-register_check("kernel_limit.drift[beta=0.75]", check_drift, theory="kernel_limit",
-               description="RMS parameter drift by t=T vs N^(beta-1): fitted slope vs beta-1.")
-register_check("kernel_limit.convergence_rate[beta=0.75]", check_convergence_rate, theory="kernel_limit",
-               description="g^N vs the limit ODE g_t at t=T over N: fitted slope vs -min(beta-1/2, 1-beta).")
-register_check("kernel_limit.error_split[part=ntk,beta=0.75]", functools.partial(check_error_split, part="ntk"), theory="kernel_limit",
-               description="Same data paths: trained network vs infinite-width kernel dynamics at t=T; fitted slope vs -min(beta-1/2, 1-beta).")
-register_check("kernel_limit.error_split[part=poisson,beta=0.75]", functools.partial(check_error_split, part="poisson"), theory="kernel_limit",
-               description="Same data paths: kernel dynamics vs the limit ODE at t=T (Poisson/ergodic error); fitted slope vs -1/2.")
-register_check("kernel_limit.memory_truncation[phi=tanh]", check_memory_truncation, theory="kernel_limit",
-               description="Network memory vs the fixed point S(theta; xi) truncated at L=1..10: error <= sup|sigma| rho^L.")
-register_check("kernel_limit.poisson_fluctuation[dynamics=kernel]", check_poisson_kernel_dynamics, theory="kernel_limit",
-               description="Kernel dynamics over data paths: N x Pi-weighted variance of g around g_T vs the Poisson-corrector prediction.")
-register_check("kernel_limit.poisson_fluctuation[dynamics=network]", check_poisson_network, theory="kernel_limit",
-               description="Finite network (fixed init, many data paths): N x Pi-weighted variance of g^N_T vs the Poisson-corrector prediction.")
-register_check("kernel_limit.linear_kernel_closed_form[L=4]", check_linear_kernel, theory="kernel_limit",
-               description="Linear sigma: SymPy closed-form kernel vs quadrature kernel.")
-register_check("kernel_limit.linear_end_to_end[L=4]", check_linear_end_to_end, theory="kernel_limit",
-               description="Linear sigma: exact ODE with the closed-form kernel vs trained linear networks, per history.")
-
-
+register_check(
+    "kernel_limit.ntk_init[L=4]",
+    check_ntk_init,
+    theory="kernel_limit",
+    description="Empirical NTK at initialisation vs A(xi,xi') by quadrature: fitted slope of the error in N vs -1/2.",
+)
+register_check(
+    "kernel_limit.kernel_quadrature_vs_mc[L=3]",
+    check_quadrature_vs_mc,
+    theory="kernel_limit",
+    description="Kernel A by tensor-product quadrature vs Monte Carlo over the initial law (entrywise, standardised).",
+)
+register_check(
+    "kernel_limit.drift[beta=0.75]",
+    check_drift,
+    theory="kernel_limit",
+    description="RMS parameter drift by t=T vs N^(beta-1): fitted slope vs beta-1.",
+)
+register_check(
+    "kernel_limit.convergence_rate[beta=0.75]",
+    check_convergence_rate,
+    theory="kernel_limit",
+    description="g^N vs the limit ODE g_t at t=T over N: fitted slope vs -min(beta-1/2, 1-beta).",
+)
+register_check(
+    "kernel_limit.error_split[part=ntk,beta=0.75]",
+    functools.partial(check_error_split, part="ntk"),
+    theory="kernel_limit",
+    description="Same data paths: trained network vs infinite-width kernel dynamics at t=T; fitted slope vs -min(beta-1/2, 1-beta).",
+)
+register_check(
+    "kernel_limit.error_split[part=poisson,beta=0.75]",
+    functools.partial(check_error_split, part="poisson"),
+    theory="kernel_limit",
+    description="Same data paths: kernel dynamics vs the limit ODE at t=T (Poisson/ergodic error); fitted slope vs -1/2.",
+)
+register_check(
+    "kernel_limit.memory_truncation[phi=tanh]",
+    check_memory_truncation,
+    theory="kernel_limit",
+    description="Network memory vs the fixed point S(theta; xi) truncated at L=1..10: error <= sup|sigma| rho^L.",
+)
+register_check(
+    "kernel_limit.poisson_fluctuation[dynamics=kernel]",
+    check_poisson_kernel_dynamics,
+    theory="kernel_limit",
+    description="Kernel dynamics over data paths: N x Pi-weighted variance of g around g_T vs the Poisson-corrector prediction.",
+)
+register_check(
+    "kernel_limit.poisson_fluctuation[dynamics=network]",
+    check_poisson_network,
+    theory="kernel_limit",
+    description="Finite network (fixed init, many data paths): N x Pi-weighted variance of g^N_T vs the Poisson-corrector prediction.",
+)
+register_check(
+    "kernel_limit.linear_kernel_closed_form[L=4]",
+    check_linear_kernel,
+    theory="kernel_limit",
+    description="Linear sigma: SymPy closed-form kernel vs quadrature kernel.",
+)
+register_check(
+    "kernel_limit.linear_end_to_end[L=4]",
+    check_linear_end_to_end,
+    theory="kernel_limit",
+    description="Linear sigma: exact ODE with the closed-form kernel vs trained linear networks, per history.",
+)

@@ -55,8 +55,18 @@ def _fig():  # type: ignore[no-untyped-def]
     return plt
 
 
-def _result(theory: float, simulation: float, error: float, model: ErrorModel, details: dict, figures: list | None = None, extra_pass: bool = True) -> CheckResult:
-    res = CheckResult.compare("", theory, simulation, model, error=error, details=details, figures=figures)
+def _result(
+    theory: float,
+    simulation: float,
+    error: float,
+    model: ErrorModel,
+    details: dict,
+    figures: list | None = None,
+    extra_pass: bool = True,
+) -> CheckResult:
+    res = CheckResult.compare(
+        "", theory, simulation, model, error=error, details=details, figures=figures
+    )
     res.passed = bool(res.passed and extra_pass)
     return res
 
@@ -82,13 +92,28 @@ def _check_chebyshev_bound(ctx: CheckContext) -> CheckResult:
     ax.legend()
     fig.tight_layout()
     return _result(
-        res[i].bound, res[i].l1_error, float(ratios[i]),
-        ErrorModel("max over m of error/bound <= 1 (sup on a grid underestimates the bound; quadrature rel. error < 1e-8)", 1.0),
-        {"m": ms, "errors": [r.l1_error for r in res], "bounds": [r.bound for r in res], "worst_m": ms[i]}, [fig],
+        res[i].bound,
+        res[i].l1_error,
+        float(ratios[i]),
+        ErrorModel(
+            "max over m of error/bound <= 1 (sup on a grid underestimates the bound; quadrature rel. error < 1e-8)",
+            1.0,
+        ),
+        {
+            "m": ms,
+            "errors": [r.l1_error for r in res],
+            "bounds": [r.bound for r in res],
+            "worst_m": ms[i],
+        },
+        [fig],
     )
 
 
-JACKSON_TARGETS = {1: "exp(-t)*(t-1)*Abs(t-1)", 2: "exp(-t)*Abs(t-1)**3", 3: "exp(-t)*(t-1)**3*Abs(t-1)"}
+JACKSON_TARGETS = {
+    1: "exp(-t)*(t-1)*Abs(t-1)",
+    2: "exp(-t)*Abs(t-1)**3",
+    3: "exp(-t)*(t-1)**3*Abs(t-1)",
+}
 
 
 def _check_jackson(alpha: int, ctx: CheckContext) -> CheckResult:
@@ -107,8 +132,13 @@ def _check_jackson(alpha: int, ctx: CheckContext) -> CheckResult:
     rate = -p
     q = float(student_t.ppf(1 - 1e-3 / 2, max(1, len(ms) - 2)))
     return _result(
-        float(alpha), rate, max(0.0, alpha - rate),
-        ErrorModel(f"one-sided: deficit max(0, alpha - rate) <= t-quantile {q:.2f} x fit stderr {se:.3g}", q * se),
+        float(alpha),
+        rate,
+        max(0.0, alpha - rate),
+        ErrorModel(
+            f"one-sided: deficit max(0, alpha - rate) <= t-quantile {q:.2f} x fit stderr {se:.3g}",
+            q * se,
+        ),
         {"target": JACKSON_TARGETS[alpha], "beta'": 0.25, "m": ms, "errors": errs, "prefactor": c},
     )
 
@@ -128,8 +158,16 @@ def _check_hankel_values(ctx: CheckContext) -> CheckResult:
     ny2 = hk.hankel_singular_values(k, n=2 * n, T=600.0)[:2]
     err = float(np.max(np.abs(exact - ny)))
     est = float(np.max(np.abs(ny - ny2)))
-    return _result(float(exact[1]), float(ny[1]), err, ErrorModel(f"10 x Nystrom convergence estimate |sigma(n)-sigma(2n)| = {est:.2g}, + 1e-12", 10 * est + 1e-12),
-                   {"sigma_gramian": exact, "sigma_nystrom": ny, "n": n})
+    return _result(
+        float(exact[1]),
+        float(ny[1]),
+        err,
+        ErrorModel(
+            f"10 x Nystrom convergence estimate |sigma(n)-sigma(2n)| = {est:.2g}, + 1e-12",
+            10 * est + 1e-12,
+        ),
+        {"sigma_gramian": exact, "sigma_nystrom": ny, "n": n},
+    )
 
 
 def _check_hankel_bound(target: str, ctx: CheckContext) -> CheckResult:
@@ -153,9 +191,15 @@ def _check_hankel_bound(target: str, ctx: CheckContext) -> CheckResult:
     rel = float(np.max(np.abs(sig[: len(ms) + 1] - sig2[: len(ms) + 1]) / sig2[: len(ms) + 1]))
     ratios = np.array([sig[m] / e for m, e in zip(ms, errs, strict=True)])
     i = int(np.argmax(ratios))
-    return _result(float(sig[ms[i]]), float(errs[i]), float(ratios[i]),
-                   ErrorModel(f"max_m sigma_(m+1)/error_m <= 1 + Nystrom rel. error {rel:.2g} + 1e-8", 1 + rel + 1e-8),
-                   {"m": ms, "sigma": sig[: len(ms) + 1], "errors": errs})
+    return _result(
+        float(sig[ms[i]]),
+        float(errs[i]),
+        float(ratios[i]),
+        ErrorModel(
+            f"max_m sigma_(m+1)/error_m <= 1 + Nystrom rel. error {rel:.2g} + 1e-8", 1 + rel + 1e-8
+        ),
+        {"m": ms, "sigma": sig[: len(ms) + 1], "errors": errs},
+    )
 
 
 def _check_curse(omega: float, ctx: CheckContext) -> CheckResult:
@@ -190,9 +234,24 @@ def _check_curse(omega: float, ctx: CheckContext) -> CheckResult:
     ax.set_title(f"power law, omega = {omega}")
     ax.legend()
     fig.tight_layout()
-    return _result(floors[-1], stable[-1], deficit,
-                   ErrorModel("deficit max(0, L - err_stable)/L <= 1e-6 (quadrature); and err_free(m_max) < L", 1e-6),
-                   {"m": ms, "stable_l1": stable, "free_l1": free, "floor": floors, "norm_l1": 1 / omega, "free_below_floor": contrast}, [fig], extra_pass=contrast)
+    return _result(
+        floors[-1],
+        stable[-1],
+        deficit,
+        ErrorModel(
+            "deficit max(0, L - err_stable)/L <= 1e-6 (quadrature); and err_free(m_max) < L", 1e-6
+        ),
+        {
+            "m": ms,
+            "stable_l1": stable,
+            "free_l1": free,
+            "floor": floors,
+            "norm_l1": 1 / omega,
+            "free_below_floor": contrast,
+        },
+        [fig],
+        extra_pass=contrast,
+    )
 
 
 # ============================================================================ loss
@@ -207,7 +266,10 @@ def _fd(f, x: np.ndarray, eps: float) -> np.ndarray:  # type: ignore[no-untyped-
 
 def _fd_model(scale: float, eps: float) -> ErrorModel:
     tol = eps**2 * scale * 10 + 1e-13 / eps * scale * 10
-    return ErrorModel(f"central differences: truncation eps^2 J'''/6 + roundoff 1e-16 J/eps, eps={eps:g}, x10 margin on unit-scale third derivatives", tol)
+    return ErrorModel(
+        f"central differences: truncation eps^2 J'''/6 + roundoff 1e-16 J/eps, eps={eps:g}, x10 margin on unit-scale third derivatives",
+        tol,
+    )
 
 
 def _check_grad_diagonal(ctx: CheckContext) -> CheckResult:
@@ -223,7 +285,13 @@ def _check_grad_diagonal(ctx: CheckContext) -> CheckResult:
     fd = _fd(lambda th: lo.value(th[:3], th[3:]), np.concatenate([a, w]), eps)
     err = float(np.max(np.abs(g - fd)))
     i = int(np.argmax(np.abs(g - fd)))
-    return _result(float(g[i]), float(fd[i]), err, _fd_model(max(1.0, float(np.max(np.abs(g)))), eps), {"grad": g, "fd": fd})
+    return _result(
+        float(g[i]),
+        float(fd[i]),
+        err,
+        _fd_model(max(1.0, float(np.max(np.abs(g)))), eps),
+        {"grad": g, "fd": fd},
+    )
 
 
 def _check_grad_gramian(ctx: CheckContext) -> CheckResult:
@@ -244,7 +312,13 @@ def _check_grad_gramian(ctx: CheckContext) -> CheckResult:
     g = np.concatenate([val.grad_c, val.grad_U])
     err = float(np.max(np.abs(g - fd)))
     i = int(np.argmax(np.abs(g - fd)))
-    return _result(float(g[i]), float(fd[i]), err, _fd_model(max(1.0, float(np.max(np.abs(g)))) * 10, eps), {"grad": g, "fd": fd})
+    return _result(
+        float(g[i]),
+        float(fd[i]),
+        err,
+        _fd_model(max(1.0, float(np.max(np.abs(g)))) * 10, eps),
+        {"grad": g, "fd": fd},
+    )
 
 
 def _check_grad_ou(ctx: CheckContext) -> CheckResult:
@@ -257,10 +331,18 @@ def _check_grad_ou(ctx: CheckContext) -> CheckResult:
     fd = _fd(lambda th: lo.value(th[:3], th[3:]), np.concatenate([a, w]), 1e-5)
     err = float(np.max(np.abs(g - fd)))
     i = int(np.argmax(np.abs(g - fd)))
-    return _result(float(g[i]), float(fd[i]), err, _fd_model(max(1.0, float(np.max(np.abs(g)))), 1e-5), {"grad": g, "fd": fd})
+    return _result(
+        float(g[i]),
+        float(fd[i]),
+        err,
+        _fd_model(max(1.0, float(np.max(np.abs(g)))), 1e-5),
+        {"grad": g, "fd": fd},
+    )
 
 
-def discrete_kernel_error(kernel: K.MemoryKernel, model: DiagonalRNN, dt: float, n: int) -> np.ndarray:
+def discrete_kernel_error(
+    kernel: K.MemoryKernel, model: DiagonalRNN, dt: float, n: int
+) -> np.ndarray:
     """e_j = κ̂_j/Δ − ρ(jΔ), j < n: the simulated network's exact discrete kernel (ZOH cell integral
     of ρ̂, output after the step) minus the Riemann-sum target kernel."""
     x = np.arange(n) * dt
@@ -268,7 +350,13 @@ def discrete_kernel_error(kernel: K.MemoryKernel, model: DiagonalRNN, dt: float,
     return cell / dt - kernel(x)
 
 
-def discrete_loss(kernel: K.MemoryKernel, model: DiagonalRNN, dt: float, T_burn: float, theta_ou: float | None = None) -> float:
+def discrete_loss(
+    kernel: K.MemoryKernel,
+    model: DiagonalRNN,
+    dt: float,
+    T_burn: float,
+    theta_ou: float | None = None,
+) -> float:
     """Exact stationary MSE of the simulated pair (network, target) with a kernel cut at T_burn:
     Δ Σ_j e_j² (white noise), or Δ² Σ_jl e_j e_l φ^{|j−l|} (OU, φ = e^{−θΔ})."""
     n = int(round(T_burn / dt))
@@ -314,7 +402,9 @@ def _check_mc(kind: str, ctx: CheckContext) -> CheckResult:
         Jt = general_loss(k, model).J
         batch = ctx.size(48, 96)
         T_obs = ctx.size(300.0, 600.0)
-    v = sim.monte_carlo_mse(k, model, dt=dt, T_burn=T_burn, T_obs=T_obs, batch=batch, rng=rng, theta_ou=theta_ou)
+    v = sim.monte_carlo_mse(
+        k, model, dt=dt, T_burn=T_burn, T_obs=T_obs, batch=batch, rng=rng, theta_ou=theta_ou
+    )
     m, sem = mean_sem(v)
     # bias of the simulated pair relative to Δ → 0, from the exact discrete kernels alone (never
     # from the compiled J): |J_Δ − J_{Δ/32}| + the Δ/32 remainder bounded by the same O(Δ) slope
@@ -325,8 +415,26 @@ def _check_mc(kind: str, ctx: CheckContext) -> CheckResult:
         Jd = discrete_loss(k, dm, dt, T_burn, theta_ou)
         Jf = discrete_loss(k, dm, dt / 32, T_burn, theta_ou)
     bias = abs(Jd - Jf) * (1 + 1 / 31)
-    model_e = statistical_tolerance(sem, len(v), bias=bias, bias_text="O(dt) Riemann/ZOH mismatch, |J_dt - J_dt/32|*(32/31) from the exact discrete kernels")
-    return CheckResult.compare("", Jt, m, model_e, details={"dt": dt, "batch": batch, "T_obs": T_obs, "J_discrete": Jd, "J_discrete_fine": Jf, "sem": sem})
+    model_e = statistical_tolerance(
+        sem,
+        len(v),
+        bias=bias,
+        bias_text="O(dt) Riemann/ZOH mismatch, |J_dt - J_dt/32|*(32/31) from the exact discrete kernels",
+    )
+    return CheckResult.compare(
+        "",
+        Jt,
+        m,
+        model_e,
+        details={
+            "dt": dt,
+            "batch": batch,
+            "T_obs": T_obs,
+            "J_discrete": Jd,
+            "J_discrete_fine": Jf,
+            "sem": sem,
+        },
+    )
 
 
 def _discrete_loss_general(k: K.MemoryKernel, model: LinearRNN, dt: float, T_burn: float) -> float:
@@ -360,7 +468,13 @@ def _check_stationarity(ctx: CheckContext) -> CheckResult:
     active = np.abs(fin.a) > 1e-3
 
     def E_quad(sv: float, moment: int) -> float:
-        f = lambda tt: (-tt) ** moment * (float(fin.kernel(np.array(tt))) - (1 + tt) ** -1.5) * math.exp(-sv * tt)  # noqa: E731
+        def f(tt):
+            return (
+                (-tt) ** moment
+                * (float(fin.kernel(np.array(tt))) - (1 + tt) ** -1.5)
+                * math.exp(-sv * tt)
+            )  # noqa: E731
+
         return float(si.quad(f, 0, np.inf, epsabs=1e-13, epsrel=1e-12, limit=400)[0])
 
     E = np.array([E_quad(x, 0) for x in fin.w])
@@ -368,8 +482,24 @@ def _check_stationarity(ctx: CheckContext) -> CheckResult:
     resid = float(max(np.max(np.abs(E)), np.max(np.abs(dE[active])) if np.any(active) else 0.0))
     flow_res = 0.5 * float(np.linalg.norm(g)) / min(1.0, float(np.min(np.abs(fin.a[active]))))
     tol = flow_res + 2e-13 + 1e-11
-    return _result(0.0, resid, resid, ErrorModel(f"quadrature epsabs 1e-13 + flow residual 1/2|grad J|/min|a_i| = {flow_res:.2g} + 1e-11; converged={flow.converged}", tol),
-                   {"a": fin.a, "w": fin.w, "E_quad": E, "dE_quad": dE, "J": flow.loss[-1], "tau_end": flow.tau[-1]}, extra_pass=flow.converged)
+    return _result(
+        0.0,
+        resid,
+        resid,
+        ErrorModel(
+            f"quadrature epsabs 1e-13 + flow residual 1/2|grad J|/min|a_i| = {flow_res:.2g} + 1e-11; converged={flow.converged}",
+            tol,
+        ),
+        {
+            "a": fin.a,
+            "w": fin.w,
+            "E_quad": E,
+            "dE_quad": dE,
+            "J": flow.loss[-1],
+            "tau_end": flow.tau[-1],
+        },
+        extra_pass=flow.converged,
+    )
 
 
 # ============================================================================ plateaus
@@ -402,8 +532,22 @@ def _check_plateau_slope(ctx: CheckContext) -> CheckResult:
     a2.set_xlabel(r"$\mu$")
     a2.legend()
     fig.tight_layout()
-    return _result(pred, slope, abs(slope - pred), ErrorModel(f"prefactor drift |dln c| <= 0.25 over mu in [{mus[0]:g}, {mus[-1]:g}]", 0.25 / (mus[-1] - mus[0])),
-                   {"mu": mus, "tau_exit": taus, "tau_qs": [pl.quasi_static_tau(m) for m in mus], "asymptotic_slope_2w0": 2.0}, [fig])
+    return _result(
+        pred,
+        slope,
+        abs(slope - pred),
+        ErrorModel(
+            f"prefactor drift |dln c| <= 0.25 over mu in [{mus[0]:g}, {mus[-1]:g}]",
+            0.25 / (mus[-1] - mus[0]),
+        ),
+        {
+            "mu": mus,
+            "tau_exit": taus,
+            "tau_qs": [pl.quasi_static_tau(m) for m in mus],
+            "asymptotic_slope_2w0": 2.0,
+        },
+        [fig],
+    )
 
 
 SPEC_TAUS = {8.0: (1.0e3, 0.05e3), 10.0: (4.0e4, 0.05e4), 12.0: (1.25e6, 0.005e6)}
@@ -421,8 +565,13 @@ def _check_plateau_reference(ctx: CheckContext) -> CheckResult:
         ref, half = SPEC_TAUS[m]
         rows.append((m, _escape(m), ref, abs(_escape(m) - ref) / half))
     worst = max(rows, key=lambda r: r[3])
-    return _result(worst[2], worst[1], worst[3], ErrorModel("|tau - ref| / (half unit of the reference's last digit) <= 1", 1.0),
-                   {"rows (mu, tau, ref, ratio)": rows})
+    return _result(
+        worst[2],
+        worst[1],
+        worst[3],
+        ErrorModel("|tau - ref| / (half unit of the reference's last digit) <= 1", 1.0),
+        {"rows (mu, tau, ref, ratio)": rows},
+    )
 
 
 def _check_plateau_nondelayed(ctx: CheckContext) -> CheckResult:
@@ -438,8 +587,16 @@ def _check_plateau_nondelayed(ctx: CheckContext) -> CheckResult:
     mus = [1 / o for o in oms]
     kfit, _, _ = fit_power_law(mus, taus)
     exp_rate = (math.log(taus[-1]) - math.log(taus[0])) / (mus[-1] - mus[0])
-    return _result(0.0, exp_rate, exp_rate, ErrorModel(f"exponential rate <= fitted power {kfit:.3g} / mu_min (power-law slowdown); delayed target has rate 2w0 = 2", kfit / mus[0]),
-                   {"omega": oms, "tau_exit": taus, "power_in_1/omega": kfit, "spec_power": 0.8})
+    return _result(
+        0.0,
+        exp_rate,
+        exp_rate,
+        ErrorModel(
+            f"exponential rate <= fitted power {kfit:.3g} / mu_min (power-law slowdown); delayed target has rate 2w0 = 2",
+            kfit / mus[0],
+        ),
+        {"omega": oms, "tau_exit": taus, "power_in_1/omega": kfit, "spec_power": 0.8},
+    )
 
 
 def _check_airy(ctx: CheckContext) -> CheckResult:
@@ -451,8 +608,14 @@ def _check_airy(ctx: CheckContext) -> CheckResult:
     taus = [pl.airy_escape_time(t0).tau_exit for t0 in t0s]
     incr = [taus[i + 1] / taus[i] - 1 for i in range(len(taus) - 1)]
     ok = all(np.isfinite(taus))
-    return _result(0.0, min(incr), max(0.0, -min(incr)), ErrorModel("monotone: min relative increment >= -1e-6 (event location rtol 1e-8)", 1e-6),
-                   {"t0": t0s, "tau_exit": taus}, extra_pass=ok)
+    return _result(
+        0.0,
+        min(incr),
+        max(0.0, -min(incr)),
+        ErrorModel("monotone: min relative increment >= -1e-6 (event location rtol 1e-8)", 1e-6),
+        {"t0": t0s, "tau_exit": taus},
+        extra_pass=ok,
+    )
 
 
 # ============================================================================ SGD, worst case
@@ -476,15 +639,37 @@ def _check_sgd(ctx: CheckContext) -> CheckResult:
         lr, dt, B = 0.1 * h, 0.1 * h, int(round(4 / h**2))
         steps = int(round(tau_end / lr))
         for sd in range(seeds):
-            r = sim.sgd_train(k, m0, lr=lr, steps=steps, batch=B, dt=dt, T_burn=12.0, T_obs=4.0, rng=ctx.rng(31, j, sd))
+            r = sim.sgd_train(
+                k,
+                m0,
+                lr=lr,
+                steps=steps,
+                batch=B,
+                dt=dt,
+                T_burn=12.0,
+                T_obs=4.0,
+                rng=ctx.rng(31, j, sd),
+            )
             Js = np.array([lo.value(th[:2], th[2:]) for th in r.theta])
             Jg = np.interp(r.tau(), flow.tau, flow.loss)
             D[sd, j] = float(np.max(np.abs(Js - Jg)))
     orders = np.array([fit_power_law(hs, D[sd])[0] for sd in range(seeds)])
     mo, sem = mean_sem(orders)
     em = statistical_tolerance(float(sem), seeds)
-    return _result(1.0, float(mo), max(0.0, 1.0 - float(mo)), ErrorModel("one-sided deficit max(0, 1 - mean order): " + em.description, em.tolerance),
-                   {"h": hs, "discrepancy_mean": D.mean(axis=0), "orders_per_seed": orders, "lr": [0.1 * h for h in hs], "dt": [0.1 * h for h in hs], "batch": [int(round(4 / h**2)) for h in hs]})
+    return _result(
+        1.0,
+        float(mo),
+        max(0.0, 1.0 - float(mo)),
+        ErrorModel("one-sided deficit max(0, 1 - mean order): " + em.description, em.tolerance),
+        {
+            "h": hs,
+            "discrepancy_mean": D.mean(axis=0),
+            "orders_per_seed": orders,
+            "lr": [0.1 * h for h in hs],
+            "dt": [0.1 * h for h in hs],
+            "batch": [int(round(4 / h**2)) for h in hs],
+        },
+    )
 
 
 def _check_worst_case(ctx: CheckContext) -> CheckResult:
@@ -505,34 +690,116 @@ def _check_worst_case(ctx: CheckContext) -> CheckResult:
     e = np.abs(k(xs) - apx.kernel(xs))
     deficit = float(np.sum(e * (1 - np.tanh(e / delta))) * (xs[1] - xs[0]))
     bias = 2 * abs(g2 - g1)
-    return _result(l1, g2, abs(g2 - l1), ErrorModel(f"Richardson O(dt) estimate 2|gap(dt)-gap(dt/2)| = {bias:.3g} + smoothing deficit {deficit:.2g} + 1e-9", bias + deficit + 1e-9),
-                   {"dt": [dt, dt / 2], "gaps": [g1, g2]})
+    return _result(
+        l1,
+        g2,
+        abs(g2 - l1),
+        ErrorModel(
+            f"Richardson O(dt) estimate 2|gap(dt)-gap(dt/2)| = {bias:.3g} + smoothing deficit {deficit:.2g} + 1e-9",
+            bias + deficit + 1e-9,
+        ),
+        {"dt": [dt, dt / 2], "gaps": [g1, g2]},
+    )
 
 
 # ============================================================================ registry
-register_check("linear_memory.chebyshev_bound[rho=exp(-t)/(1+t),beta=0.5]", _check_chebyshev_bound, theory=TH,
-               description="Constructive diagonal RNN (Chebyshev in u=exp(-beta t)): L1 error <= ||q-P||_inf/beta for every m.")
+register_check(
+    "linear_memory.chebyshev_bound[rho=exp(-t)/(1+t),beta=0.5]",
+    _check_chebyshev_bound,
+    theory=TH,
+    description="Constructive diagonal RNN (Chebyshev in u=exp(-beta t)): L1 error <= ||q-P||_inf/beta for every m.",
+)
 for _a in (1, 2, 3):
-    register_check(f"linear_memory.jackson_rate[alpha={_a}]", functools.partial(_check_jackson, _a), theory=TH,
-                   description=f"Jackson rate (LHEL Thm 10): fitted exponent in m of the constructive error for a C^{_a} target >= {_a}.")
-register_check("linear_memory.hankel_values[rho=exp(-t)+0.5exp(-0.1t)]", _check_hankel_values, theory=TH,
-               description="Hankel singular values: compiled Gramians eig(PQ) vs Nystrom discretisation of the Hankel operator.")
+    register_check(
+        f"linear_memory.jackson_rate[alpha={_a}]",
+        functools.partial(_check_jackson, _a),
+        theory=TH,
+        description=f"Jackson rate (LHEL Thm 10): fitted exponent in m of the constructive error for a C^{_a} target >= {_a}.",
+    )
+register_check(
+    "linear_memory.hankel_values[rho=exp(-t)+0.5exp(-0.1t)]",
+    _check_hankel_values,
+    theory=TH,
+    description="Hankel singular values: compiled Gramians eig(PQ) vs Nystrom discretisation of the Hankel operator.",
+)
 for _t in ("exp(-t)/(1+t)", "(1+t)^-1.5"):
-    register_check(f"linear_memory.hankel_bound[rho={_t}]", functools.partial(_check_hankel_bound, _t), theory=TH,
-                   description="AAK: sigma_(m+1) <= every achieved L1 error of width-m models.")
+    register_check(
+        f"linear_memory.hankel_bound[rho={_t}]",
+        functools.partial(_check_hankel_bound, _t),
+        theory=TH,
+        description="AAK: sigma_(m+1) <= every achieved L1 error of width-m models.",
+    )
 for _o in (0.5, 0.2, 0.1):
-    register_check(f"linear_memory.curse[omega={_o}]", functools.partial(_check_curse, _o), theory=TH,
-                   description=f"Power law (1+t)^-(1+{_o}): stable bounded models stay above the floor L(A,beta); free rates beat it.")
-register_check("linear_memory.gradient[diagonal]", _check_grad_diagonal, theory=TH, description="Compiled dJ/da, dJ/dw vs finite differences.")
-register_check("linear_memory.gradient[gramian]", _check_grad_gramian, theory=TH, description="Gramian-form grad_c J, grad_U J vs finite differences.")
-register_check("linear_memory.gradient[ou]", _check_grad_ou, theory=TH, description="OU-input loss gradient vs finite differences.")
+    register_check(
+        f"linear_memory.curse[omega={_o}]",
+        functools.partial(_check_curse, _o),
+        theory=TH,
+        description=f"Power law (1+t)^-(1+{_o}): stable bounded models stay above the floor L(A,beta); free rates beat it.",
+    )
+register_check(
+    "linear_memory.gradient[diagonal]",
+    _check_grad_diagonal,
+    theory=TH,
+    description="Compiled dJ/da, dJ/dw vs finite differences.",
+)
+register_check(
+    "linear_memory.gradient[gramian]",
+    _check_grad_gramian,
+    theory=TH,
+    description="Gramian-form grad_c J, grad_U J vs finite differences.",
+)
+register_check(
+    "linear_memory.gradient[ou]",
+    _check_grad_ou,
+    theory=TH,
+    description="OU-input loss gradient vs finite differences.",
+)
 for _k in ("white", "ou", "general"):
-    register_check(f"linear_memory.mc_loss[{_k}]", functools.partial(_check_mc, _k), theory=TH,
-                   description=f"Monte-Carlo MSE of the simulated ZOH RNN ({_k}) vs closed-form J.")
-register_check("linear_memory.stationarity[rho=(1+t)^-1.5,m=3]", _check_stationarity, theory=TH, description="E(w_i)=E'(w_i)=0 at convergence of the gradient flow.")
-register_check("linear_memory.plateau_slope[w0=1]", _check_plateau_slope, theory=TH, description="d ln tau_exit/d mu of the flow vs the quasi-static estimate 2w0 - 2/mu.")
-register_check("linear_memory.plateau_reference[w0=1]", _check_plateau_reference, theory=TH, description="tau_exit at mu = 8, 10, 12 vs the spec's reference values.")
-register_check("linear_memory.plateau_nondelayed", _check_plateau_nondelayed, theory=TH, description="Non-delayed long memory: power-law slowdown only, no exponential law in 1/omega.")
-register_check("linear_memory.plateau_airy", _check_airy, theory=TH, description="Airy targets Ai(t - t0): escape time increases with t0.")
-register_check("linear_memory.sgd_vs_flow", _check_sgd, theory=TH, description="SGD loss curve vs gradient flow: discrepancy order in (lr, dt, 1/sqrt(B)) ~ h.")
-register_check("linear_memory.worst_case[rho=exp(-t)/(1+t),m=2]", _check_worst_case, theory=TH, description="sup_t |H_t - H^_t| on smoothed sign inputs -> ||rho - rho^||_L1.")
+    register_check(
+        f"linear_memory.mc_loss[{_k}]",
+        functools.partial(_check_mc, _k),
+        theory=TH,
+        description=f"Monte-Carlo MSE of the simulated ZOH RNN ({_k}) vs closed-form J.",
+    )
+register_check(
+    "linear_memory.stationarity[rho=(1+t)^-1.5,m=3]",
+    _check_stationarity,
+    theory=TH,
+    description="E(w_i)=E'(w_i)=0 at convergence of the gradient flow.",
+)
+register_check(
+    "linear_memory.plateau_slope[w0=1]",
+    _check_plateau_slope,
+    theory=TH,
+    description="d ln tau_exit/d mu of the flow vs the quasi-static estimate 2w0 - 2/mu.",
+)
+register_check(
+    "linear_memory.plateau_reference[w0=1]",
+    _check_plateau_reference,
+    theory=TH,
+    description="tau_exit at mu = 8, 10, 12 vs the spec's reference values.",
+)
+register_check(
+    "linear_memory.plateau_nondelayed",
+    _check_plateau_nondelayed,
+    theory=TH,
+    description="Non-delayed long memory: power-law slowdown only, no exponential law in 1/omega.",
+)
+register_check(
+    "linear_memory.plateau_airy",
+    _check_airy,
+    theory=TH,
+    description="Airy targets Ai(t - t0): escape time increases with t0.",
+)
+register_check(
+    "linear_memory.sgd_vs_flow",
+    _check_sgd,
+    theory=TH,
+    description="SGD loss curve vs gradient flow: discrepancy order in (lr, dt, 1/sqrt(B)) ~ h.",
+)
+register_check(
+    "linear_memory.worst_case[rho=exp(-t)/(1+t),m=2]",
+    _check_worst_case,
+    theory=TH,
+    description="sup_t |H_t - H^_t| on smoothed sign inputs -> ||rho - rho^||_L1.",
+)

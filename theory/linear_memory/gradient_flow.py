@@ -89,7 +89,9 @@ def gradient_flow(
     ConvergenceError
         If the solver fails outright.
     """
-    require(np.isfinite(tau_max) and tau_max > 0, "tau_max", tau_max, "a finite horizon tau_max > 0")
+    require(
+        np.isfinite(tau_max) and tau_max > 0, "tau_max", tau_max, "a finite horizon tau_max > 0"
+    )
     require(n_out >= 2, "n_out", n_out, "n_out >= 2")
     m = model0.m
     nfev = 0
@@ -117,7 +119,16 @@ def gradient_flow(
         events.append(hit)
     t_eval = np.concatenate([[0.0], np.geomspace(1e-3, tau_max, n_out - 1)])
     t_eval = t_eval[t_eval <= tau_max]
-    sol = si.solve_ivp(rhs, (0.0, tau_max), model0.params, method=method, rtol=rtol, atol=atol, t_eval=t_eval, events=events)
+    sol = si.solve_ivp(
+        rhs,
+        (0.0, tau_max),
+        model0.params,
+        method=method,
+        rtol=rtol,
+        atol=atol,
+        t_eval=t_eval,
+        events=events,
+    )
     if sol.status < 0:
         raise ConvergenceError(f"gradient flow failed: {sol.message}", float("nan"), nfev)
     tau = sol.t
@@ -131,7 +142,11 @@ def gradient_flow(
     losses = np.array([loss.value_and_grad(th)[0] for th in theta])
     floor_hit = sol.t_events[0].size > 0
     return FlowResult(
-        tau=tau, theta=theta, loss=losses, tau_exit=tau_exit,
-        converged=bool(sol.success and not floor_hit), message="rate reached w_floor" if floor_hit else sol.message,
+        tau=tau,
+        theta=theta,
+        loss=losses,
+        tau_exit=tau_exit,
+        converged=bool(sol.success and not floor_hit),
+        message="rate reached w_floor" if floor_hit else sol.message,
         nfev=nfev,
     )

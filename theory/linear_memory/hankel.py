@@ -25,7 +25,10 @@ from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 
 __all__ = ["hankel_derivation", "hankel_singular_values", "hankel_singular_values_exp", "AAK"]
 
-AAK = Reference("Adamjan, Arov, Krein, Math. USSR Sb. 15, 31 (1971); Glover, Int. J. Control 39, 1115 (1984)", "Thm 7.2 (Glover)")
+AAK = Reference(
+    "Adamjan, Arov, Krein, Math. USSR Sb. 15, 31 (1971); Glover, Int. J. Control 39, 1115 (1984)",
+    "Thm 7.2 (Glover)",
+)
 vi, vj = sp.symbols("v_i v_j", positive=True)
 bi, bj = sp.symbols("b_i b_j", real=True)
 
@@ -37,10 +40,29 @@ def hankel_derivation() -> Derivation:
     Qij = sp.integrate(bi * sp.exp(-vi * t) * bj * sp.exp(-vj * t), (t, 0, sp.oo))
     sig = sp.Symbol("sigma_{m+1}", nonnegative=True)
     steps = [
-        Step("controllability_gramian", sp.Eq(sp.Symbol("P_{ij}", real=True), Pij), r"$P=\int_0^\infty e^{Wt}UU^Te^{W^Tt}dt$ for $W=-\mathrm{diag}(v)$, $U=\mathbf 1$."),
-        Step("observability_gramian", sp.Eq(sp.Symbol("Q_{ij}", real=True), Qij), r"$Q=\int_0^\infty e^{W^Tt}cc^Te^{Wt}dt$ for $c=b$."),
-        Step("singular_values", sp.Eq(sp.Symbol(r"\sigma_k^2", nonnegative=True), sp.Symbol(r"\lambda_k(PQ)", nonnegative=True)), r"Hankel singular values."),
-        Step("aak_bound", sp.Ge(sp.Symbol(r"\|\rho-\hat\rho\|_{L^1}", nonnegative=True), sig), r"AAK: no width-$m$ RNN gets closer than $\sigma_{m+1}$ (since $\|\cdot\|_{L^1}\ge\|\cdot\|_{H_\infty}\ge$ Hankel norm)."),
+        Step(
+            "controllability_gramian",
+            sp.Eq(sp.Symbol("P_{ij}", real=True), Pij),
+            r"$P=\int_0^\infty e^{Wt}UU^Te^{W^Tt}dt$ for $W=-\mathrm{diag}(v)$, $U=\mathbf 1$.",
+        ),
+        Step(
+            "observability_gramian",
+            sp.Eq(sp.Symbol("Q_{ij}", real=True), Qij),
+            r"$Q=\int_0^\infty e^{W^Tt}cc^Te^{Wt}dt$ for $c=b$.",
+        ),
+        Step(
+            "singular_values",
+            sp.Eq(
+                sp.Symbol(r"\sigma_k^2", nonnegative=True),
+                sp.Symbol(r"\lambda_k(PQ)", nonnegative=True),
+            ),
+            r"Hankel singular values.",
+        ),
+        Step(
+            "aak_bound",
+            sp.Ge(sp.Symbol(r"\|\rho-\hat\rho\|_{L^1}", nonnegative=True), sig),
+            r"AAK: no width-$m$ RNN gets closer than $\sigma_{m+1}$ (since $\|\cdot\|_{L^1}\ge\|\cdot\|_{H_\infty}\ge$ Hankel norm).",
+        ),
     ]
     return Derivation(
         name="linear_memory_hankel",
@@ -59,7 +81,9 @@ def _registered_hankel() -> Derivation:
 @functools.cache
 def _gram_fns():  # type: ignore[no-untyped-def]
     d = hankel_derivation()
-    return compile_function(d.rhs("controllability_gramian"), [vi, vj]), compile_function(d.rhs("observability_gramian"), [bi, bj, vi, vj])
+    return compile_function(d.rhs("controllability_gramian"), [vi, vj]), compile_function(
+        d.rhs("observability_gramian"), [bi, bj, vi, vj]
+    )
 
 
 def hankel_singular_values_exp(b: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -74,7 +98,9 @@ def hankel_singular_values_exp(b: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.sqrt(np.sort(np.clip(ev, 0, None))[::-1])
 
 
-def hankel_singular_values(kernel: MemoryKernel, *, n: int = 400, T: float | None = None, k: int = 12) -> np.ndarray:
+def hankel_singular_values(
+    kernel: MemoryKernel, *, n: int = 400, T: float | None = None, k: int = 12
+) -> np.ndarray:
     """Leading k Hankel singular values of any kernel by Nyström discretisation (n nodes).
 
     Error model: Gauss–Legendre in v = ln(1+t) on [0, ln(1+T)] converges spectrally for smooth

@@ -21,7 +21,12 @@ __all__ = ["LinearRNN", "DiagonalRNN", "check_width"]
 
 def check_width(m: int, name: str = "m") -> int:
     """Validate a width m ≥ 1."""
-    require(isinstance(m, (int, np.integer)) and not isinstance(m, bool) and m >= 1, name, m, "an integer width m >= 1")
+    require(
+        isinstance(m, (int, np.integer)) and not isinstance(m, bool) and m >= 1,
+        name,
+        m,
+        "an integer width m >= 1",
+    )
     return int(m)
 
 
@@ -52,7 +57,12 @@ class LinearRNN:
         W = np.atleast_2d(np.asarray(self.W, dtype=float))
         U = np.asarray(self.U, dtype=float).reshape(-1)
         c = np.asarray(self.c, dtype=float).reshape(-1)
-        require(W.ndim == 2 and W.shape[0] == W.shape[1] and W.shape[0] >= 1, "W", W.shape, "a square (m, m) matrix with m >= 1")
+        require(
+            W.ndim == 2 and W.shape[0] == W.shape[1] and W.shape[0] >= 1,
+            "W",
+            W.shape,
+            "a square (m, m) matrix with m >= 1",
+        )
         m = W.shape[0]
         require(U.shape == (m,), "U", U.shape, f"shape ({m},)")
         require(c.shape == (m,), "c", c.shape, f"shape ({m},)")
@@ -60,7 +70,11 @@ class LinearRNN:
             require_finite(name, arr)
         abscissa = float(np.max(np.linalg.eigvals(W).real))
         if not abscissa < 0:
-            raise ParameterError("W", f"matrix with spectral abscissa {abscissa:.4g}", "a Hurwitz matrix: every eigenvalue with Re(lambda) < 0")
+            raise ParameterError(
+                "W",
+                f"matrix with spectral abscissa {abscissa:.4g}",
+                "a Hurwitz matrix: every eigenvalue with Re(lambda) < 0",
+            )
         object.__setattr__(self, "W", W)
         object.__setattr__(self, "U", U)
         object.__setattr__(self, "c", c)
@@ -83,7 +97,9 @@ class LinearRNN:
 
     def transfer(self, ss: complex) -> complex:
         """cᵀ(sI − W)^{-1}U, the Laplace transform of ρ̂."""
-        return complex(self.c @ np.linalg.solve(ss * np.eye(self.m) - self.W, self.U.astype(complex)))
+        return complex(
+            self.c @ np.linalg.solve(ss * np.eye(self.m) - self.W, self.U.astype(complex))
+        )
 
     @classmethod
     def from_diagonal(cls, model: DiagonalRNN) -> LinearRNN:
@@ -108,7 +124,12 @@ class DiagonalRNN:
     def __post_init__(self) -> None:
         a = np.atleast_1d(np.asarray(self.a, dtype=float))
         w = np.atleast_1d(np.asarray(self.w, dtype=float))
-        require(a.ndim == 1 and a.shape == w.shape, "a, w", (a.shape, w.shape), "1-d arrays of equal length")
+        require(
+            a.ndim == 1 and a.shape == w.shape,
+            "a, w",
+            (a.shape, w.shape),
+            "1-d arrays of equal length",
+        )
         check_width(a.size)
         require_finite("a", a)
         require_finite("w", w)
@@ -143,4 +164,3 @@ class DiagonalRNN:
         require(theta.size % 2 == 0 and theta.size >= 2, "theta", theta.shape, "(2m,) = (a, w)")
         m = theta.size // 2
         return cls(theta[:m], theta[m:])
-

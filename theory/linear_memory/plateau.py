@@ -68,16 +68,35 @@ def plateau_derivation() -> Derivation:
     slope = sp.simplify(sp.diff(sp.log(tau_qs), mu))
     T = sp.Symbol("tau_qs", positive=True)
     steps = [
-        Step("bump_transform", sp.Eq(sp.Function("G_bump", real=True)(s), G), r"SymPy's Laplace transform of $Ae^{-(t-\mu)^2}$."),
-        Step("asymptotic_transform", sp.Eq(sp.Function("G_infty", real=True)(s), G_inf), r"Delayed memory ($\mu\to\infty$, $G/G_\infty\to1$ by SymPy's limit): every gradient carries $e^{-w\mu}$."),
-        Step("quasi_static_time", sp.Eq(T, tau_qs), r"The spec's quasi-static estimate $\tau=1/(8w_0\mu^2G_\infty(w_0)^2)$ of the plateau length with all rates $\ge w_0$."),
-        Step("slope", sp.Eq(sp.Derivative(sp.log(T), mu), slope), r"Its exponential rate in the lag: $d\ln\tau/d\mu\to2w_0$ (the curse of memory in optimization, LHEL Sec.~5)."),
+        Step(
+            "bump_transform",
+            sp.Eq(sp.Function("G_bump", real=True)(s), G),
+            r"SymPy's Laplace transform of $Ae^{-(t-\mu)^2}$.",
+        ),
+        Step(
+            "asymptotic_transform",
+            sp.Eq(sp.Function("G_infty", real=True)(s), G_inf),
+            r"Delayed memory ($\mu\to\infty$, $G/G_\infty\to1$ by SymPy's limit): every gradient carries $e^{-w\mu}$.",
+        ),
+        Step(
+            "quasi_static_time",
+            sp.Eq(T, tau_qs),
+            r"The spec's quasi-static estimate $\tau=1/(8w_0\mu^2G_\infty(w_0)^2)$ of the plateau length with all rates $\ge w_0$.",
+        ),
+        Step(
+            "slope",
+            sp.Eq(sp.Derivative(sp.log(T), mu), slope),
+            r"Its exponential rate in the lag: $d\ln\tau/d\mu\to2w_0$ (the curse of memory in optimization, LHEL Sec.~5).",
+        ),
     ]
     return Derivation(
         name="linear_memory_plateau",
         title="Plateau of the gradient flow on delayed memory",
         steps=steps,
-        references=[Reference(LHEL.work, "Sec. 5 (plateaus, lower bound of the escape time)"), Reference(SPEC.work, "sec. 3 (quasi-static estimate, reference experiment)", SPEC.note)],
+        references=[
+            Reference(LHEL.work, "Sec. 5 (plateaus, lower bound of the escape time)"),
+            Reference(SPEC.work, "sec. 3 (quasi-static estimate, reference experiment)", SPEC.note),
+        ],
         summary=r"Target $\rho=e^{-t}+Ae^{-(t-\mu)^2}$, diagonal model of width 2 started at $(a,w)=((1,0),(1,w_0))$.",
     )
 
@@ -90,7 +109,9 @@ def _registered_plateau() -> Derivation:
 @functools.cache
 def _qs_fns():  # type: ignore[no-untyped-def]
     d = plateau_derivation()
-    return compile_function(d.rhs("quasi_static_time"), [mu, w0, A]), compile_function(d.rhs("slope"), [mu, w0, A])
+    return compile_function(d.rhs("quasi_static_time"), [mu, w0, A]), compile_function(
+        d.rhs("slope"), [mu, w0, A]
+    )
 
 
 def quasi_static_tau(mu_: float, w0_: float = 1.0, A_: float = 1.0) -> float:
@@ -100,7 +121,9 @@ def quasi_static_tau(mu_: float, w0_: float = 1.0, A_: float = 1.0) -> float:
 
 def quasi_static_slope(mu1: float, mu2: float, w0_: float = 1.0, A_: float = 1.0) -> float:
     """Secant slope [ln τ_qs(μ₂) − ln τ_qs(μ₁)]/(μ₂ − μ₁)."""
-    return (math.log(quasi_static_tau(mu2, w0_, A_)) - math.log(quasi_static_tau(mu1, w0_, A_))) / (mu2 - mu1)
+    return (math.log(quasi_static_tau(mu2, w0_, A_)) - math.log(quasi_static_tau(mu1, w0_, A_))) / (
+        mu2 - mu1
+    )
 
 
 def delayed_target(mu_: float, A_: float = 1.0) -> tuple[MemoryKernel, MemoryKernel]:
@@ -125,7 +148,15 @@ class EscapeResult:
     flow: FlowResult
 
 
-def escape_time(target: MemoryKernel, part: MemoryKernel, *, w0_: float = 1.0, drop: float = 0.1, tau_max: float = 1e9, stop: bool = True) -> EscapeResult:
+def escape_time(
+    target: MemoryKernel,
+    part: MemoryKernel,
+    *,
+    w0_: float = 1.0,
+    drop: float = 0.1,
+    tau_max: float = 1e9,
+    stop: bool = True,
+) -> EscapeResult:
     """τ_exit = first τ with J ≤ J(0) − drop·‖part‖² from (a, w) = ((1, 0), (1, w₀)) (spec §3)."""
     require(0 < drop < 1, "drop", drop, "0 < drop < 1")
     loss = diagonal_loss(target)
@@ -144,4 +175,3 @@ def airy_escape_time(t0: float, *, drop: float = 0.1, tau_max: float = 1e6) -> E
     level = (1 - drop) * k.l2_norm_sq()
     flow = gradient_flow(loss, m0, tau_max, level=level)
     return EscapeResult(flow.tau_exit, level, flow)
-

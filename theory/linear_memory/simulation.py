@@ -81,7 +81,9 @@ def target_outputs(kernel: MemoryKernel, x: np.ndarray, dt: float, n_lags: int) 
     return ss.fftconvolve(x, taps[None, :], axes=1)[:, : x.shape[1]]
 
 
-def diagonal_outputs(model: DiagonalRNN, x: np.ndarray, dt: float, *, sensitivities: bool = False) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def diagonal_outputs(
+    model: DiagonalRNN, x: np.ndarray, dt: float, *, sensitivities: bool = False
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """ŷ_k = Σ_i a_i h_{i,k+1} of the ZOH diagonal RNN; optionally ∂ŷ/∂a_i = h_i and ∂ŷ/∂w_i."""
     _check_step(dt)
     B, n = x.shape
@@ -117,12 +119,26 @@ def model_outputs(model: LinearRNN, x: np.ndarray, dt: float) -> np.ndarray:
     return out
 
 
-def monte_carlo_mse(kernel: MemoryKernel, model: LinearRNN | DiagonalRNN, *, dt: float, T_burn: float, T_obs: float, batch: int, rng: np.random.Generator, theta_ou: float | None = None) -> np.ndarray:
+def monte_carlo_mse(
+    kernel: MemoryKernel,
+    model: LinearRNN | DiagonalRNN,
+    *,
+    dt: float,
+    T_burn: float,
+    T_obs: float,
+    batch: int,
+    rng: np.random.Generator,
+    theta_ou: float | None = None,
+) -> np.ndarray:
     """Per-sequence stationary MSE (1/n_obs) Σ_{k in window} (ŷ_k − y_k)², shape (batch,)."""
     _check_step(dt, T_burn, T_obs)
     nb, no = int(round(T_burn / dt)), int(round(T_obs / dt))
     n = nb + no
-    x = white_noise(rng, batch, n, dt) if theta_ou is None else ou_noise(rng, batch, n, dt, theta_ou)
+    x = (
+        white_noise(rng, batch, n, dt)
+        if theta_ou is None
+        else ou_noise(rng, batch, n, dt, theta_ou)
+    )
     y = target_outputs(kernel, x, dt, nb if nb > 0 else n)
     if isinstance(model, DiagonalRNN):
         yhat = diagonal_outputs(model, x, dt)[0]
@@ -146,7 +162,19 @@ class SGDResult:
         return np.arange(self.theta.shape[0]) * self.lr
 
 
-def sgd_train(kernel: MemoryKernel, model0: DiagonalRNN, *, lr: float, steps: int, batch: int, dt: float, T_burn: float, T_obs: float, rng: np.random.Generator, w_min: float = 1e-3) -> SGDResult:
+def sgd_train(
+    kernel: MemoryKernel,
+    model0: DiagonalRNN,
+    *,
+    lr: float,
+    steps: int,
+    batch: int,
+    dt: float,
+    T_burn: float,
+    T_obs: float,
+    rng: np.random.Generator,
+    w_min: float = 1e-3,
+) -> SGDResult:
     """Minibatch SGD θ ← θ − lr ∇_θ MSE_batch on fresh white-noise sequences each step.
 
     Rates are clipped at ``w_min`` (counted in ``info``; the checks use settings where it never binds).
@@ -175,7 +203,9 @@ def sgd_train(kernel: MemoryKernel, model0: DiagonalRNN, *, lr: float, steps: in
     return SGDResult(np.array(traj), lr, batch, dt, np.array(losses))
 
 
-def worst_case_gap(kernel: MemoryKernel, model: DiagonalRNN, *, dt: float, T: float, delta: float) -> float:
+def worst_case_gap(
+    kernel: MemoryKernel, model: DiagonalRNN, *, dt: float, T: float, delta: float
+) -> float:
     """|H_T(x) − Ĥ_T(x)| for the smoothed sign input x_{T−s} = tanh((ρ − ρ̂)(s)/δ), simulated:
     target by the Riemann sum of ρ, model by the ZOH recursion. As Δ, δ → 0 it tends to
     sup_{|x|≤1} |H_T − Ĥ_T| = ‖ρ − ρ̂‖_{L¹} (LHEL Sec. 3)."""

@@ -71,11 +71,28 @@ def check_exact_vs_numeric(ctx: CheckContext, *, L: int = 1, perturb: float = 0.
         s_n = asymptotic_variance(chain, F_num, method=method) * (1 + perturb)
         errs[method] = max(np.max(np.abs(pi_n - pi_e)), np.max(np.abs(sol.v - v_e)), abs(s_n - s_e))
     Z = np.array(fundamental_exact(chain), dtype=float)
-    tol = 64 * chain.m * np.finfo(float).eps * np.abs(Z).sum(axis=1).max() * max(1.0, np.abs(F_num).max())
-    model = ErrorModel(f"floating-point round-off of a linear solve: 64 m eps ||Z||_inf max|F| = {tol:.2g}", tol)
+    tol = (
+        64
+        * chain.m
+        * np.finfo(float).eps
+        * np.abs(Z).sum(axis=1).max()
+        * max(1.0, np.abs(F_num).max())
+    )
+    model = ErrorModel(
+        f"floating-point round-off of a linear solve: 64 m eps ||Z||_inf max|F| = {tol:.2g}", tol
+    )
     return CheckResult.compare(
-        "", s_e, s_e + max(errs.values()) * np.sign(perturb or 1.0), model, error=max(errs.values()),
-        details={"m": chain.m, "max_error_direct": errs["direct"], "max_error_iterative": errs["iterative"], "sigma2_exact": s_e},
+        "",
+        s_e,
+        s_e + max(errs.values()) * np.sign(perturb or 1.0),
+        model,
+        error=max(errs.values()),
+        details={
+            "m": chain.m,
+            "max_error_direct": errs["direct"],
+            "max_error_iterative": errs["iterative"],
+            "sigma2_exact": s_e,
+        },
     )
 
 
@@ -102,26 +119,48 @@ def check_clt_variance(ctx: CheckContext, *, L: int = 1, perturb: float = 0.0) -
     bias = abs(sigma2 - sigma2_n)
     sigma2 = sigma2 * (1 + perturb)
     m, sem = mean_sem(Y2)
-    model = statistical_tolerance(sem, S, bias=bias, bias_text=f"exact finite-n variance at n={n} differs from sigma^2 by O(1/n)")
+    model = statistical_tolerance(
+        sem,
+        S,
+        bias=bias,
+        bias_text=f"exact finite-n variance at n={n} differs from sigma^2 by O(1/n)",
+    )
     return CheckResult.compare(
-        "", sigma2, float(m), model,
-        details={"n": n, "paths": S, "pi(F)": mean_F, "finite_n_variance": sigma2_n, "sem": float(sem)},
+        "",
+        sigma2,
+        float(m),
+        model,
+        details={
+            "n": n,
+            "paths": S,
+            "pi(F)": mean_F,
+            "finite_n_variance": sigma2_n,
+            "sem": float(sem),
+        },
     )
 
 
 register_check(
-    "markov.exact_vs_numeric[chain=example]", check_exact_vs_numeric, theory="markov",
+    "markov.exact_vs_numeric[chain=example]",
+    check_exact_vs_numeric,
+    theory="markov",
     description="Example chain: exact rational pi, Poisson solution v and sigma^2(F=x) vs sparse LU and GMRES solvers.",
 )
 register_check(
-    "markov.exact_vs_numeric[chain=example,L=2]", functools.partial(check_exact_vs_numeric, L=2), theory="markov",
+    "markov.exact_vs_numeric[chain=example,L=2]",
+    functools.partial(check_exact_vs_numeric, L=2),
+    theory="markov",
     description="Lifted chain of length-2 histories (9 states): exact vs sparse numeric pi, v, sigma^2.",
 )
 register_check(
-    "markov.clt_variance[chain=example,F=x]", check_clt_variance, theory="markov",
+    "markov.clt_variance[chain=example,F=x]",
+    check_clt_variance,
+    theory="markov",
     description="CLT: Var[sqrt(n)(mean of X_k - pi X)] over stationary paths vs sigma^2 = 2 pi(F_c v) - pi(F_c^2).",
 )
 register_check(
-    "markov.clt_variance[chain=example,L=2,F=target]", functools.partial(check_clt_variance, L=2), theory="markov",
+    "markov.clt_variance[chain=example,L=2,F=target]",
+    functools.partial(check_clt_variance, L=2),
+    theory="markov",
     description="CLT on the history chain (L=2) for the spec target y = 0.6 sin(2x_0) + 0.4x_{-1}: sample variance vs sigma^2 from the Poisson equation.",
 )

@@ -283,7 +283,9 @@ class GaussianMean(NumericFunction):
 
             def mean_mp(c0: Any) -> Any:
                 s = mpmath.sqrt(c0)
-                return mpmath.quad(lambda u: f_mp(s * u) * mpmath.npdf(u), [-mpmath.inf, 0, mpmath.inf])
+                return mpmath.quad(
+                    lambda u: f_mp(s * u) * mpmath.npdf(u), [-mpmath.inf, 0, mpmath.inf]
+                )
 
             return mean_mp
         f_np = compile_function(cls.F, [X])
@@ -352,7 +354,9 @@ class GaussianCross(NumericFunction):
                         [-mpmath.inf, 0, mpmath.inf],
                     )
 
-                return mpmath.quad(lambda u: f_mp(a * u) * inner(u) * mpmath.npdf(u), [-mpmath.inf, 0, mpmath.inf])
+                return mpmath.quad(
+                    lambda u: f_mp(a * u) * inner(u) * mpmath.npdf(u), [-mpmath.inf, 0, mpmath.inf]
+                )
 
             return cross_mp
         f_np = compile_function(cls.F, [X])
@@ -373,7 +377,9 @@ def _d(e: sp.Expr, n: int = 1) -> sp.Expr:
     out = sp.diff(e, X, n)
     out = sp.expand(out)
     out = out.replace(
-        lambda t: isinstance(t, sp.Mul) and t.has(sp.DiracDelta(X)) and t.as_coeff_exponent(X)[1] != 0,
+        lambda t: (
+            isinstance(t, sp.Mul) and t.has(sp.DiracDelta(X)) and t.as_coeff_exponent(X)[1] != 0
+        ),
         lambda t: sp.Integer(0),
     )
     out = out.subs(X * sp.DiracDelta(X), 0)
