@@ -14,15 +14,15 @@ from timing import best_time  # benchmarks/timing.py (run.py puts benchmarks/ on
 
 
 def run(quick: bool = False) -> list[dict]:
-    from theory.gating.classical_dmft import (
+    from theory.gating.classical.dmft import (
         Delta,
         Delta0,
         classical_dmft_derivation,
         g,
         solve_classical_dmft,
     )
-    from theory.gating.classical_model import ClassicalParams
-    from theory.gating.classical_simulation import simulate_classical
+    from theory.gating.classical.model import ClassicalParams
+    from theory.gating.classical.simulation import simulate_classical
     from theory.symbolic.compile import compile_function
     from theory.symbolic.gaussian import closed_form
 
@@ -59,7 +59,7 @@ def run(quick: bool = False) -> list[dict]:
     # 2. solve times
     p = ClassicalParams(2.0)
     solve_classical_dmft(p)  # warm the compile cache
-    from theory.gating.classical_dmft import ClassicalDMFT
+    from theory.gating.classical.dmft import ClassicalDMFT
 
     th = ClassicalDMFT.for_phi("tanh")
     import scipy.optimize as so

@@ -24,7 +24,7 @@ from timing import best_time  # benchmarks/timing.py (run.py puts benchmarks/ on
 
 
 def _qr_vs_step(quick: bool) -> list[dict]:
-    from theory.gating.lyapunov import _joint_rk4, _Stack, rk4_step
+    from theory.gating.chaos.lyapunov import _joint_rk4, _Stack, rk4_step
     from theory.gating.model import GatedNetwork, GatedParams
 
     N = 200 if quick else 500
@@ -53,7 +53,7 @@ def _qr_vs_step(quick: bool) -> list[dict]:
 
 def _timed_point(g_h: float, alpha_r: float) -> dict:
     """chaotic_point plus its own wall time (to separate per-point slow-down from load imbalance)."""
-    from theory.gating.phase_diagram import chaotic_point
+    from theory.gating.chaos.phase_diagram import chaotic_point
 
     t0 = time.perf_counter()
     out = dict(chaotic_point(g_h, alpha_r))
@@ -64,7 +64,7 @@ def _timed_point(g_h: float, alpha_r: float) -> dict:
 def _sweep_speedup(quick: bool) -> list[dict]:
     """(g_h, α_r) grid of chaotic-branch DMFT solves: 2 local Dask workers vs serial, warm caches on both sides.
 
-    The point function (:func:`theory.gating.phase_diagram.chaotic_point`) solves in convention B,
+    The point function (:func:`theory.gating.chaos.phase_diagram.chaotic_point`) solves in convention B,
     whose compiled theory depends on α_r only; each worker (and the serial process) compiles the
     n distinct α_r theories once before timing (warm-up timed separately, reported in the note).
     Per-point costs are heavy-tailed (median ≈ 0.5 s, up to ≈ 10 s near L3), so in full mode the
@@ -76,7 +76,7 @@ def _sweep_speedup(quick: bool) -> list[dict]:
     """
     from distributed import Client, LocalCluster
 
-    from theory.gating.phase_diagram import warm_compiled
+    from theory.gating.chaos.phase_diagram import warm_compiled
     from theory.sweeps import sweep
 
     n = 6 if quick else 40
@@ -128,9 +128,9 @@ def _sweep_speedup(quick: bool) -> list[dict]:
 
 
 def _abscissa_vs_eig(quick: bool) -> list[dict]:
-    from theory.gating.jacobian import jacobian_matrix
+    from theory.gating.chaos.jacobian import jacobian_matrix
     from theory.gating.model import GatedNetwork, GatedParams
-    from theory.gating.spectrum import BoundaryModel, spectral_abscissa
+    from theory.gating.chaos.spectrum import BoundaryModel, spectral_abscissa
 
     N = 300 if quick else 1000
     p = GatedParams(g_h=3.0, alpha_z=8.0, alpha_r=5.0)

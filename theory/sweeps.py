@@ -14,7 +14,7 @@ function's qualified name, its source, the grid and the fixed arguments).
 
 Command line (registered in :data:`theory.cli.EXTRA_COMMANDS`)::
 
-    theory sweep theory.gating.phase_diagram:phase_point --grid g_h=1.2:3:40 --grid alpha_r=0:20:40 \\
+    theory sweep theory.gating.chaos.phase_diagram:phase_point --grid g_h=1.2:3:40 --grid alpha_r=0:20:40 \\
         [--fixed n=1024] [--scheduler tcp://...] [--workers 2] [--out sweep.nc]
 """
 
@@ -109,7 +109,7 @@ def parse_grid(specs: Sequence[str]) -> dict[str, np.ndarray]:
 
 
 def resolve_function(path: str) -> Callable[..., Mapping[str, Any]]:
-    """Import ``module:function`` (e.g. ``theory.gating.phase_diagram:phase_point``)."""
+    """Import ``module:function`` (e.g. ``theory.gating.chaos.phase_diagram:phase_point``)."""
     mod, _, attr = path.partition(":")
     if not mod or not attr:
         raise ParameterError("function", path, "'module:function'")

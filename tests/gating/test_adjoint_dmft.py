@@ -5,8 +5,8 @@ import pytest
 
 from theory.checks import CheckContext
 from theory.errors import ParameterError
-from theory.gating import gradient_checks
-from theory.gating.adjoint_dmft import adjoint_dmft_derivation, solve_adjoint_dmft
+from theory.gating.gradients import checks as gradient_checks
+from theory.gating.gradients.adjoint_dmft import adjoint_dmft_derivation, solve_adjoint_dmft
 from theory.gating.model import GatedParams
 
 P = GatedParams(g_h=4.0)

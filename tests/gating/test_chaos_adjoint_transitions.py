@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from theory.checks import CheckContext, run_checks
-from theory.gating import chaos_checks
-from theory.gating.adjoint import adjoint_derivation, adjoint_gradients, loss_only
+from theory.gating.chaos import checks as chaos_checks
+from theory.gating.gradients.adjoint import adjoint_derivation, adjoint_gradients, loss_only
 from theory.gating.model import GatedNetwork, GatedParams
-from theory.gating.transitions import line_l1
+from theory.gating.chaos.transitions import line_l1
 
 
 def test_adjoint_gradient_matches_finite_differences():
@@ -45,7 +45,7 @@ def test_l1():
 
 @pytest.mark.slow
 def test_l2_l3_order_at_large_alpha_r():
-    from theory.gating.transitions import line_l2, line_l3
+    from theory.gating.chaos.transitions import line_l2, line_l3
 
     l2, l3 = line_l2(20.0), line_l3(20.0)
     assert 1.41 < l2 < l3 < 2.0

@@ -6,7 +6,7 @@ import pytest
 
 from theory.checks import CheckContext, run_checks
 from theory.errors import ParameterError
-from theory.gating import chaos_checks
+from theory.gating.chaos import checks as chaos_checks
 
 NAMES = ["chaos.lyapunov_compression[g_h=4]", "chaos.lambda_jump[alpha_r=20]"]
 
@@ -41,7 +41,7 @@ def test_lambda_jump_rejects_bad_window():
 
 
 def test_compiled_theory_shared_across_g_h_in_convention_b():
-    from theory.gating.dmft import _compiled, closure_params
+    from theory.gating.dmft.equations import _compiled, closure_params
     from theory.gating.model import GatedParams
 
     a = GatedParams(g_h=1.6, alpha_r=0.0, convention="B")
@@ -53,8 +53,8 @@ def test_compiled_theory_shared_across_g_h_in_convention_b():
 
 
 def test_chaotic_point_matches_chaotic_branch():
-    from theory.gating.phase_diagram import chaotic_point
-    from theory.gating.transitions import chaotic_branch
+    from theory.gating.chaos.phase_diagram import chaotic_point
+    from theory.gating.chaos.transitions import chaotic_branch
 
     r = chaotic_point(2.2, 0.0)
     b = chaotic_branch(2.2, 0.0, n=256, dtau=0.25)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from theory.errors import ParameterError
-from theory.gating.jacobian import jacobian_matrix
-from theory.gating.lyapunov import lyapunov_spectrum, max_lyapunov_two_trajectory
-from theory.gating.lyapunov_dmft import (
+from theory.gating.chaos.jacobian import jacobian_matrix
+from theory.gating.chaos.lyapunov import lyapunov_spectrum, max_lyapunov_two_trajectory
+from theory.gating.chaos.lyapunov_dmft import (
     classical_lyapunov_dmft,
     gated_lyapunov_dmft,
     lyapunov_dmft_derivation,

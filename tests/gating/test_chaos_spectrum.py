@@ -8,9 +8,9 @@ from scipy.special import expit, ndtr
 
 from theory.checks import CheckContext
 from theory.errors import ParameterError
-from theory.gating import chaos_checks
+from theory.gating.chaos import checks as chaos_checks
 from theory.gating.model import GatedParams
-from theory.gating.spectrum import (
+from theory.gating.chaos.spectrum import (
     BoundaryModel,
     slow_mode_fraction,
     spectral_abscissa,

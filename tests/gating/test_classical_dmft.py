@@ -7,13 +7,13 @@ import pytest
 import scipy.integrate as si
 
 from theory.errors import ParameterError
-from theory.gating.classical_dmft import (
+from theory.gating.classical.dmft import (
     ClassicalDMFT,
     classical_dmft_derivation,
     quiescent_decay,
     solve_classical_dmft,
 )
-from theory.gating.classical_model import ClassicalParams
+from theory.gating.classical.model import ClassicalParams
 
 
 @pytest.mark.parametrize("g, ref", [(1.5, 0.74769), (2.0, 1.92481), (3.0, 5.44633)])

@@ -7,8 +7,8 @@ import pytest
 
 from theory.checks import run_checks
 from theory.errors import ParameterError
-from theory.gating.classical_model import ClassicalParams
-from theory.gating.classical_simulation import autocorrelation_fft, simulate_classical
+from theory.gating.classical.model import ClassicalParams
+from theory.gating.classical.simulation import autocorrelation_fft, simulate_classical
 
 
 @pytest.mark.parametrize(

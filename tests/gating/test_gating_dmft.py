@@ -10,9 +10,9 @@ from scipy.integrate import quad
 from scipy.special import expit
 
 from theory.errors import ParameterError
-from theory.gating.classical_dmft import solve_classical_dmft
-from theory.gating.classical_model import ClassicalParams
-from theory.gating.dmft import (
+from theory.gating.classical.dmft import solve_classical_dmft
+from theory.gating.classical.model import ClassicalParams
+from theory.gating.dmft.equations import (
     GatedDMFT,
     gated_dmft_derivation,
     solve_dmft_fourier,

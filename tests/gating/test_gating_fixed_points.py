@@ -7,7 +7,7 @@ import math
 import pytest
 
 from theory.errors import ParameterError
-from theory.gating.fixed_points import (
+from theory.gating.dmft.fixed_points import (
     solve_fixed_point_dmft,
     tricritical_alpha_r,
     zero_fp_threshold,

@@ -9,7 +9,7 @@ import pytest
 
 from theory.checks import CheckContext
 from theory.errors import ParameterError
-from theory.gating import checks as gchecks
+from theory.gating.dmft import checks as gchecks
 from theory.gating.model import GatedParams
 from theory.gating.simulation import simulate_gated
 

@@ -11,7 +11,7 @@ import math
 import pytest
 
 from theory.errors import ParameterError
-from theory.gating.transitions import (
+from theory.gating.chaos.transitions import (
     COLLAPSE,
     GUESSES,
     ChaoticBranchPoint,
@@ -110,7 +110,7 @@ def test_l3_between_l2_and_l1(l3_20):
 
 @pytest.mark.slow
 def test_lambda_jump_collapses_below_l3(l3_20):
-    from theory.gating.transitions import lambda_jump
+    from theory.gating.chaos.transitions import lambda_jump
 
     r = lambda_jump(20.0)
     assert r["L3"] == l3_20

@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 
 from theory.errors import ParameterError, require
-from theory.gating.classical_simulation import autocorrelation_fft
+from theory.gating.classical.simulation import autocorrelation_fft
 from theory.gating.model import GatedNetwork, GatedParams
 
 __all__ = ["GatedTrajectory", "simulate_gated", "TimeDependentInput"]

@@ -21,7 +21,7 @@ network H = −∂² − V''(Δ(τ)) = −∂² + 1 − g² C_{φ'} (:func:`clas
 
 For α_z ≠ 0 the replica-difference dynamics is non-Gaussian (gating-derivations §5.1); we did not
 implement the paper's analytic relation to the relaxation time (its text was not available to us),
-so λ_max for α_z ≠ 0 comes from simulations (:mod:`theory.gating.lyapunov`) only.
+so λ_max for α_z ≠ 0 comes from simulations (:mod:`theory.gating.chaos.lyapunov`) only.
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ import scipy.optimize as so
 import sympy as sp
 
 from theory.errors import ConvergenceError, ParameterError, require
-from theory.gating.classical_dmft import Delta as cl_Delta
-from theory.gating.classical_dmft import Delta0 as cl_Delta0
-from theory.gating.classical_dmft import classical_dmft_derivation, solve_classical_dmft
-from theory.gating.classical_dmft import g as cl_g
-from theory.gating.classical_model import ClassicalParams
+from theory.gating.classical.dmft import Delta as cl_Delta
+from theory.gating.classical.dmft import Delta0 as cl_Delta0
+from theory.gating.classical.dmft import classical_dmft_derivation, solve_classical_dmft
+from theory.gating.classical.dmft import g as cl_g
+from theory.gating.classical.model import ClassicalParams
 from theory.gating.model import GatedParams
 from theory.symbolic.compile import compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
@@ -263,9 +263,9 @@ def two_replica_lyapunov(
         Use every ``stride``-th lag (coarser grid for error estimates).
     closures:
         (C_φ, C_{φ'}, C_{σ_r}, C_{σ_r'}) as callables (c, c0); default: the issue-3 DMFT's compiled
-        closures (:class:`theory.gating.dmft.GatedDMFT`).
+        closures (:class:`theory.gating.dmft.equations.GatedDMFT`).
     """
-    from theory.gating.dmft import GatedDMFT, coupling_variance
+    from theory.gating.dmft.equations import GatedDMFT, coupling_variance
 
     require(
         params.alpha_z == 0,
@@ -288,7 +288,7 @@ def two_replica_lyapunov(
     ch, cr = np.asarray(C_h)[keep][::stride], np.asarray(C_r)[keep][::stride]
     if closures is None:
         th = GatedDMFT.for_params(params)
-        from theory.gating.closures import ClosureTable
+        from theory.gating.dmft.closures import ClosureTable
 
         closures = (
             ClosureTable(th.C_phi),
@@ -335,7 +335,7 @@ def gated_lyapunov_dmft(
 
     α_r = 0, β_h = 0, no inputs, convention A: the exact reduction of spec §1.2 to the classical
     network, λ_max = s_z λ_SCS(g_h s_r) (Schrödinger form). Otherwise the issue-3 Fourier solver
-    (:func:`theory.gating.dmft.solve_dmft_fourier`) gives C_h, C_r and :func:`two_replica_lyapunov`
+    (:func:`theory.gating.dmft.equations.solve_dmft_fourier`) gives C_h, C_r and :func:`two_replica_lyapunov`
     the exponent; the grid error is estimated by repeating on every second lag.
 
     Raises
@@ -371,7 +371,7 @@ def gated_lyapunov_dmft(
             params.s_z * cl.discretisation_error,
             {"g_eff": geff},
         )
-    from theory.gating.dmft import solve_dmft_fourier
+    from theory.gating.dmft.equations import solve_dmft_fourier
 
     sol = solution if solution is not None else solve_dmft_fourier(params, dtau=dtau, n=n)
     if not sol.converged:

@@ -35,9 +35,9 @@ from theory.checks import (
     register_check,
     statistical_tolerance,
 )
-from theory.gating.classical_dmft import quiescent_decay, solve_classical_dmft
-from theory.gating.classical_model import ClassicalParams
-from theory.gating.classical_simulation import simulate_classical
+from theory.gating.classical.dmft import quiescent_decay, solve_classical_dmft
+from theory.gating.classical.model import ClassicalParams
+from theory.gating.classical.simulation import simulate_classical
 
 __all__ = ["network_statistics", "NetworkStatistics"]
 

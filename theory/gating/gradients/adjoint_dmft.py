@@ -3,7 +3,7 @@ r"""DMFT of the adjoint (gradient) dynamics of the gated RNN, α_z = 0: adjoint 
 Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. IX (DMFT of the adjoint; arXiv v1–v3);
 spec ``gating.md`` §8 and ``gating-derivations.md`` §7.
 
-Normalised adjoint ã = N a for the losses of :func:`theory.gating.adjoint.adjoint_gradients`
+Normalised adjoint ã = N a for the losses of :func:`theory.gating.gradients.adjoint.adjoint_gradients`
 (running :math:`\int\sum_ih_i^2/2N\,dt` with weight ``running``, terminal read-out
 :math:`\sum_iw_ih_i(T)/N` with w ~ N(0, 1) i.i.d. and weight ``readout``). For α_z = 0
 (σ_z ≡ s_z, so ã_z ≡ 0) the single-site adjoint is
@@ -29,7 +29,7 @@ gradient norms follow from the exact factorisation of ‖∇_J L‖²:
     \|\nabla_{J^r}L\|_F^2\simeq \tau_r^{-2}\iint C_{rr}(t,s)\,C_\phi(t-s)\,dt\,ds .
 
 The homogeneous operator is the transpose of the two-replica operator of
-:mod:`theory.gating.lyapunov_dmft` (same eigenvalues), so C_{hh}(t, t) grows backward as
+:mod:`theory.gating.chaos.lyapunov_dmft` (same eigenvalues), so C_{hh}(t, t) grows backward as
 e^{2λ_max(T−t)} in the chaotic phase (exploding gradients).
 
 **Reaction term.** The fresh-field closure of gating-derivations §7 drops the reaction by which
@@ -53,7 +53,7 @@ import numpy as np
 import sympy as sp
 
 from theory.errors import ConvergenceError, require
-from theory.gating.adjoint import trapezoid_weights
+from theory.gating.gradients.adjoint import trapezoid_weights
 from theory.gating.model import GatedParams
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 
@@ -441,7 +441,7 @@ class _LagGrid:
 
     @classmethod
     def build(cls, params: GatedParams, sol: Any, T: float, dt: float) -> _LagGrid:
-        from theory.gating.dmft import GatedDMFT
+        from theory.gating.dmft.equations import GatedDMFT
 
         nt = int(round(T / dt))
         times = np.arange(nt + 1) * dt
@@ -497,7 +497,7 @@ def solve_adjoint_dmft(
     running, readout:
         Weights ρ of the running loss ∫Σh²/2N and κ of the read-out loss Σ w_i h_i(T)/N.
     forward:
-        A converged :class:`theory.gating.dmft.GatedDMFTSolution` (solved here if omitted).
+        A converged :class:`theory.gating.dmft.equations.GatedDMFTSolution` (solved here if omitted).
     reaction:
         Include the reaction term (:func:`reaction_response`). Default: on when it is non-zero
         (running loss). ``False`` gives the fresh-field closure of gating-derivations §7.
@@ -512,7 +512,7 @@ def solve_adjoint_dmft(
     ConvergenceError
         If the forward DMFT did not converge.
     """
-    from theory.gating.dmft import coupling_variance, solve_dmft_fourier
+    from theory.gating.dmft.equations import coupling_variance, solve_dmft_fourier
 
     require(
         params.alpha_z == 0,
@@ -628,7 +628,7 @@ def _reaction_closures(params: GatedParams) -> dict[str, Any]:
     C_{φ''φ} on C_h, C_{σ_r''σ_r} on C_r (sharp quadrature steps, closures.py); C_{φ'}, C_{σ_r'}
     are the forward DMFT's Price derivatives (:class:`_LagGrid`).
     """
-    from theory.gating.closures import gate_strip, phi_strip, quadrature_step, sharp_cross
+    from theory.gating.dmft.closures import gate_strip, phi_strip, quadrature_step, sharp_cross
     from theory.gating.model import gate_expr, phi_expr
     from theory.symbolic.compile import compile_function
     from theory.symbolic.gaussian import X, _d
@@ -666,7 +666,7 @@ def reaction_response(
     marched backward in t (trapezoid rule, implicit part by fixed-point iteration; G(u, u) at the
     jump = half its limit). For α_r = 0 (σ_r' ≡ 0), χ̄_r ≡ 0.
     """
-    from theory.gating.dmft import coupling_variance
+    from theory.gating.dmft.equations import coupling_variance
 
     cl = _reaction_closures(params)
     nt, dt, times, idx, wq = grid.nt, grid.dt, grid.times, grid.idx, grid.wq
@@ -731,7 +731,7 @@ def _reaction_source(
     independent (spec §3), sampled exactly from the Toeplitz covariances. The error of the mean is
     estimated from 8 batches and returned relative to the diagonal of ⟨D_hD_h⟩.
     """
-    from theory.gating.dmft import coupling_variance
+    from theory.gating.dmft.equations import coupling_variance
 
     require(
         isinstance(n_paths, (int, np.integer)) and n_paths >= 800,

@@ -2,7 +2,7 @@ r"""Checks of the gated RNN's chaos theory: Jacobian spectra, Lyapunov exponents
 
 Every check compares a compiled prediction with a finite-width measurement. Error models:
 
-* **Spectral edge / vertical extent** (RMT, :mod:`theory.gating.spectrum`): the extreme
+* **Spectral edge / vertical extent** (RMT, :mod:`theory.gating.chaos.spectrum`): the extreme
   eigenvalues of a sampled N-network fluctuate around the N = ∞ boundary by O(ℓ N^{−1/2}), ℓ the
   local scale of the support (Ginibre: the outermost eigenvalue lies ≈ √(γ_N/4N) ≈ 0.5 N^{−1/2}
   radii outside; near a pinched edge the approach is slower). Tolerance = t-quantile × SEM over
@@ -12,7 +12,7 @@ Every check compares a compiled prediction with a finite-width measurement. Erro
 * **Slow modes**: fraction of eigenvalues with |λ| < δ (per neuron) vs P(σ_z < δ); statistical
   error from S networks (binomial-like, √(p(1−p)/N) each) + bias 6δ² (bulk eigenvalues of density
   ≈ 3N/(π ℓ²) falling in the disc πδ²).
-* **Lyapunov λ_max** (:mod:`theory.gating.lyapunov_dmft` vs QR): statistical error = SEM over
+* **Lyapunov λ_max** (:mod:`theory.gating.chaos.lyapunov_dmft` vs QR): statistical error = SEM over
   S independent networks (each exponent a time average over T after a transient); finite-N gap:
   λ_N runs low by up to b·λ/N with b = 50 (spec: 5–10 % low at N = 1000; our runs: 7–15 % at
   N = 300, 30 % at N = 150); the measured gap at two N is reported in the details. DMFT grid /
@@ -38,7 +38,7 @@ Every check compares a compiled prediction with a finite-width measurement. Erro
 * **Jump at L3 (large α_r)**: DMFT chaotic-branch C_h(0) just above L3 (the jump size) vs ⟨h²⟩ of
   networks started from order-one states; error model and tolerance as for the bistability check.
   Below L3 the DMFT must collapse from every guess of the L3 test (C_h(0) < 10⁻⁶ or no accepted
-  solution, :func:`theory.gating.transitions.branch_exists`) and order-one initial
+  solution, :func:`theory.gating.chaos.transitions.branch_exists`) and order-one initial
   states must decay (⟨h²⟩ over the recorded window < 10⁻³ × the jump), otherwise the check fails.
 * **Adjoint vs finite differences**: both are O(dt²)-consistent discretisations of the same
   derivative; the mismatch at dt is bounded by 2 × (mismatch at 2dt)/4 + FD round-off.
@@ -59,11 +59,11 @@ from theory.checks import (
     register_check,
     statistical_tolerance,
 )
-from theory.gating.jacobian import jacobian_matrix
-from theory.gating.lyapunov import lyapunov_spectra, max_lyapunov_two_trajectory
-from theory.gating.lyapunov_dmft import gated_lyapunov_dmft
+from theory.gating.chaos.jacobian import jacobian_matrix
+from theory.gating.chaos.lyapunov import lyapunov_spectra, max_lyapunov_two_trajectory
+from theory.gating.chaos.lyapunov_dmft import gated_lyapunov_dmft
 from theory.gating.model import GatedNetwork, GatedParams
-from theory.gating.spectrum import (
+from theory.gating.chaos.spectrum import (
     BoundaryModel,
     slow_mode_fraction,
     spectral_abscissa,
@@ -319,7 +319,7 @@ def _check_bistability(
 ) -> CheckResult:
     """Bistable window: chaotic-branch C_h(0) vs ⟨h²⟩ from order-one states; small states decay."""
     from theory.gating.simulation import simulate_gated
-    from theory.gating.transitions import chaotic_branch, line_l1
+    from theory.gating.chaos.transitions import chaotic_branch, line_l1
 
     p = GatedParams(g_h=g_h, alpha_r=alpha_r)
     br = chaotic_branch(g_h, alpha_r)
@@ -384,7 +384,7 @@ def _check_input_induced(
     g_h: float, alpha_r: float, sigma_h: float, ctx: CheckContext, perturb: float = 0.0
 ) -> CheckResult:
     """Input-induced chaos from the stable zero state (g_h < L1): DMFT C_h(0) with a static input vs ⟨h²⟩ from small states."""
-    from theory.gating.dmft import solve_dmft_fourier
+    from theory.gating.dmft.equations import solve_dmft_fourier
     from theory.gating.simulation import simulate_gated
 
     p = GatedParams(g_h=g_h, alpha_r=alpha_r, sigma_h=sigma_h)
@@ -452,7 +452,7 @@ def _check_adjoint_fd(ctx: CheckContext, perturb: float = 0.0) -> CheckResult:
     """Adjoint gradient dL/dJ·D (J^h, J^z, J^r directions) vs central finite differences of the loss."""
     from dataclasses import replace
 
-    from theory.gating.adjoint import adjoint_gradients, loss_only
+    from theory.gating.gradients.adjoint import adjoint_gradients, loss_only
 
     p = GatedParams(g_h=3.0, alpha_z=2.0, alpha_r=3.0, beta_h=0.1)
     N, T = 20, 5.0
@@ -507,7 +507,7 @@ def _check_adjoint_growth(
     params: GatedParams, ctx: CheckContext, perturb: float = 0.0
 ) -> CheckResult:
     """Backward growth rate of the adjoint (exploding gradients) vs DMFT λ_max."""
-    from theory.gating.adjoint import adjoint_growth_rate
+    from theory.gating.gradients.adjoint import adjoint_growth_rate
 
     lam, grid_err = _dmft_lambda(params)
     N, S, T = ctx.size((200, 6, 80.0), (400, 6, 150.0))
@@ -634,7 +634,7 @@ def _check_lambda_jump(
 ) -> CheckResult:
     """Discontinuous transition at L3: C_h(0) jumps from 0 (g_below) to the DMFT branch value (g_above)."""
     from theory.errors import require
-    from theory.gating.transitions import branch_exists, chaotic_branch, largest_guess_C_h0, line_l1
+    from theory.gating.chaos.transitions import branch_exists, chaotic_branch, largest_guess_C_h0, line_l1
 
     require(
         1.0 < g_below < g_above < line_l1(alpha_r),

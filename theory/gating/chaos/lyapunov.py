@@ -6,7 +6,7 @@ arXiv 2006.02427 (2020), Sec. 2 (spec ``gating-derivations.md`` §5.2):
 
 1. integrate the state x(t) and an orthonormal frame Q (3N × k) of the tangent dynamics
    :math:`\dot Q=\mathcal D(x(t))Q` together with RK4 (the tangent map uses the full compiled
-   Jacobian of :mod:`theory.gating.jacobian`, including the Z'E block);
+   Jacobian of :mod:`theory.gating.chaos.jacobian`, including the Z'E block);
 2. every ``t_ons`` re-orthonormalise, Q ← qr(Q), accumulating log|R_ii|;
 3. after discarding a transient (state *and* frame), λ_i = Σ log|R_ii| / T.
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from theory.errors import ParameterError, require
-from theory.gating.jacobian import JacobianFactors, _param_values
+from theory.gating.chaos.jacobian import JacobianFactors, _param_values
 from theory.gating.model import GatedNetwork
 
 __all__ = [

@@ -12,7 +12,7 @@ For a loss :math:`L=\int_0^T\ell(x(t))\,dt` the adjoint a = (a_h, a_z, a_r) obey
     \frac{dL}{dJ^{r}_{ij}}=\tau_r^{-1}\!\int a_{r,i}\phi(h_j)\,dt .
 
 :func:`adjoint_derivation` obtains 𝒟ᵀ by SymPy from a symbolic two-neuron network (the
-transposed blocks are identified with the factor form of :mod:`theory.gating.jacobian`) and the
+transposed blocks are identified with the factor form of :mod:`theory.gating.chaos.jacobian`) and the
 parameter derivatives ∂f/∂J. The homogeneous adjoint is the transpose of the tangent flow, so its
 backward growth rate equals λ_max: exploding gradients at rate λ_max in the chaotic phase
 (:func:`adjoint_growth_rate`).
@@ -27,8 +27,8 @@ import numpy as np
 import sympy as sp
 
 from theory.errors import ParameterError, require
-from theory.gating import jacobian as jac
-from theory.gating.lyapunov import rk4_step
+from theory.gating.chaos import jacobian as jac
+from theory.gating.chaos.lyapunov import rk4_step
 from theory.gating.model import GatedNetwork
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 

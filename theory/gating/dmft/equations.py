@@ -28,7 +28,7 @@ import numpy as np
 import sympy as sp
 
 from theory.errors import ConvergenceError, require
-from theory.gating.closures import (
+from theory.gating.dmft.closures import (
     ClosureTable,
     gate_strip,
     phi_strip,
@@ -491,7 +491,7 @@ def solve_dmft_fourier(
     Raises
     ------
     ParameterError
-        If α_z ≠ 0 (use :func:`theory.gating.dmft_montecarlo.solve_dmft_montecarlo`) or the grid,
+        If α_z ≠ 0 (use :func:`theory.gating.dmft.montecarlo.solve_dmft_montecarlo`) or the grid,
         damping or tolerances are invalid.
     """
     import time
@@ -707,7 +707,7 @@ def phi_moments(params: GatedParams, c_h0: float) -> dict[str, float]:
 
 
 def solve_dmft_montecarlo(params: GatedParams, **kwargs: Any) -> GatedDMFTSolution:
-    """Solver B (Monte-Carlo DMFT, any α_z); see :func:`theory.gating.dmft_montecarlo.solve_dmft_montecarlo`."""
-    from theory.gating.dmft_montecarlo import solve_dmft_montecarlo as _solve
+    """Solver B (Monte-Carlo DMFT, any α_z); see :func:`theory.gating.dmft.montecarlo.solve_dmft_montecarlo`."""
+    from theory.gating.dmft.montecarlo import solve_dmft_montecarlo as _solve
 
     return _solve(params, **kwargs)

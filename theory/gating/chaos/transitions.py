@@ -4,14 +4,14 @@ Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. VII (discontinuous tran
 Figs. 9–11) and Sec. VIII (phase diagrams); spec ``gating.md`` §7, ``gating-derivations.md`` §3.
 
 * **L1** — instability of the zero fixed point, g_h σ_r(0) = 1 (issue-3
-  :func:`theory.gating.fixed_points.zero_fp_threshold`), independent of α_r.
+  :func:`theory.gating.dmft.fixed_points.zero_fp_threshold`), independent of α_r.
 * **L2** — onset of nonzero fixed-point solutions of the static DMFT (topological complexity):
-  the smallest g_h at which :func:`theory.gating.fixed_points.fixed_point_branches` is non-empty
+  the smallest g_h at which :func:`theory.gating.dmft.fixed_points.fixed_point_branches` is non-empty
   (bisection). L2 < L1 iff α_r > α_r* (subcritical branch).
 * **L3** — onset of the chaotic (time-dependent) DMFT branch (dynamical complexity): the smallest
   g_h, on the grid L1 + step, L1, L1 − step, … continued downward and refined by bisection, at
   which :func:`branch_exists` finds an accepted chaotic solution of
-  :func:`theory.gating.dmft.solve_dmft_fourier` from *any* of a few initial guesses (the order-one
+  :func:`theory.gating.dmft.equations.solve_dmft_fourier` from *any* of a few initial guesses (the order-one
   guess (1, 1), (0.5, 0.5), (2, 2) and a warm start from the previous branch point). The bistable
   window makes a single warm start unreliable: the zero state attracts the iteration too, and near
   the fold of the branch a small-amplitude guess falls onto it (at α_r = 20 the warm-started
@@ -67,7 +67,7 @@ GUESSES: tuple[tuple[float, float], ...] = ((1.0, 1.0), (0.5, 0.5), (2.0, 2.0))
 #: :attr:`ChaoticBranchPoint.distance`) is below this fraction of its C_h(0).
 ACCEPT_FRACTION = 0.1
 
-#: The solver's own window criterion (:func:`theory.gating.dmft.tail_decay` above this: window too short).
+#: The solver's own window criterion (:func:`theory.gating.dmft.equations.tail_decay` above this: window too short).
 WINDOW_TAIL = 1e-3
 
 #: Iterations over which the contraction rate of the fixed-point iteration is estimated.
@@ -80,14 +80,14 @@ def _params(g_h: float, alpha_r: float, beta_r: float = 0.0, **kw: float) -> Gat
 
 def line_l1(alpha_r: float, beta_r: float = 0.0) -> float:
     """L1: g_h = 1/σ_r(0) = 1 + e^{β_r} (zero fixed point loses stability)."""
-    from theory.gating.fixed_points import zero_fp_threshold
+    from theory.gating.dmft.fixed_points import zero_fp_threshold
 
     return zero_fp_threshold(_params(1.0, alpha_r, beta_r))
 
 
 def line_l2(alpha_r: float, beta_r: float = 0.0, *, xtol: float = 2e-3) -> float:
     """L2: smallest g_h with a nonzero solution of the fixed-point DMFT (bisection on existence)."""
-    from theory.gating.fixed_points import fixed_point_branches
+    from theory.gating.dmft.fixed_points import fixed_point_branches
 
     g1 = line_l1(alpha_r, beta_r)
 
@@ -133,7 +133,7 @@ class ChaoticBranchPoint:
         residual over them (a contraction with rate ρ moves at most r/(1 − ρ) further); ∞ when the
         residual did not decrease. 0 for a converged iterate (the solver's tolerance is its contract).
     tail_decay:
-        Window diagnostic of the solver (:func:`theory.gating.dmft.tail_decay`).
+        Window diagnostic of the solver (:func:`theory.gating.dmft.equations.tail_decay`).
     init:
         Initial amplitudes the solve started from.
     """
@@ -191,7 +191,7 @@ def chaotic_branch(
     One guess can miss the branch in the bistable window (the zero state attracts the iteration
     too): use :func:`branch_exists` to decide whether the branch exists.
     """
-    from theory.gating.dmft import solve_dmft_fourier
+    from theory.gating.dmft.equations import solve_dmft_fourier
 
     sol = solve_dmft_fourier(
         _params(g_h, alpha_r, beta_r), n=n, dtau=dtau, tol=1e-8, init=init, max_iter=1500
@@ -403,7 +403,7 @@ def lambda_jump(alpha_r: float, *, eps: float = 0.02) -> dict[str, float]:
     -------
     dict
         ``L3``; ``C_h0_above``, ``lambda_above``: C_h(0) and the DMFT λ_max
-        (:func:`theory.gating.lyapunov_dmft.gated_lyapunov_dmft`, solved on its own grid from the
+        (:func:`theory.gating.chaos.lyapunov_dmft.gated_lyapunov_dmft`, solved on its own grid from the
         guess that found the branch) on the chaotic branch at L3 + eps (NaN if :func:`branch_exists`
         finds none there); ``C_h0_below``: the *largest* C_h(0) reached from any guess of
         :func:`branch_guesses` at L3 − eps (≤ :data:`COLLAPSE` when every guess collapses, the
@@ -414,8 +414,8 @@ def lambda_jump(alpha_r: float, *, eps: float = 0.02) -> dict[str, float]:
     ParameterError
         If eps is not positive.
     """
-    from theory.gating.dmft import solve_dmft_fourier
-    from theory.gating.lyapunov_dmft import gated_lyapunov_dmft
+    from theory.gating.dmft.equations import solve_dmft_fourier
+    from theory.gating.chaos.lyapunov_dmft import gated_lyapunov_dmft
 
     require(np.isfinite(eps) and eps > 0, "eps", eps, "a finite eps > 0")
     g3 = line_l3(alpha_r)

@@ -2,7 +2,7 @@ r"""Solver B: Monte-Carlo DMFT of the gated RNN for α_z ≠ 0 (spec ``gating.md
 
 Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. III: for α_z ≠ 0 the rate σ_z(z(t)) is
 random and h is not Gaussian, so C_φ has no closed equation; the paper solves the single-site
-process by sampling. With the stationary covariances of :func:`theory.gating.dmft.gated_dmft_derivation`
+process by sampling. With the stationary covariances of :func:`theory.gating.dmft.equations.gated_dmft_derivation`
 (steps ``spectrum_z``, ``spectrum_r``, ``field_h``) the iteration is
 
 1. C_z, C_r from C_φ by the compiled multipliers 1/(1 + τ²ω²) (S1); C_{σ_r} by the compiled closure;
@@ -27,8 +27,8 @@ import time
 import numpy as np
 
 from theory.errors import ConvergenceError, require
-from theory.gating.closures import ClosureTable
-from theory.gating.dmft import (
+from theory.gating.dmft.closures import ClosureTable
+from theory.gating.dmft.equations import (
     GatedDMFTSolution,
     _check_grid,
     _compiled,
@@ -196,7 +196,7 @@ def solve_dmft_montecarlo(
     if init_phi is None:
         from dataclasses import replace
 
-        from theory.gating.dmft import solve_dmft_fourier
+        from theory.gating.dmft.equations import solve_dmft_fourier
 
         start = solve_dmft_fourier(replace(p, alpha_z=0.0), dtau=dtau, n=n, tol=1e-8)
         c_phi = start.C_phi if start.C_h[0] > 1e-8 else 0.3 * np.exp(-lags / 2)

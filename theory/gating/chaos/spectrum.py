@@ -4,7 +4,7 @@ Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. IV, Eqs. (11)–(13) (s
 the Jacobian; fixed-point form) and Sec. V (marginal stability, slow modes); spec ``gating.md`` §5,
 ``gating-derivations.md`` §4.2–4.3.
 
-Write the Jacobian (:mod:`theory.gating.jacobian`) as :math:`\mathcal D=D_0+\sum_kL_kJ_kR_k`
+Write the Jacobian (:mod:`theory.gating.chaos.jacobian`) as :math:`\mathcal D=D_0+\sum_kL_kJ_kR_k`
 (k = h, z, r), with per-neuron 3 × 3 diagonal block :math:`D_0` and injection/read-out vectors
 :math:`L_k,R_k`. Hermitisation gives the edge of the support where the Perron root of
 :math:`K_{kl}(\lambda)=\langle|R_kG_0L_l|^2\rangle`, :math:`G_0=(\lambda-D_0)^{-1}`, equals one.
@@ -35,7 +35,7 @@ import sympy as sp
 from scipy.special import ndtr
 
 from theory.errors import ConvergenceError, ParameterError, require
-from theory.gating import jacobian as jac
+from theory.gating.chaos import jacobian as jac
 from theory.gating.model import GatedParams
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
@@ -269,7 +269,7 @@ class BoundaryModel:
             require(np.isfinite(v) and v >= 0, n, v, "a finite variance >= 0")
         f = _compiled()
         pv = jac._param_values(params)
-        from theory.gating.closures import gate_strip, phi_strip, quadrature_step
+        from theory.gating.dmft.closures import gate_strip, phi_strip, quadrature_step
 
         # trapezoid steps from the analyticity strips (error ~ e^-49, issue-3 closures)
         step_r = quadrature_step(gate_strip(params.alpha_r))

@@ -10,7 +10,7 @@ and the existence of nonzero fixed points (L2). Regions: *quiescent* (zero state
 *bistable* (chaos coexisting with the stable zero state: L3 < g_h < L1) and *chaotic* (g_h > L1).
 
 :func:`marginal_point` is the sweep function of the large-α_z diagram: it evaluates the RMT
-spectral abscissa at the fixed point of (g_h, α_r) (:mod:`theory.gating.spectrum`, e = 0) and
+spectral abscissa at the fixed point of (g_h, α_r) (:mod:`theory.gating.chaos.spectrum`, e = 0) and
 the slow-mode fraction P(σ_z < δ); the marginal-stability region is where the bulk is unstable
 at α_z = 0 (V_1 + V_2 > 1) but the open-gate bulk is stable, f_open·V < 1 (gating-derivations §4.3).
 """
@@ -52,8 +52,8 @@ def phase_point(
     g_h: float, alpha_r: float, beta_r: float = 0.0, n: int = 512, dtau: float = 0.2
 ) -> dict[str, Any]:
     """Sweep function for the (g_h, α_r) phase diagram (α_z = 0, β_h = 0, no inputs)."""
-    from theory.gating.fixed_points import fixed_point_branches, zero_fp_threshold
-    from theory.gating.transitions import chaotic_branch
+    from theory.gating.dmft.fixed_points import fixed_point_branches, zero_fp_threshold
+    from theory.gating.chaos.transitions import chaotic_branch
 
     p = GatedParams(g_h=float(g_h), alpha_r=float(alpha_r), beta_r=float(beta_r))
     br = chaotic_branch(float(g_h), float(alpha_r), float(beta_r), n=int(n), dtau=float(dtau))
@@ -74,15 +74,15 @@ def chaotic_point(
 ) -> dict[str, Any]:
     """Sweep function: the chaotic DMFT branch (α_z = 0, order-one guess), solved in convention B.
 
-    Same network and same branch as :func:`theory.gating.transitions.chaotic_branch` (convention A),
+    Same network and same branch as :func:`theory.gating.chaos.transitions.chaotic_branch` (convention A),
     but in convention B the closures do not contain g_h, so the compiled theory is shared by all
-    g_h at one (α_r, β_r) (:func:`theory.gating.dmft.closure_params`): a (g_h, α_r) sweep compiles
+    g_h at one (α_r, β_r) (:func:`theory.gating.dmft.equations.closure_params`): a (g_h, α_r) sweep compiles
     once per α_r instead of once per point. C_h(0) is returned in convention-A units
     (h_B = g_h h_A, so C_h^A = C_h^B / g_h²). No memoisation (timings are honest).
     """
     from theory.errors import require
-    from theory.gating.dmft import solve_dmft_fourier
-    from theory.gating.transitions import COLLAPSE
+    from theory.gating.dmft.equations import solve_dmft_fourier
+    from theory.gating.chaos.transitions import COLLAPSE
 
     g = float(g_h)
     require(g > 0, "g_h", g_h, "g_h > 0")
@@ -97,7 +97,7 @@ def chaotic_point(
 
 def warm_compiled(alpha_r_values: Any, beta_r: float = 0.0) -> int:
     """Compile the convention-B DMFT theory for each α_r once in this process (e.g. on each Dask worker)."""
-    from theory.gating.dmft import _compiled
+    from theory.gating.dmft.equations import _compiled
 
     vals = sorted({float(a) for a in alpha_r_values})
     for a in vals:
@@ -111,8 +111,8 @@ def marginal_point(
     """Sweep function for the large-α_z diagram: RMT abscissa at the upper fixed point, V, slow modes."""
     import numpy as np
 
-    from theory.gating.fixed_points import solve_fixed_point_dmft
-    from theory.gating.spectrum import BoundaryModel, slow_mode_fraction, spectral_abscissa
+    from theory.gating.dmft.fixed_points import solve_fixed_point_dmft
+    from theory.gating.chaos.spectrum import BoundaryModel, slow_mode_fraction, spectral_abscissa
 
     p = GatedParams(g_h=float(g_h), alpha_r=float(alpha_r), alpha_z=float(alpha_z))
     fp = solve_fixed_point_dmft(p, branch="upper")

@@ -28,7 +28,7 @@ import scipy.optimize as so
 import sympy as sp
 
 from theory.errors import ConvergenceError, ParameterError, require
-from theory.gating.classical_model import ClassicalParams
+from theory.gating.classical.model import ClassicalParams
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 from theory.symbolic.gaussian import X, gaussian_cross

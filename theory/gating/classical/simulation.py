@@ -16,7 +16,7 @@ import numpy as np
 import scipy.special as sc
 
 from theory.errors import ParameterError, require
-from theory.gating.classical_model import ClassicalParams
+from theory.gating.classical.model import ClassicalParams
 
 __all__ = ["ClassicalTrajectory", "simulate_classical", "autocorrelation_fft", "PHI_NUMPY"]
 

@@ -28,8 +28,8 @@ import scipy.optimize as so
 import sympy as sp
 
 from theory.errors import ParameterError, require
-from theory.gating.closures import gate_strip, phi_strip, quadrature_step, sharp_mean
-from theory.gating.dmft import KCS, REFERENCE_PARAMS, coupling_variance, input_variances
+from theory.gating.dmft.closures import gate_strip, phi_strip, quadrature_step, sharp_mean
+from theory.gating.dmft.equations import KCS, REFERENCE_PARAMS, coupling_variance, input_variances
 from theory.gating.model import GatedParams, gate_expr, phi_expr
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation

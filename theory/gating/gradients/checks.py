@@ -1,7 +1,7 @@
 r"""Checks of the adjoint DMFT (gradient statistics) against adjoint gradients of finite networks.
 
-Spec ``gating.md`` §8, ``gating-derivations.md`` §7; theory in :mod:`theory.gating.adjoint_dmft`,
-measurement by :func:`theory.gating.adjoint.adjoint_gradients` (the finite-network adjoint, itself
+Spec ``gating.md`` §8, ``gating-derivations.md`` §7; theory in :mod:`theory.gating.gradients.adjoint_dmft`,
+measurement by :func:`theory.gating.gradients.adjoint.adjoint_gradients` (the finite-network adjoint, itself
 checked against finite differences by ``chaos.adjoint_fd``). The simulator never calls the theory.
 
 Error model of every gradient-norm check: Student-t (α = 10⁻³) times the SEM over independent
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from theory.checks import CheckContext, CheckResult, mean_sem, register_check, statistical_tolerance
-from theory.gating.chaos_checks import GAP_CONSTANT, _dmft_lambda
+from theory.gating.chaos.checks import GAP_CONSTANT, _dmft_lambda
 from theory.gating.model import GatedNetwork, GatedParams
 
 __all__: list[str] = []
@@ -29,7 +29,7 @@ BURN_IN = 50.0
 
 @functools.lru_cache(maxsize=8)
 def _forward_solution(params: GatedParams) -> Any:
-    from theory.gating.dmft import solve_dmft_fourier
+    from theory.gating.dmft.equations import solve_dmft_fourier
 
     return solve_dmft_fourier(params, n=2048, dtau=0.1)
 
@@ -39,7 +39,7 @@ def _theory(
     params: GatedParams, T: float, running: float, readout: float, reaction: bool | None
 ) -> dict[str, Any]:
     """Adjoint-DMFT gradient norms at dt = 0.1 with an O(dt²) error estimate from dt = 0.2."""
-    from theory.gating.adjoint_dmft import solve_adjoint_dmft
+    from theory.gating.gradients.adjoint_dmft import solve_adjoint_dmft
 
     sol = _forward_solution(params)
     fine = solve_adjoint_dmft(
@@ -64,8 +64,8 @@ def measured_gradients(
 
     ``losses`` ⊂ {"running", "readout"}; the same networks and start states serve both losses.
     """
-    from theory.gating.adjoint import adjoint_gradients
-    from theory.gating.lyapunov import rk4_step
+    from theory.gating.gradients.adjoint import adjoint_gradients
+    from theory.gating.chaos.lyapunov import rk4_step
 
     out: dict[str, list[Any]] = {}
     for s in range(S):
@@ -169,7 +169,7 @@ def _check_adjoint_dmft_growth(
     (transient of the subleading mode).
     """
     from theory.checks import ErrorModel
-    from theory.gating.adjoint_dmft import solve_adjoint_dmft
+    from theory.gating.gradients.adjoint_dmft import solve_adjoint_dmft
 
     lam, lam_err = _dmft_lambda(params)
     sol = _forward_solution(params)
