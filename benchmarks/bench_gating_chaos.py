@@ -129,8 +129,8 @@ def _sweep_speedup(quick: bool) -> list[dict]:
 
 def _abscissa_vs_eig(quick: bool) -> list[dict]:
     from theory.gating.chaos.jacobian import jacobian_matrix
-    from theory.gating.model import GatedNetwork, GatedParams
     from theory.gating.chaos.spectrum import BoundaryModel, spectral_abscissa
+    from theory.gating.model import GatedNetwork, GatedParams
 
     N = 300 if quick else 1000
     p = GatedParams(g_h=3.0, alpha_z=8.0, alpha_r=5.0)

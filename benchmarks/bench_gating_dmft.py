@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from theory.gating.dmft.equations import solve_dmft_fourier
+from theory.gating.dmft.fourier import solve_dmft_fourier
 from theory.gating.dmft.montecarlo import solve_dmft_montecarlo
 from theory.gating.model import GatedParams
 from theory.gating.simulation import simulate_gated

@@ -285,7 +285,6 @@ print(
 from theory.gating.gradients.adjoint import adjoint_gradients
 from theory.gating.gradients.adjoint_dmft import solve_adjoint_dmft
 from theory.gating.dmft.equations import solve_dmft_fourier
-from theory.gating.chaos.lyapunov import rk4_step
 
 pg, Tg = GatedParams(g_h=4.0), 10.0
 fwd = solve_dmft_fourier(pg, n=2048, dtau=0.1)
@@ -297,7 +296,7 @@ for s in range(Sg):
     net = GatedNetwork.sample(pg, Ng, np.random.default_rng([5, s]))
     x = net.initial_state(np.random.default_rng([6, s]))
     for _ in range(500):
-        x = rk4_step(net, x, 0.1)
+        x = net.step(x, 0.1)
     res = adjoint_gradients(net, x, T=Tg, dt=0.05)
     diag.append(Ng**2 * np.mean(res.adjoint[:, 0] ** 2, axis=1))
     norms.append(np.sum(res.grad_Jh**2))

@@ -197,6 +197,12 @@ class GatedNetwork:
         dr = (-r + self.J_r @ ph + Ir) / p.tau_r
         return np.stack([dh, dz, dr])
 
+    def step(self, state: np.ndarray, dt: float, method: str = "rk4") -> np.ndarray:
+        """One explicit Runge–Kutta step of :meth:`rhs` (:func:`theory.numerics.rk_step`)."""
+        from theory.numerics.integrate import rk_step
+
+        return rk_step(self.rhs, state, dt, method=method)
+
     def initial_state(
         self, rng: np.random.Generator, scale: float = 1.0, batch: int | None = None
     ) -> np.ndarray:

@@ -4,7 +4,6 @@ Importing :mod:`theory.sweeps` registers the ``theory sweep`` subcommand.
 """
 
 import theory.sweeps  # noqa: F401
-from theory.gating import checks  # noqa: F401
 from theory.gating.chaos import checks as chaos_checks  # noqa: F401
 from theory.gating.chaos import jacobian, lyapunov_dmft, spectrum  # noqa: F401
 from theory.gating.classical import checks as classical_checks  # noqa: F401

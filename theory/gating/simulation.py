@@ -24,8 +24,9 @@ from typing import Literal
 import numpy as np
 
 from theory.errors import ParameterError, require
-from theory.gating.classical.simulation import autocorrelation_fft
 from theory.gating.model import GatedNetwork, GatedParams
+from theory.numerics.integrate import rk_step
+from theory.numerics.timeseries import autocorrelation_fft
 
 __all__ = ["GatedTrajectory", "simulate_gated", "TimeDependentInput"]
 
@@ -233,10 +234,7 @@ def simulate_gated(
             hs[k_rec], zs[k_rec], rs[k_rec], vs[k_rec] = x[0], x[1], x[2], k1[0]
             ts[k_rec] = t
             k_rec += 1
-        k2 = field(t + 0.5 * dt, x + (0.5 * dt) * k1)
-        k3 = field(t + 0.5 * dt, x + (0.5 * dt) * k2)
-        k4 = field(t + dt, x + dt * k3)
-        x = x + (dt / 6.0) * (k1 + 2.0 * (k2 + k3) + k4)
+        x = rk_step(field, x, dt, t=t, k1=k1)
         if k % 256 == 0 and not np.all(np.isfinite(x)):
             raise FloatingPointError(
                 f"gated simulation diverged at t = {t:.3g} (dt = {dt} too large?)"

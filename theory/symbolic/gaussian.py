@@ -36,9 +36,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 import sympy as sp
-from numpy.polynomial.hermite_e import hermegauss
 
 from theory.errors import ParameterError
+from theory.numerics import quadrature as _quad
 from theory.symbolic.cache import register_sympy_class, symbolic_cache
 from theory.symbolic.compile import NumericFunction, compile_function
 
@@ -64,52 +64,10 @@ DEFAULT_ORDER = 64
 
 
 # ============================================================================ numerics
-#: Default step (in units of the integration variable x) of the Gaussian trapezoid rule.
-DEFAULT_STEP = 0.2
-#: Half-width of the truncated domain, in standard deviations (tail mass e^{-8.5²/2} ≈ 2e-16).
-TRUNCATION = 8.5
-
-
-@functools.lru_cache(maxsize=64)
-def normal_rule(order: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss–Hermite nodes and weights for :math:`\\mathbb E[f(u)]`, :math:`u\\sim\\mathcal N(0,1)`.
-
-    Exact for polynomials of degree ≤ 2·order − 1; weights sum to one. (numpy's construction
-    overflows beyond order ≈ 400.)
-    """
-    if not (isinstance(order, (int, np.integer)) and 1 <= order <= 400):
-        raise ParameterError("order", order, "an integer 1 <= order <= 400")
-    nodes, weights = hermegauss(int(order))
-    weights = weights / np.sqrt(2.0 * np.pi)
-    nodes.flags.writeable = False
-    weights.flags.writeable = False
-    return nodes, weights
-
-
-@functools.lru_cache(maxsize=256)
-def _trapezoid(hu: float) -> tuple[np.ndarray, np.ndarray]:
-    n = int(np.ceil(TRUNCATION / hu))
-    u = np.arange(-n, n + 1) * hu
-    w = np.exp(-(u**2) / 2)
-    w /= w.sum()
-    u.flags.writeable = False
-    w.flags.writeable = False
-    return u, w
-
-
-def trapezoid_rule(scale: float, step: float = DEFAULT_STEP) -> tuple[np.ndarray, np.ndarray]:
-    """Trapezoid nodes/weights for :math:`\\mathbb E[f(\\text{scale}\\cdot u)]`, u ~ N(0, 1).
-
-    The spacing in x = scale·u is ``step`` (at most 0.5 in u). For f analytic in the strip
-    |Im x| < a the error is O(exp(−2πa/step)) (trapezoid rule on R; Trefethen & Weideman, SIAM
-    Rev. 56, 385 (2014), Thm 5.1): for tanh and log cosh, a = π/2 and step 0.2 give e^{−49}.
-    For a kink (ReLU) the error is O(step²).
-    """
-    if not step > 0:
-        raise ParameterError("step", step, "step > 0")
-    hu = min(0.5, step / scale) if scale > 0 else 0.5
-    hu = float(f"{hu:.2g}")  # 2 significant digits: reuse cached grids across nearby scales
-    return _trapezoid(hu)
+# the quadrature rules live in the theory-free numerics package
+DEFAULT_STEP = _quad.DEFAULT_STEP
+normal_rule = _quad.normal_rule
+trapezoid_rule = _quad.trapezoid_rule
 
 
 def _rule(scale: float, rule: str, order: int, step: float) -> tuple[np.ndarray, np.ndarray]:

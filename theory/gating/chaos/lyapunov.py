@@ -26,6 +26,7 @@ import numpy as np
 from theory.errors import ParameterError, require
 from theory.gating.chaos.jacobian import JacobianFactors, _param_values
 from theory.gating.model import GatedNetwork
+from theory.numerics.integrate import rk_step
 
 __all__ = [
     "LyapunovSpectrum",
@@ -33,17 +34,7 @@ __all__ = [
     "lyapunov_spectra",
     "max_lyapunov_two_trajectory",
     "TwoTrajectoryEstimate",
-    "rk4_step",
 ]
-
-
-def rk4_step(net: GatedNetwork, x: np.ndarray, dt: float) -> np.ndarray:
-    """One RK4 step of the network's vector field (the bare simulation step)."""
-    k1 = net.rhs(x)
-    k2 = net.rhs(x + 0.5 * dt * k1)
-    k3 = net.rhs(x + 0.5 * dt * k2)
-    k4 = net.rhs(x + dt * k3)
-    return x + (dt / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
 
 
 @dataclass(frozen=True)
@@ -102,14 +93,11 @@ def _joint_rhs(S: _Stack, x: np.ndarray, Q: np.ndarray) -> tuple[np.ndarray, np.
     return dx, dQ
 
 
-def _joint_rk4(S: _Stack, x: np.ndarray, Q: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
-    a1, b1 = _joint_rhs(S, x, Q)
-    a2, b2 = _joint_rhs(S, x + 0.5 * dt * a1, Q + 0.5 * dt * b1)
-    a3, b3 = _joint_rhs(S, x + 0.5 * dt * a2, Q + 0.5 * dt * b2)
-    a4, b4 = _joint_rhs(S, x + dt * a3, Q + dt * b3)
-    return x + (dt / 6.0) * (a1 + 2 * a2 + 2 * a3 + a4), Q + (dt / 6.0) * (
-        b1 + 2 * b2 + 2 * b3 + b4
-    )
+def _joint_step(
+    S: _Stack, x: np.ndarray, Q: np.ndarray, dt: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """One RK4 step of the state and its tangent frame together."""
+    return rk_step(lambda y: _joint_rhs(S, *y), (x, Q), dt)
 
 
 @dataclass(frozen=True)
@@ -265,7 +253,7 @@ def lyapunov_spectra(
         it = tqdm(it, desc=f"QR Lyapunov N={net.N} k={k} x{B}", leave=False)
     for m in it:
         for _ in range(n_sub):
-            x, Q = _joint_rk4(S, x, Q, dt)
+            x, Q = _joint_step(S, x, Q, dt)
         q, r = np.linalg.qr(Q.reshape(B, dim, k))
         d = np.diagonal(r, axis1=1, axis2=2)
         Q = (q * np.sign(d)[:, None, :]).reshape(B, 3, net.N, k)
@@ -321,7 +309,7 @@ def max_lyapunov_two_trajectory(
     n_sub = max(1, int(round(t_renorm / dt)))
     t_renorm = n_sub * dt
     for _ in range(int(round(transient / dt))):
-        x = rk4_step(net, x, dt)
+        x = net.step(x, dt)
     v = rng.standard_normal(x.shape)
     y = x + d0 * v / np.linalg.norm(v)
     n_rec = max(n_blocks, int(round(T / t_renorm)))
@@ -329,8 +317,8 @@ def max_lyapunov_two_trajectory(
     logs = np.empty(n_rec)
     for m in range(n_rec):
         for _ in range(n_sub):
-            x = rk4_step(net, x, dt)
-            y = rk4_step(net, y, dt)
+            x = net.step(x, dt)
+            y = net.step(y, dt)
         dist = np.linalg.norm(y - x)
         if not (np.isfinite(dist) and dist > 0):
             raise FloatingPointError("two-trajectory distance became zero or non-finite")

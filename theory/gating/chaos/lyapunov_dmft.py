@@ -371,7 +371,7 @@ def gated_lyapunov_dmft(
             params.s_z * cl.discretisation_error,
             {"g_eff": geff},
         )
-    from theory.gating.dmft.equations import solve_dmft_fourier
+    from theory.gating.dmft.fourier import solve_dmft_fourier
 
     sol = solution if solution is not None else solve_dmft_fourier(params, dtau=dtau, n=n)
     if not sol.converged:

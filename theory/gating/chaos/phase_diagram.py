@@ -52,8 +52,8 @@ def phase_point(
     g_h: float, alpha_r: float, beta_r: float = 0.0, n: int = 512, dtau: float = 0.2
 ) -> dict[str, Any]:
     """Sweep function for the (g_h, α_r) phase diagram (α_z = 0, β_h = 0, no inputs)."""
-    from theory.gating.dmft.fixed_points import fixed_point_branches, zero_fp_threshold
     from theory.gating.chaos.transitions import chaotic_branch
+    from theory.gating.dmft.fixed_points import fixed_point_branches, zero_fp_threshold
 
     p = GatedParams(g_h=float(g_h), alpha_r=float(alpha_r), beta_r=float(beta_r))
     br = chaotic_branch(float(g_h), float(alpha_r), float(beta_r), n=int(n), dtau=float(dtau))
@@ -81,8 +81,8 @@ def chaotic_point(
     (h_B = g_h h_A, so C_h^A = C_h^B / g_h²). No memoisation (timings are honest).
     """
     from theory.errors import require
-    from theory.gating.dmft.equations import solve_dmft_fourier
     from theory.gating.chaos.transitions import COLLAPSE
+    from theory.gating.dmft.fourier import solve_dmft_fourier
 
     g = float(g_h)
     require(g > 0, "g_h", g_h, "g_h > 0")
@@ -97,11 +97,11 @@ def chaotic_point(
 
 def warm_compiled(alpha_r_values: Any, beta_r: float = 0.0) -> int:
     """Compile the convention-B DMFT theory for each α_r once in this process (e.g. on each Dask worker)."""
-    from theory.gating.dmft.equations import _compiled
+    from theory.gating.dmft.equations import compiled_theory
 
     vals = sorted({float(a) for a in alpha_r_values})
     for a in vals:
-        _compiled(GatedParams(g_h=1.0, alpha_r=a, beta_r=float(beta_r), convention="B"), None)
+        compiled_theory(GatedParams(g_h=1.0, alpha_r=a, beta_r=float(beta_r), convention="B"), None)
     return len(vals)
 
 
@@ -111,8 +111,8 @@ def marginal_point(
     """Sweep function for the large-α_z diagram: RMT abscissa at the upper fixed point, V, slow modes."""
     import numpy as np
 
-    from theory.gating.dmft.fixed_points import solve_fixed_point_dmft
     from theory.gating.chaos.spectrum import BoundaryModel, slow_mode_fraction, spectral_abscissa
+    from theory.gating.dmft.fixed_points import solve_fixed_point_dmft
 
     p = GatedParams(g_h=float(g_h), alpha_r=float(alpha_r), alpha_z=float(alpha_z))
     fp = solve_fixed_point_dmft(p, branch="upper")

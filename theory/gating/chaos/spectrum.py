@@ -269,11 +269,12 @@ class BoundaryModel:
             require(np.isfinite(v) and v >= 0, n, v, "a finite variance >= 0")
         f = _compiled()
         pv = jac._param_values(params)
-        from theory.gating.dmft.closures import gate_strip, phi_strip, quadrature_step
+        from theory.gating.dmft.closures import gate_strip, phi_strip
+        from theory.numerics.quadrature import strip_step
 
         # trapezoid steps from the analyticity strips (error ~ e^-49, issue-3 closures)
-        step_r = quadrature_step(gate_strip(params.alpha_r))
-        step_h = quadrature_step(phi_strip(params))
+        step_r = strip_step(gate_strip(params.alpha_r))
+        step_h = strip_step(phi_strip(params))
         m = {
             "sr2": float(expect(lambda u: f["sr2"](u, *pv), delta_r, step=step_r)),
             "srp2": float(expect(lambda u: f["srp2"](u, *pv), delta_r, step=step_r)),

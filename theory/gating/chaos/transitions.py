@@ -191,7 +191,7 @@ def chaotic_branch(
     One guess can miss the branch in the bistable window (the zero state attracts the iteration
     too): use :func:`branch_exists` to decide whether the branch exists.
     """
-    from theory.gating.dmft.equations import solve_dmft_fourier
+    from theory.gating.dmft.fourier import solve_dmft_fourier
 
     sol = solve_dmft_fourier(
         _params(g_h, alpha_r, beta_r), n=n, dtau=dtau, tol=1e-8, init=init, max_iter=1500
@@ -414,8 +414,8 @@ def lambda_jump(alpha_r: float, *, eps: float = 0.02) -> dict[str, float]:
     ParameterError
         If eps is not positive.
     """
-    from theory.gating.dmft.equations import solve_dmft_fourier
     from theory.gating.chaos.lyapunov_dmft import gated_lyapunov_dmft
+    from theory.gating.dmft.fourier import solve_dmft_fourier
 
     require(np.isfinite(eps) and eps > 0, "eps", eps, "a finite eps > 0")
     g3 = line_l3(alpha_r)

@@ -22,7 +22,6 @@ this, and the test stays sharp at short lags.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,9 +29,11 @@ import numpy as np
 from theory.checks import (
     CheckContext,
     CheckResult,
+    check,
     compare_curve,
+    ensemble,
     mean_sem,
-    register_check,
+    stack,
     statistical_tolerance,
 )
 from theory.gating.classical.dmft import quiescent_decay, solve_classical_dmft
@@ -59,22 +60,37 @@ class NetworkStatistics:
     autocorrelation: np.ndarray  # (S, L)
 
 
-@functools.lru_cache(maxsize=32)
+def network_moments(
+    g: float, N: int, T: float, burn_in: float, *, seed: int, progress: bool = False
+) -> dict[str, object]:
+    """One simulated network reduced to ⟨x²⟩, ⟨ẋ²⟩ and its autocorrelation up to ``MAX_LAG``."""
+    tr = simulate_classical(
+        ClassicalParams(g), N, T=T, burn_in=burn_in, seed=seed, progress=progress
+    )
+    lags, ac = tr.autocorrelation(MAX_LAG)
+    return {
+        "second_moment": tr.second_moment(),
+        "velocity_moment": tr.velocity_second_moment(),
+        "lags": lags,
+        "autocorrelation": ac,
+    }
+
+
 def network_statistics(
-    g: float, N: int, T: float, burn_in: float, S: int, seed: int, progress: bool = False
+    g: float, N: int, T: float, burn_in: float, S: int, ctx: CheckContext | int
 ) -> NetworkStatistics:
-    """Simulate S networks (seeds ``seed..seed+S-1``) and reduce each to its statistics (memoised)."""
-    m2, v2, acs = [], [], []
-    lags = np.array([])
-    for s in range(S):
-        tr = simulate_classical(
-            ClassicalParams(g), N, T=T, burn_in=burn_in, seed=seed + s, progress=progress
-        )
-        m2.append(tr.second_moment())
-        v2.append(tr.velocity_second_moment())
-        lags, ac = tr.autocorrelation(MAX_LAG)
-        acs.append(ac)
-    return NetworkStatistics(g, N, T, np.array(m2), np.array(v2), lags, np.array(acs))
+    """S independent networks (seeds from ``ctx``, :func:`theory.checks.ensemble`), memoised."""
+    progress = bool(getattr(ctx, "progress", False))
+    rows = stack(ensemble(network_moments, ctx, S, g, N, T, burn_in, progress=progress))
+    return NetworkStatistics(
+        g,
+        N,
+        T,
+        rows["second_moment"],
+        rows["velocity_moment"],
+        rows["lags"][0],
+        rows["autocorrelation"],
+    )
 
 
 def _sizes(ctx: CheckContext) -> dict[str, float]:
@@ -85,9 +101,7 @@ def _sizes(ctx: CheckContext) -> dict[str, float]:
 
 def _stats(ctx: CheckContext, g: float) -> NetworkStatistics:
     z = _sizes(ctx)
-    return network_statistics(
-        g, int(z["N"]), z["T"], z["burn_in"], int(z["S"]), ctx.seed, ctx.progress
-    )
+    return network_statistics(g, int(z["N"]), z["T"], z["burn_in"], int(z["S"]), ctx)
 
 
 def _plot_delta0(g_checked: float, stats: NetworkStatistics) -> object:
@@ -114,7 +128,12 @@ def _plot_delta0(g_checked: float, stats: NetworkStatistics) -> object:
     return fig
 
 
-def _check_delta0(g: float, ctx: CheckContext) -> CheckResult:
+@check(
+    "delta0",
+    cases=[{"g": 1.5}, {"g": 2.0}, {"g": 3.0}],
+    description="Classical RNN: DMFT Delta0 (energy condition V(Delta0)=V(0)) vs <x^2> of simulated networks.",
+)
+def check_delta0(ctx: CheckContext, g: float) -> CheckResult:
     """Δ0 from the DMFT self-consistency V(Δ0) = V(0) vs ⟨x²⟩ of finite networks."""
     th = solve_classical_dmft(ClassicalParams(g))
     st = _stats(ctx, g)
@@ -141,7 +160,13 @@ def _check_delta0(g: float, ctx: CheckContext) -> CheckResult:
     )
 
 
-def _check_autocorrelation(g: float, ctx: CheckContext) -> CheckResult:
+@check(
+    "autocorrelation",
+    cases=[{"g": 2.0}, {"g": 3.0}],
+    description="Classical RNN: DMFT Delta(tau) (particle in the potential V) vs FFT autocorrelation; "
+    "sup over tau in [0, 20] of the error in units of the per-lag SEM.",
+)
+def check_autocorrelation(ctx: CheckContext, g: float) -> CheckResult:
     """Δ_DMFT(τ) vs the FFT autocorrelation of simulations, τ ∈ [0, 20], standardised sup error."""
     import matplotlib.pyplot as plt
 
@@ -186,7 +211,12 @@ def _check_autocorrelation(g: float, ctx: CheckContext) -> CheckResult:
     )
 
 
-def _check_kinetic(g: float, ctx: CheckContext) -> CheckResult:
+@check(
+    "kinetic",
+    cases=[{"g": 2.0}],
+    description="Classical RNN: kinetic identity <xdot^2> = g^2<phi^2> - Delta0 vs simulation.",
+)
+def check_kinetic(ctx: CheckContext, g: float) -> CheckResult:
     """Kinetic identity ⟨ẋ²⟩ = g²⟨φ²⟩ − Δ0 (DMFT) vs the simulated velocity moment."""
     th = solve_classical_dmft(ClassicalParams(g))
     st = _stats(ctx, g)
@@ -202,39 +232,34 @@ def _check_kinetic(g: float, ctx: CheckContext) -> CheckResult:
     )
 
 
-def _check_quiescent(g: float, ctx: CheckContext) -> CheckResult:
+def _quiescent_log_ratio(g: float, N: int, T: float, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """log ⟨x²⟩(t)/⟨x²⟩(0) of one network started near the quiescent state x = 0."""
+    tr = simulate_classical(
+        ClassicalParams(g), N, T=T, burn_in=0.0, seed=seed, x0_scale=1e-3, record_every=2
+    )
+    m = np.mean(np.square(tr.x, dtype=float), axis=1)
+    return tr.t, np.log(m / m[0])
+
+
+@check(
+    "quiescent",
+    cases=[{"g": 0.5}],
+    description="Classical RNN, g < 1: DMFT is quiescent (Delta0 = 0); decay <x^2>(t)/<x^2>(0) = "
+    "exp(-2t) I0(2gt) vs simulation (sup over t in [0, 10] of the error of the log ratio in units of its SEM).",
+)
+def check_quiescent(ctx: CheckContext, g: float) -> CheckResult:
     """Quiescent phase g < 1: the DMFT has only Δ0 = 0; ⟨x²⟩(t)/⟨x²⟩(0) = e^{−2t}I0(2gt) vs simulation."""
     import matplotlib.pyplot as plt
 
     th = solve_classical_dmft(ClassicalParams(g))
     if th.chaotic or th.delta0 != 0.0:
-        return CheckResult(
-            "",
-            th.delta0,
-            float("nan"),
-            float("inf"),
-            0.0,
-            False,
-            "DMFT must be quiescent for g < 1",
-        )
+        raise RuntimeError(f"the DMFT at g = {g} < 1 must be quiescent, got Delta0 = {th.delta0}")
     N = ctx.size(500, 2000)
     S = ctx.size(12, 12)
     T = 10.0
-    ratios = []
-    t = np.array([])
-    for s in range(S):
-        tr = simulate_classical(
-            ClassicalParams(g),
-            N,
-            T=T,
-            burn_in=0.0,
-            seed=ctx.seed + 1000 + s,
-            x0_scale=1e-3,
-            record_every=2,
-        )
-        m = np.mean(np.square(tr.x, dtype=float), axis=1)
-        ratios.append(np.log(m / m[0]))
-        t = tr.t
+    rows = ensemble(_quiescent_log_ratio, ctx, S, g, N, T, stream=10)
+    t = rows[0][0]
+    ratios = [r[1] for r in rows]
     logr = np.array(ratios)
     mean_log, sem_log = mean_sem(logr)
     pred = np.log(quiescent_decay(g, t))
@@ -262,32 +287,3 @@ def _check_quiescent(g: float, ctx: CheckContext) -> CheckResult:
         },
         figures=[fig],
     )
-
-
-for _g in (1.5, 2.0, 3.0):
-    register_check(
-        f"classical.delta0[g={_g}]",
-        functools.partial(_check_delta0, _g),
-        theory="gating",
-        description=f"Classical RNN, g={_g}: DMFT Delta0 (energy condition V(Delta0)=V(0)) vs <x^2> of simulated networks.",
-    )
-for _g in (2.0, 3.0):
-    register_check(
-        f"classical.autocorrelation[g={_g}]",
-        functools.partial(_check_autocorrelation, _g),
-        theory="gating",
-        description=f"Classical RNN, g={_g}: DMFT Delta(tau) (particle in the potential V) vs FFT autocorrelation; "
-        "sup over tau in [0, 20] of the error in units of the per-lag SEM.",
-    )
-register_check(
-    "classical.kinetic[g=2.0]",
-    functools.partial(_check_kinetic, 2.0),
-    theory="gating",
-    description="Classical RNN, g=2: kinetic identity <xdot^2> = g^2<phi^2> - Delta0 vs simulation.",
-)
-register_check(
-    "classical.quiescent[g=0.5]",
-    functools.partial(_check_quiescent, 0.5),
-    theory="gating",
-    description="Classical RNN, g=0.5 < 1: DMFT is quiescent (Delta0 = 0); decay <x^2>(t)/<x^2>(0) = exp(-2t) I0(2gt) vs simulation (sup over t in [0, 10] of the error of the log ratio in units of its SEM).",
-)

@@ -17,33 +17,16 @@ import scipy.special as sc
 
 from theory.errors import ParameterError, require
 from theory.gating.classical.model import ClassicalParams
+from theory.numerics.integrate import rk_step
+from theory.numerics.timeseries import autocorrelation_fft
 
-__all__ = ["ClassicalTrajectory", "simulate_classical", "autocorrelation_fft", "PHI_NUMPY"]
+__all__ = ["ClassicalTrajectory", "simulate_classical", "PHI_NUMPY"]
 
 #: The model's nonlinearities as plain NumPy functions (definitions, not theory).
 PHI_NUMPY = {
     "tanh": np.tanh,
     "erf": lambda x: sc.erf(np.sqrt(np.pi) / 2 * x),
 }
-
-
-def autocorrelation_fft(x: np.ndarray, max_lag: int, *, chunk: int = 256) -> np.ndarray:
-    """Time-averaged raw autocorrelation averaged over units.
-
-    ``x`` has shape (T, N) (time first). Returns ``ac[k] = mean_i Σ_t x_i(t) x_i(t+k) / (T − k)``
-    for k = 0..max_lag, computed with zero-padded FFTs (O(T log T) per unit), in unit chunks.
-    """
-    T, N = x.shape
-    if not 0 <= max_lag < T:
-        raise ParameterError("max_lag", max_lag, f"0 <= max_lag < T = {T}")
-    nfft = 1 << int(np.ceil(np.log2(2 * T)))
-    acc = np.zeros(max_lag + 1)
-    for start in range(0, N, chunk):
-        block = np.asarray(x[:, start : start + chunk], dtype=float)
-        f = np.fft.rfft(block, n=nfft, axis=0)
-        ac = np.fft.irfft(f * np.conj(f), n=nfft, axis=0)[: max_lag + 1]
-        acc += ac.sum(axis=1)
-    return acc / N / (T - np.arange(max_lag + 1))
 
 
 @dataclass(frozen=True)
@@ -165,14 +148,7 @@ def simulate_classical(
             vs[r] = k1
             ts[r] = k * dt
             r += 1
-        if method == "rk4":
-            k2 = f(x + 0.5 * dt * k1)
-            k3 = f(x + 0.5 * dt * k2)
-            k4 = f(x + dt * k3)
-            x = x + (dt / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
-        else:
-            k2 = f(x + dt * k1)
-            x = x + 0.5 * dt * (k1 + k2)
+        x = rk_step(f, x, dt, method=method, k1=k1)
         if k % 64 == 0 and not np.all(np.isfinite(x)):
             raise FloatingPointError(
                 f"simulation diverged at t = {k * dt:.3g} (dt = {dt} too large?)"

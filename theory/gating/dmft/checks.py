@@ -38,15 +38,18 @@ from theory.checks import (
     CheckContext,
     CheckResult,
     ErrorModel,
+    check,
     compare_curve,
+    ensemble,
     mean_sem,
-    register_check,
+    stack,
     statistical_tolerance,
 )
 from theory.gating.classical.dmft import quiescent_decay, solve_classical_dmft
 from theory.gating.classical.model import ClassicalParams
-from theory.gating.dmft.equations import GatedDMFTSolution, solve_dmft_fourier
+from theory.gating.dmft.equations import GatedDMFTSolution
 from theory.gating.dmft.fixed_points import zero_fp_threshold
+from theory.gating.dmft.fourier import solve_dmft_fourier
 from theory.gating.model import GatedParams
 from theory.gating.simulation import simulate_gated
 
@@ -75,7 +78,29 @@ class GatedStatistics:
         return int(self.m_h.size)
 
 
-@functools.lru_cache(maxsize=32)
+def gated_moments(
+    params: GatedParams,
+    N: int,
+    T: float,
+    burn_in: float,
+    max_lag: float,
+    precision: str = "float64",
+    *,
+    seed: int,
+) -> dict[str, object]:
+    """One simulated gated network reduced to its second moments and the autocorrelation of h."""
+    tr = simulate_gated(params, N, T=T, burn_in=burn_in, seed=seed, precision=precision)  # type: ignore[arg-type]
+    lags, ac = tr.autocorrelation("h", max_lag)
+    return {
+        "m_h": tr.second_moment("h"),
+        "m_z": tr.second_moment("z"),
+        "m_r": tr.second_moment("r"),
+        "m_hdot": tr.velocity_second_moment(),
+        "lags": lags,
+        "ac_h": ac,
+    }
+
+
 def gated_statistics(
     params: GatedParams,
     N: int,
@@ -86,19 +111,11 @@ def gated_statistics(
     max_lag: float,
     precision: str = "float64",
 ) -> GatedStatistics:
-    """Simulate S networks (seeds ``seed..seed+S-1``) and reduce each to its statistics (memoised)."""
-    mh, mz, mr, mv, acs = [], [], [], [], []
-    lags = np.array([])
-    for k in range(S):
-        tr = simulate_gated(params, N, T=T, burn_in=burn_in, seed=seed + k, precision=precision)  # type: ignore[arg-type]
-        mh.append(tr.second_moment("h"))
-        mz.append(tr.second_moment("z"))
-        mr.append(tr.second_moment("r"))
-        mv.append(tr.velocity_second_moment())
-        lags, ac = tr.autocorrelation("h", max_lag)
-        acs.append(ac)
+    """S networks (seeds ``seed..seed+S-1``) reduced to their statistics (memoised by
+    :func:`theory.checks.ensemble`)."""
+    r = stack(ensemble(gated_moments, seed, S, params, N, T, burn_in, max_lag, precision))
     return GatedStatistics(
-        params, N, T, np.array(mh), np.array(mz), np.array(mr), np.array(mv), lags, np.array(acs)
+        params, N, T, r["m_h"], r["m_z"], r["m_r"], r["m_hdot"], r["lags"][0], r["ac_h"]
     )
 
 
@@ -186,7 +203,11 @@ def _alpha0_classical() -> tuple[float, float, float, object]:
     return p.s_z, p.g_h, g, cl
 
 
-def _check_alpha0_C_h0(ctx: CheckContext) -> CheckResult:
+@check(
+    "alpha0_map.C_h0[g_h=4]",
+    description="alpha_z=alpha_r=0 maps to the classical RNN with g=g_h s_r=2: C_h(0)=Delta0_SCS/g_h^2 vs simulated <h^2>.",
+)
+def check_alpha0_C_h0(ctx: CheckContext) -> CheckResult:
     """α_z = α_r = 0: C_h(0) = Δ0_SCS(g_h s_r)/g_h² vs ⟨h²⟩ of simulated gated networks."""
     sz, gh, g, cl = _alpha0_classical()
     st = _stats(ctx, ALPHA0, ALPHA0_LAG, 1)
@@ -195,14 +216,22 @@ def _check_alpha0_C_h0(ctx: CheckContext) -> CheckResult:
     )
 
 
-def _check_alpha0_kinetic(ctx: CheckContext) -> CheckResult:
+@check(
+    "alpha0_map.kinetic[g_h=4]",
+    description="alpha=0 mapping with time rescaling u=s_z t: <hdot^2> = s_z^2 <xdot^2>_SCS/g_h^2 vs simulation.",
+)
+def check_alpha0_kinetic(ctx: CheckContext) -> CheckResult:
     """α = 0: ⟨ḣ²⟩ = s_z²⟨ẋ²⟩_SCS/g_h² (time rescaling u = s_z t) vs simulation."""
     sz, gh, g, cl = _alpha0_classical()
     st = _stats(ctx, ALPHA0, ALPHA0_LAG, 1)
     return _moment_check(sz**2 * cl.kinetic / gh**2, st.m_hdot, st.N, details={"s_z": sz})
 
 
-def _check_alpha0_curve(ctx: CheckContext) -> CheckResult:
+@check(
+    "alpha0_map.C_h_tau[g_h=4]",
+    description="alpha=0 mapping: C_h(tau)=Delta_SCS(s_z tau)/g_h^2 vs FFT autocorrelation, tau in [0,30], standardised sup error.",
+)
+def check_alpha0_curve(ctx: CheckContext) -> CheckResult:
     """α = 0: C_h(τ) = Δ_SCS(s_z τ)/g_h² vs the FFT autocorrelation, τ ∈ [0, 30]."""
     import matplotlib.pyplot as plt
 
@@ -236,7 +265,10 @@ RGATE = GatedParams(g_h=2.5, alpha_r=20.0)
 RGATE_LAG = 20.0
 
 
-def _check_moment(params: GatedParams, which: str, stream: int, ctx: CheckContext) -> CheckResult:
+@check("moments.C_r0", cases={"g_h=2.5,alpha_r=20": dict(params=RGATE, which="r", stream=2)})
+@check("moments.C_z0", cases={"g_h=2.5,alpha_r=20": dict(params=RGATE, which="z", stream=2)})
+@check("moments.C_h0", cases={"g_h=2.5,alpha_r=20": dict(params=RGATE, which="h", stream=2)})
+def check_moment(ctx: CheckContext, params: GatedParams, which: str, stream: int) -> CheckResult:
     """C_x(0) from solver A vs ⟨x²⟩ of simulated networks (x = h, z, r)."""
     sol = _fourier(params)
     st = _stats(ctx, params, RGATE_LAG, stream)
@@ -250,14 +282,24 @@ def _check_moment(params: GatedParams, which: str, stream: int, ctx: CheckContex
     )
 
 
-def _check_kinetic(params: GatedParams, stream: int, ctx: CheckContext) -> CheckResult:
+@check(
+    "kinetic",
+    cases={"g_h=2.5,alpha_r=20": {"params": RGATE, "stream": 2}},
+    description="Kinetic identity <hdot^2> = s_z^2(<sigma_r^2><phi^2> - C_h(0)) from solver A vs simulated <hdot^2>.",
+)
+def check_kinetic(ctx: CheckContext, params: GatedParams, stream: int) -> CheckResult:
     """Kinetic identity ⟨ḣ²⟩ = s_z²(g_J⟨σ_r²⟩⟨φ²⟩ − C_h(0)) (solver A) vs simulated ⟨ḣ²⟩."""
     sol = _fourier(params)
     st = _stats(ctx, params, RGATE_LAG, stream)
     return _moment_check(sol.kinetic, st.m_hdot, st.N, details={"C_h0": sol.C_h[0]})
 
 
-def _check_curve(params: GatedParams, stream: int, ctx: CheckContext) -> CheckResult:
+@check(
+    "C_h_tau",
+    cases={"g_h=2.5,alpha_r=20": {"params": RGATE, "stream": 2}},
+    description="Solver-A C_h(tau) vs FFT autocorrelation of simulated gated networks, tau in [0,20], standardised sup error.",
+)
+def check_curve(ctx: CheckContext, params: GatedParams, stream: int) -> CheckResult:
     """C_h(τ) of solver A vs the FFT autocorrelation of simulations, τ ∈ [0, 20]."""
     import matplotlib.pyplot as plt
 
@@ -288,7 +330,11 @@ def _check_curve(params: GatedParams, stream: int, ctx: CheckContext) -> CheckRe
 
 
 # ================================================================== conventions A/B (spec §1.3)
-def _check_convention(ctx: CheckContext) -> CheckResult:
+@check(
+    "convention_AB[g_h=2.5,alpha_r=20]",
+    description="Convention B (g_h in Var J^h) simulated: <h_B^2> vs g_h^2 C_h^A(0) of solver A in convention A (h_B = g_h h_A).",
+)
+def check_convention(ctx: CheckContext) -> CheckResult:
     """Convention B simulation: C_h^B(0) vs g_h²·C_h^A(0) from solver A in convention A."""
     pA = RGATE
     pB = pA.to_convention("B")
@@ -300,7 +346,33 @@ def _check_convention(ctx: CheckContext) -> CheckResult:
 
 
 # ================================================================== zero fixed point (spec §4)
-def _check_zero_fp(params: GatedParams, stream: int, ctx: CheckContext) -> CheckResult:
+def _zero_fp_log_ratio(
+    params: GatedParams, N: int, T: float, *, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """log ⟨h²⟩(t)/⟨h²⟩(0) of one network started from a small h, z = r = 0."""
+    rng = np.random.default_rng([seed, 7000])
+    x0 = np.zeros((3, N))
+    x0[0] = rng.standard_normal(N) * 1e-3
+    tr = simulate_gated(params, N, T=T, burn_in=0.0, seed=seed, initial_state=x0, record_every=2)
+    m = np.mean(np.square(tr.h, dtype=float), axis=1)
+    return tr.t, np.log(m / m[0])
+
+
+@check(
+    "zero_fp",
+    cases={
+        "g_h=1.8,beta_r=0,below": {"params": GatedParams(g_h=1.8), "stream": 0},
+        "g_h=3.4,beta_r=1,below": {"params": GatedParams(g_h=3.4, beta_r=1.0), "stream": 1},
+        "g_h=4,beta_r=1,above": {"params": GatedParams(g_h=4.0, beta_r=1.0), "stream": 2},
+        "g_h=2.2,alpha_z=2,alpha_r=5,above": {
+            "params": GatedParams(g_h=2.2, alpha_z=2.0, alpha_r=5.0),
+            "stream": 3,
+        },
+    },
+    description="Zero fixed point: threshold g_h^c = 1+e^{beta_r}; linearised <h^2>(t)/<h^2>(0) = "
+    "exp(-2 s_z t) I0(2 s_z (g_h/g_h^c) t) vs simulation (decays below, grows above).",
+)
+def check_zero_fp(ctx: CheckContext, params: GatedParams, stream: int) -> CheckResult:
     """Linear decay/growth of ⟨h²⟩(t) from a small state: e^{−2 s_z t} I0(2 s_z g_h σ_r(0) t).
 
     Linearising at h = z = r = 0 (β_h = 0), h(t) = e^{s_z t(−1 + ρ J)} h(0), ρ = g_h σ_r(0) =
@@ -316,24 +388,9 @@ def _check_zero_fp(params: GatedParams, stream: int, ctx: CheckContext) -> Check
     )  # linear regime: the Ginibre-moment bias (rho s_z t)^2/N is the error model
     S = ctx.size(6, 6)
     T = 20.0 / params.s_z
-    logs = []
-    t = np.array([])
-    for k in range(S):
-        rng = np.random.default_rng([ctx.seed, 7000 + stream, k])
-        x0 = np.zeros((3, N))
-        x0[0] = rng.standard_normal(N) * 1e-3
-        tr = simulate_gated(
-            params,
-            N,
-            T=T,
-            burn_in=0.0,
-            seed=ctx.seed + 7000 + 37 * stream + k,
-            initial_state=x0,
-            record_every=2,
-        )
-        m = np.mean(np.square(tr.h, dtype=float), axis=1)
-        logs.append(np.log(m / m[0]))
-        t = tr.t
+    rows = ensemble(_zero_fp_log_ratio, ctx, S, params, N, T, stream=70 + stream)
+    t = rows[0][0]
+    logs = [r[1] for r in rows]
     logr = np.array(logs)
     pred = np.log(quiescent_decay(rho, params.s_z * t))
     bias = (rho * params.s_z * t) ** 2 / N
@@ -401,7 +458,11 @@ def _zstats(ctx: CheckContext) -> GatedStatistics:
     )
 
 
-def _check_alpha_z_C_h0(ctx: CheckContext) -> CheckResult:
+@check(
+    "alpha_z.C_h0[g_h=4,alpha_z=3]",
+    description="Update gate alpha_z=3 (h non-Gaussian): C_h(0) of the Monte-Carlo DMFT (solver B) vs simulated <h^2>.",
+)
+def check_alpha_z_C_h0(ctx: CheckContext) -> CheckResult:
     """α_z = 3: C_h(0) of the Monte-Carlo DMFT (solver B) vs ⟨h²⟩ of simulations."""
     sol = _montecarlo(ZGATE, ctx.quick, ctx.seed)
     st = _zstats(ctx)
@@ -434,7 +495,11 @@ def _check_alpha_z_C_h0(ctx: CheckContext) -> CheckResult:
     )
 
 
-def _check_alpha_z_curve(ctx: CheckContext) -> CheckResult:
+@check(
+    "alpha_z.C_h_tau[g_h=4,alpha_z=3]",
+    description="alpha_z=3: solver-B C_h(tau) vs FFT autocorrelation, tau in [0,60], standardised sup error.",
+)
+def check_alpha_z_curve(ctx: CheckContext) -> CheckResult:
     """α_z = 3: C_h(τ) of solver B vs FFT autocorrelation, τ ∈ [0, 60] (MC error bars as bias)."""
     import matplotlib.pyplot as plt
 
@@ -487,7 +552,11 @@ def _jackknife_half_width(lags: np.ndarray, acs: np.ndarray) -> tuple[float, flo
     return full, se
 
 
-def _check_alpha_z_slowing(ctx: CheckContext) -> CheckResult:
+@check(
+    "alpha_z.slowing[g_h=4,alpha_z=3]",
+    description="alpha_z slows the correlation time: half-width ratio tau_1/2(alpha_z=3)/tau_1/2(alpha_z=0), DMFT vs simulation.",
+)
+def check_alpha_z_slowing(ctx: CheckContext) -> CheckResult:
     """α_z slows the dynamics: half-width ratio τ_½(α_z = 3)/τ_½(α_z = 0), DMFT (B over A) vs simulations."""
     solA = _fourier(ALPHA0)
     solB = _montecarlo(ZGATE, ctx.quick, ctx.seed)
@@ -519,82 +588,4 @@ def _check_alpha_z_slowing(ctx: CheckContext) -> CheckResult:
             "sim_tau_half_alpha_z": w1,
             "jackknife_se": (e0, e1),
         },
-    )
-
-
-# ================================================================== registration
-register_check(
-    "gating.alpha0_map.C_h0[g_h=4]",
-    _check_alpha0_C_h0,
-    theory="gating",
-    description="alpha_z=alpha_r=0 maps to the classical RNN with g=g_h s_r=2: C_h(0)=Delta0_SCS/g_h^2 vs simulated <h^2> (spec 1.2).",
-)
-register_check(
-    "gating.alpha0_map.kinetic[g_h=4]",
-    _check_alpha0_kinetic,
-    theory="gating",
-    description="alpha=0 mapping with time rescaling u=s_z t: <hdot^2> = s_z^2 <xdot^2>_SCS/g_h^2 vs simulation.",
-)
-register_check(
-    "gating.alpha0_map.C_h_tau[g_h=4]",
-    _check_alpha0_curve,
-    theory="gating",
-    description="alpha=0 mapping: C_h(tau)=Delta_SCS(s_z tau)/g_h^2 vs FFT autocorrelation, tau in [0,30], standardised sup error.",
-)
-for _which in ("h", "z", "r"):
-    register_check(
-        f"gating.moments.C_{_which}0[g_h=2.5,alpha_r=20]",
-        functools.partial(_check_moment, RGATE, _which, 2),
-        theory="gating",
-        description=f"Gated RNN g_h=2.5, alpha_r=20 (spec reference: C_h(0)~0.129, C_r(0)~0.334): solver-A C_{_which}(0) vs simulated <{_which}^2>.",
-    )
-register_check(
-    "gating.kinetic[g_h=2.5,alpha_r=20]",
-    functools.partial(_check_kinetic, RGATE, 2),
-    theory="gating",
-    description="Kinetic identity <hdot^2> = s_z^2(<sigma_r^2><phi^2> - C_h(0)) from solver A vs simulated <hdot^2>.",
-)
-register_check(
-    "gating.C_h_tau[g_h=2.5,alpha_r=20]",
-    functools.partial(_check_curve, RGATE, 2),
-    theory="gating",
-    description="Solver-A C_h(tau) vs FFT autocorrelation of simulated gated networks, tau in [0,20], standardised sup error.",
-)
-register_check(
-    "gating.convention_AB[g_h=2.5,alpha_r=20]",
-    _check_convention,
-    theory="gating",
-    description="Convention B (g_h in Var J^h) simulated: <h_B^2> vs g_h^2 C_h^A(0) of solver A in convention A (h_B = g_h h_A).",
-)
-register_check(
-    "gating.alpha_z.C_h0[g_h=4,alpha_z=3]",
-    _check_alpha_z_C_h0,
-    theory="gating",
-    description="Update gate alpha_z=3 (h non-Gaussian): C_h(0) of the Monte-Carlo DMFT (solver B) vs simulated <h^2>.",
-)
-register_check(
-    "gating.alpha_z.C_h_tau[g_h=4,alpha_z=3]",
-    _check_alpha_z_curve,
-    theory="gating",
-    description="alpha_z=3: solver-B C_h(tau) vs FFT autocorrelation, tau in [0,60], standardised sup error.",
-)
-register_check(
-    "gating.alpha_z.slowing[g_h=4,alpha_z=3]",
-    _check_alpha_z_slowing,
-    theory="gating",
-    description="alpha_z slows the correlation time: half-width ratio tau_1/2(alpha_z=3)/tau_1/2(alpha_z=0), DMFT vs simulation.",
-)
-for _k, (_p, _tag) in enumerate(
-    [
-        (GatedParams(g_h=1.8), "g_h=1.8,beta_r=0,below"),
-        (GatedParams(g_h=3.4, beta_r=1.0), "g_h=3.4,beta_r=1,below"),
-        (GatedParams(g_h=4.0, beta_r=1.0), "g_h=4,beta_r=1,above"),
-        (GatedParams(g_h=2.2, alpha_z=2.0, alpha_r=5.0), "g_h=2.2,alpha_z=2,alpha_r=5,above"),
-    ]
-):
-    register_check(
-        f"gating.zero_fp[{_tag}]",
-        functools.partial(_check_zero_fp, _p, _k),
-        theory="gating",
-        description="Zero fixed point: threshold g_h^c = 1+e^{beta_r}; linearised <h^2>(t)/<h^2>(0) = exp(-2 s_z t) I0(2 s_z (g_h/g_h^c) t) vs simulation (decays below, grows above).",
     )

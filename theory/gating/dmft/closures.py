@@ -41,17 +41,7 @@ from theory.symbolic.gaussian import (
     gaussian_mean,
 )
 
-__all__ = ["sharp_cross", "sharp_mean", "quadrature_step", "ClosureTable"]
-
-#: Target exponent of the trapezoid-rule error e^{-2πa/step}.
-_TARGET_EXPONENT = 49.0
-
-
-def quadrature_step(strip_halfwidth: float) -> float:
-    """Trapezoid step (in x-units) with error ≈ e^{−49} for F analytic in |Im x| < a; ≤ 0.2."""
-    if not strip_halfwidth > 0:
-        raise ParameterError("strip_halfwidth", strip_halfwidth, "a > 0")
-    return float(min(0.2, 2.0 * math.pi * strip_halfwidth / _TARGET_EXPONENT))
+__all__ = ["sharp_cross", "sharp_mean", "ClosureTable", "phi_strip", "gate_strip"]
 
 
 def _step_tag(step: float) -> str:

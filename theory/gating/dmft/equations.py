@@ -20,23 +20,21 @@ evaluates is a compiled step of :func:`gated_dmft_derivation`.
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
-from theory.errors import ConvergenceError, require
+from theory.errors import require
 from theory.gating.dmft.closures import (
-    ClosureTable,
     gate_strip,
     phi_strip,
-    quadrature_step,
     sharp_cross,
     sharp_mean,
 )
 from theory.gating.model import GatedParams, gate_expr, phi_expr
+from theory.numerics.quadrature import strip_step
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 from theory.symbolic.gaussian import _d, name_function
@@ -46,9 +44,14 @@ __all__ = [
     "gated_dmft_derivation",
     "GatedDMFT",
     "GatedDMFTSolution",
-    "solve_dmft_fourier",
-    "solve_dmft_montecarlo",
     "REFERENCE_PARAMS",
+    "closure_params",
+    "compiled_theory",
+    "coupling_variance",
+    "input_variances",
+    "phi_moments",
+    "tail_decay",
+    "check_grid",
 ]
 
 KCS = Reference(
@@ -98,8 +101,8 @@ def _closure_classes(params: GatedParams) -> tuple[Any, Any, sp.Expr, sp.Expr]:
     name_function(_d(phi), r"\phi'")
     if params.alpha_r > 0:
         name_function(_d(sr), r"\sigma_r'")
-    C_phi = sharp_cross(phi, None, quadrature_step(phi_strip(params)))
-    C_sr = sharp_cross(sr, None, quadrature_step(gate_strip(params.alpha_r)))
+    C_phi = sharp_cross(phi, None, strip_step(phi_strip(params)))
+    C_sr = sharp_cross(sr, None, strip_step(gate_strip(params.alpha_r)))
     return C_phi, C_sr, phi, sr
 
 
@@ -402,8 +405,9 @@ class GatedDMFTSolution:
         return float(np.trapezoid(conn, self.tau) / conn[0]) if conn[0] > 0 else 0.0
 
 
-# ============================================================================ solver A
-def _check_grid(dtau: float, n: int) -> None:
+# ============================================================================ grids
+def check_grid(dtau: float, n: int) -> None:
+    """Validate a periodic lag grid: spacing ``dtau`` > 0 and an even number ``n`` ≥ 64 of points."""
     require(np.isfinite(dtau) and dtau > 0, "dtau", dtau, "a finite dtau > 0")
     require(
         isinstance(n, (int, np.integer)) and n >= 64 and n % 2 == 0,
@@ -427,231 +431,6 @@ def tail_decay(y: np.ndarray) -> float:
     return float(np.max(np.abs(tail - y[-1])) / span)
 
 
-def _even_extend(half: np.ndarray, n: int) -> np.ndarray:
-    """Periodic even function of length n from its values at lags 0..n/2."""
-    return np.concatenate([half, half[-2:0:-1]])
-
-
-def solve_dmft_fourier(
-    params: GatedParams,
-    *,
-    dtau: float = 0.1,
-    n: int = 2048,
-    damping: float = 0.5,
-    tol: float = 1e-10,
-    max_iter: int = 3000,
-    quad_step: float | None = None,
-    init: tuple[float, float] = (0.5, 0.5),
-    anderson: int = 5,
-    table_nodes: int = 33,
-    raise_on_failure: bool = False,
-) -> GatedDMFTSolution:
-    """Solver A: Fourier fixed-point iteration of the stationary DMFT for α_z = 0 (spec §3, S1–S2).
-
-    On a periodic grid τ_k = kΔτ (n points, window L = nΔτ), iterate
-
-    1. C_φ(τ) = C_φ(C_h(τ); C_h(0)), C_{σ_r}(τ) = C_{σ_r}(C_r(τ); C_r(0)) (compiled closures,
-       Chebyshev-in-arcsin interpolation, quadrature step from the sharpness of φ and σ_r);
-    2. Ĉ_h = s_z²/(s_z² + ω²)·(g_J C_{σ_r}C_φ)^ + σ_{I_h}², Ĉ_r = (C_φ)^/(1 + τ_r²ω²) + σ_{I_r}²
-       (compiled multipliers of :func:`gated_dmft_derivation`);
-    3. mix: Anderson acceleration of depth ``anderson`` on the damped map
-       new = (1 − d)·old + d·update (``anderson=0``: plain damping).
-
-    Stops when the sup-norm change of (C_h, C_r) is below ``tol``. C_z follows from C_φ at the end.
-
-    Parameters
-    ----------
-    params:
-        Parameters with α_z = 0.
-    dtau, n:
-        Grid spacing and number of points (window L = n·dtau; lags returned up to L/2).
-    damping:
-        d ∈ (0, 1].
-    tol, max_iter:
-        Convergence tolerance (sup norm of the change) and iteration cap.
-    quad_step:
-        Override of the quadrature step of both closures (x-units); default from the sharpness.
-    init:
-        Amplitudes (C_h(0), C_r(0)) of the initial exponential guess e^{−|τ|/2}. The iteration
-        follows the iteration-stable branch reached from it (zero when only the trivial solution
-        attracts).
-    anderson:
-        Depth of Anderson mixing (0 disables).
-    table_nodes:
-        Chebyshev nodes of the closure interpolation.
-    raise_on_failure:
-        Raise :class:`ConvergenceError` instead of returning ``converged=False``.
-
-    Returns
-    -------
-    GatedDMFTSolution
-        With ``converged=False`` and a ``message`` if the tolerance was not met or the correlation
-        has not decayed at the window edge (then increase ``n`` or ``dtau``).
-
-    Raises
-    ------
-    ParameterError
-        If α_z ≠ 0 (use :func:`theory.gating.dmft.montecarlo.solve_dmft_montecarlo`) or the grid,
-        damping or tolerances are invalid.
-    """
-    import time
-
-    require(isinstance(params, GatedParams), "params", params, "a GatedParams")
-    require(
-        params.alpha_z == 0.0,
-        "alpha_z",
-        params.alpha_z,
-        "alpha_z = 0 for the Fourier solver (use solve_dmft_montecarlo)",
-    )
-    _check_grid(dtau, n)
-    require(0 < damping <= 1, "damping", damping, "0 < damping <= 1")
-    require(tol > 0, "tol", tol, "tol > 0")
-    require(
-        isinstance(max_iter, (int, np.integer)) and max_iter >= 1,
-        "max_iter",
-        max_iter,
-        "an integer >= 1",
-    )
-    require(quad_step is None or quad_step > 0, "quad_step", quad_step, "None or > 0")
-    require(
-        isinstance(anderson, (int, np.integer)) and anderson >= 0,
-        "anderson",
-        anderson,
-        "an integer >= 0",
-    )
-    require(
-        len(init) == 2 and all(np.isfinite(v) and v > 0 for v in init),
-        "init",
-        init,
-        "two positive amplitudes",
-    )
-    t0 = time.perf_counter()
-    th = _compiled(params, quad_step)
-    p = params
-    gJ = coupling_variance(p)
-    vh, _vz, vr = input_variances(p)
-    sz = p.s_z
-    K = n // 2 + 1
-    lags = np.arange(K) * dtau
-    om = 2 * np.pi * np.fft.rfftfreq(n, d=dtau)
-    Mh = th.mult_h(om, sz)
-    Mr = th.mult_r(om, p.tau_r)
-    Mz = th.mult_z(om, p.tau_z)
-    tab_phi = ClosureTable(th.C_phi, table_nodes)
-    tab_sr = ClosureTable(th.C_sigma_r, table_nodes)
-
-    def filt(mult: np.ndarray, half: np.ndarray) -> np.ndarray:
-        spec = np.fft.rfft(_even_extend(half, n)).real
-        return np.fft.irfft(mult * spec, n=n)[:K]
-
-    def closures(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        ch, cr = x[:K], x[K:]
-        if ch[0] <= 0 or cr[0] <= 0:
-            return np.zeros(K), np.zeros(K)
-        return tab_phi(ch, ch[0]), tab_sr(cr, cr[0])
-
-    def update(x: np.ndarray) -> np.ndarray:
-        cphi, csr = closures(x)
-        ch = filt(Mh, gJ * csr * cphi) + vh
-        cr = filt(Mr, cphi) + vr
-        return np.concatenate([ch, cr])
-
-    x = np.concatenate([init[0] * np.exp(-lags / 2), init[1] * np.exp(-lags / 2)])
-    hist_x: list[np.ndarray] = []
-    hist_f: list[np.ndarray] = []
-    history: list[float] = []
-    residual = math.inf
-    it = 0
-    for it in range(1, max_iter + 1):  # noqa: B007 - it is reported after the loop
-        fx = update(x)
-        g = fx - x
-        residual = float(np.max(np.abs(g)))
-        history.append(residual)
-        if not np.isfinite(residual):
-            break
-        if residual < tol:
-            x = fx
-            break
-        if anderson > 0:
-            hist_x.append(x.copy())
-            hist_f.append(g.copy())
-            if len(hist_x) > anderson + 1:
-                hist_x.pop(0)
-                hist_f.pop(0)
-            if len(hist_x) >= 2:
-                dF = np.array([hist_f[i + 1] - hist_f[i] for i in range(len(hist_f) - 1)]).T
-                dX = np.array([hist_x[i + 1] - hist_x[i] for i in range(len(hist_x) - 1)]).T
-                gamma, *_ = np.linalg.lstsq(dF, g, rcond=None)
-                x_new = x + damping * g - (dX + damping * dF) @ gamma
-            else:
-                x_new = x + damping * g
-            # safeguard: variances must stay positive, correlations bounded by them
-            # (an extrapolated step may not shrink or grow a variance by more than 2x: this keeps
-            # Anderson mixing from jumping onto the trivial root C = 0 of the map)
-            x_safe = x + damping * g
-            ok = np.all(np.isfinite(x_new)) and all(
-                0.5 * x_safe[i] <= x_new[i] <= 2.0 * x_safe[i] for i in (0, K) if x_safe[i] > 0
-            )
-            if not ok:
-                hist_x.clear()
-                hist_f.clear()
-                x_new = x + damping * g
-            x = x_new
-        else:
-            x = x + damping * g
-        x[:K] = np.clip(x[:K], -x[0], x[0])
-        x[K:] = np.clip(x[K:], -x[K], x[K])
-    ch, cr = x[:K], x[K:]
-    cphi, csr = closures(x)
-    cz = filt(Mz, cphi) + input_variances(p)[1]
-    messages = []
-    if not residual < tol:
-        messages.append(
-            f"not converged: residual {residual:.3e} > tol {tol:.1e} after {it} iterations"
-        )
-    decay = max(tail_decay(ch), tail_decay(cr))
-    if p.beta_h == 0.0 and p.sigma_h == 0.0 and ch[0] > 1e-12:
-        # φ odd and no h-input: the stationary chaotic solution has no static part, so a
-        # correlation left at the window edge means the window is too short (the periodic
-        # iteration then collapses onto a spurious static solution)
-        decay = max(decay, float(abs(ch[-1]) / ch[0]))
-    if decay > 1e-3:
-        messages.append(
-            f"window too short: correlation not decayed at the window edge (tail variation {decay:.2e} > 1e-3); increase n*dtau = {n * dtau:g}"
-        )
-    if ch[0] <= 1e-12:
-        kinetic = 0.0
-    else:
-        kinetic = float(th.kinetic(ch[0], cr[0], sz, gJ, math.sqrt(vh)))
-    converged = not messages
-    msg = "; ".join(messages)
-    if raise_on_failure and not converged:
-        raise ConvergenceError(f"solve_dmft_fourier: {msg}", residual, it)
-    return GatedDMFTSolution(
-        params=params,
-        tau=lags,
-        C_h=ch.copy(),
-        C_z=cz,
-        C_r=cr.copy(),
-        C_phi=cphi,
-        C_sigma_r=csr,
-        converged=converged,
-        residual=residual,
-        iterations=it,
-        method="fourier",
-        kinetic=kinetic,
-        message=msg,
-        residual_history=tuple(history),
-        info={
-            "window": n * dtau,
-            "dtau": dtau,
-            "tail_decay": decay,
-            "seconds": time.perf_counter() - t0,
-            "s_z": sz,
-        },
-    )
-
-
 def closure_params(params: GatedParams) -> GatedParams:
     """The parameters the compiled theory depends on: those of the closures φ and σ_r.
 
@@ -671,10 +450,12 @@ def closure_params(params: GatedParams) -> GatedParams:
 
 
 @functools.cache
-def _compiled(params: GatedParams, quad_step: float | None) -> GatedDMFT:
+def compiled_theory(params: GatedParams, quad_step: float | None = None) -> GatedDMFT:
+    """The compiled DMFT of :func:`gated_dmft_derivation`, shared by every parameter set with the
+    same :func:`closure_params` (memoised); ``quad_step`` overrides the closures' quadrature step."""
     key = closure_params(params)
     if key != params:
-        return _compiled(key, quad_step)
+        return compiled_theory(key, quad_step)
     if quad_step is None:
         return GatedDMFT.for_params(params)
     C_phi, C_sr, _phi, _sr = _closure_classes(params)
@@ -700,14 +481,7 @@ def _compiled(params: GatedParams, quad_step: float | None) -> GatedDMFT:
 def phi_moments(params: GatedParams, c_h0: float) -> dict[str, float]:
     """⟨φ²⟩, ⟨φ'²⟩ at Var h = c_h0 (compiled sharp-step Gaussian means)."""
     phi = phi_expr(params)
-    step = quadrature_step(phi_strip(params))
+    step = strip_step(phi_strip(params))
     f2 = compile_function(sharp_mean(phi**2, step)(c0), [c0])
     fp2 = compile_function(sharp_mean(_d(phi) ** 2, step)(c0), [c0])
     return {"phi2": float(f2(c_h0)), "dphi2": float(fp2(c_h0))}
-
-
-def solve_dmft_montecarlo(params: GatedParams, **kwargs: Any) -> GatedDMFTSolution:
-    """Solver B (Monte-Carlo DMFT, any α_z); see :func:`theory.gating.dmft.montecarlo.solve_dmft_montecarlo`."""
-    from theory.gating.dmft.montecarlo import solve_dmft_montecarlo as _solve
-
-    return _solve(params, **kwargs)

@@ -28,9 +28,10 @@ import scipy.optimize as so
 import sympy as sp
 
 from theory.errors import ParameterError, require
-from theory.gating.dmft.closures import gate_strip, phi_strip, quadrature_step, sharp_mean
+from theory.gating.dmft.closures import gate_strip, phi_strip, sharp_mean
 from theory.gating.dmft.equations import KCS, REFERENCE_PARAMS, coupling_variance, input_variances
 from theory.gating.model import GatedParams, gate_expr, phi_expr
+from theory.numerics.quadrature import strip_step
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 from theory.symbolic.gaussian import X, _d, name_function
@@ -113,8 +114,8 @@ def fixed_point_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation
     name_function(phi, r"\phi")
     name_function(sr, r"\sigma_r")
     name_function(_d(phi), r"\phi'")
-    step_phi = quadrature_step(phi_strip(params))
-    step_sr = quadrature_step(gate_strip(params.alpha_r))
+    step_phi = strip_step(phi_strip(params))
+    step_sr = strip_step(gate_strip(params.alpha_r))
     phi2 = sharp_mean(phi**2, step_phi)(Dh)
     dphi2 = sharp_mean(_d(phi) ** 2, step_phi)(Dh)
     sr2 = sharp_mean(sr**2, step_sr)(Dr)

@@ -30,42 +30,19 @@ from theory.errors import ConvergenceError, require
 from theory.gating.dmft.closures import ClosureTable
 from theory.gating.dmft.equations import (
     GatedDMFTSolution,
-    _check_grid,
-    _compiled,
-    _even_extend,
+    check_grid,
+    compiled_theory,
     coupling_variance,
     input_variances,
     tail_decay,
 )
 from theory.gating.model import GatedParams
+from theory.numerics.timeseries import circulant_paths, even_extend, periodic_autocorrelation
 
-__all__ = ["solve_dmft_montecarlo", "circulant_paths"]
+__all__ = ["solve_dmft_montecarlo"]
 
 #: Tail-variation threshold of the window test for noisy Monte-Carlo correlations.
 MC_TAIL_THRESHOLD = 0.05
-
-
-def circulant_paths(
-    cov_half: np.ndarray, n: int, n_paths: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Stationary periodic Gaussian paths with covariance ``cov_half`` (lags 0..n/2), shape (n, n_paths).
-
-    Circulant embedding: λ = FFT of the even periodic covariance (clipped at 0); the real and
-    imaginary parts of FFT(√(λ/n)·(a + ib)) are two independent paths.
-    """
-    lam = np.fft.fft(_even_extend(cov_half, n)).real
-    lam = np.clip(lam, 0.0, None)
-    m = (n_paths + 1) // 2
-    w = rng.standard_normal((n, m)) + 1j * rng.standard_normal((n, m))
-    x = np.fft.fft(np.sqrt(lam / n)[:, None] * w, axis=0)
-    return np.concatenate([x.real, x.imag], axis=1)[:, :n_paths]
-
-
-def _autocorr(x: np.ndarray, K: int) -> np.ndarray:
-    """Periodic autocorrelation over axis 0, averaged over columns: lags 0..K−1, shape (K, n_cols)."""
-    n = x.shape[0]
-    f = np.fft.rfft(x, axis=0)
-    return np.fft.irfft(np.abs(f) ** 2, n=n, axis=0)[:K] / n
 
 
 def _taper(c: np.ndarray) -> np.ndarray:
@@ -143,7 +120,7 @@ def solve_dmft_montecarlo(
     """
     require(isinstance(params, GatedParams), "params", params, "a GatedParams")
     require(isinstance(rng, np.random.Generator), "rng", rng, "a numpy.random.Generator")
-    _check_grid(dtau, n)
+    check_grid(dtau, n)
     require(
         isinstance(n_paths, (int, np.integer)) and n_paths >= 8,
         "n_paths",
@@ -176,7 +153,7 @@ def solve_dmft_montecarlo(
     )
     t0 = time.perf_counter()
     p = params
-    th = _compiled(p, None)
+    th = compiled_theory(p, None)
     gJ = coupling_variance(p)
     vh, vz, vr = input_variances(p)
     K = n // 2 + 1
@@ -187,7 +164,7 @@ def solve_dmft_montecarlo(
     tab_sr = ClosureTable(th.C_sigma_r, table_nodes)
 
     def filt(mult: np.ndarray, half: np.ndarray) -> np.ndarray:
-        return np.fft.irfft(mult * np.fft.rfft(_even_extend(half, n)).real, n=n)[:K]
+        return np.fft.irfft(mult * np.fft.rfft(even_extend(half, n)).real, n=n)[:K]
 
     def gate_z(z: np.ndarray) -> np.ndarray:
         return 0.5 * (1.0 + np.tanh(0.5 * (p.alpha_z * z - p.beta_z)))
@@ -196,7 +173,7 @@ def solve_dmft_montecarlo(
     if init_phi is None:
         from dataclasses import replace
 
-        from theory.gating.dmft.equations import solve_dmft_fourier
+        from theory.gating.dmft.fourier import solve_dmft_fourier
 
         start = solve_dmft_fourier(replace(p, alpha_z=0.0), dtau=dtau, n=n, tol=1e-8)
         c_phi = start.C_phi if start.C_h[0] > 1e-8 else 0.3 * np.exp(-lags / 2)
@@ -231,8 +208,8 @@ def solve_dmft_montecarlo(
                     hs[k] = h
                 h = eta_m[k] + (h - eta_m[k]) * decay[k]
         ph = np.tanh(gain * hs + p.beta_h)
-        ac_phi = _autocorr(ph, K).reshape(K, R, Mr_paths).mean(axis=2).T  # (R, K)
-        ac_h = _autocorr(hs, K).reshape(K, R, Mr_paths).mean(axis=2).T
+        ac_phi = periodic_autocorrelation(ph, K).reshape(K, R, Mr_paths).mean(axis=2).T  # (R, K)
+        ac_h = periodic_autocorrelation(hs, K).reshape(K, R, Mr_paths).mean(axis=2).T
         hdot = sig * (-hs + eta)
         est_kin.append(np.mean(hdot**2, axis=0).reshape(R, Mr_paths).mean(axis=1))
         if not np.all(np.isfinite(ac_phi)):

@@ -21,6 +21,7 @@ backward growth rate equals λ_max: exploding gradients at rate λ_max in the ch
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,8 +29,9 @@ import sympy as sp
 
 from theory.errors import ParameterError, require
 from theory.gating.chaos import jacobian as jac
-from theory.gating.chaos.lyapunov import rk4_step
 from theory.gating.model import GatedNetwork
+from theory.numerics.integrate import rk_step
+from theory.numerics.quadrature import trapezoid_weights
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "quadratic_loss",
     "adjoint_growth_rate",
     "transpose_map",
+    "backward_step",
 ]
 
 ADJ_REF = Reference(
@@ -171,11 +174,31 @@ def transpose_map(net: GatedNetwork, f: jac.StateFactors, a: np.ndarray) -> np.n
     )
 
 
-def trapezoid_weights(n_points: int, dt: float) -> np.ndarray:
-    """Weights of the composite trapezoid rule on n_points equally spaced nodes (step dt)."""
-    w = np.full(n_points, float(dt))
-    w[0] = w[-1] = dt / 2
-    return w
+def backward_step(
+    net: GatedNetwork,
+    x_end: np.ndarray,
+    x_start: np.ndarray,
+    a: np.ndarray,
+    dt: float,
+    source: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """One RK4 step of the adjoint backward in time, from a(t_k) to a(t_{k−1}).
+
+    Integrates da/ds = 𝒟(x)ᵀa + source(x) in backward time s over one step, with the forward state
+    x(s) linearly interpolated between ``x_end`` = x(t_k) and ``x_start`` = x(t_{k−1}) (O(dt²)
+    consistent); the Jacobian factors are computed once per stage time.
+    """
+    factors: dict[float, tuple[np.ndarray, jac.StateFactors]] = {}
+
+    def field(s: float, y: np.ndarray) -> np.ndarray:
+        if s not in factors:
+            x = x_end if s == 0.0 else x_start if s == dt else 0.5 * (x_end + x_start)
+            factors[s] = (x, jac.state_factors(net, x))
+        x, f = factors[s]
+        out = transpose_map(net, f, y)
+        return out if source is None else out + source(x)
+
+    return rk_step(field, a, dt, t=0.0)
 
 
 def quadratic_loss(x: np.ndarray, N: int) -> tuple[float, np.ndarray]:
@@ -209,7 +232,7 @@ def _forward(
     xs = np.empty((n + 1, *x0.shape))
     xs[0] = x0
     for k in range(n):
-        xs[k + 1] = rk4_step(net, xs[k], dt)
+        xs[k + 1] = net.step(xs[k], dt)
     ls = np.array([quadratic_loss(x, net.N)[0] for x in xs])
     w = trapezoid_weights(n + 1, dt)
     loss = running * float(w @ ls)
@@ -273,21 +296,14 @@ def adjoint_gradients(
     xs, loss = _forward(net, x0, T, dt, running, w_out)
     n = xs.shape[0] - 1
 
-    def rhs(x: np.ndarray, a: np.ndarray) -> np.ndarray:  # da/d(backward time) = Dᵀa + ∂ℓ
-        out = transpose_map(net, jac.state_factors(net, x), a)
-        return out + running * quadratic_loss(x, net.N)[1] if running else out
+    def source(x: np.ndarray) -> np.ndarray:  # ∂ℓ/∂x of the running loss
+        return running * quadratic_loss(x, net.N)[1]
 
     a = np.zeros((n + 1, 3, net.N))
     if w_out is not None:
         a[n, 0] = w_out / net.N
     for k in range(n, 0, -1):
-        x1, x0_, xm = xs[k], xs[k - 1], 0.5 * (xs[k] + xs[k - 1])
-        ak = a[k]
-        k1 = rhs(x1, ak)
-        k2 = rhs(xm, ak + 0.5 * dt * k1)
-        k3 = rhs(xm, ak + 0.5 * dt * k2)
-        k4 = rhs(x0_, ak + dt * k3)
-        a[k - 1] = ak + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        a[k - 1] = backward_step(net, xs[k], xs[k - 1], a[k], dt, source if running else None)
     w = trapezoid_weights(n + 1, dt)
     p = net.params
     sz = net.sigma_z(xs[:, 1])
@@ -347,28 +363,18 @@ def adjoint_growth_rate(
     )
     x = net.initial_state(rng)
     for _ in range(int(round(transient / dt))):
-        x = rk4_step(net, x, dt)
+        x = net.step(x, dt)
     n_total = int(round((T + transient) / dt))
     xs = np.empty((n_total + 1, 3, net.N))
     xs[0] = x
     for k in range(n_total):
-        xs[k + 1] = rk4_step(net, xs[k], dt)
+        xs[k + 1] = net.step(xs[k], dt)
     a = rng.standard_normal((3, net.N))
     a /= np.linalg.norm(a)
     m = max(1, int(round(t_renorm / dt)))
     logs = []
     for k in range(n_total, 0, -1):
-        x1, x0_, xm = xs[k], xs[k - 1], 0.5 * (xs[k] + xs[k - 1])
-        f1, fm, f0 = (
-            jac.state_factors(net, x1),
-            jac.state_factors(net, xm),
-            jac.state_factors(net, x0_),
-        )
-        k1 = transpose_map(net, f1, a)
-        k2 = transpose_map(net, fm, a + 0.5 * dt * k1)
-        k3 = transpose_map(net, fm, a + 0.5 * dt * k2)
-        k4 = transpose_map(net, f0, a + dt * k3)
-        a = a + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        a = backward_step(net, xs[k], xs[k - 1], a, dt)
         if (n_total - k + 1) % m == 0:
             nrm = np.linalg.norm(a)
             logs.append(np.log(nrm))

@@ -53,8 +53,8 @@ import numpy as np
 import sympy as sp
 
 from theory.errors import ConvergenceError, require
-from theory.gating.gradients.adjoint import trapezoid_weights
 from theory.gating.model import GatedParams
+from theory.numerics.quadrature import trapezoid_weights
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 
 __all__ = [
@@ -512,7 +512,8 @@ def solve_adjoint_dmft(
     ConvergenceError
         If the forward DMFT did not converge.
     """
-    from theory.gating.dmft.equations import coupling_variance, solve_dmft_fourier
+    from theory.gating.dmft.equations import coupling_variance
+    from theory.gating.dmft.fourier import solve_dmft_fourier
 
     require(
         params.alpha_z == 0,
@@ -628,14 +629,15 @@ def _reaction_closures(params: GatedParams) -> dict[str, Any]:
     C_{φ''φ} on C_h, C_{σ_r''σ_r} on C_r (sharp quadrature steps, closures.py); C_{φ'}, C_{σ_r'}
     are the forward DMFT's Price derivatives (:class:`_LagGrid`).
     """
-    from theory.gating.dmft.closures import gate_strip, phi_strip, quadrature_step, sharp_cross
+    from theory.gating.dmft.closures import gate_strip, phi_strip, sharp_cross
     from theory.gating.model import gate_expr, phi_expr
+    from theory.numerics.quadrature import strip_step
     from theory.symbolic.compile import compile_function
     from theory.symbolic.gaussian import X, _d
 
     c, c0 = sp.Symbol("c", real=True), sp.Symbol("c_0", positive=True)
     phi, sr = phi_expr(params), gate_expr(params.alpha_r, params.beta_r)
-    hp, hr = quadrature_step(phi_strip(params)), quadrature_step(gate_strip(params.alpha_r))
+    hp, hr = strip_step(phi_strip(params)), strip_step(gate_strip(params.alpha_r))
     out: dict[str, Any] = {
         "C_phi2_phi": compile_function(sharp_cross(_d(phi, 2), phi, hp)(c, c0), [c, c0])
     }

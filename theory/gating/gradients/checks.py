@@ -17,8 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from theory.checks import CheckContext, CheckResult, mean_sem, register_check, statistical_tolerance
-from theory.gating.chaos.checks import GAP_CONSTANT, _dmft_lambda
+from theory.checks import (
+    CheckContext,
+    CheckResult,
+    ErrorModel,
+    check,
+    mean_sem,
+    perturbed,
+    statistical_tolerance,
+)
+from theory.gating.chaos.checks import GAP_CONSTANT, dmft_lambda_max
 from theory.gating.model import GatedNetwork, GatedParams
 
 __all__: list[str] = []
@@ -26,10 +34,13 @@ __all__: list[str] = []
 #: burn-in before the gradient window (forward state stationary), in units of the h time constant
 BURN_IN = 50.0
 
+G4 = GatedParams(g_h=4.0)
+G25 = GatedParams(g_h=2.5, alpha_r=20.0)
+
 
 @functools.lru_cache(maxsize=8)
 def _forward_solution(params: GatedParams) -> Any:
-    from theory.gating.dmft.equations import solve_dmft_fourier
+    from theory.gating.dmft.fourier import solve_dmft_fourier
 
     return solve_dmft_fourier(params, n=2048, dtau=0.1)
 
@@ -65,7 +76,6 @@ def measured_gradients(
     ``losses`` ⊂ {"running", "readout"}; the same networks and start states serve both losses.
     """
     from theory.gating.gradients.adjoint import adjoint_gradients
-    from theory.gating.chaos.lyapunov import rk4_step
 
     out: dict[str, list[Any]] = {}
     for s in range(S):
@@ -73,7 +83,7 @@ def measured_gradients(
         net = GatedNetwork.sample(params, N, rng)
         x = net.initial_state(rng)
         for _ in range(int(round(BURN_IN / 0.1))):
-            x = rk4_step(net, x, 0.1)
+            x = net.step(x, 0.1)
         for loss in losses:
             kw = (
                 {"running": 1.0}
@@ -93,13 +103,33 @@ def measured_gradients(
     return {k: np.array(v) for k, v in out.items()}
 
 
-def _check_gradient_norm(
+@check(
+    "gradient_norm",
+    cases={
+        "readout,g_h=4": dict(params=G4, loss="readout", T=10.0, sizes=((400, 12), (1000, 12))),
+        "running,g_h=4": dict(params=G4, loss="running", T=10.0, sizes=((400, 12), (1000, 12))),
+        "running,g_h=2.5,alpha_r=20,J^h": dict(
+            params=G25, loss="running", T=6.0, sizes=((300, 12), (1000, 16)), block="h"
+        ),
+        "running,g_h=2.5,alpha_r=20,J^r": dict(
+            params=G25, loss="running", T=6.0, sizes=((300, 12), (1000, 16)), block="r"
+        ),
+        "readout,g_h=2.5,alpha_r=20,J^h": dict(
+            params=G25, loss="readout", T=6.0, sizes=((300, 12), (1000, 16))
+        ),
+        "readout,g_h=2.5,alpha_r=20,J^r": dict(
+            params=G25, loss="readout", T=6.0, sizes=((300, 12), (1000, 16)), block="r"
+        ),
+    },
+    description="Adjoint DMFT ||dL/dJ||^2 (read-out loss w.h(T)/N, or running loss int sum h^2/2N with "
+    "the reaction term; the fresh-field closure value is reported) vs adjoint gradients of finite networks.",
+)
+def check_gradient_norm(
+    ctx: CheckContext,
     params: GatedParams,
     loss: str,
     T: float,
     sizes: tuple[Any, Any],
-    ctx: CheckContext,
-    perturb: float = 0.0,
     block: str = "h",
 ) -> CheckResult:
     """Adjoint-DMFT ‖∇_{J^block}L‖² vs the mean over finite networks (one loss)."""
@@ -110,8 +140,7 @@ def _check_gradient_norm(
     th = _theory(params, T, running, readout, None)
     key = "grad_norm_J" + block
     pred, num_err = th[key]
-    pred *= 1 + perturb
-    lam, _ = _dmft_lambda(params)
+    lam, _ = dmft_lambda_max(params)
     meas = measured_gradients(params, N, S, T, ctx.seed, ("running", "readout"))
     vals = meas[f"{loss}_{block}"]
     m, sem = mean_sem(vals)
@@ -158,9 +187,12 @@ def _check_gradient_norm(
     return CheckResult.compare("", pred, m, model, details=details, figures=figs)
 
 
-def _check_adjoint_dmft_growth(
-    params: GatedParams, ctx: CheckContext, perturb: float = 0.0
-) -> CheckResult:
+@check(
+    "adjoint_dmft_growth",
+    cases={"g_h=4": {"params": G4}},
+    description="Backward growth rate of the adjoint-DMFT variance C_hh(t,t) vs the two-replica DMFT lambda_max (transpose operators).",
+)
+def check_adjoint_dmft_growth(ctx: CheckContext, params: GatedParams) -> CheckResult:
     """Backward growth of the adjoint-DMFT variance C_hh(t, t) vs the two-replica DMFT λ_max.
 
     Two independent codes for one operator (the adjoint is the transpose of the replica operator):
@@ -168,16 +200,15 @@ def _check_adjoint_dmft_growth(
     (dt = 0.2 vs 0.4, Richardson), the λ_max grid error, and the drift between two fit windows
     (transient of the subleading mode).
     """
-    from theory.checks import ErrorModel
     from theory.gating.gradients.adjoint_dmft import solve_adjoint_dmft
 
-    lam, lam_err = _dmft_lambda(params)
+    lam, lam_err = dmft_lambda_max(params)
     sol = _forward_solution(params)
     rates = {}
     for dt in (0.2, 0.4):
         r = solve_adjoint_dmft(params, T=50.0, dt=dt, running=0.0, readout=1.0, forward=sol)
         rates[dt] = (r.diagonal_growth_rate(10.0, 25.0), r.diagonal_growth_rate(5.0, 20.0))
-    rate = rates[0.2][0] * (1 + perturb)
+    rate = rates[0.2][0]
     disc = abs(rates[0.2][0] - rates[0.4][0]) / 3
     drift = abs(rates[0.2][0] - rates[0.2][1])
     model = ErrorModel(
@@ -197,52 +228,92 @@ def _check_adjoint_dmft_growth(
     )
 
 
-G4 = GatedParams(g_h=4.0)
-G25 = GatedParams(g_h=2.5, alpha_r=20.0)
+# ============================================================================ adjoint vs finite networks
+@check(
+    "adjoint_fd",
+    description="Adjoint-method gradients dL/dJ^h, dL/dJ^z, dL/dJ^r (directional) vs central finite differences, N=20, T=5.",
+)
+def check_adjoint_fd(ctx: CheckContext) -> CheckResult:
+    """Adjoint gradient dL/dJ·D (J^h, J^z, J^r directions) vs central finite differences of the loss."""
+    from dataclasses import replace
 
+    from theory.gating.gradients.adjoint import adjoint_gradients, loss_only
 
-def _register() -> None:
-    register_check(
-        "chaos.gradient_norm[readout,g_h=4]",
-        functools.partial(_check_gradient_norm, G4, "readout", 10.0, ((400, 12), (1000, 12))),
-        theory="gating",
-        description="Adjoint DMFT ||dL/dJ^h||^2 for the read-out loss w.h(T)/N (alpha_r=0, T=10) vs adjoint gradients of finite networks.",
-    )
-    register_check(
-        "chaos.gradient_norm[running,g_h=4]",
-        functools.partial(_check_gradient_norm, G4, "running", 10.0, ((400, 12), (1000, 12))),
-        theory="gating",
-        description="Adjoint DMFT with the reaction term, ||dL/dJ^h||^2 for the running loss int sum h^2/2N (alpha_r=0, T=10), vs finite networks; the fresh-field closure value is reported.",
-    )
-    for blk in ("h", "r"):
-        register_check(
-            f"chaos.gradient_norm[running,g_h=2.5,alpha_r=20,J^{blk}]",
-            functools.partial(
-                _check_gradient_norm, G25, "running", 6.0, ((300, 12), (1000, 16)), block=blk
-            ),
-            theory="gating",
-            description=f"Adjoint DMFT with the reaction term (h and r channels), ||dL/dJ^{blk}||^2 for the running loss, alpha_r=20, T=6, vs finite networks; the fresh-field closure value is reported.",
-        )
-    register_check(
-        "chaos.gradient_norm[readout,g_h=2.5,alpha_r=20,J^h]",
-        functools.partial(_check_gradient_norm, G25, "readout", 6.0, ((300, 12), (1000, 16))),
-        theory="gating",
-        description="Adjoint DMFT ||dL/dJ^h||^2, read-out loss, alpha_r=20, T=6, vs finite networks.",
-    )
-    register_check(
-        "chaos.gradient_norm[readout,g_h=2.5,alpha_r=20,J^r]",
-        functools.partial(
-            _check_gradient_norm, G25, "readout", 6.0, ((300, 12), (1000, 16)), block="r"
+    p = GatedParams(g_h=3.0, alpha_z=2.0, alpha_r=3.0, beta_h=0.1)
+    N, T = 20, 5.0
+    rng = ctx.rng(31)
+    net = GatedNetwork.sample(p, N, rng)
+    x0 = net.initial_state(rng)
+    dirs = {name: rng.standard_normal((N, N)) for name in ("J_h", "J_z", "J_r")}
+    w = rng.standard_normal(N)  # running loss plus a terminal read-out w.h(T)/N
+
+    def mismatch(dt: float) -> tuple[np.ndarray, np.ndarray]:
+        res = adjoint_gradients(net, x0, T=T, dt=dt, readout=w)
+        g = {"J_h": res.grad_Jh, "J_z": res.grad_Jz, "J_r": res.grad_Jr}
+        adj, fd = [], []
+        for name, D in dirs.items():
+            eps = 1e-5
+            lp = loss_only(
+                replace(net, **{name: getattr(net, name) + eps * D}), x0, T=T, dt=dt, readout=w
+            )
+            lm = loss_only(
+                replace(net, **{name: getattr(net, name) - eps * D}), x0, T=T, dt=dt, readout=w
+            )
+            adj.append(float(np.sum(g[name] * D)))
+            fd.append((lp - lm) / (2 * eps))
+        return np.array(adj), np.array(fd)
+
+    a1, f1 = mismatch(0.01)
+    a2, f2 = mismatch(0.02)
+    a1 = perturbed(a1)
+    err = np.abs(a1 - f1)
+    tol = 2 * np.abs(a2 - f2) / 4 + 1e-8 * np.abs(f1) + 1e-9
+    k = int(np.argmax(err / tol))
+    return CheckResult.compare(
+        "",
+        a1[k],
+        f1[k],
+        ErrorModel(
+            "O(dt^2) consistency: 2 x mismatch(2dt)/4 + FD round-off 1e-8|g| (per direction; worst ratio shown)",
+            1.0,
         ),
-        theory="gating",
-        description="Adjoint DMFT ||dL/dJ^r||^2, read-out loss, alpha_r=20, T=6, vs finite networks (same runs).",
-    )
-    register_check(
-        "chaos.adjoint_dmft_growth[g_h=4]",
-        functools.partial(_check_adjoint_dmft_growth, G4),
-        theory="gating",
-        description="Backward growth rate of the adjoint-DMFT variance C_hh(t,t) vs the two-replica DMFT lambda_max (transpose operators).",
+        error=float(err[k] / tol[k]),
+        details={
+            "adjoint": a1,
+            "finite_difference": f1,
+            "mismatch_dt0.02": np.abs(a2 - f2),
+            "N": N,
+            "T": T,
+        },
     )
 
 
-_register()
+@check(
+    "adjoint_growth",
+    cases={"g_h=2.5,alpha_r=20.0": {"params": G25}},
+    description="Exploding gradients: backward growth rate of the adjoint vs DMFT lambda_max (alpha_z=0, g_h=2.5, alpha_r=20).",
+)
+def check_adjoint_growth(ctx: CheckContext, params: GatedParams) -> CheckResult:
+    """Backward growth rate of the adjoint (exploding gradients) vs DMFT λ_max."""
+    from theory.gating.gradients.adjoint import adjoint_growth_rate
+
+    lam, grid_err = dmft_lambda_max(params)
+    N, S, T = ctx.size((200, 6, 80.0), (400, 6, 150.0))
+    rates = []
+    for s in range(S):
+        net = GatedNetwork.sample(params, N, np.random.default_rng([ctx.seed, 41, s]))
+        rates.append(adjoint_growth_rate(net, T=T, transient=30.0, rng=ctx.rng(42, s)).rate)
+    m, sem = mean_sem(rates)
+    model = statistical_tolerance(
+        sem,
+        S,
+        bias=GAP_CONSTANT * abs(lam) / N + 3 * grid_err,
+        bias_text=f"finite-N gap {GAP_CONSTANT:g}*lambda/N",
+    )
+    return CheckResult.compare(
+        "",
+        lam,
+        m,
+        model,
+        details={"N": N, "networks": S, "per_network": np.array(rates), "T": T},
+    )
