@@ -243,6 +243,19 @@ class Derivation:
         path.write_text(self.standalone())
         return path
 
+    def markdown(self, level: int = 1) -> str:
+        """Markdown with MathJax maths (``$$...$$``): the API reference and notebooks render it."""
+        h = "#" * level
+        lines = [f"\n{h} {self.title}\n", f"`{self.name}`\n"]
+        if self.summary:
+            lines.append(self.summary + "\n")
+        for i, step in enumerate(self.steps, start=1):
+            cite = f" *[{step.cite}]*" if step.cite else ""
+            lines.append(f"**({i}) {step.name.replace('_', ' ')}.** {step.text}{cite}\n")
+            lines.append("$$\\begin{aligned}" + step.latex() + "\\end{aligned}$$\n")
+        lines.append("References: " + "; ".join(str(r) for r in self.references) + "\n")
+        return "\n".join(lines)
+
     def _repr_latex_(self) -> str:  # Jupyter
         body = []
         for step in self.steps:

@@ -1,9 +1,6 @@
-"""The checks spine: error models, curve comparison, rate fits, report and JSON output."""
+"""Error models: Student-t tolerances, curve comparison, rate fits."""
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,11 +10,8 @@ from theory.checks import (
     ErrorModel,
     compare_curve,
     fit_power_law,
-    format_table,
     mean_sem,
     statistical_tolerance,
-    write_json,
-    write_report,
 )
 from theory.errors import ParameterError
 
@@ -57,25 +51,3 @@ def test_error_model_validation() -> None:
         ErrorModel("x", -1.0)
     with pytest.raises(ParameterError):
         statistical_tolerance(0.1, 1)
-
-
-def test_table_json_and_report(tmp_path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots()
-    ax.plot([0, 1], [0, 1])
-    r1 = CheckResult.compare(
-        "a", 1.0, 1.01, ErrorModel("demo", 0.1), figures=[fig], details={"arr": np.arange(3)}
-    )
-    r2 = CheckResult.compare("b", 1.0, 2.0, ErrorModel("demo", 0.1))
-    table = format_table([r1, r2])
-    assert "PASS" in table and "FAIL" in table and table.strip().endswith("1 passed, 1 failed")
-    recs = json.loads(write_json([r1, r2], tmp_path / "out.json").read_text())
-    assert [
-        set(r) >= {"name", "theory", "simulation", "error", "tolerance", "passed"} for r in recs
-    ] == [True, True]
-    assert recs[0]["passed"] is True and recs[1]["passed"] is False
-    index = write_report([r1, r2], tmp_path / "report")
-    html = index.read_text()
-    assert "data:image/png;base64" in html and "FAIL" in html
-    assert (tmp_path / "report" / "report.md").exists()
