@@ -147,8 +147,15 @@ def build(out: str | Path = DEFAULT_OUT, *, strict: bool = False, figure: bool =
     figure:
         Compute the getting-started comparison figure (a few seconds of simulation).
     """
-    import pdoc
-    import pdoc.render
+    try:
+        import pdoc
+        import pdoc.render
+    except ImportError:
+        from theory.errors import ParameterError
+
+        raise ParameterError(
+            "theory docs", "pdoc is not installed", "pdoc: pip install 'rnn-theory-workbench[docs]'"
+        ) from None
 
     import theory
     from theory.catalog import load_all
