@@ -1,42 +1,23 @@
-"""Memory fixed point and kernel: trie vs direct, truncation bound, quadrature vs closed forms and MC."""
+"""The tangent kernel: closed forms for linear σ, quadrature vs closed forms and Monte Carlo."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
+import sympy as sp
 
+from theory.errors import ParameterError
 from theory.kernel_limit.kernel import (
     kernel_monte_carlo,
     kernel_quadrature,
     linear_kernel,
     linear_kernel_derivation,
+    memory_kernel_derivation,
+    quadrature_nodes,
 )
-from theory.kernel_limit.memory import memory_on_histories, memory_on_history, truncation_bound
 from theory.kernel_limit.model import KernelLimitParams
 from theory.markov.chain import example_chain
 from theory.markov.histories import HistoryChain
-
-
-def test_trie_matches_direct_recursion() -> None:
-    p = KernelLimitParams()
-    hc = HistoryChain(example_chain(exact=False), 3)
-    rng = np.random.default_rng(1)
-    W, B, b = rng.normal(size=5), rng.uniform(-0.5, 0.5, 5), rng.normal(size=5) * 0.5
-    S, G = memory_on_histories(p, hc, W, B, b)
-    for h in (0, 7, 26):
-        s1, g1 = memory_on_history(p, hc.values[h], W, B, b)
-        np.testing.assert_allclose(S[h], s1, atol=1e-15)
-        np.testing.assert_allclose(G[:, h], g1, atol=1e-15)
-
-
-def test_truncation_bound_holds() -> None:
-    p = KernelLimitParams()
-    rng = np.random.default_rng(2)
-    hist = rng.choice([-1.0, 0.0, 1.0], size=40)
-    W, B, b = rng.normal(size=200), rng.uniform(-0.5, 0.5, 200), rng.normal(size=200) * 0.5
-    full, _ = memory_on_history(p, hist, W, B, b)
-    for L in (1, 3, 6, 10):
-        sL, _ = memory_on_history(p, hist[:L], W, B, b)
-        assert np.max(np.abs(full - sL)) <= truncation_bound(p, L)
 
 
 def test_linear_kernel_L1_hand_formula() -> None:
@@ -65,3 +46,30 @@ def test_quadrature_converges_and_mc_agrees() -> None:
     assert np.linalg.eigvalsh(A).min() > -1e-10
     est = kernel_monte_carlo(p, hc, 40_000, np.random.default_rng(3))
     assert np.max(np.abs(est.mean - A) / est.sem) < 6.0
+
+
+def test_quadrature_nodes_are_a_probability_rule() -> None:
+    p = KernelLimitParams()
+    W, B, b, w = quadrature_nodes(p)
+    assert w.sum() == pytest.approx(1.0, rel=1e-14)
+    assert np.all(w > 0)
+    # second moments of the initial law: E W² = σ_w², E B² = b_max²/3, E b² = σ_b²
+    assert w @ W**2 == pytest.approx(p.sigma_w**2, rel=1e-10)
+    assert w @ B**2 == pytest.approx(p.b_max**2 / 3, rel=1e-12)
+    assert w @ b**2 == pytest.approx(p.sigma_b**2, rel=1e-10)
+    with pytest.raises(ParameterError, match="rule"):
+        quadrature_nodes(p, rule="simpson")
+
+
+def test_linear_kernel_needs_linear_sigma() -> None:
+    with pytest.raises(ParameterError, match="linear"):
+        linear_kernel(KernelLimitParams(), HistoryChain(example_chain(exact=False), 1))
+
+
+def test_memory_kernel_derivation_contraction() -> None:
+    d = memory_kernel_derivation()
+    assert d.step_names()[:3] == ["fixed_point", "contraction", "truncation"]
+    B = sp.Symbol("B", real=True)
+    # ∂S/∂S(ξ⁻) = B σ'(u): the Lipschitz constant of the memory map
+    assert d.rhs("contraction").has(B)
+    assert "arXiv 2308.14555" in d.citation()

@@ -1,13 +1,12 @@
-"""Limit ODE and Poisson corrector: compiled SymPy solutions vs hand formulas."""
+"""The limit ODE: compiled SymPy mode solution, eigendecomposition vs expm_multiply, the equation."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from theory.kernel_limit.fluctuations import kernel_dynamics, mode_variance, predicted_covariance
 from theory.kernel_limit.kernel import kernel_quadrature
-from theory.kernel_limit.limit_ode import LimitODE, mode_solution
+from theory.kernel_limit.limit_ode import LimitODE, limit_ode_derivation, mode_solution
 from theory.kernel_limit.model import KernelLimitParams, example_task
 from theory.markov.histories import HistoryChain
 
@@ -25,12 +24,6 @@ def test_mode_solution_hand() -> None:
     assert float(mode_solution()(t, a, lam, y)) == pytest.approx(
         y * (1 - np.exp(-a * lam * t)), rel=1e-14
     )
-
-
-def test_mode_variance_hand() -> None:
-    a, lam, s2, N, T = 1.2, 0.3, 0.8, 500.0, 2.0
-    hand = a * s2 * (1 - np.exp(-2 * a * lam * T)) / (2 * lam * N)
-    assert float(mode_variance()(a, lam, s2, N, T)) == pytest.approx(hand, rel=1e-12)
 
 
 def test_ode_eigh_vs_expm_and_equation(setup: tuple) -> None:
@@ -55,15 +48,23 @@ def test_bad_ode_inputs(setup: tuple) -> None:
         LimitODE(A, -hc.Pi, y, 1.0)
 
 
-def test_kernel_dynamics_mean_and_covariance(setup: tuple) -> None:
+def test_propagator_and_spectrum(setup: tuple) -> None:
+    import scipy.linalg as sl
+
     hc, A, y = setup
-    ode = LimitODE(A, hc.Pi, y, 1.0)
-    N, T, R = 400, 1.0, 200
-    paths = hc.chain.sample(int(N * T), R, np.random.default_rng(4))
-    g = kernel_dynamics(A, y, paths, 1.0, N)
-    cov = predicted_covariance(ode, hc, T, N)
-    np.testing.assert_allclose(cov, cov.T, atol=1e-14)
-    assert np.linalg.eigvalsh(cov).min() > -1e-12
-    # mean within 5 standard errors of the ODE at every history
-    se = np.sqrt(np.diag(cov) / R)
-    assert np.max(np.abs(g.mean(0) - ode.g(T)) / se) < 5.0
+    ode = LimitODE(A, hc.Pi, y, 1.3)
+    KD = A * hc.Pi[None, :]
+    np.testing.assert_allclose(ode.propagator(0.7), sl.expm(-1.3 * 0.7 * KD), atol=1e-12)
+    lam = ode.eigenvalues
+    assert np.all(lam >= 0) and np.all(np.diff(lam) >= 0)
+    np.testing.assert_allclose(lam, np.sort(np.linalg.eigvals(KD).real), atol=1e-10)
+    # g_t = (I - e^{-αtKD}) y
+    np.testing.assert_allclose(ode.g(0.7), y - ode.propagator(0.7) @ y, atol=1e-12)
+    assert ode.g(np.array([0.1, 0.2])).shape == (2, hc.H)
+
+
+def test_derivation_solves_the_mode_equation() -> None:
+    d = limit_ode_derivation()
+    assert d.name == "kernel_limit_ode"
+    assert "mode_solution" in d.step_names()
+    assert "arXiv 2308.14555" in d.citation()

@@ -11,7 +11,6 @@ import sympy as sp
 
 from theory.errors import ParameterError
 from theory.markov.chain import MarkovChain, example_chain
-from theory.markov.histories import HistoryChain
 from theory.markov.poisson import stationary_exact, stationary_numeric
 
 
@@ -79,14 +78,3 @@ def test_large_sparse_chain() -> None:
     np.testing.assert_allclose(pi, c.matrix.T @ pi, atol=1e-12)
     paths = c.sample(50, 10, np.random.default_rng(2))
     assert paths.max() < c.m
-
-
-def test_history_chain_law_and_encoding() -> None:
-    hc = HistoryChain(example_chain(exact=False), 3)
-    assert hc.H == 27
-    np.testing.assert_allclose(hc.Pi, hc.chain.stationary, atol=1e-14)
-    path = np.array([[1, 0, 2, 2]])
-    pos = hc.encode(path)
-    np.testing.assert_array_equal(hc.digits[pos[0]], [[2, 0, 1], [2, 2, 0]])
-    with pytest.raises(ParameterError, match="L"):
-        HistoryChain(example_chain(), 0)

@@ -1,4 +1,4 @@
-"""Poisson equation: exact vs numeric, compiled two-state closed forms vs hand formulas, checks."""
+"""Poisson equation: exact vs numeric, compiled two-state closed forms vs hand formulas."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory.checks import CheckContext
 from theory.markov.chain import MarkovChain, example_chain
-from theory.markov.checks import check_clt_variance, check_exact_vs_numeric
 from theory.markov.histories import HistoryChain
 from theory.markov.poisson import (
     asymptotic_covariance,
@@ -75,11 +73,3 @@ def test_finite_n_variance_converges() -> None:
     assert abs(finite_n_variance(c, c.states, 10) - s2) > abs(
         finite_n_variance(c, c.states, 100) - s2
     )
-
-
-def test_checks_pass_and_perturbed_fail() -> None:
-    ctx = CheckContext(quick=True)
-    assert check_exact_vs_numeric(ctx).passed
-    assert check_clt_variance(ctx).passed
-    assert not check_clt_variance(ctx, perturb=0.15).passed
-    assert not check_exact_vs_numeric(ctx, perturb=1e-9).passed

@@ -1,7 +1,7 @@
-r"""The gated RNN of seed 002: parameters, nonlinearities, and the finite network's vector field.
+r"""The gated RNN: parameters, nonlinearities, and the finite network's vector field.
 
 Krishnamurthy, Can & Schwab, *Theory of gating in recurrent neural networks*, Phys. Rev. X 12,
-011011 (2022), Eqs. (1)–(3); spec ``gating.md`` §1:
+011011 (2022), Eqs. (1)–(3):
 
 .. math::
     \dot h_i &= \sigma_z(z_i)\,\big[-h_i + \textstyle\sum_j J^h_{ij}\,\sigma_r(r_j)\,\phi(h_j) + I^h_i\big]\\
@@ -9,8 +9,8 @@ Krishnamurthy, Can & Schwab, *Theory of gating in recurrent neural networks*, Ph
     \tau_r\dot r_i &= -r_i + \textstyle\sum_j J^r_{ij}\,\phi(h_j) + I^r_i
 
 with :math:`\phi(x)=\tanh(g_h x+\beta_h)`, :math:`\sigma_{z,r}(x)=1/(1+e^{-\alpha_{z,r}x+\beta_{z,r}})`
-(spec §1.3 item 3: σ(x) = sigmoid(αx − β)), and J^h, J^z, J^r independent with entries
-N(0, 1/N). Convention (spec §1.3 item 1):
+(our reading of the sign of the paper's gate bias: σ(x) = sigmoid(αx − β)), and J^h, J^z, J^r
+independent with entries N(0, 1/N). Where the gain g_h sits (``GatedParams.convention``):
 
 * ``"A"`` (default, the paper's): g_h inside tanh, Var J^h = 1/N;
 * ``"B"``: φ(x) = tanh(x + β_h) and Var J^h = g_h²/N. Equivalent via h_B = g_h h_A (static
@@ -37,7 +37,7 @@ __all__ = ["GatedParams", "GatedNetwork", "gate_expr", "phi_expr", "sigmoid_gate
 
 @dataclass(frozen=True)
 class GatedParams:
-    """Parameters of the gated RNN (spec ``gating.md`` §1).
+    """Parameters of the gated RNN of Krishnamurthy, Can & Schwab (2022), Eqs. (1)–(3).
 
     Parameters
     ----------

@@ -7,8 +7,8 @@ r"""Finite-width simulator of the gated RNN (Krishnamurthy, Can & Schwab, PRX 12
 
 integrated by classical RK4 (error O(dt⁴)) for all N units at once, seeded by an explicit
 :class:`numpy.random.Generator`, with a burn-in and FFT autocorrelations of h, z, r and φ(h).
-The network (couplings, static inputs, conventions A/B of spec §1.3) is the one of
-:class:`theory.gating.model.GatedNetwork`; nothing here uses a mean-field formula.
+The network (couplings, static inputs, conventions A/B of :class:`~theory.gating.model.GatedParams`)
+is the one of :class:`theory.gating.model.GatedNetwork`; nothing here uses a mean-field formula.
 
 Speed: one RK4 step costs 4 × (one N×N and one 2N×N matvec); the z- and r-couplings are stacked
 into one (2N, N) matrix so that each stage calls BLAS twice (``benchmarks/bench_gating_dmft.py``

@@ -1,6 +1,7 @@
 r"""Poisson correctors: the O(N^{−1/2}) fluctuation of the trained output around the limit ODE.
 
-The infinite-width kernel dynamics on one data path (spec ``kernel_limit.md`` §4–5),
+The infinite-width kernel dynamics on one data path (our reading of Lam, Sirignano, Spiliopoulos,
+arXiv:2308.14555 (2023); derivation ``kernel_limit_fluctuations``),
 
 .. math::
     g_{k+1} = g_k + \tfrac{\alpha}{N}\,\big(y-g_k\big)(\xi_k)\,A(\cdot,\xi_k),\qquad g_0 = 0,

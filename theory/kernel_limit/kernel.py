@@ -1,4 +1,7 @@
-r"""The neural tangent kernel of the diagonal RNN on histories (spec ``kernel_limit.md`` §3).
+r"""The neural tangent kernel of the diagonal RNN on histories.
+
+Our reading of Lam, Sirignano, Spiliopoulos, arXiv:2308.14555 (2023); derivations
+``kernel_limit_memory_kernel`` (step ``kernel``) and ``kernel_limit_linear_kernel_l3``:
 
 .. math::
     A(\xi,\xi') = \mathbb E_{\theta\sim\mu_0}\big[S(\theta;\xi)S(\theta;\xi')
@@ -288,7 +291,7 @@ def linear_kernel_derivation(L: int = 3) -> Derivation:
                 "kernel",
                 sp.Eq(Af(*xs, *xps), A),
                 r"$A=\mathbb E[SS']+m_C\,\mathbb E[G\cdot G']$, exactly.",
-                "spec kernel_limit.md sec. 3",
+                "our reading of arXiv 2308.14555",
             ),
         ],
         references=[LSS, JACOT],
@@ -342,7 +345,7 @@ def memory_kernel_derivation() -> Derivation:
                 "fixed_point",
                 sp.Eq(sp.Symbol(r"S(\theta;\xi)", real=True), S_rhs),
                 r"Memory on a history $\xi=(x_0,x_{-1},\dots)$; $\xi^-$ is the shifted history.",
-                "spec kernel_limit.md sec. 3",
+                "our reading of arXiv 2308.14555",
             ),
             Step(
                 "contraction",

@@ -1,4 +1,7 @@
-r"""The limit ODE on histories, solved exactly (spec ``kernel_limit.md`` §3).
+r"""The limit ODE on histories, solved exactly.
+
+Our reading of Lam, Sirignano, Spiliopoulos, "Kernel limit of recurrent neural networks trained on
+ergodic data sequences", arXiv:2308.14555 (2023); derivation ``kernel_limit_ode``:
 
 .. math::
     \partial_t g_t(\xi) = \alpha\sum_{\xi'}\big(y(\xi')-g_t(\xi')\big)A(\xi,\xi')\Pi(\xi'),\qquad g_0=0,
@@ -67,7 +70,7 @@ def limit_ode_derivation() -> Derivation:
                     ),
                 ),
                 r"Limit on $m^L$ histories; $t=k/N$, $g_0=0$.",
-                "spec kernel_limit.md sec. 3, our reading of arXiv 2308.14555",
+                "our reading of arXiv 2308.14555",
             ),
             Step(
                 "mode_equation",

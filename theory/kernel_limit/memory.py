@@ -1,6 +1,8 @@
 r"""Memory fixed point S(θ; ξ) and forward derivative G(θ; ξ) on truncated histories.
 
-The random algebraic equation of the limit (spec ``kernel_limit.md`` §3):
+The random algebraic equation of the limit (our reading of Lam, Sirignano, Spiliopoulos,
+arXiv:2308.14555 (2023); derivation ``kernel_limit_memory_kernel``, steps ``fixed_point``,
+``contraction``, ``truncation``):
 
 .. math::
     S(\theta;\xi) = \sigma(W x_0 + B\,S(\theta;\xi^-) + b),\qquad

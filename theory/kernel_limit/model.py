@@ -1,4 +1,4 @@
-"""Parameters and task of the kernel-limit RNN (spec ``kernel_limit.md`` §1–2).
+"""Parameters and task of the kernel-limit RNN.
 
 The network (N hidden units, diagonal recurrence, output scaling N^{−β}):
 
@@ -6,8 +6,11 @@ The network (N hidden units, diagonal recurrence, output scaling N^{−β}):
 
 trained online by SGD with learning rate η_N = α N^{2β−2} on ½(Y_k − Ŷ_k)², t = k/N. The data
 X_k is a finite Markov chain (:class:`theory.markov.chain.MarkovChain`) with scalar state values,
-and Y_k = f(X_k, ..., X_{k−q}). Lam, Sirignano & Spiliopoulos (2023), arXiv 2308.14555 — only the
-abstract is public; the model is our reading (spec ``kernel_limit.md``).
+and Y_k = f(X_k, ..., X_{k−q}). Lam, Sirignano, Spiliopoulos, "Kernel limit of recurrent neural
+networks trained on ergodic data sequences", arXiv:2308.14555 (2023) (:data:`LSS`): only the
+abstract is public; the model and every equation of :mod:`theory.kernel_limit` are our reading of
+it (derivations ``kernel_limit_rtrl``, ``kernel_limit_memory_kernel``, ``kernel_limit_ode``,
+``kernel_limit_fluctuations``).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ __all__ = ["KernelLimitParams", "Task", "example_task", "LSS", "ALLOWED_PHI", "s
 LSS = Reference(
     "Lam, Sirignano, Spiliopoulos, Kernel limit of recurrent neural networks trained on ergodic data sequences (2023), arXiv 2308.14555",
     "abstract",
-    "only the abstract is public; spec kernel_limit.md, our reading",
+    "only the abstract is public; the model and the equations implemented here are our reading",
 )
 
 #: Nonlinearities covered by the theory (bounded smooth) plus the linear case (closed forms).
@@ -55,7 +58,7 @@ def sup_abs_derivative(phi: str) -> float:
 
 @dataclass(frozen=True)
 class KernelLimitParams:
-    """Parameters of the network and its initial law μ₀ (spec §2).
+    """Parameters of the network and its initial law μ₀ (module docstring).
 
     Parameters
     ----------
@@ -75,7 +78,8 @@ class KernelLimitParams:
     m_C:
         E C² > 0.
     truncated_gradient:
-        Drop the B G_k term of the RTRL recursion (truncated backpropagation, option of spec §2).
+        Drop the B G_k term of the RTRL recursion (truncated backpropagation; derivation
+        ``kernel_limit_rtrl``).
     allow_relu:
         Explicit opt-in for ReLU.
     """
@@ -222,7 +226,10 @@ class Task:
 
 
 def example_task(exact: bool = False) -> Task:
-    """The spec's example: chain on (−1, 0, 1) and Y_k = 0.6 sin(2 X_k) + 0.4 X_{k−1}."""
+    """The example task of the checks: chain on (−1, 0, 1) and Y_k = 0.6 sin(2 X_k) + 0.4 X_{k−1}.
+
+    The chain is :func:`theory.markov.chain.example_chain`.
+    """
     x0, x1 = sp.symbols("x_0 x_{-1}", real=True)
     return Task(
         example_chain(exact=exact),

@@ -1,4 +1,7 @@
-"""The finite network of N units trained online on a Markov path (spec ``kernel_limit.md`` §2).
+"""The finite network of N units trained online on a Markov path.
+
+The network and training scheme of Lam, Sirignano, Spiliopoulos, arXiv:2308.14555 (2023), our
+reading (:mod:`theory.kernel_limit.model`; derivation ``kernel_limit_rtrl``).
 
 One step k = one data sample, one memory update, one SGD step:
 

@@ -1,6 +1,7 @@
 r"""Real-time recurrent learning for the diagonal RNN, derived by SymPy from the update rule.
 
-The memory update of unit i (spec ``kernel_limit.md`` §2) is
+The memory update of unit i (the network of Lam, Sirignano, Spiliopoulos, arXiv:2308.14555 (2023),
+our reading; :mod:`theory.kernel_limit.model`) is
 :math:`S_{k+1}=\sigma(u_k)`, :math:`u_k = W x_k + B S_k(\varphi) + b`, where the previous memory
 depends on the parameters :math:`\varphi=(W,B,b)` through the past. SymPy differentiates the
 update with :math:`S_k` an undefined function of φ and replaces :math:`\partial S_k/\partial\varphi`
@@ -166,7 +167,7 @@ def rtrl_derivation(phi: str = "tanh") -> Derivation:
                 * sp.Symbol(r"\partial\hat Y/\partial\theta", real=True),
             ),
             r"Online SGD step on $\tfrac12(Y_k-\hat Y_k)^2$ with $\eta_N=\alpha N^{2\beta-2}$.",
-            "spec kernel_limit.md sec. 2",
+            "our reading of arXiv 2308.14555",
         ),
         Step(
             "lazy_scale",

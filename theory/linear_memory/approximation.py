@@ -1,7 +1,10 @@
 r"""Approximation of linear functionals by linear RNNs: the constructive Jackson-type rate, best
 coefficients for given rates, and the stable-vs-free contrast on power-law memory.
 
-* **Constructive diagonal RNN** (spec ``linear_memory.md`` §2, our proof of LHEL Thm 10's mechanism):
+LHEL = Li, Han, E, Li, "Approximation and optimization theory for linear continuous-time recurrent
+neural networks", JMLR 23 (2022).
+
+* **Constructive diagonal RNN** (our constructive proof of the mechanism of LHEL Thm 10):
   with u = e^{−β′t} and q(u) = e^{β′t} ρ(t), let P be the degree-(m−1) Chebyshev interpolant of q
   on [0, 1]; then ρ̂(t) = e^{−β′t} P(e^{−β′t}) = Σ_{j=1}^m p_{j−1} e^{−jβ′t} is a width-m diagonal RNN
   and ‖ρ − ρ̂‖_{L¹} = ∫ e^{−β′t}|q − P|(u) dt ≤ ‖q − P‖_∞ / β′ (derivation
@@ -28,7 +31,7 @@ import sympy as sp
 from numpy.polynomial import chebyshev as C
 
 from theory.errors import ConvergenceError, require
-from theory.linear_memory.kernels import LHEL, SPEC, MemoryKernel, t
+from theory.linear_memory.kernels import LHEL, MemoryKernel, t
 from theory.linear_memory.model import DiagonalRNN, check_width
 from theory.symbolic.compile import compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
@@ -120,8 +123,11 @@ def construction_derivation() -> Derivation:
         title="Constructive diagonal RNN: Chebyshev in $u=e^{-\\beta' t}$ and its error bound",
         steps=steps,
         references=[
-            Reference(LHEL.work, "Thm 7 (proof) and Thm 10"),
-            Reference(SPEC.work, "sec. 2 (constructive proof)", SPEC.note),
+            Reference(
+                LHEL.work,
+                "Thm 7 (proof) and Thm 10",
+                "made constructive and quantitative here (Chebyshev in u = exp(-beta' t))",
+            ),
         ],
         summary=r"The universal-approximation construction made quantitative: every step is SymPy's; the numerical interpolant uses Chebyshev nodes of the first kind.",
     )
@@ -156,8 +162,11 @@ def stable_floor_derivation() -> Derivation:
         title="Stable approximation of power-law memory stalls",
         steps=steps,
         references=[
-            Reference(LHEL.work, "Thm 11 (Bernstein-type inverse theorem)"),
-            Reference(SPEC.work, "sec. 2 (curse of memory)", SPEC.note),
+            Reference(
+                LHEL.work,
+                "Thm 11 (Bernstein-type inverse theorem)",
+                "the quantitative floor L(A, beta) for power-law targets is our addition",
+            ),
         ],
         summary=r"A quantitative floor for models with rates bounded away from zero and bounded coefficients.",
     )
@@ -210,7 +219,8 @@ def _q(kernel: MemoryKernel, beta_p: float, uu: np.ndarray) -> np.ndarray:
 def chebyshev_construction(
     kernel: MemoryKernel, m: int, beta_p: float, *, with_error: bool = True
 ) -> ChebyshevApproximation:
-    """The constructive width-m diagonal RNN of spec §2 (see module docstring).
+    """The constructive width-m diagonal RNN (module docstring; derivation
+    ``linear_memory_chebyshev_construction``).
 
     Parameters
     ----------

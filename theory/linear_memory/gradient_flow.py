@@ -1,7 +1,8 @@
 r"""Gradient flow dθ/dτ = −∇J(θ) of the diagonal model, integrated with a stiff solver.
 
-LHEL Sec. 5 (gradient-flow dynamics of the diagonal linear RNN); spec ``linear_memory.md`` §3. The
-flow on θ = (a, w) uses the compiled J and ∇J of :mod:`.loss`. Plateaus make it stiff (time
+LHEL (Li, Han, E, Li, JMLR 23 (2022)) Sec. 5: gradient-flow dynamics of the diagonal linear RNN.
+The flow on θ = (a, w) uses the compiled J and ∇J of :mod:`.loss` (derivation
+``linear_memory_loss_diagonal``). Plateaus make it stiff (time
 scales from O(1) to e^{2w₀μ}), so the default is LSODA (automatic stiff switching, BDF with a finite-difference Jacobian) with rtol 1e-8; events stop the flow
 at a loss level (τ_exit) or when a rate reaches zero (the model would leave the Hurwitz set).
 """

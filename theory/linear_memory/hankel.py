@@ -1,7 +1,9 @@
 r"""Hankel singular values of a memory kernel and the AAK lower bound.
 
-Spec ``linear_memory.md`` §2 (ours): any width-m RNN has ‖ρ − ρ̂‖_{L¹} ≥ ‖ρ − ρ̂‖_{H∞} ≥ σ_{m+1},
-the (m+1)-th Hankel singular value of ρ (Adamjan–Arov–Krein; Glover, Int. J. Control 39 (1984)).
+A lower bound added here to the approximation theory of LHEL (Li, Han, E, Li, JMLR 23 (2022),
+Sec. 3): any width-m RNN has ‖ρ − ρ̂‖_{L¹} ≥ ‖ρ − ρ̂‖_{H∞} ≥ σ_{m+1}, the (m+1)-th Hankel singular
+value of ρ (Adamjan–Arov–Krein; Glover, Int. J. Control 39 (1984)); derivation
+``linear_memory_hankel``, step ``aak_bound``.
 
 * Exponential sums ρ = Σ_j b_j e^{−v_j t}: the diagonal realisation (W = −diag v, U = 1, c = b) has
   Gramians P_ij = ∫e^{−(v_i+v_j)t}dt = 1/(v_i+v_j), Q_ij = b_ib_j/(v_i+v_j) (SymPy's integral,
@@ -19,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 from theory.errors import require
-from theory.linear_memory.kernels import SPEC, MemoryKernel, t
+from theory.linear_memory.kernels import LHEL, MemoryKernel, t
 from theory.symbolic.compile import compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 
@@ -68,7 +70,14 @@ def hankel_derivation() -> Derivation:
         name="linear_memory_hankel",
         title="Hankel singular values and the AAK lower bound",
         steps=steps,
-        references=[AAK, Reference(SPEC.work, "sec. 2 (Hankel lower bound)", SPEC.note)],
+        references=[
+            AAK,
+            Reference(
+                LHEL.work,
+                "Sec. 3 (linear RNNs as linear functionals)",
+                "the Hankel lower bound for width-m models is our addition",
+            ),
+        ],
         summary=r"Lower bound on the approximation error of any width-$m$ linear RNN.",
     )
 

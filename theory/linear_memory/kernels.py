@@ -1,8 +1,9 @@
 r"""Memory kernels ρ of linear functionals H_t(x) = ∫_0^∞ x_{t−s} ρ(s) ds, with their Laplace
 transforms and norms derived by SymPy.
 
-Li, Han, E, Li, *Approximation and optimization theory for linear continuous-time RNNs*, JMLR 23
-(2022) [LHEL], Sec. 3 (Riesz representation, sup_t ‖H_t‖ = ‖ρ‖_{L¹}); spec ``linear_memory.md`` §1, §3.
+Li, Han, E, Li, *Approximation and optimization theory for linear continuous-time recurrent
+neural networks*, JMLR 23 (2022) [LHEL], Sec. 3 (Riesz representation, sup_t ‖H_t‖ = ‖ρ‖_{L¹});
+the transforms and norms below are re-derived with SymPy (derivation ``linear_memory_kernels``).
 
 Families (each a SymPy expression in ``t`` with positive parameters):
 
@@ -40,7 +41,6 @@ __all__ = [
     "t",
     "s",
     "LHEL",
-    "SPEC",
     "KernelFamily",
     "FAMILIES",
     "MemoryKernel",
@@ -58,7 +58,6 @@ LHEL = Reference(
     "Li, Han, E, Li, Approximation and optimization theory for linear continuous-time recurrent "
     "neural networks, JMLR 23 (2022); arXiv 2009.07799",
 )
-SPEC = Reference("RNN theory workbench spec linear_memory.md", "", "our re-derivation")
 
 #: Time (lag) and Laplace variable.
 t = sp.Symbol("t", nonnegative=True)
@@ -549,7 +548,8 @@ def power_law(p: float) -> MemoryKernel:
 
 
 def gaussian_bump(A: float, mu: float) -> MemoryKernel:
-    """ρ(t) = A e^{−(t−μ)²}: memory concentrated at lag μ (the delayed-memory target of spec §3)."""
+    """ρ(t) = A e^{−(t−μ)²}: memory concentrated at lag μ (the delayed-memory target of
+    derivation ``linear_memory_plateau``)."""
     require(math.isfinite(A) and A != 0, "A", A, "a finite nonzero amplitude")
     return MemoryKernel(
         (_Term(family("gaussian_bump"), (float(A), _pos("mu", mu))),), f"{A:g}exp(-(t-{mu:g})^2)"
@@ -683,8 +683,11 @@ def kernel_family_derivation() -> Derivation:
         title="Memory kernels: Laplace transforms and norms",
         steps=steps,
         references=[
-            LHEL.__class__(LHEL.work, "Sec. 3 (Riesz representation)"),
-            Reference(SPEC.work, "sec. 1, 3", SPEC.note),
+            Reference(
+                LHEL.work,
+                "Sec. 3 (Riesz representation)",
+                "Laplace transforms and norms of the kernel families re-derived here with SymPy",
+            ),
         ],
         summary=r"Targets $H_t(x)=\int_0^\infty x_{t-s}\rho(s)ds$; every transform below is SymPy's integral, compiled by the shared compile step.",
     )

@@ -1,6 +1,9 @@
 r"""The white-noise (and OU-input) loss J and its gradients, derived by SymPy and compiled.
 
-LHEL Sec. 5 (optimization dynamics, Eq. (20)–(22)); spec ``linear_memory.md`` §3.
+LHEL = Li, Han, E, Li, "Approximation and optimization theory for linear continuous-time recurrent
+neural networks", JMLR 23 (2022), Sec. 5 (optimization dynamics, Eq. (20)–(22)); re-derived here
+with SymPy (derivations ``linear_memory_loss_diagonal``, ``linear_memory_loss_gramian``,
+``linear_memory_loss_ou``).
 
 * White noise (d = 1): E|Ĥ_t(x) − H_t(x)|² = J = ∫_0^∞ (ρ̂ − ρ)² ds.
 * Diagonal model ρ̂ = Σ a_i e^{−w_i t}: SymPy integrates the pair term ∫ a_i a_k e^{−(w_i+w_k)t} dt
@@ -24,7 +27,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from theory.errors import ParameterError, require
-from theory.linear_memory.kernels import LHEL, SPEC, MemoryKernel, t
+from theory.linear_memory.kernels import LHEL, MemoryKernel, t
 from theory.linear_memory.model import DiagonalRNN, LinearRNN
 from theory.symbolic.cache import symbolic_cache
 from theory.symbolic.compile import CompiledFunction, compile_function
@@ -126,8 +129,11 @@ def loss_derivation() -> Derivation:
         title="White-noise loss of the diagonal linear RNN and its gradients",
         steps=steps,
         references=[
-            Reference(LHEL.work, "Sec. 5, loss and gradient flow of the diagonal model"),
-            Reference(SPEC.work, "sec. 3", SPEC.note),
+            Reference(
+                LHEL.work,
+                "Sec. 5, loss and gradient flow of the diagonal model",
+                "re-derived here with SymPy",
+            ),
         ],
         summary=r"$\hat\rho(t)=\sum_{i=1}^m a_ie^{-w_it}$, $w_i>0$; SymPy integrates, differentiates and checks the $E$-form of the gradients.",
     )
@@ -287,8 +293,11 @@ def gramian_derivation() -> Derivation:
         title="Loss of the general linear RNN: Gramians and gradients",
         steps=steps,
         references=[
-            Reference(LHEL.work, "Sec. 5 (general linear RNN)"),
-            Reference(SPEC.work, "sec. 3 (Gramian form)", SPEC.note),
+            Reference(
+                LHEL.work,
+                "Sec. 5 (general linear RNN)",
+                "the Gramian form of the loss and its gradients is our re-derivation",
+            ),
         ],
         summary=r"Gradients of $J$ in $c$ and $U$ through the Lyapunov-equation Gramians; solved numerically by \texttt{scipy.linalg.solve\_continuous\_lyapunov}.",
     )
@@ -416,8 +425,11 @@ def ou_loss_derivation() -> Derivation:
         title="Loss of the diagonal linear RNN under Ornstein--Uhlenbeck input",
         steps=steps,
         references=[
-            Reference(LHEL.work, "Sec. 5 (non-white inputs, remark)"),
-            Reference(SPEC.work, "sec. 3", SPEC.note),
+            Reference(
+                LHEL.work,
+                "Sec. 5 (non-white inputs, remark)",
+                "the OU-input loss is our re-derivation",
+            ),
         ],
         summary=r"$J_\theta=\sum_{ik}a_ia_kK_\theta(w_i,w_k)-2\sum_ia_iC_\theta(w_i)+N_\theta$; $\theta\to\infty$ with $\theta/2$ rescaling recovers white noise.",
     )

@@ -3,8 +3,10 @@ r"""The continuous-time linear RNN and its diagonal special case.
     dh/dt = W h + U x,   ŷ_t = cᵀ h_t,   W Hurwitz,
 
 has the memory kernel ρ̂(s) = cᵀ e^{Ws} U and transfer function cᵀ(sI − W)^{-1}U
-(LHEL Sec. 3, Eq. (3); spec ``linear_memory.md`` §1). The diagonal model W = −diag(w), w_i > 0,
-a_i = c_i u_i has ρ̂(t) = Σ_i a_i e^{−w_i t} (spec §3, the model analysed in LHEL Sec. 5).
+(LHEL = Li, Han, E, Li, "Approximation and optimization theory for linear continuous-time
+recurrent neural networks", JMLR 23 (2022), Sec. 3, Eq. (3)). The diagonal model W = −diag(w),
+w_i > 0, a_i = c_i u_i has ρ̂(t) = Σ_i a_i e^{−w_i t} (the model analysed in LHEL Sec. 5, and the
+one of the derivations ``linear_memory_loss_diagonal`` and ``linear_memory_plateau``).
 """
 
 from __future__ import annotations

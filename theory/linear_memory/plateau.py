@@ -1,11 +1,13 @@
 r"""Plateaus of the gradient flow: the curse of memory in optimization.
 
-Spec ``linear_memory.md`` §3 (reference experiment, ours); LHEL Sec. 5 (plateau lower bound ∝ e^{c/ω}).
+LHEL = Li, Han, E, Li, "Approximation and optimization theory for linear continuous-time recurrent
+neural networks", JMLR 23 (2022), Sec. 5 (plateau lower bound ∝ e^{c/ω}); the experiment and the
+quasi-static estimate below are ours (derivation ``linear_memory_plateau``).
 
 Delayed-memory target ρ = e^{−t} + A e^{−(t−μ)²}, width m = 2, start (a₁, w₁) = (1, 1),
 (a₂, w₂) = (0, w₀ = 1); τ_exit = first τ with J ≤ J(0) − 0.1‖bump‖². The bump enters every
 gradient through G_bump(w) ≈ A√π e^{w²/4 − wμ} (SymPy's μ → ∞ form of the erfc transform), and the
-quasi-static estimate of the spec is τ_qs = 1/(8 w₀ μ² G_∞(w₀)²) = e^{2w₀μ − w₀²/2}/(8πA²w₀μ²), whose
+quasi-static estimate is τ_qs = 1/(8 w₀ μ² G_∞(w₀)²) = e^{2w₀μ − w₀²/2}/(8πA²w₀μ²), whose
 slope d ln τ_qs/dμ = 2w₀ − 2/μ (:func:`plateau_derivation`).
 Contrasts: non-delayed long memory √(2ω)e^{−ωt} (power-law slowdown only), and ρ = Ai(t − t₀)
 (slower as t₀ grows).
@@ -23,7 +25,6 @@ from theory.errors import require
 from theory.linear_memory.gradient_flow import FlowResult, gradient_flow
 from theory.linear_memory.kernels import (
     LHEL,
-    SPEC,
     MemoryKernel,
     airy_kernel,
     exponential_sum,
@@ -81,7 +82,7 @@ def plateau_derivation() -> Derivation:
         Step(
             "quasi_static_time",
             sp.Eq(T, tau_qs),
-            r"The spec's quasi-static estimate $\tau=1/(8w_0\mu^2G_\infty(w_0)^2)$ of the plateau length with all rates $\ge w_0$.",
+            r"Our quasi-static estimate $\tau=1/(8w_0\mu^2G_\infty(w_0)^2)$ of the plateau length with all rates $\ge w_0$.",
         ),
         Step(
             "slope",
@@ -94,8 +95,11 @@ def plateau_derivation() -> Derivation:
         title="Plateau of the gradient flow on delayed memory",
         steps=steps,
         references=[
-            Reference(LHEL.work, "Sec. 5 (plateaus, lower bound of the escape time)"),
-            Reference(SPEC.work, "sec. 3 (quasi-static estimate, reference experiment)", SPEC.note),
+            Reference(
+                LHEL.work,
+                "Sec. 5 (plateaus, lower bound of the escape time)",
+                "the quasi-static estimate and the delayed-memory experiment are ours",
+            ),
         ],
         summary=r"Target $\rho=e^{-t}+Ae^{-(t-\mu)^2}$, diagonal model of width 2 started at $(a,w)=((1,0),(1,w_0))$.",
     )
@@ -157,7 +161,10 @@ def escape_time(
     tau_max: float = 1e9,
     stop: bool = True,
 ) -> EscapeResult:
-    """τ_exit = first τ with J ≤ J(0) − drop·‖part‖² from (a, w) = ((1, 0), (1, w₀)) (spec §3)."""
+    """τ_exit = first τ with J ≤ J(0) − drop·‖part‖² from (a, w) = ((1, 0), (1, w₀)).
+
+    The experiment of derivation ``linear_memory_plateau``.
+    """
     require(0 < drop < 1, "drop", drop, "0 < drop < 1")
     loss = diagonal_loss(target)
     m0 = DiagonalRNN([1.0, 0.0], [1.0, w0_])

@@ -1,6 +1,7 @@
 r"""Finite simulation of the discretised linear RNN, independent of the theory modules.
 
-Spec ``linear_memory.md`` §4. Step Δ, exact zero-order hold (input held constant on each step):
+The finite-width side of the checks of LHEL (Li, Han, E, Li, JMLR 23 (2022)) as implemented here.
+Step Δ, exact zero-order hold (input held constant on each step):
 
     h_{k+1} = e^{WΔ} h_k + W^{−1}(e^{WΔ} − I) U x_k,      ŷ_k = cᵀ h_{k+1},
 

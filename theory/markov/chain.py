@@ -1,4 +1,6 @@
-"""Finite Markov chains: validation, stationary law, simulation (spec ``kernel_limit.md`` §1).
+"""Finite Markov chains: validation, stationary law, simulation.
+
+The data of the kernel-limit theory (:mod:`theory.kernel_limit`).
 
 A :class:`MarkovChain` holds a transition matrix P (rows sum to one) on m states with values
 x^(1..m) ⊂ R. It is validated on construction: P must be square, non-negative and stochastic,
@@ -260,9 +262,10 @@ def _period(mat: sps.csr_matrix) -> int:
 
 
 def example_chain(exact: bool = True) -> MarkovChain:
-    """The spec's example chain: states (−1, 0, 1), P = [[.5,.3,.2],[.1,.6,.3],[.3,.3,.4]].
+    """The example chain of the checks: states (−1, 0, 1), P = [[.5,.3,.2],[.1,.6,.3],[.3,.3,.4]].
 
-    Its stationary law is π = (15, 24, 17)/56 (spec ``kernel_limit.md``, "Example chain").
+    Its stationary law is π = (15, 24, 17)/56 (derivation ``markov_poisson``, step
+    ``example_stationary``).
     """
     rows = [["1/2", "3/10", "1/5"], ["1/10", "3/5", "3/10"], ["3/10", "3/10", "2/5"]]
     if exact:

@@ -1,4 +1,5 @@
-r"""The lifted chain of length-L histories (spec ``kernel_limit.md`` §3–4).
+r"""The lifted chain of length-L histories (the state space of the kernel limit,
+:mod:`theory.kernel_limit`).
 
 For a chain X_k on m states, the history ξ_k = (X_k, X_{k−1}, ..., X_{k−L+1}) (most recent first) is
 itself a Markov chain on m^L states with shift transitions

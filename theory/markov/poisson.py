@@ -1,7 +1,7 @@
 r"""Stationary law, fundamental matrix, Poisson equation and asymptotic variance of a finite chain.
 
 For an irreducible aperiodic chain with transition matrix P and stationary law π
-(spec ``kernel_limit.md`` §4):
+(the tools of the fluctuation analysis of :mod:`theory.kernel_limit`):
 
 .. math::
     Z = (I - P + \mathbf 1\pi^\top)^{-1},\qquad (I-P)v = F - \pi(F),\ \pi(v)=0,\quad v = Z(F-\pi F),
@@ -308,7 +308,8 @@ def poisson_derivation() -> Derivation:
 
     SymPy derives π, Z, the Poisson solution v and σ²(F) in closed form for symbolic p, q and
     F = (f₁, f₂); it also verifies the martingale decomposition of ergodic sums symbolically
-    (the one-step identity F_c(x) = v(x) − Pv(x)), and the exact example chain of the spec.
+    (the one-step identity F_c(x) = v(x) − Pv(x)), and the exact example chain
+    (:func:`~theory.markov.chain.example_chain`).
     """
     P = sp.Matrix([[1 - p_sym, p_sym], [q_sym, 1 - q_sym]])
     A = (sp.eye(2) - P.T).as_mutable()
@@ -384,7 +385,7 @@ def poisson_derivation() -> Derivation:
             ),
             r"Martingale decomposition of ergodic sums: with $F_c=v-Pv$ the sum telescopes; "
             r"$v(\xi_k)-Pv(\xi_{k-1})$ are martingale increments.",
-            "spec kernel_limit.md sec. 4",
+            "Meyn--Tweedie Ch. 17",
         ),
         Step(
             "asymptotic_variance",
@@ -400,7 +401,7 @@ def poisson_derivation() -> Derivation:
         Step(
             "example_stationary",
             sp.Eq(sp.Symbol(r"\pi_{\mathrm{ex}}", real=True), pi_ex.T, evaluate=False),
-            r"The spec's example chain $P=[[.5,.3,.2],[.1,.6,.3],[.3,.3,.4]]$, exact.",
+            r"The example chain of the checks, $P=[[.5,.3,.2],[.1,.6,.3],[.3,.3,.4]]$, exact.",
         ),
         Step(
             "example_fundamental",
@@ -421,12 +422,13 @@ def poisson_derivation() -> Derivation:
             KEMENY_SNELL,
             MEYN_TWEEDIE,
             Reference(
-                "Lam, Sirignano, Spiliopoulos (2023), arXiv 2308.14555",
+                "Lam, Sirignano, Spiliopoulos, Kernel limit of recurrent neural networks trained "
+                "on ergodic data sequences (2023), arXiv 2308.14555",
                 "abstract",
-                "spec kernel_limit.md sec. 4, our reading",
+                "the Poisson equation of the history chain drives the fluctuations: our reading",
             ),
         ],
-        summary=r"Closed forms derived by SymPy for the two-state chain and the exact rational example chain of the spec; the numeric solvers are tested against them.",
+        summary=r"Closed forms derived by SymPy for the two-state chain and the exact rational example chain; the numeric solvers are tested against them.",
     )
 
 

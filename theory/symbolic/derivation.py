@@ -63,7 +63,7 @@ class Reference:
     where:
         Equation, section or theorem, e.g. ``"Eq. (5)"``; empty when the whole work is meant.
     note:
-        Optional remark (``"our re-derivation, spec gating.md §2"``).
+        Optional remark (``"our re-derivation: derivation classical_dmft"``).
     """
 
     work: str

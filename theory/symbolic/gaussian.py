@@ -6,7 +6,7 @@ Two objects appear in every mean-field theory of this workbench:
 * the cross moment :math:`C_{F,G}(c;c_0)=\mathbb E[F(x)G(y)]` for :math:`(x,y)` jointly Gaussian,
   zero mean, both variances :math:`c_0` and covariance :math:`c` (:math:`|c|\le c_0`). For
   :math:`0\le c\le c_0` this is :math:`\int Dz\,[\int Dx\,F(\sqrt{c_0-c}\,x+\sqrt c\,z)]^2` when
-  F = G (Sompolinsky, Crisanti, Sommers 1988; spec ``gating.md`` §2).
+  F = G (Sompolinsky, Crisanti & Sommers, PRL 61, 259 (1988)).
 
 Both are SymPy function classes (:class:`GaussianMean`, made by :func:`gaussian_mean`, and the
 classes made by :func:`gaussian_cross`), so derivations manipulate them symbolically:

@@ -1,9 +1,9 @@
 r"""The 3N × 3N Jacobian of the gated RNN, derived by SymPy from the model equations.
 
 Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. IV, Eq. (10) (block Jacobian of the
-gated network); spec ``gating.md`` §5 and ``gating-derivations.md`` §4.1. With
-A = diag σ_z(z), Z' = diag σ_z'(z), R = diag σ_r(r), R' = diag σ_r'(r), P = diag φ(h),
-P' = diag φ'(h) and E = diag(e), e = −h + J^h σ_r(r)φ(h) + I^h = ḣ/σ_z(z),
+gated network), re-derived here (derivation ``gated_jacobian``). With A = diag σ_z(z),
+Z' = diag σ_z'(z), R = diag σ_r(r), R' = diag σ_r'(r), P = diag φ(h), P' = diag φ'(h) and
+E = diag(e), e = −h + J^h σ_r(r)φ(h) + I^h = ḣ/σ_z(z),
 
 .. math::
     \mathcal D=\begin{pmatrix}-A+AJ^hRP' & Z'E & AJ^hR'P\\ \tau_z^{-1}J^zP' & -\tau_z^{-1} & 0\\
@@ -42,7 +42,7 @@ __all__ = [
 KCS_PAPER = Reference(
     "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)",
     "Sec. IV, Eq. (10)",
-    "spec gating-derivations.md sec. 4.1",
+    "our re-derivation: derivation gated_jacobian",
 )
 
 # --------------------------------------------------------------------------- symbols
@@ -104,7 +104,7 @@ def jacobian_derivation() -> Derivation:
     ):
         if col.free_symbols & (own | {Jh, Jz, Jr}):  # the derivation validates its factorisation
             raise AssertionError(f"column factor {col} depends on the row neuron")
-    # the derivatives of the gates, in the form used by the spec: σ' = α σ(1 − σ), φ' = g(1 − φ²)
+    # the derivatives of the gates in closed form: σ' = α σ(1 − σ), φ' = g(1 − φ²)
     sz, sr, ph = sigma_z_sym(z_i), sigma_r_sym(r_j), phi_sym(h_j)
     assert sp.simplify(sp.diff(sz, z_i) - alpha_z * sz * (1 - sz)) == 0
     assert sp.simplify(sp.diff(sr, r_j) - alpha_r * sr * (1 - sr)) == 0

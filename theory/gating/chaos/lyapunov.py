@@ -2,7 +2,7 @@ r"""Lyapunov exponents of finite gated networks: QR (Benettin) spectrum and two-
 
 Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. VI (Lyapunov spectra, Fig. 6); algorithm of
 Benettin et al., Meccanica 15, 9 (1980) as implemented for rate networks by Engelken, Wolf & Abbott,
-arXiv 2006.02427 (2020), Sec. 2 (spec ``gating-derivations.md`` §5.2):
+arXiv 2006.02427 (2020), Sec. 2:
 
 1. integrate the state x(t) and an orthonormal frame Q (3N × k) of the tangent dynamics
    :math:`\dot Q=\mathcal D(x(t))Q` together with RK4 (the tangent map uses the full compiled

@@ -2,8 +2,8 @@ r"""Maximal Lyapunov exponent from the DMFT: two-replica eigenproblem (α_z = 0)
 
 Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. VI.B (DMFT prediction of the maximal
 Lyapunov exponent, two-replica linearisation; Fig. 7); Crisanti & Sompolinsky, PRE 98, 062120
-(2018) for the Schrödinger form of the classical network; spec ``gating.md`` §6 and
-``gating-derivations.md`` §5.1.
+(2018) for the Schrödinger form of the classical network. The two-replica equations of the gated
+network below are our re-derivation (derivation ``gated_lyapunov_dmft``).
 
 Two replicas with the same couplings, cross-correlation C¹² = C − ε, ε(t, t') = e^{λ(t+t')}ψ(t−t').
 Price's theorem linearises the closures (δC_F = −C_{F'} ε) and, for α_z = 0 (σ_z ≡ s_z),
@@ -19,9 +19,10 @@ For α_r = 0 (C_{σ_r'} = 0, C_{σ_r} = s_r²) it is a Schrödinger problem,
 :math:`H=-\partial^2+s_z^2(1-g_Js_r^2C_{\phi'})`, λ_max = −s_z + √(s_z² − E_0); for the classical
 network H = −∂² − V''(Δ(τ)) = −∂² + 1 − g² C_{φ'} (:func:`classical_lyapunov_dmft`).
 
-For α_z ≠ 0 the replica-difference dynamics is non-Gaussian (gating-derivations §5.1); we did not
-implement the paper's analytic relation to the relaxation time (its text was not available to us),
-so λ_max for α_z ≠ 0 comes from simulations (:mod:`theory.gating.chaos.lyapunov`) only.
+For α_z ≠ 0 the replica-difference dynamics, δḣ = σ_z(z)(−δh + δη_h) + σ_z'(z) e δz, is
+non-Gaussian (the rate is random); we did not implement the paper's analytic relation to the
+relaxation time (its text was not available to us), so λ_max for α_z ≠ 0 comes from simulations
+(:mod:`theory.gating.chaos.lyapunov`) only.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ __all__ = [
 KCS_LYAP = Reference(
     "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)",
     "Sec. VI.B",
-    "spec gating-derivations.md sec. 5.1",
+    "our re-derivation: derivation gated_lyapunov_dmft",
 )
 CS2018 = Reference(
     "Crisanti, Sompolinsky, Phys. Rev. E 98, 062120 (2018)",
@@ -262,7 +263,7 @@ def two_replica_lyapunov(
     stride:
         Use every ``stride``-th lag (coarser grid for error estimates).
     closures:
-        (C_φ, C_{φ'}, C_{σ_r}, C_{σ_r'}) as callables (c, c0); default: the issue-3 DMFT's compiled
+        (C_φ, C_{φ'}, C_{σ_r}, C_{σ_r'}) as callables (c, c0); default: the gated DMFT's compiled
         closures (:class:`theory.gating.dmft.equations.GatedDMFT`).
     """
     from theory.gating.dmft.equations import GatedDMFT, coupling_variance
@@ -333,8 +334,9 @@ def gated_lyapunov_dmft(
 ) -> LyapunovDMFT:  # type: ignore[no-untyped-def]
     """λ_max of the gated network from the DMFT (α_z = 0).
 
-    α_r = 0, β_h = 0, no inputs, convention A: the exact reduction of spec §1.2 to the classical
-    network, λ_max = s_z λ_SCS(g_h s_r) (Schrödinger form). Otherwise the issue-3 Fourier solver
+    α_r = 0, β_h = 0, no inputs, convention A: the exact reduction to the classical network
+    (x = g_h h, time s_z t, gain g = g_h s_r), λ_max = s_z λ_SCS(g_h s_r) (Schrödinger form).
+    Otherwise the Fourier solver
     (:func:`theory.gating.dmft.equations.solve_dmft_fourier`) gives C_h, C_r and :func:`two_replica_lyapunov`
     the exponent; the grid error is estimated by repeating on every second lag.
 

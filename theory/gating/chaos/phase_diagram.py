@@ -1,7 +1,8 @@
 r"""Phase diagrams of the gated RNN, computed by sweeps (:mod:`theory.sweeps`) of DMFT solves.
 
 Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. VIII, Fig. 12 (phase diagram in
-(g_h, α_r) with the lines L1–L3; marginal-stability region at large α_z); spec ``gating.md`` §7.
+(g_h, α_r) with the lines L1–L3; marginal-stability region at large α_z); the lines are those of
+:mod:`theory.gating.chaos.transitions`.
 
 :func:`phase_point` is the sweep function of the (g_h, α_r) diagram: at each point it reports the
 chaotic DMFT branch (α_z = 0, from an order-one guess), the stability of the zero fixed point (L1)
@@ -12,7 +13,9 @@ and the existence of nonzero fixed points (L2). Regions: *quiescent* (zero state
 :func:`marginal_point` is the sweep function of the large-α_z diagram: it evaluates the RMT
 spectral abscissa at the fixed point of (g_h, α_r) (:mod:`theory.gating.chaos.spectrum`, e = 0) and
 the slow-mode fraction P(σ_z < δ); the marginal-stability region is where the bulk is unstable
-at α_z = 0 (V_1 + V_2 > 1) but the open-gate bulk is stable, f_open·V < 1 (gating-derivations §4.3).
+at α_z = 0 (V_1 + V_2 > 1) but the open-gate bulk is stable, f_open·V < 1 (our large-α_z limit of
+the fixed-point boundary, step ``boundary_fixed_point`` of derivation ``gated_jacobian_spectrum``:
+open gates have σ_z = 1, closed ones σ_z = 0).
 """
 
 from __future__ import annotations

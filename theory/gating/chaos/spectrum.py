@@ -1,8 +1,9 @@
 r"""Support of the Jacobian spectrum (random-matrix theory), derived by SymPy, solved by root finding.
 
 Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. IV, Eqs. (11)–(13) (spectral support of
-the Jacobian; fixed-point form) and Sec. V (marginal stability, slow modes); spec ``gating.md`` §5,
-``gating-derivations.md`` §4.2–4.3.
+the Jacobian; fixed-point form) and Sec. V (marginal stability, slow modes). The general boundary
+away from fixed points (E ≠ 0) is our derivation (derivation ``gated_jacobian_spectrum``, step
+``boundary``); it reduces to the paper's fixed-point form (step ``boundary_fixed_point``).
 
 Write the Jacobian (:mod:`theory.gating.chaos.jacobian`) as :math:`\mathcal D=D_0+\sum_kL_kJ_kR_k`
 (k = h, z, r), with per-neuron 3 × 3 diagonal block :math:`D_0` and injection/read-out vectors
@@ -53,7 +54,7 @@ __all__ = [
 SPECTRUM_REF = Reference(
     "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)",
     "Sec. IV, Eqs. (11)-(13); Sec. V",
-    "spec gating-derivations.md sec. 4.2-4.3",
+    "the general E != 0 boundary (step boundary) is our derivation",
 )
 
 # per-neuron symbols
@@ -157,7 +158,7 @@ def spectrum_derivation() -> Derivation:
             "boundary",
             sp.Eq(lhs_general, 1),
             r"General ($E\neq0$) boundary of the support, solved for $K_{hh}$; inside where the left side exceeds 1.",
-            "gating-derivations 4.2",
+            "our derivation (E != 0); reduces to Eq. (12) at a fixed point",
         ),
         Step(
             "boundary_fixed_point",
@@ -272,7 +273,7 @@ class BoundaryModel:
         from theory.gating.dmft.closures import gate_strip, phi_strip
         from theory.numerics.quadrature import strip_step
 
-        # trapezoid steps from the analyticity strips (error ~ e^-49, issue-3 closures)
+        # trapezoid steps from the analyticity strips (error ~ e^-49; theory.gating.dmft.closures)
         step_r = strip_step(gate_strip(params.alpha_r))
         step_h = strip_step(phi_strip(params))
         m = {
@@ -328,7 +329,7 @@ class BoundaryModel:
         return out
 
     def stability_sum(self) -> float:
-        """V_1 + V_2 = LHS(0) for the fixed-point form (gating-derivations §3.4)."""
+        """V_1 + V_2 = LHS(0) for the fixed-point form (derivation ``gating_fixed_points``)."""
         m = self.moments
         require(self.kind == "fixed_point", "kind", self.kind, "'fixed_point'")
         return m["sr2"] * m["php2"] + m["srp2"] * m["ph2"] * m["php2"]
@@ -389,7 +390,7 @@ def slow_mode_fraction(params: GatedParams, delta_z: float, delta: float) -> flo
     r"""P(σ_z < δ) for z ~ N(0, Δ_z): :math:`\Phi_{\mathcal N}\big((\beta_z-\ln\frac{1-\delta}{\delta})/(\alpha_z\sqrt{\Delta_z})\big)`.
 
     Predicted fraction (per neuron, i.e. eigenvalues / N) of Jacobian eigenvalues with
-    |λ| < δ at large α_z (gating-derivations §4.3; paper Sec. V).
+    |λ| < δ at large α_z (step ``slow_modes`` of :func:`spectrum_derivation`; paper Sec. V).
     """
     require(0 < delta < 1, "delta", delta, "0 < delta < 1")
     require(delta_z > 0, "delta_z", delta_z, "delta_z > 0")

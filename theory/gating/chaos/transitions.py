@@ -1,10 +1,11 @@
 r"""Transitions of the gated RNN in (g_h, α_r): L1, L2, L3, the bistable window and the jump at L3.
 
 Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. VII (discontinuous transition to chaos,
-Figs. 9–11) and Sec. VIII (phase diagrams); spec ``gating.md`` §7, ``gating-derivations.md`` §3.
+Figs. 9–11) and Sec. VIII (phase diagrams); L1 and L2 from our fixed-point analysis (derivation
+``gating_fixed_points``), L3 from the Fourier DMFT solver (derivation ``gating_dmft``).
 
-* **L1** — instability of the zero fixed point, g_h σ_r(0) = 1 (issue-3
-  :func:`theory.gating.dmft.fixed_points.zero_fp_threshold`), independent of α_r.
+* **L1** — instability of the zero fixed point, g_h σ_r(0) = 1
+  (:func:`theory.gating.dmft.fixed_points.zero_fp_threshold`), independent of α_r.
 * **L2** — onset of nonzero fixed-point solutions of the static DMFT (topological complexity):
   the smallest g_h at which :func:`theory.gating.dmft.fixed_points.fixed_point_branches` is non-empty
   (bisection). L2 < L1 iff α_r > α_r* (subcritical branch).
@@ -186,7 +187,7 @@ def chaotic_branch(
     n: int = 512,
     dtau: float = 0.2,
 ) -> ChaoticBranchPoint:
-    """Solve the α_z = 0 DMFT (spec §3, S1–S2) from one initial guess; the chaotic branch when it attracts it.
+    """Solve the α_z = 0 DMFT (solver A) from one guess; the chaotic branch when it attracts it.
 
     One guess can miss the branch in the bistable window (the zero state attracts the iteration
     too): use :func:`branch_exists` to decide whether the branch exists.
@@ -236,7 +237,7 @@ def branch_exists(
     n: int = 512,
     dtau: float = 0.2,
 ) -> ChaoticBranchPoint | None:
-    """Multi-start existence test of the chaotic DMFT branch at (g_h, α_r) (spec ``gating.md`` §7, L3).
+    """Multi-start existence test of the chaotic DMFT branch at (g_h, α_r) (L3; module docstring).
 
     Solves :func:`chaotic_branch` from each guess of :func:`branch_guesses` (``warm`` adds a warm
     start) until one gives an accepted chaotic solution (:attr:`ChaoticBranchPoint.accepted`).
@@ -304,7 +305,7 @@ def line_l3(
     n: int = 512,
     dtau: float = 0.2,
 ) -> float:
-    """L3: onset of the chaotic DMFT branch (spec ``gating.md`` §7; module docstring).
+    """L3: onset of the chaotic DMFT branch (module docstring).
 
     Steps down from L1 + step on the grid L1 + step − k·step with the multi-start test
     :func:`branch_exists` (warm-started from the previous chaotic point) until a point has no
@@ -397,7 +398,7 @@ def transition_point(alpha_r: float, beta_r: float = 0.0) -> dict[str, float]:
 
 
 def lambda_jump(alpha_r: float, *, eps: float = 0.02) -> dict[str, float]:
-    """The discontinuity at L3 (spec ``gating.md`` §7: "for large α_r λ_max and C_h(0) jump").
+    """The discontinuity at L3: for large α_r, λ_max and C_h(0) jump (the paper's Sec. VII).
 
     Returns
     -------

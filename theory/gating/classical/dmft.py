@@ -1,6 +1,7 @@
 r"""DMFT of the classical random RNN, derived by SymPy from φ and compiled.
 
-Sompolinsky, Crisanti & Sommers, PRL 61, 259 (1988) [SCS]; spec ``gating.md`` §2.
+Sompolinsky, Crisanti & Sommers, PRL 61, 259 (1988) [SCS]; the ungated limit α_z = α_r = 0 of
+Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. II.
 
 For dx/dt = −x + Jφ(x), J_ij ~ N(0, g²/N), the stationary autocorrelation
 Δ(τ) = ⟨x(t)x(t+τ)⟩ obeys the equation of a particle in a potential
@@ -13,7 +14,7 @@ with :math:`C_F(\Delta;\Delta_0)` the Gaussian cross moment of :mod:`theory.symb
 (whose Δ-derivative, by Price's theorem, turns :math:`C_\Phi` into :math:`C_\phi`). Energy
 conservation :math:`\tfrac12\dot\Delta^2+V(\Delta)=V(\Delta_0)` and the chaotic boundary condition
 Δ → 0 give :math:`V(\Delta_0)=V(0)`, i.e. :math:`\Delta_0^2/2=g^2(\langle\Phi^2\rangle-\langle\Phi\rangle^2)`
-[SCS 1988; spec gating.md §2]. Every formula the solver evaluates is a compiled step of
+[SCS 1988]. Every formula the solver evaluates is a compiled step of
 :func:`classical_dmft_derivation`; nothing is typed twice.
 """
 
@@ -48,7 +49,6 @@ SCS = Reference("Sompolinsky, Crisanti, Sommers, Phys. Rev. Lett. 61, 259 (1988)
 KCS = Reference(
     "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)",
     "Sec. II (ungated limit)",
-    "spec gating.md sec. 2",
 )
 
 # Symbols (every one with assumptions).
@@ -112,14 +112,14 @@ def classical_dmft_derivation(phi: str = "tanh") -> Derivation:
             sp.Eq(sp.Derivative(xF(t), t), -xF(t) + etaF(t)),
             r"Single-site equation; $\eta_i=\sum_j J_{ij}\phi(x_j)$ with $J_{ij}\sim\mathcal N(0,g^2/N)$ "
             r"becomes a Gaussian field at $N\to\infty$ with self-consistent covariance.",
-            "SCS 1988; spec gating.md §2",
+            "SCS 1988",
         ),
         Step(
             "field_covariance",
             sp.Eq(CetaF(tau), g**2 * C_phi(DeltaF(tau), Delta0)),
             r"Covariance of the field, $\langle\eta(t)\eta(t+\tau)\rangle$, a Gaussian cross moment of "
             r"$\phi$ at covariance $\Delta(\tau)$ and variance $\Delta_0=\Delta(0)$.",
-            "SCS 1988; spec gating.md §2",
+            "SCS 1988",
         ),
         Step(
             "antiderivative",
@@ -130,14 +130,14 @@ def classical_dmft_derivation(phi: str = "tanh") -> Derivation:
             "potential",
             sp.Eq(VF(Delta), V),
             r"Potential of the classical particle.",
-            "SCS 1988; spec gating.md §2",
+            "SCS 1988",
         ),
         Step(
             "equation_of_motion",
             sp.Eq(sp.Derivative(DeltaF(tau), (tau, 2)), force.subs(Delta, DeltaF(tau))),
             r"$(1-\partial_\tau^2)\Delta=C_\eta$; SymPy obtains the right side as $-\partial V/\partial\Delta$ "
             r"using Price's theorem $\partial_\Delta C_\Phi=C_\phi$.",
-            "SCS 1988; spec gating.md §2",
+            "SCS 1988",
         ),
         Step(
             "energy",
@@ -149,7 +149,7 @@ def classical_dmft_derivation(phi: str = "tanh") -> Derivation:
             sp.Eq(energy_gap, 0),
             r"Chaotic solution: $\Delta(\tau)\to0$ requires $V(\Delta_0)=V(0)$, i.e. "
             r"$\Delta_0^2/2=g^2(\langle\Phi^2\rangle-\langle\Phi\rangle^2)$; this fixes $\Delta_0$.",
-            "SCS 1988; spec gating.md §2",
+            "SCS 1988",
         ),
         Step(
             "kinetic_identity",

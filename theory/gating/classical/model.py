@@ -1,8 +1,8 @@
-"""Parameters of the classical random RNN (the ungated limit of seed 002).
+"""Parameters of the classical random RNN (the ungated limit of the gated RNN).
 
     dx_i/dt = −x_i + Σ_j J_ij φ(x_j) + I,    J_ij ~ N(0, g²/N) i.i.d.
 
-(Sompolinsky, Crisanti & Sommers, PRL 61, 259 (1988), Eq. (1); spec ``gating.md`` §2.)
+(Sompolinsky, Crisanti & Sommers, PRL 61, 259 (1988), Eq. (1).)
 """
 
 from __future__ import annotations

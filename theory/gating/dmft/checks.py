@@ -1,4 +1,4 @@
-r"""Checks of the gated-RNN DMFT against finite-width simulations (spec ``gating.md`` §1–4).
+r"""Checks of the gated-RNN DMFT against finite-width simulations (model, DMFT, zero fixed point).
 
 Error model (every check of this module). A network of N units simulated for a window T after a
 burn-in gives time- and population-averaged statistics whose deviation from the N = ∞ DMFT value has
@@ -191,7 +191,7 @@ def _moment_check(
     return CheckResult.compare("", theory, m, model, details=det)
 
 
-# ================================================================== α = 0 mapping (spec §1.2)
+# ================================================================== α = 0 mapping (ungated limit)
 ALPHA0 = GatedParams(g_h=4.0)  # s_z = s_r = 1/2: classical g = g_h s_r = 2, time rescaled by s_z
 ALPHA0_LAG = 30.0
 
@@ -329,7 +329,7 @@ def check_curve(ctx: CheckContext, params: GatedParams, stream: int) -> CheckRes
     )
 
 
-# ================================================================== conventions A/B (spec §1.3)
+# ================================================================== conventions A/B of GatedParams
 @check(
     "convention_AB[g_h=2.5,alpha_r=20]",
     description="Convention B (g_h in Var J^h) simulated: <h_B^2> vs g_h^2 C_h^A(0) of solver A in convention A (h_B = g_h h_A).",
@@ -345,7 +345,7 @@ def check_convention(ctx: CheckContext) -> CheckResult:
     )
 
 
-# ================================================================== zero fixed point (spec §4)
+# ================================================================== zero fixed point (threshold)
 def _zero_fp_log_ratio(
     params: GatedParams, N: int, T: float, *, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:

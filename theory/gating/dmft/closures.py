@@ -1,7 +1,7 @@
 r"""Gaussian closures of the gated DMFT: C_φ, C_{σ_r}, ⟨φ²⟩, ⟨σ_r²⟩ and their Price derivatives.
 
-The DMFT of the gated RNN (Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. III; spec
-``gating.md`` §3) closes on the Gaussian cross moments
+The DMFT of the gated RNN (Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. III) closes on
+the Gaussian cross moments
 
 .. math::
     C_F(c;c_0)=\mathbb E[F(x)F(y)],\quad \operatorname{Var}x=\operatorname{Var}y=c_0,\ \operatorname{Cov}(x,y)=c,
@@ -13,7 +13,8 @@ specialised here to a quadrature *step* adapted to the sharpness of F: the trape
 error O(exp(−2πa/step)) for F analytic in the strip |Im x| < a (Trefethen & Weideman 2014). For
 tanh(g x + β) the strip is a = π/(2g), for the gate σ(αx − β) it is a = π/α; the step is chosen
 so that 2πa/step ≥ 49, i.e. error ≈ e^{−49} (step = 0.2/g for φ, 0.4/α for σ_r). The default spine
-step 0.2 would be wrong by O(10⁻²) for α_r = 20 (spec gating-derivations §2.3 pitfall).
+step 0.2 would be wrong by O(10⁻²) for α_r = 20 (a pitfall we met: too coarse a rule visibly biases
+the DMFT, and the Lyapunov exponent computed from it, at large α_r).
 
 :class:`ClosureTable` evaluates C_F on many lags at once by interpolation in θ = arcsin(c/c_0) on
 Chebyshev nodes (C_F is smooth in θ; for a Heaviside gate it is exactly affine in θ), so that the

@@ -1,9 +1,9 @@
 r"""DMFT of the gated RNN: derivation (SymPy), compiled closures, and the Fourier solver (α_z = 0).
 
 Krishnamurthy, Can & Schwab, *Theory of gating in recurrent neural networks*, PRX 12, 011011 (2022),
-Sec. III (dynamical mean-field theory); spec ``gating.md`` §3 and ``gating-derivations.md`` §2
-(equations tagged there DMFT-1 … DMFT-4, S1, S2; we could not read the paper's own equation numbers
-and cite its section instead). At N → ∞ each unit obeys
+Sec. III (dynamical mean-field theory), as re-derived by us in the derivation ``gating_dmft`` (we
+could not read the paper's own equation numbers and cite its section instead). At N → ∞ each unit
+obeys
 
 .. math::
     \dot h=\sigma_z(z)\,[-h+\eta_h+I^h],\qquad \tau_z\dot z=-z+\eta_z,\qquad \tau_r\dot r=-r+\eta_r,
@@ -13,7 +13,8 @@ process itself, :math:`\langle\eta_h\eta_h\rangle=g_J\,C_{\sigma_r}C_\phi+\sigma
 :math:`\langle\eta_{z,r}\eta_{z,r}\rangle=C_\phi+\sigma_{I_{z,r}}^2` (g_J = 1 in convention A,
 g_h² in B). In the stationary state, for α_z = 0 (σ_z ≡ s_z), every variable is a linear filter
 ``ẋ = a(−x + η)`` of its field, whose power spectrum SymPy derives as a²/(a² + ω²) — hence the
-Fourier fixed point :func:`solve_dmft_fourier` (solver A of spec §3). Every formula the solver
+Fourier fixed point :func:`solve_dmft_fourier` (solver A; solver B, the Monte-Carlo DMFT for
+α_z ≠ 0, is :mod:`theory.gating.dmft.montecarlo`). Every formula the solver
 evaluates is a compiled step of :func:`gated_dmft_derivation`.
 """
 
@@ -57,10 +58,11 @@ __all__ = [
 KCS = Reference(
     "Krishnamurthy, Can, Schwab, Theory of gating in recurrent neural networks, Phys. Rev. X 12, 011011 (2022); arXiv:2007.14823",
     "Sec. III (dynamical mean-field theory)",
-    "equations as re-derived in spec gating.md sec. 3 and gating-derivations.md sec. 2 (DMFT-1..4, S1, S2)",
+    "our re-derivation: derivation gating_dmft; the section is cited, not equation numbers",
 )
 
-#: Parameters of the exported (registered) instance of the derivation: the spec's reference case.
+#: Parameters of the exported (registered) instance of the derivation: our reference case
+#: (β = 0, τ_z = τ_r = 1, α_z = 0; g_h = 2.5, α_r = 20).
 REFERENCE_PARAMS = GatedParams(g_h=2.5, alpha_r=20.0)
 
 # ------------------------------------------------------------------ symbols (all with assumptions)
@@ -156,29 +158,29 @@ def gated_dmft_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation:
             r"Single-site equation for $h$: at $N\to\infty$ the recurrent input "
             r"$\sum_j J^h_{ij}\sigma_r(r_j)\phi(h_j)$ becomes a Gaussian field $\eta_h$ (no response terms: "
             r"the couplings are i.i.d. and fully asymmetric).",
-            "DMFT-1",
+            "Sec. III (single-site equations)",
         ),
         Step(
             "single_site_z",
             sp.Eq(tau_z * sp.Derivative(zF(t), t), -zF(t) + eta_z(t)),
             r"Update gate.",
-            "DMFT-2",
+            "Sec. III",
         ),
         Step(
             "single_site_r",
             sp.Eq(tau_r * sp.Derivative(rF(t), t), -rF(t) + eta_r(t)),
             r"Output gate; $r$ is independent of $(h,z)$.",
-            "DMFT-2",
+            "Sec. III",
         ),
         Step(
             "field_h",
             sp.Eq(CehF(tau), field_h),
             r"Covariance of $\eta_h$: raw moments of the single-site process, $g_J=1$ (convention A) or "
             r"$g_h^2$ (B), plus a static input variance.",
-            "DMFT-3",
+            "Sec. III (field covariances: raw moments)",
         ),
-        Step("field_z", sp.Eq(CezF(tau), field_z), r"Covariance of $\eta_z$.", "DMFT-4"),
-        Step("field_r", sp.Eq(CerF(tau), field_r), r"Covariance of $\eta_r$.", "DMFT-4"),
+        Step("field_z", sp.Eq(CezF(tau), field_z), r"Covariance of $\eta_z$.", "Sec. III"),
+        Step("field_r", sp.Eq(CerF(tau), field_r), r"Covariance of $\eta_r$.", "Sec. III"),
         Step(
             "price_phi",
             sp.Eq(sp.Derivative(sp.Function("C_phi", real=True)(c, c0), c), price_phi),
@@ -194,7 +196,7 @@ def gated_dmft_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation:
             sp.Eq(SxF(omega), mult * SetaF(omega)),
             r"A linear filter $\dot x=a(-x+\eta)$: SymPy solves $i\omega\hat x=a(-\hat x+\hat\eta)$ and "
             r"takes $|\hat x/\hat\eta|^2$.",
-            "S1, S2",
+            "Sec. III (stationary state)",
         ),
         Step(
             "spectrum_z",
@@ -203,7 +205,7 @@ def gated_dmft_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation:
                 mult_z * sp.Function(r"\hat C_{\eta_z}", real=True)(omega),
             ),
             r"$a=1/\tau_z$.",
-            "S1",
+            "Sec. III (stationary state)",
         ),
         Step(
             "spectrum_r",
@@ -212,7 +214,7 @@ def gated_dmft_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation:
                 mult_r * sp.Function(r"\hat C_{\eta_r}", real=True)(omega),
             ),
             r"$a=1/\tau_r$.",
-            "S1",
+            "Sec. III (stationary state)",
         ),
         Step(
             "spectrum_h",
@@ -221,27 +223,29 @@ def gated_dmft_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation:
                 mult_h * sp.Function(r"\hat C_{\eta_h}", real=True)(omega),
             ),
             r"For $\alpha_z=0$ the rate is the constant $s_z=\sigma_z(0)$.",
-            "S2",
+            "Sec. III (stationary state)",
         ),
         Step(
             "stationary_z",
             sp.Eq(op_z, CezF(tau)),
             r"Time domain ($\omega^2\to-\partial_\tau^2$).",
-            "S1",
+            "Sec. III (stationary state)",
         ),
-        Step("stationary_r", sp.Eq(op_r, CerF(tau)), r"Time domain.", "S1"),
+        Step(
+            "stationary_r", sp.Eq(op_r, CerF(tau)), r"Time domain.", "Sec. III (stationary state)"
+        ),
         Step(
             "stationary_h",
             sp.Eq(op_h, field_h),
             r"Time domain, $\alpha_z=0$, with the closure inserted.",
-            "S2",
+            "Sec. III (stationary state)",
         ),
         Step(
             "kinetic_identity",
             sp.Eq(hdot2, kinetic),
             r"$\langle\dot h^2\rangle=-\ddot C_h(0)$ from the $h$-equation at $\tau=0$ "
             r"($C_{\sigma_r}(C_{r0};C_{r0})=\langle\sigma_r^2\rangle$, $C_\phi(C_{h0};C_{h0})=\langle\phi^2\rangle$).",
-            "spec gating.md sec. 3",
+            "our identity: step stationary_h at tau = 0",
         ),
     ]
     return Derivation(

@@ -1,12 +1,13 @@
 r"""Fixed points of the gated RNN: zero-FP threshold, fixed-point DMFT branches, tricritical α_r*, stability.
 
 Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Secs. IV–VI (Jacobian spectrum at fixed points,
-topological complexity and the discontinuous transition); spec ``gating.md`` §4 and
-``gating-derivations.md`` §3 (equations (FP), §3.1, §3.3, §3.4; we cite sections because we could
-not read the paper's equation numbers).
+topological complexity and the discontinuous transition), as re-derived by us in the derivation
+``gating_fixed_points`` (we cite sections because we could not read the paper's equation numbers;
+the small-Δ expansion giving α_r* is our own).
 
 * **Zero fixed point** (β_h = 0, σ_{I_h} = 0): its h-block is A(−1 + g_h J^h R) with R = σ_r(I^r);
-  by the circular law and the λ = 0 boundary of spec §5 it is stable iff
+  by the circular law and the λ = 0 boundary of the Jacobian spectrum (the paper's Sec. IV;
+  :mod:`theory.gating.chaos.spectrum`) it is stable iff
   g_J φ'(0)² ⟨σ_r(I^r)²⟩ < 1, i.e. g_h σ_r(0) < 1 ⟺ g_h < 1 + e^{β_r} without gate inputs.
 * **Fixed-point DMFT** (FP): Δ_h = g_J⟨σ_r²⟩_{Δ_r}⟨φ²⟩_{Δ_h} + σ_{I_h}², Δ_z = Δ_r = ⟨φ²⟩_{Δ_h}
   (+ gate-input variances), independent of α_z, β_z and the τ's.
@@ -48,7 +49,7 @@ __all__ = [
 FP_REF = Reference(
     KCS.work,
     "Secs. IV-VI (fixed points, topological complexity)",
-    "spec gating.md sec. 4; gating-derivations.md sec. 3",
+    "our re-derivation: derivation gating_fixed_points; sections cited, not equation numbers",
 )
 
 Dh = sp.Symbol("Delta_h", positive=True)
@@ -131,7 +132,7 @@ def fixed_point_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation
             "moment_phi2",
             sp.Eq(sp.Symbol(r"\langle\phi^2\rangle", nonnegative=True), phi2),
             r"Gaussian means over $h\sim\mathcal N(0,\Delta_h)$, $r\sim\mathcal N(0,\Delta_r)$ (quadrature step adapted to the sharpness).",
-            "FP",
+            "static DMFT, Secs. IV-VI",
         ),
         Step("moment_dphi2", sp.Eq(sp.Symbol(r"\langle\phi'^2\rangle", nonnegative=True), dphi2)),
         Step(
@@ -145,46 +146,49 @@ def fixed_point_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation
             "fp_h",
             sp.Eq(Dh, g_J * sr2 * phi2 + sig_h**2),
             r"Static field of $h$ at a fixed point: $h_i=\sum_jJ^h_{ij}\sigma_r(r_j)\phi(h_j)$ (+ input).",
-            "FP",
+            "static DMFT, Secs. IV-VI",
         ),
         Step(
-            "fp_z", sp.Eq(Dz, phi2.subs(Dh, Dh) + sig_z**2), r"$z_i=\sum_jJ^z_{ij}\phi(h_j)$.", "FP"
+            "fp_z",
+            sp.Eq(Dz, phi2.subs(Dh, Dh) + sig_z**2),
+            r"$z_i=\sum_jJ^z_{ij}\phi(h_j)$.",
+            "static DMFT, Secs. IV-VI",
         ),
         Step(
             "fp_r",
             sp.Eq(Dr, phi2 + sig_r**2),
             r"$r_i=\sum_jJ^r_{ij}\phi(h_j)$; independent of $\alpha_z,\beta_z,\tau$.",
-            "FP",
+            "static DMFT, Secs. IV-VI",
         ),
         Step(
             "V1",
             sp.Eq(V1s, g_J * sr2 * dphi2),
             r"Bulk-stability term from $J^hRP'$.",
-            "gating-derivations 3.4",
+            "Sec. IV at lambda = 0: derivation gated_jacobian_spectrum, step boundary_fixed_point",
         ),
         Step(
             "V2",
             sp.Eq(V2s, g_J * dsr2 * phi2 * dphi2),
             r"Term from the $r$-loop $J^hR'P\cdot J^rP'$.",
-            "gating-derivations 3.4",
+            "Sec. IV at lambda = 0: derivation gated_jacobian_spectrum, step boundary_fixed_point",
         ),
         Step(
             "bulk_stability",
             sp.StrictLessThan(V1s + V2s, 1),
             r"A nonzero fixed point (all $\sigma_z>0$) is bulk-stable iff this holds.",
-            "gating-derivations 3.4",
+            "Sec. IV at lambda = 0: derivation gated_jacobian_spectrum, step boundary_fixed_point",
         ),
         Step(
             "zero_fp_radius",
             sp.Eq(sp.Symbol("rho_0", positive=True), radius),
             r"Spectral radius of the $h$-block $g_h\sigma_r(0)J^h$ at $h=z=r=0$ ($\beta_h=0$), circular law.",
-            "spec gating.md sec. 4",
+            "circular law for the h-block at h = z = r = 0",
         ),
         Step(
             "zero_fp_threshold",
             sp.Eq(sp.Symbol("g_h^c", positive=True), threshold),
             r"Zero FP stable iff $g_h<g_h^c$; independent of $\alpha_z,\alpha_r,\tau$.",
-            "spec gating.md sec. 4",
+            "circular law for the h-block at h = z = r = 0",
         ),
         Step(
             "gate_second_moment",
@@ -192,31 +196,31 @@ def fixed_point_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation
                 sp.Symbol(r"\langle\sigma_r^2\rangle_{\Delta_r\to0}", positive=True), exp_["sigma2"]
             ),
             r"Small-$\Delta_r$ expansion, $s=\sigma_r(0)$, from the Taylor series of the gate.",
-            "gating-derivations 3.3",
+            "our small-Delta expansion of the static DMFT",
         ),
         Step(
             "phi_second_moment",
             sp.Eq(sp.Symbol(r"\langle\phi^2\rangle_{\Delta\to0}", positive=True), exp_["phi2"]),
             r"Small-$\Delta$ expansion of $\langle\tanh^2(g_hx)\rangle$.",
-            "gating-derivations 3.3",
+            "our small-Delta expansion of the static DMFT",
         ),
         Step(
             "fp_map_linear",
             sp.Eq(sp.Symbol("m_0", real=True), exp_["linear"]),
             r"$\Delta_h'/\Delta_h=m_0+m_1\Delta+O(\Delta^2)$ on the (FP) map: linear part.",
-            "gating-derivations 3.3",
+            "our small-Delta expansion of the static DMFT",
         ),
         Step(
             "fp_map_cubic",
             sp.Eq(sp.Symbol("m_1", real=True), exp_["cubic"]),
             r"Coefficient $m_1$ at $g_h=1/s$; the branch from zero is subcritical iff $m_1>0$.",
-            "gating-derivations 3.3",
+            "our small-Delta expansion of the static DMFT",
         ),
         Step(
             "tricritical",
             sp.Eq(sp.Symbol("alpha_r^*", positive=True), exp_["alpha_star"]),
             r"$m_1=0$: the tricritical gate sharpness ($2\sqrt2$ at $s=1/2$).",
-            "gating-derivations 3.3",
+            "our small-Delta expansion of the static DMFT",
         ),
     ]
     return Derivation(
@@ -340,7 +344,7 @@ def solve_fixed_point_dmft(
     branch: Literal["upper", "lower"] = "upper",
     n_grid: int = 400,
 ) -> FixedPointSolution:
-    """Solve the fixed-point DMFT (FP) on the ``branch`` and evaluate V_1, V_2 (spec §4).
+    """Solve the fixed-point DMFT (FP) on the ``branch`` and evaluate V_1, V_2 (module docstring).
 
     Returns the largest (``"upper"``) or smallest (``"lower"``) nonzero solution; in the
     subcritical regime (α_r > α_r*, g_h^FP < g_h < 1/σ_r(0)) both exist and differ. When no
@@ -403,11 +407,12 @@ def _threshold_function() -> CompiledFunction:
 
 
 def zero_fp_threshold(params: GatedParams) -> float:
-    """g_h above which the zero fixed point is unstable (spec §4): 1 + e^{β_r} without gate input.
+    """g_h above which the zero fixed point is unstable: 1 + e^{β_r} without gate input.
 
-    With a static output-gate input I^r ~ N(0, σ_{I_r}²) the gate at the zero state is σ_r(I^r)
-    and the threshold is 1/√⟨σ_r(I^r)²⟩ (the λ = 0 boundary of spec §5). Independent of α_z,
-    β_z, the τ's and the convention.
+    Step ``zero_fp_threshold`` of :func:`fixed_point_derivation`. With a static output-gate input
+    I^r ~ N(0, σ_{I_r}²) the gate at the zero state is σ_r(I^r) and the threshold is
+    1/√⟨σ_r(I^r)²⟩ (the λ = 0 boundary of the Jacobian spectrum). Independent of α_z, β_z, the
+    τ's and the convention.
 
     Raises
     ------

@@ -47,7 +47,7 @@ def solve_dmft_fourier(
     table_nodes: int = 33,
     raise_on_failure: bool = False,
 ) -> GatedDMFTSolution:
-    """Solver A: Fourier fixed-point iteration of the stationary DMFT for α_z = 0 (spec §3, S1–S2).
+    """Solver A: Fourier fixed-point iteration of the stationary DMFT for α_z = 0.
 
     On a periodic grid τ_k = kΔτ (n points, window L = nΔτ), iterate
 

@@ -1,12 +1,12 @@
-r"""Solver B: Monte-Carlo DMFT of the gated RNN for α_z ≠ 0 (spec ``gating.md`` §3, gating-derivations §2.3 B).
+r"""Solver B: Monte-Carlo DMFT of the gated RNN for α_z ≠ 0.
 
 Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. III: for α_z ≠ 0 the rate σ_z(z(t)) is
 random and h is not Gaussian, so C_φ has no closed equation; the paper solves the single-site
 process by sampling. With the stationary covariances of :func:`theory.gating.dmft.equations.gated_dmft_derivation`
 (steps ``spectrum_z``, ``spectrum_r``, ``field_h``) the iteration is
 
-1. C_z, C_r from C_φ by the compiled multipliers 1/(1 + τ²ω²) (S1); C_{σ_r} by the compiled closure;
-   C_{η_h} = g_J C_{σ_r} C_φ + σ_{I_h}² (DMFT-3);
+1. C_z, C_r from C_φ by the compiled multipliers 1/(1 + τ²ω²); C_{σ_r} by the compiled closure;
+   C_{η_h} = g_J C_{σ_r} C_φ + σ_{I_h}²;
 2. sample M stationary periodic Gaussian paths of z and η_h by circulant embedding (eigenvalues = FFT
    of the periodic covariance, clipped at 0; Dietrich & Newsam, SIAM J. Sci. Comput. 18, 1088 (1997));
 3. integrate ḣ = σ_z(z)(−h + η_h) exactly per step for piecewise-linear inputs at the midpoint,
@@ -76,7 +76,7 @@ def solve_dmft_montecarlo(
     table_nodes: int = 33,
     raise_on_failure: bool = False,
 ) -> GatedDMFTSolution:
-    """Solver B: Monte-Carlo DMFT (any α_z ≥ 0; spec §3).
+    """Solver B: Monte-Carlo DMFT (any α_z ≥ 0; module docstring).
 
     Parameters
     ----------

@@ -1,7 +1,8 @@
 r"""Adjoint (gradient) dynamics of the gated RNN: derived by SymPy, integrated for finite networks.
 
 Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. IX (gradients via the adjoint sensitivity
-method, DMFT of the adjoint; arXiv v1–v3); spec ``gating.md`` §8, ``gating-derivations.md`` §7.
+method, DMFT of the adjoint; arXiv v1–v3); the adjoint equations are re-derived here (derivation
+``gated_adjoint``).
 
 For a loss :math:`L=\int_0^T\ell(x(t))\,dt` the adjoint a = (a_h, a_z, a_r) obeys
 :math:`-\dot a=\mathcal D^\top a+\partial_x\ell` backward from a(T) = 0, and
@@ -49,7 +50,7 @@ __all__ = [
 ADJ_REF = Reference(
     "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)",
     "Sec. IX (arXiv v1-v3)",
-    "spec gating-derivations.md sec. 7",
+    "our re-derivation: derivation gated_adjoint",
 )
 
 
@@ -112,7 +113,7 @@ def adjoint_derivation() -> Derivation:
                 -sp.Derivative(A(sp.Symbol("t_h1", real=True)), sp.Symbol("t", real=True)), adj[0]
             ),
             r"Row $h_1$ of $\mathcal D^\top a$ for a two-neuron network (SymPy Jacobian, transposed); it equals $-Aa_h+P'RJ^{h\top}(Aa_h)+\tau_z^{-1}P'J^{z\top}a_z+\tau_r^{-1}P'J^{r\top}a_r$ (verified).",
-            "gating-derivations 7",
+            "adjoint sensitivity method, Sec. IX (arXiv v1-v3)",
         ),
         Step(
             "adjoint_z",

@@ -1,7 +1,7 @@
 r"""DMFT of the adjoint (gradient) dynamics of the gated RNN, α_z = 0: adjoint covariances and gradient norms.
 
-Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. IX (DMFT of the adjoint; arXiv v1–v3);
-spec ``gating.md`` §8 and ``gating-derivations.md`` §7.
+Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. IX (DMFT of the adjoint; arXiv v1–v3).
+The closure below and its reaction term are our re-derivation (derivation ``gated_adjoint_dmft``).
 
 Normalised adjoint ã = N a for the losses of :func:`theory.gating.gradients.adjoint.adjoint_gradients`
 (running :math:`\int\sum_ih_i^2/2N\,dt` with weight ``running``, terminal read-out
@@ -13,7 +13,7 @@ Normalised adjoint ã = N a for the losses of :func:`theory.gating.gradients.adj
     -\dot a_r=-\tau_r^{-1}a_r+\sigma_r'(r)\phi(h)\,\xi_h,
 
 with ξ_h, ξ_r fresh Gaussian fields (covariances g_J s_z² C_{hh}, C_{rr}) independent of the
-forward variables (gating-derivations §7). Because the sources are linear in ξ, the adjoint
+forward variables (the fresh-field closure). Because the sources are linear in ξ, the adjoint
 covariances obey closed hyperbolic equations on the square [0, T]²
 (:func:`adjoint_dmft_derivation`):
 
@@ -32,15 +32,16 @@ The homogeneous operator is the transpose of the two-replica operator of
 :mod:`theory.gating.chaos.lyapunov_dmft` (same eigenvalues), so C_{hh}(t, t) grows backward as
 e^{2λ_max(T−t)} in the chaotic phase (exploding gradients).
 
-**Reaction term.** The fresh-field closure of gating-derivations §7 drops the reaction by which
-the adjoint of neuron i sees its own forward path through the column couplings J^h_ji, J^r_ji (the
-forward does not respond to the adjoint, but the adjoint does respond to the forward). For a loss
-whose adjoint is odd in an independent random vector (the read-out loss) the mean response is zero
-and the closure is exact at large N; for the running loss it is not, and :func:`solve_adjoint_dmft`
-adds the reaction (:func:`reaction_response`: mean responses χ̄_h, χ̄_r from linear equations,
-the resulting sources by Monte Carlo over Gaussian forward paths). Measured (``chaos.gradient_norm``):
-at g_h = 4, α_r = 0 the closure gives 2.45 and the reaction-corrected theory 4.57 against
-4.44 ± 0.29 for N = 1000 networks; at g_h = 2.5, α_r = 20 (T = 10) 5.50 and 20.2 against 23.7 ± 1.6.
+**Reaction term** (our finding, checked against finite networks). The fresh-field closure drops the
+reaction by which the adjoint of neuron i sees its own forward path through the column couplings
+J^h_ji, J^r_ji (the forward does not respond to the adjoint, but the adjoint does respond to the
+forward). For a loss whose adjoint is odd in an independent random vector (the read-out loss) the
+mean response is zero and the closure is exact at large N; for the running loss it is not, and
+:func:`solve_adjoint_dmft` adds the reaction (:func:`reaction_response`: mean responses χ̄_h, χ̄_r
+from linear equations, the resulting sources by Monte Carlo over Gaussian forward paths). Measured
+(``chaos.gradient_norm``): at g_h = 4, α_r = 0 the closure gives 2.45 and the reaction-corrected
+theory 4.57 against 4.44 ± 0.29 for N = 1000 networks; at g_h = 2.5, α_r = 20 (T = 10) 5.50 and 20.2
+against 23.7 ± 1.6.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ __all__ = [
 ADJ_DMFT_REF = Reference(
     "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)",
     "Sec. IX (arXiv v1-v3)",
-    "spec gating-derivations.md sec. 7",
+    "our re-derivation: derivation gated_adjoint_dmft; the reaction term is ours",
 )
 
 # ------------------------------------------------------------------ symbols
@@ -98,7 +99,7 @@ def _wick(
     ``pair`` the covariance of two fields of one type (key: the pair as a frozenset), ``forward``
     a product of forward factors at times u, v to its correlation function. Odd field terms vanish.
     With ``forward_r``/``r_syms`` a monomial is split into its h part and its r part (r independent
-    of h, spec §3) and each part is looked up in its own table.
+    of h in the DMFT) and each part is looked up in its own table.
     """
     fwd_syms = set().union(*(k.free_symbols for k in forward)) | set(r_syms or ())
     out = sp.Integer(0)
@@ -159,12 +160,13 @@ def adjoint_dmft_derivation() -> Derivation:
         for nm in (r"C_{\phi'}", r"C_{\sigma_r}", r"C_{\phi}", r"C_{\sigma_r'}", r"C_{h}")
     )
     lag = u - v
-    # adjoint sources (the rows of gating-derivations §7 with J^T(·) -> fresh fields, α_z = 0)
+    # adjoint sources (the rows of the adjoint, derivation gated_adjoint, with J^T(·) -> fresh
+    # fields, α_z = 0)
     S_h = lambda P1, R, xh, xr, h: P1 * (R * xh + xr / tau_r) + rho * h  # noqa: E731
     S_r = lambda R1, P, xh: R1 * P * xh  # noqa: E731
     fields = {xhu: "h", xhv: "h", xru: "r", xrv: "r"}
     pair = {frozenset((xhu, xhv)): g_J * s_z**2 * Chh(u, v), frozenset((xru, xrv)): Crr(u, v)}
-    # forward products -> correlations; r independent of h (spec §3), so mixed products factorise
+    # forward products -> correlations; r independent of h (DMFT), so mixed products factorise
     forward = {
         P1u * Ru * P1v * Rv: Cph1(lag) * Csr(lag),
         P1u * P1v: Cph1(lag),
@@ -259,7 +261,7 @@ def adjoint_dmft_derivation() -> Derivation:
             sp.Eq(sp.Symbol(r"S_{h}(u)", real=True), S_h(P1u, Ru, xhu, xru, hu)),
             r"$\alpha_z=0$: $\sigma_z\equiv s_z$, $\sigma_z'\equiv0$, so $a_z\equiv0$; in the rows of the adjoint (derivation \texttt{gated\_adjoint}) "
             r"$J^{h\top}(s_za_h)\to\xi_h$, $J^{r\top}a_r\to\xi_r$, fresh Gaussian fields independent of the forward path; $\rho$ is the weight of the running loss $\sum_ih_i^2/2N$ (adjoint rescaled by $N$).",
-            "gating-derivations 7",
+            "fresh-field closure: our reading of Sec. IX (arXiv v1-v3)",
         ),
         Step(
             "adjoint_source_r",
@@ -500,7 +502,7 @@ def solve_adjoint_dmft(
         A converged :class:`theory.gating.dmft.equations.GatedDMFTSolution` (solved here if omitted).
     reaction:
         Include the reaction term (:func:`reaction_response`). Default: on when it is non-zero
-        (running loss). ``False`` gives the fresh-field closure of gating-derivations §7.
+        (running loss). ``False`` gives the fresh-field closure alone.
     n_paths, seed:
         Monte-Carlo forward paths for the reaction source (error ∝ n_paths^{-1/2}, reported in
         ``info['reaction_mc_rel_err']``).
@@ -730,8 +732,8 @@ def _reaction_source(
 
     D_h = φ'(h_v)[σ_r(r_v)κ_h m_h(v) + τ_r^{-1}m_r(v)] + ρh_v and D_r = σ_r'(r_v)φ(h_v)κ_h m_h(v), with
     m_h = ∫χ̄_h(v,w)σ_r(r_w)φ(h_w)dw, m_r = ∫χ̄_r(v,w)φ(h_w)dw; h ~ GP(0, C_h), r ~ GP(0, C_r)
-    independent (spec §3), sampled exactly from the Toeplitz covariances. The error of the mean is
-    estimated from 8 batches and returned relative to the diagonal of ⟨D_hD_h⟩.
+    independent (as in the DMFT), sampled exactly from the Toeplitz covariances. The error of the
+    mean is estimated from 8 batches and returned relative to the diagonal of ⟨D_hD_h⟩.
     """
     from theory.gating.dmft.equations import coupling_variance
 

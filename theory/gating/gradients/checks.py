@@ -1,7 +1,8 @@
 r"""Checks of the adjoint DMFT (gradient statistics) against adjoint gradients of finite networks.
 
-Spec ``gating.md`` §8, ``gating-derivations.md`` §7; theory in :mod:`theory.gating.gradients.adjoint_dmft`,
-measurement by :func:`theory.gating.gradients.adjoint.adjoint_gradients` (the finite-network adjoint, itself
+Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. IX (arXiv v1–v3); theory in
+:mod:`theory.gating.gradients.adjoint_dmft` (derivation ``gated_adjoint_dmft``), measurement by
+:func:`theory.gating.gradients.adjoint.adjoint_gradients` (the finite-network adjoint, itself
 checked against finite differences by ``chaos.adjoint_fd``). The simulator never calls the theory.
 
 Error model of every gradient-norm check: Student-t (α = 10⁻³) times the SEM over independent
