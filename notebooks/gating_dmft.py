@@ -24,8 +24,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Math, display
 
-from theory.gating.dmft.equations import gated_dmft_derivation, solve_dmft_fourier, solve_dmft_montecarlo
-from theory.gating.dmft.fixed_points import fixed_point_branches, tricritical_alpha_r, zero_fp_threshold
+from theory.gating.dmft.equations import (
+    gated_dmft_derivation,
+    solve_dmft_fourier,
+    solve_dmft_montecarlo,
+)
+from theory.gating.dmft.fixed_points import (
+    fixed_point_branches,
+    tricritical_alpha_r,
+    zero_fp_threshold,
+)
 from theory.gating.model import GatedParams
 from theory.gating.simulation import simulate_gated
 

@@ -122,7 +122,9 @@ def first_comparison_png(quick: bool = True) -> bytes:
     m, e = mean_sem(np.array(acs))
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     ax.plot(sol.tau, sol.delta, "k-", label=r"DMFT $\Delta(\tau)$")
-    ax.errorbar(lags[::5], m[::5], yerr=e[::5], fmt="o", ms=3, color="C3", label=f"{S} networks, N={N}")
+    ax.errorbar(
+        lags[::5], m[::5], yerr=e[::5], fmt="o", ms=3, color="C3", label=f"{S} networks, N={N}"
+    )
     ax.set_xlim(0, 15)
     ax.set_xlabel(r"$\tau$")
     ax.set_ylabel(r"$\Delta(\tau)$")

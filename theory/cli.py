@@ -47,7 +47,14 @@ def _writable_target(path: str, what: str, *, directory: bool) -> Path:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from theory.checks import format_table, load_user_checks, run_checks, select, write_json, write_report
+    from theory.checks import (
+        format_table,
+        load_user_checks,
+        run_checks,
+        select,
+        write_json,
+        write_report,
+    )
     from theory.errors import ParameterError
 
     # validate everything before the (long) run starts
@@ -73,7 +80,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         p = write_json(results, args.json)
         print(f"json: {p}")
     if args.report:
-        p = write_report(results, args.report, title=f"theory check{' --quick' if args.quick else ''}")
+        p = write_report(
+            results, args.report, title=f"theory check{' --quick' if args.quick else ''}"
+        )
         print(f"report: {p.resolve().as_uri()}")
     return 1 if failed else 0
 
@@ -179,8 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pd.set_defaults(func=_cmd_derive)
 
-    pdocs = sub.add_parser("docs", help="build the API reference and guide (HTML) from the docstrings")
-    pdocs.add_argument("--out", default="theory-docs", help="output directory (default: theory-docs)")
+    pdocs = sub.add_parser(
+        "docs", help="build the API reference and guide (HTML) from the docstrings"
+    )
+    pdocs.add_argument(
+        "--out", default="theory-docs", help="output directory (default: theory-docs)"
+    )
     pdocs.add_argument("--strict", action="store_true", help="treat warnings as errors (CI)")
     pdocs.add_argument(
         "--no-figure", action="store_true", help="skip the getting-started simulation figure"

@@ -49,7 +49,13 @@ def ensemble(
 ) -> list[T]:
     """``[measure(*args, **kwargs, seed=s) for s in ensemble_seeds(ctx, count, stream)]``, memoised."""
     seeds = ensemble_seeds(ctx, count, stream)
-    key = (measure.__module__, measure.__qualname__, args, tuple(sorted(kwargs.items())), tuple(seeds))
+    key = (
+        measure.__module__,
+        measure.__qualname__,
+        args,
+        tuple(sorted(kwargs.items())),
+        tuple(seeds),
+    )
     try:
         hit = _MEMO.get(key)
     except TypeError as exc:  # unhashable argument

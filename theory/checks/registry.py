@@ -95,7 +95,9 @@ def check(
     def wrap(func: CheckFunction) -> CheckFunction:
         pre = name_prefix(func.__module__) if prefix is None else prefix
         full = f"{pre}.{name}" if pre else name
-        desc = description if description is not None else (func.__doc__ or "").strip().split("\n")[0]
+        desc = (
+            description if description is not None else (func.__doc__ or "").strip().split("\n")[0]
+        )
         if cases is None:
             items: list[tuple[str | None, Mapping[str, Any]]] = [(None, {})]
         elif isinstance(cases, Mapping):
@@ -130,13 +132,16 @@ def check_names(theory: str | None = None) -> list[str]:
 def _matcher(pattern: str) -> Callable[[str], bool]:
     if "*" in pattern or "?" in pattern:
         rx = re.compile(
-            "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern) + r"\Z"
+            "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+            + r"\Z"
         )
         return lambda n: rx.match(n) is not None
     return lambda n: n == pattern or (n.startswith(pattern) and n[len(pattern)] in ".[")
 
 
-def select(patterns: Iterable[str] | None, checks: Mapping[str, Check] | None = None) -> list[Check]:
+def select(
+    patterns: Iterable[str] | None, checks: Mapping[str, Check] | None = None
+) -> list[Check]:
     """The checks selected by names, prefixes or globs (module docstring), in registry order.
 
     Raises

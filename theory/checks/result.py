@@ -32,7 +32,9 @@ from theory.errors import ParameterError
 
 __all__ = ["CheckResult", "injected_error", "perturbed", "current_perturbation", "jsonable"]
 
-_PERTURB: contextvars.ContextVar[float] = contextvars.ContextVar("theory_check_perturb", default=0.0)
+_PERTURB: contextvars.ContextVar[float] = contextvars.ContextVar(
+    "theory_check_perturb", default=0.0
+)
 
 
 @contextlib.contextmanager
@@ -63,7 +65,11 @@ def perturbed(prediction: Any) -> Any:
         return prediction
     if isinstance(prediction, np.ndarray):
         return prediction * (1.0 + eps)
-    return type(prediction)(prediction * (1.0 + eps)) if isinstance(prediction, float) else prediction * (1.0 + eps)
+    return (
+        type(prediction)(prediction * (1.0 + eps))
+        if isinstance(prediction, float)
+        else prediction * (1.0 + eps)
+    )
 
 
 @dataclass

@@ -173,6 +173,8 @@ def load_user_checks(modules: Iterable[str] = (), *, entry_points: bool = True) 
             raise
         except Exception as exc:
             raise ParameterError(
-                "--checks", target, f"an importable module or .py file of checks ({type(exc).__name__}: {exc})"
+                "--checks",
+                target,
+                f"an importable module or .py file of checks ({type(exc).__name__}: {exc})",
             ) from exc
     return [n for n in CHECKS if n not in before]

@@ -67,7 +67,9 @@ class ButcherTableau:
     def __post_init__(self) -> None:
         s = len(self.b)
         if len(self.a) != s or len(self.c) != s or any(len(r) != i for i, r in enumerate(self.a)):
-            raise ParameterError("tableau", self.name, "a lower-triangular a, and b, c of one length")
+            raise ParameterError(
+                "tableau", self.name, "a lower-triangular a, and b, c of one length"
+            )
         if abs(sum(self.b) - 1.0) > 1e-14:
             raise ParameterError("tableau.b", self.b, "weights summing to 1 (consistency)")
 

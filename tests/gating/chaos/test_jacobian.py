@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from theory.errors import ParameterError
-from theory.gating.chaos.jacobian import jacobian_derivation, jacobian_matrix, state_factors, tangent_map
+from theory.gating.chaos.jacobian import (
+    jacobian_derivation,
+    jacobian_matrix,
+    state_factors,
+    tangent_map,
+)
 from theory.gating.model import GatedNetwork, GatedParams
 
 

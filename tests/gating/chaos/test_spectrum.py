@@ -6,10 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import expit, ndtr
 
-from theory.checks import CheckContext
 from theory.errors import ParameterError
-from theory.gating.chaos import checks as chaos_checks
-from theory.gating.model import GatedParams
 from theory.gating.chaos.spectrum import (
     BoundaryModel,
     slow_mode_fraction,
@@ -17,6 +14,7 @@ from theory.gating.chaos.spectrum import (
     spectrum_derivation,
     support_height,
 )
+from theory.gating.model import GatedParams
 
 P = GatedParams(g_h=3.0, alpha_z=8.0, alpha_r=5.0)
 
@@ -97,16 +95,3 @@ def test_bad_input():
 def test_derivation_boundary_step():
     d = spectrum_derivation()
     assert {"boundary", "boundary_fixed_point", "perron_determinant"} <= set(d.step_names())
-
-
-@pytest.mark.parametrize(
-    "func",
-    [
-        lambda c, **k: chaos_checks._check_edge(0.0, c, **k),
-        lambda c, **k: chaos_checks._check_slow_modes(20.0, 0.05, c, **k),
-    ],
-)
-def test_spectrum_checks_pass_and_can_fail(func):
-    ctx = CheckContext(quick=True)
-    assert func(ctx).passed
-    assert not func(ctx, perturb=0.3).passed

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from theory.errors import ParameterError
@@ -85,6 +86,25 @@ def test_unconverged_iterate_is_accepted_only_when_close_to_a_fixed_point():
     ).accepted  # window too short
     assert ChaoticBranchPoint(**{**base, "converged": True}, distance=0.0).accepted
     assert not ChaoticBranchPoint(1.7, 1e-9, 1e-9, True, False).accepted
+
+
+def test_l1():
+    assert line_l1(0.0) == pytest.approx(2.0)
+    assert line_l1(20.0, beta_r=1.0) == pytest.approx(1 + np.e)
+
+
+def test_transition_lines_bad_input():
+    with pytest.raises(ParameterError):
+        line_l1(-1.0)
+    with pytest.raises(ParameterError):
+        line_l1(float("nan"))
+
+
+@pytest.mark.slow
+def test_l2_l3_order_at_large_alpha_r():
+    l2, l3 = line_l2(20.0), line_l3(20.0)
+    assert 1.41 < l2 < l3 < 2.0
+    assert line_l2(2.0) == pytest.approx(2.0)  # below alpha_r* = 2 sqrt 2: supercritical
 
 
 # ---------------------------------------------------------------- slow: L3 itself (~100 s at alpha_r = 20)

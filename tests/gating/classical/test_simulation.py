@@ -1,14 +1,14 @@
-"""Classical RNN simulator: bad input, integrator order, autocorrelation estimator, quick checks."""
+"""Classical RNN simulator: bad input, reproducibility, integrator order, autocorrelation estimator."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from theory.checks import run_checks
 from theory.errors import ParameterError
 from theory.gating.classical.model import ClassicalParams
-from theory.gating.classical.simulation import autocorrelation_fft, simulate_classical
+from theory.gating.classical.simulation import simulate_classical
+from theory.numerics.timeseries import autocorrelation_fft
 
 
 @pytest.mark.parametrize(
@@ -60,12 +60,3 @@ def test_autocorrelation_fft_matches_direct_sum() -> None:
     np.testing.assert_allclose(ac, direct, rtol=1e-10)
     with pytest.raises(ParameterError, match="max_lag"):
         autocorrelation_fft(x, 300)
-
-
-def test_quick_classical_checks_pass() -> None:
-    results = run_checks(["classical."], quick=True, progress=False)
-    assert len(results) == 7
-    failed = [
-        (r.name, r.error, r.tolerance, r.details.get("exception")) for r in results if not r.passed
-    ]
-    assert not failed, failed
