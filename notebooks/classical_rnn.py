@@ -27,13 +27,13 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from theory.checks import mean_sem
-from theory.gating.classical.dmft import (
+from theory.gating.classical import (
     ClassicalDMFT,
+    ClassicalParams,
     classical_dmft_derivation,
+    simulate_classical,
     solve_classical_dmft,
 )
-from theory.gating.classical.model import ClassicalParams
-from theory.gating.classical.simulation import simulate_classical
 
 QUICK = os.environ.get("THEORY_QUICK") == "1"
 N = 300 if QUICK else 2000

@@ -30,12 +30,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from theory.gating.gradients.adjoint import adjoint_growth_rate
-from theory.gating.chaos.jacobian import jacobian_matrix
-from theory.gating.chaos.lyapunov import lyapunov_spectra
-from theory.gating.chaos.lyapunov_dmft import gated_lyapunov_dmft
-from theory.gating.model import GatedNetwork, GatedParams
-from theory.gating.chaos.spectrum import BoundaryModel, slow_mode_fraction, spectral_abscissa
+from theory.gating import GatedNetwork, GatedParams
+from theory.gating.chaos import (
+    BoundaryModel,
+    gated_lyapunov_dmft,
+    jacobian_matrix,
+    lyapunov_spectra,
+    slow_mode_fraction,
+    spectral_abscissa,
+)
+from theory.gating.gradients import adjoint_growth_rate
 
 QUICK = os.environ.get("THEORY_QUICK") == "1"
 rng = np.random.default_rng(2022)
@@ -143,9 +147,9 @@ fig.tight_layout()
 # Simulations: from small states (decay in the bistable window) and from order-one states.
 
 # %%
-from theory.gating.dmft.fixed_points import fixed_point_branches
-from theory.gating.simulation import simulate_gated
-from theory.gating.chaos.transitions import chaotic_branch, line_l1
+from theory.gating import simulate_gated
+from theory.gating.chaos import chaotic_branch, line_l1
+from theory.gating.dmft import fixed_point_branches
 
 ar = 20.0
 gs = np.array([1.6, 1.85, 2.1]) if QUICK else np.linspace(1.5, 2.3, 17)
@@ -202,7 +206,7 @@ print(
 # %%
 from distributed import Client, LocalCluster
 
-from theory.gating.chaos.phase_diagram import REGIONS, phase_point
+from theory.gating.chaos import REGIONS, phase_point
 from theory.sweeps import sweep
 
 grid = (
@@ -242,7 +246,7 @@ fig.tight_layout()
 # is pushed to ≈ 0⁺ where V = V_1 + V_2 ∈ (1, 2) (open-gate bulk stable), compared with α_z = 0.
 
 # %%
-from theory.gating.chaos.phase_diagram import marginal_point
+from theory.gating.chaos import marginal_point
 
 mgrid = (
     {"g_h": [2.2, 3.0], "alpha_r": [0.0]}
@@ -282,9 +286,8 @@ print(
 # finite networks (adjoint method), independent of the theory.
 
 # %%
-from theory.gating.gradients.adjoint import adjoint_gradients
-from theory.gating.gradients.adjoint_dmft import solve_adjoint_dmft
-from theory.gating.dmft.equations import solve_dmft_fourier
+from theory.gating.dmft import solve_dmft_fourier
+from theory.gating.gradients import adjoint_gradients, solve_adjoint_dmft
 
 pg, Tg = GatedParams(g_h=4.0), 10.0
 fwd = solve_dmft_fourier(pg, n=2048, dtau=0.1)

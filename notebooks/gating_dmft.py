@@ -24,18 +24,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Math, display
 
-from theory.gating.dmft.equations import (
+from theory.gating import GatedParams, simulate_gated
+from theory.gating.dmft import (
+    fixed_point_branches,
     gated_dmft_derivation,
     solve_dmft_fourier,
     solve_dmft_montecarlo,
-)
-from theory.gating.dmft.fixed_points import (
-    fixed_point_branches,
     tricritical_alpha_r,
     zero_fp_threshold,
 )
-from theory.gating.model import GatedParams
-from theory.gating.simulation import simulate_gated
 
 QUICK = os.environ.get("THEORY_QUICK") == "1"
 N = 300 if QUICK else 2000

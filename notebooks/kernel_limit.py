@@ -29,14 +29,22 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from theory.checks import mean_sem
-from theory.kernel_limit.checks import fit_rate
-from theory.kernel_limit.kernel import kernel_quadrature
-from theory.kernel_limit.limit_ode import LimitODE, limit_ode_derivation
-from theory.kernel_limit.model import KernelLimitParams, example_task
-from theory.kernel_limit.network import train
-from theory.kernel_limit.rtrl import rtrl_derivation
-from theory.markov.histories import HistoryChain
-from theory.markov.poisson import asymptotic_variance, asymptotic_variance_exact, stationary_exact
+from theory.kernel_limit import (
+    KernelLimitParams,
+    LimitODE,
+    example_task,
+    fit_rate,
+    kernel_quadrature,
+    limit_ode_derivation,
+    rtrl_derivation,
+    train,
+)
+from theory.markov import (
+    HistoryChain,
+    asymptotic_variance,
+    asymptotic_variance_exact,
+    stationary_exact,
+)
 
 QUICK = os.environ.get("THEORY_QUICK") == "1"
 SIZES = [250, 1000] if QUICK else [250, 1000, 4000, 16000]

@@ -46,6 +46,7 @@ __all__ = [
     "example_task",
     "ALLOWED_PHI",
     "LSS",
+    "fit_rate",
     # solvers
     "kernel_quadrature",
     "kernel_monte_carlo",
@@ -87,6 +88,7 @@ __getattr__, __dir__ = lazy_exports(
         "example_task": "model",
         "ALLOWED_PHI": "model",
         "LSS": "model",
+        "fit_rate": "checks",
         "kernel_quadrature": "kernel",
         "kernel_monte_carlo": "kernel",
         "KernelEstimate": "kernel",
@@ -119,6 +121,7 @@ __getattr__, __dir__ = lazy_exports(
 )
 
 if TYPE_CHECKING:
+    from theory.kernel_limit.checks import fit_rate
     from theory.kernel_limit.fluctuations import (
         fluctuation_derivation,
         kernel_dynamics,

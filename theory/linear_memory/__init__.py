@@ -50,6 +50,7 @@ __all__ = [
     "airy_kernel",
     "shifted_window",
     "from_expression",
+    "l1_distance",
     "LHEL",
     # approximation
     "chebyshev_construction",
@@ -109,6 +110,7 @@ __getattr__, __dir__ = lazy_exports(
         "airy_kernel": "kernels",
         "shifted_window": "kernels",
         "from_expression": "kernels",
+        "l1_distance": "kernels",
         "LHEL": "kernels",
         "chebyshev_construction": "approximation",
         "ChebyshevApproximation": "approximation",
@@ -182,6 +184,7 @@ if TYPE_CHECKING:
         from_expression,
         gaussian_bump,
         kernel_family_derivation,
+        l1_distance,
         power_law,
         shifted_window,
     )
