@@ -63,7 +63,7 @@ def _expose_submodules(pkg: ModuleType) -> list[str] | None:
         for m in pkgutil.iter_modules(pkg.__path__)
         if not m.name.startswith("_") and m.name not in names and m.name != "register"
     ]
-    pkg.__all__ = [*names, *subs]
+    pkg.__dict__["__all__"] = [*names, *subs]  # typeshed's ModuleType declares no __all__
     return list(names)
 
 
@@ -194,5 +194,5 @@ def build(out: str | Path = DEFAULT_OUT, *, strict: bool = False, figure: bool =
                 sys.modules[name].__doc__ = doc
             for pkg, names in saved_all.items():
                 if names is not None:
-                    pkg.__all__ = names
+                    pkg.__dict__["__all__"] = names
     return out / "index.html"

@@ -46,7 +46,7 @@ def sweep_cache_dir() -> Path:
     return cache_dir() / "sweeps"
 
 
-def validate_grid(grid: Mapping[str, Sequence[float]]) -> dict[str, np.ndarray]:
+def validate_grid(grid: Mapping[str, Sequence[float] | np.ndarray]) -> dict[str, np.ndarray]:
     """Check a grid: a non-empty mapping of identifier → non-empty 1-D finite numeric values.
 
     Raises
@@ -182,7 +182,7 @@ def _connect(
 
 def sweep(
     func: Callable[..., Mapping[str, Any]],
-    grid: Mapping[str, Sequence[float]],
+    grid: Mapping[str, Sequence[float] | np.ndarray],
     *,
     fixed: Mapping[str, Any] | None = None,
     scheduler: str | None = None,

@@ -22,6 +22,9 @@ def test_name_prefix_follows_the_package_path() -> None:
 
 def test_single_and_family_registration() -> None:
     fake = {}
+    from theory.catalog import load_all
+
+    load_all()  # the registry must be complete before it is saved and restored
     before = dict(CHECKS)
     try:
         check("single", prefix="demo_reg")(_ok)

@@ -14,6 +14,9 @@ from theory.errors import ParameterError
 
 @pytest.fixture()
 def registry():  # type: ignore[no-untyped-def]
+    from theory.catalog import load_all
+
+    load_all()  # the registry must be complete before it is saved and restored
     before = dict(CHECKS)
     yield CHECKS
     CHECKS.clear()

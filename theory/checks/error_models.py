@@ -149,7 +149,9 @@ def compare_curve(
     )
 
 
-def fit_power_law(sizes: Sequence[float], errors: Sequence[float]) -> tuple[float, float, float]:
+def fit_power_law(
+    sizes: Sequence[float] | np.ndarray, errors: Sequence[float] | np.ndarray
+) -> tuple[float, float, float]:
     """Least-squares fit of ``log error = log c + p log size``.
 
     Returns

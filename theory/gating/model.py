@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast, overload
 
 import numpy as np
 import sympy as sp
@@ -103,6 +103,10 @@ def _finite(v: object) -> bool:
     return isinstance(v, (int, float, np.floating, np.integer)) and math.isfinite(float(v))
 
 
+@overload
+def sigmoid_gate(x: float, alpha: float, beta: float) -> float: ...
+@overload
+def sigmoid_gate(x: np.ndarray | float, alpha: float, beta: float) -> np.ndarray | float: ...
 def sigmoid_gate(x: np.ndarray | float, alpha: float, beta: float) -> np.ndarray | float:
     """σ(x) = 1/(1 + exp(−αx + β)), numerically stable for large |αx − β|."""
     a = np.asarray(alpha * np.asarray(x, dtype=float) - beta)
@@ -167,14 +171,16 @@ class GatedNetwork:
         return (p.g_h if p.convention == "A" else 1.0) * (1.0 - t * t)
 
     def sigma_z(self, z: np.ndarray) -> np.ndarray:
-        return sigmoid_gate(z, self.params.alpha_z, self.params.beta_z)  # type: ignore[return-value]
+        # z is a state vector (ndim >= 1), so the result is an array, never the 0-d float
+        return cast(np.ndarray, sigmoid_gate(z, self.params.alpha_z, self.params.beta_z))
 
     def dsigma_z(self, z: np.ndarray) -> np.ndarray:
         s = self.sigma_z(z)
         return self.params.alpha_z * s * (1.0 - s)
 
     def sigma_r(self, r: np.ndarray) -> np.ndarray:
-        return sigmoid_gate(r, self.params.alpha_r, self.params.beta_r)  # type: ignore[return-value]
+        # r is a state vector (ndim >= 1), so the result is an array, never the 0-d float
+        return cast(np.ndarray, sigmoid_gate(r, self.params.alpha_r, self.params.beta_r))
 
     def dsigma_r(self, r: np.ndarray) -> np.ndarray:
         s = self.sigma_r(r)

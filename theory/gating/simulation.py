@@ -17,7 +17,7 @@ compares the step with a bare matvec loop).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -220,14 +220,14 @@ def simulate_gated(
     rs = np.empty((n_rec, N), dtype=np.float32)
     vs = np.empty((n_rec, N), dtype=np.float32)
     ts = np.empty(n_rec)
-    steps: range | object = range(n_steps)
+    steps: Iterable[int] = range(n_steps)
     if progress:
         from tqdm.auto import tqdm
 
         steps = tqdm(range(n_steps), desc=f"gated N={N}", leave=False)
     x = state
     k_rec = 0
-    for k in steps:  # type: ignore[attr-defined]
+    for k in steps:
         t = k * dt
         k1 = field(t, x)
         if k >= n_burn and (k - n_burn) % record_every == 0 and k_rec < n_rec:

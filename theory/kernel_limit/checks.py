@@ -109,8 +109,8 @@ class RateFit:
 
     def __init__(self, sizes: np.ndarray, per_seed_sq: list[np.ndarray]) -> None:
         self.sizes = np.asarray(sizes, dtype=float)
-        ms, sems = zip(*(mean_sem(v) for v in per_seed_sq), strict=True)
-        ms, sems = np.array(ms), np.array(sems)
+        ms_seq, sems_seq = zip(*(mean_sem(v) for v in per_seed_sq), strict=True)
+        ms, sems = np.array(ms_seq), np.array(sems_seq)
         self.errors = np.sqrt(ms)
         self.log_se = 0.5 * sems / ms  # delta method for log sqrt(mean)
         self.n_seeds = min(len(v) for v in per_seed_sq)

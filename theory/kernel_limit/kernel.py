@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import numpy as np
 import sympy as sp
@@ -92,6 +93,8 @@ def quadrature_nodes(
     require(
         3 <= truncation <= 12, "truncation", truncation, "3 <= truncation <= 12 standard deviations"
     )
+    u: np.ndarray
+    wu: np.ndarray
     if rule == "hermite":
         require(
             isinstance(order, (int, np.integer)) and 1 <= order <= 100,
@@ -107,6 +110,8 @@ def quadrature_nodes(
     wu = wu / wu.sum()
     uB, wB = leggauss(int(n_B))
     wB = wB / 2.0
+    ub: np.ndarray
+    wb: np.ndarray
     if params.sigma_b == 0:
         ub, wb = np.zeros(1), np.ones(1)
     else:
@@ -139,6 +144,42 @@ def _accumulate(
     return A
 
 
+@overload
+def kernel_quadrature(
+    params: KernelLimitParams,
+    hc: HistoryChain,
+    step: float = DEFAULT_STEP,
+    n_B: int = DEFAULT_NB,
+    *,
+    chunk: int = 256,
+    estimate_error: Literal[False] = ...,
+    rule: str = "trapezoid",
+    order: int = 8,
+) -> np.ndarray: ...
+@overload
+def kernel_quadrature(
+    params: KernelLimitParams,
+    hc: HistoryChain,
+    step: float = DEFAULT_STEP,
+    n_B: int = DEFAULT_NB,
+    *,
+    chunk: int = 256,
+    estimate_error: Literal[True],
+    rule: str = "trapezoid",
+    order: int = 8,
+) -> tuple[np.ndarray, float]: ...
+@overload
+def kernel_quadrature(
+    params: KernelLimitParams,
+    hc: HistoryChain,
+    step: float = DEFAULT_STEP,
+    n_B: int = DEFAULT_NB,
+    *,
+    chunk: int = 256,
+    estimate_error: bool = ...,
+    rule: str = "trapezoid",
+    order: int = 8,
+) -> np.ndarray | tuple[np.ndarray, float]: ...
 def kernel_quadrature(
     params: KernelLimitParams,
     hc: HistoryChain,
@@ -152,13 +193,19 @@ def kernel_quadrature(
 ) -> np.ndarray | tuple[np.ndarray, float]:
     """A(ξ, ξ') on all histories of ``hc`` by tensor-product quadrature (H, H).
 
-    With ``estimate_error`` returns (A, err): A from the rule refined to spacing 0.75·step and
-    order n_B + 4, err = max|A(refined) − A(default)| (a bound on the default rule's error).
+    With ``estimate_error`` returns (A, err): A from the same rule refined (spacing 0.75·step,
+    n_B + 4 nodes in B, Gauss–Hermite ``order + 4`` for ``rule="hermite"``), err = max|A(refined) −
+    A(default)| (a bound on the default rule's error).
     """
     A = _accumulate(params, hc, *quadrature_nodes(params, step, n_B, rule=rule, order=order), chunk)
     if not estimate_error:
         return A
-    A2 = _accumulate(params, hc, *quadrature_nodes(params, 0.75 * step, n_B + 4), chunk)
+    A2 = _accumulate(
+        params,
+        hc,
+        *quadrature_nodes(params, 0.75 * step, n_B + 4, rule=rule, order=order + 4),
+        chunk,
+    )
     return A2, float(np.max(np.abs(A2 - A)))
 
 

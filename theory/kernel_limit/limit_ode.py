@@ -172,6 +172,7 @@ class LimitODE:
     def propagator(self, tau: float) -> np.ndarray:
         """exp(−ατKD) as a dense matrix (eigh method)."""
         require(self._eig is not None, "method", self.method, "'eigh' for the dense propagator")
+        assert self._eig is not None  # require() above raised otherwise
         lam, V = self._eig
         d = np.sqrt(self.Pi)
         return (V * np.exp(-self.alpha * tau * lam)[None, :] / d[:, None]) @ (V.T * d[None, :])
@@ -181,7 +182,8 @@ class LimitODE:
         ts = np.atleast_1d(np.asarray(t, dtype=float))
         require(bool(np.all(ts >= 0)), "t", t, "t >= 0")
         if self.method == "eigh":
-            lam, V = self._eig  # type: ignore[misc]
+            assert self._eig is not None  # set by __post_init__ for method "eigh"
+            lam, V = self._eig
             d = np.sqrt(self.Pi)
             c = V.T @ (d * self.y)
             modes = mode_solution()(ts[:, None], self.alpha, lam[None, :], c[None, :])  # (T, H)

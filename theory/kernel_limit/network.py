@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Literal, cast, overload
 
 import numpy as np
 
@@ -53,6 +54,30 @@ def init_network(
     return {k: np.concatenate([v, -v if k == "C" else v], axis=1) for k, v in half.items()}
 
 
+@overload
+def forward_on_histories(
+    params: KernelLimitParams,
+    theta: dict[str, np.ndarray],
+    values: np.ndarray,
+    *,
+    gradients: Literal[True] = ...,
+) -> tuple[np.ndarray, np.ndarray]: ...
+@overload
+def forward_on_histories(
+    params: KernelLimitParams,
+    theta: dict[str, np.ndarray],
+    values: np.ndarray,
+    *,
+    gradients: Literal[False],
+) -> tuple[np.ndarray, None]: ...
+@overload
+def forward_on_histories(
+    params: KernelLimitParams,
+    theta: dict[str, np.ndarray],
+    values: np.ndarray,
+    *,
+    gradients: bool = ...,
+) -> tuple[np.ndarray, np.ndarray | None]: ...
 def forward_on_histories(
     params: KernelLimitParams,
     theta: dict[str, np.ndarray],
@@ -256,7 +281,8 @@ def train(
     def run_all(col: int, e_prev: np.ndarray | None) -> np.ndarray:
         if pool is None:
             return work(0, col, e_prev)
-        return sum(pool.map(lambda j: work(j, col, e_prev), range(n_chunks)))  # type: ignore[return-value]
+        # builtins.sum is typed `T | Literal[0]` (empty sum); here n_chunks > 1 arrays are summed
+        return cast(np.ndarray, sum(pool.map(lambda j: work(j, col, e_prev), range(n_chunks))))
 
     def flush(e_prev: np.ndarray | None) -> None:
         if e_prev is None or not learn:
@@ -273,6 +299,7 @@ def train(
     def record(k: int) -> None:
         for i in np.nonzero(rec_steps == k)[0]:
             if H:
+                assert eval_values is not None  # H = 0 when eval_values is None
                 outputs[i] = output_on_histories(
                     params, {"C": C, "W": W, "B": B, "b": b}, eval_values
                 )

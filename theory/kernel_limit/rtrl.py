@@ -21,7 +21,9 @@ Only compiled functions of these steps are evaluated by :mod:`theory.kernel_limi
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -204,7 +206,7 @@ class RTRL:
     step: CompiledFunction
 
     @property
-    def raw(self):  # type: ignore[no-untyped-def]
+    def raw(self) -> Callable[..., Any]:
         return self.step.func
 
     @classmethod

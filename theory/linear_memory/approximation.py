@@ -33,7 +33,7 @@ from numpy.polynomial import chebyshev as C
 from theory.errors import ConvergenceError, require
 from theory.linear_memory.kernels import LHEL, MemoryKernel, t
 from theory.linear_memory.model import DiagonalRNN, check_width
-from theory.symbolic.compile import compile_function
+from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 
 __all__ = [
@@ -344,7 +344,7 @@ def nonnegative_fit(
 
 
 @functools.cache
-def _floor_fn():  # type: ignore[no-untyped-def]
+def _floor_fn() -> CompiledFunction:
     d = stable_floor_derivation()
     return compile_function(d.rhs("floor"), [T_, p_, A_, beta])
 

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
+from types import ModuleType
 
 import numpy as np
 import scipy.signal as ss
@@ -55,7 +57,7 @@ from theory.linear_memory.model import DiagonalRNN, LinearRNN
 __all__ = ["discrete_loss", "discrete_kernel_error"]
 
 
-def _fig():  # type: ignore[no-untyped-def]
+def _fig() -> ModuleType:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -295,7 +297,7 @@ def _check_curse(ctx: CheckContext, omega: float) -> CheckResult:
 
 
 # ============================================================================ loss
-def _fd(f, x: np.ndarray, eps: float) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _fd(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float) -> np.ndarray:
     g = np.zeros_like(x)
     for i in range(x.size):
         e = np.zeros_like(x)
@@ -446,6 +448,7 @@ def _check_mc(ctx: CheckContext, kind: str) -> CheckResult:
     batch = ctx.size(48, 128)
     T_obs = ctx.size(300.0, 600.0)
     theta_ou = None
+    model: DiagonalRNN | LinearRNN
     if kind == "white":
         Jt = diagonal_loss(k).value(dm.a, dm.w)
         model = dm
@@ -469,6 +472,7 @@ def _check_mc(ctx: CheckContext, kind: str) -> CheckResult:
     # bias of the simulated pair relative to Δ → 0, from the exact discrete kernels alone (never
     # from the compiled J): |J_Δ − J_{Δ/32}| + the Δ/32 remainder bounded by the same O(Δ) slope
     if kind == "general":
+        assert isinstance(model, LinearRNN)  # built in the "general" branch above
         Jd = _discrete_loss_general(k, model, dt, T_burn)
         Jf = _discrete_loss_general(k, model, dt / 32, T_burn)
     else:

@@ -108,15 +108,15 @@ def gradient_flow(
     def rate_floor(_tau: float, th: np.ndarray) -> float:
         return float(np.min(th[m:]) - w_floor)
 
-    rate_floor.terminal = True  # type: ignore[attr-defined]
+    rate_floor.terminal = True  # type: ignore[attr-defined]  # solve_ivp event flag
     events.append(rate_floor)
     if level is not None:
 
         def hit(_tau: float, th: np.ndarray) -> float:
             return loss.value_and_grad(th)[0] - level
 
-        hit.terminal = stop_at_level  # type: ignore[attr-defined]
-        hit.direction = -1  # type: ignore[attr-defined]
+        hit.terminal = stop_at_level  # type: ignore[attr-defined]  # solve_ivp event flag
+        hit.direction = -1  # type: ignore[attr-defined]  # solve_ivp event flag
         events.append(hit)
     t_eval = np.concatenate([[0.0], np.geomspace(1e-3, tau_max, n_out - 1)])
     t_eval = t_eval[t_eval <= tau_max]

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import sympy as sp
 
 from theory.errors import require
 from theory.linear_memory.kernels import LHEL, MemoryKernel, t
-from theory.symbolic.compile import compile_function
+from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 
 __all__ = ["hankel_derivation", "hankel_singular_values", "hankel_singular_values_exp", "AAK"]
@@ -88,14 +89,16 @@ def _registered_hankel() -> Derivation:
 
 
 @functools.cache
-def _gram_fns():  # type: ignore[no-untyped-def]
+def _gram_fns() -> tuple[CompiledFunction, CompiledFunction]:
     d = hankel_derivation()
     return compile_function(d.rhs("controllability_gramian"), [vi, vj]), compile_function(
         d.rhs("observability_gramian"), [bi, bj, vi, vj]
     )
 
 
-def hankel_singular_values_exp(b: np.ndarray, v: np.ndarray) -> np.ndarray:
+def hankel_singular_values_exp(
+    b: Sequence[float] | np.ndarray, v: Sequence[float] | np.ndarray
+) -> np.ndarray:
     """σ_k of ρ = Σ b_j e^{−v_j t}, decreasing (compiled Gramians, σ² = eig(PQ))."""
     b = np.asarray(b, dtype=float)
     v = np.asarray(v, dtype=float)

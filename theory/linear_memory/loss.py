@@ -19,7 +19,9 @@ with SymPy (derivations ``linear_memory_loss_diagonal``, ``linear_memory_loss_gr
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import scipy.linalg as sl
@@ -325,8 +327,10 @@ def memory_matrix(kernel: MemoryKernel, W: np.ndarray) -> np.ndarray:
     W = VΛV^{−1} with real spectrum → V diag(G(−λ)) V^{−1} (compiled G)."""
     m = W.shape[0]
     if all(tm.family.name == "exponential" for tm in kernel.terms):
-        return sum(
-            tm.values[0] * np.linalg.inv(tm.values[1] * np.eye(m) - W) for tm in kernel.terms
+        # builtins.sum is typed `T | Literal[0]` (the 0 of an empty sum); kernels have >= 1 term
+        return cast(
+            np.ndarray,
+            sum(tm.values[0] * np.linalg.inv(tm.values[1] * np.eye(m) - W) for tm in kernel.terms),
         )
     lam, V = np.linalg.eig(W)
     if np.max(np.abs(lam.imag)) > 0:
@@ -440,7 +444,7 @@ def _registered_ou() -> Derivation:
     return ou_loss_derivation()
 
 
-def _replace_G(expr: sp.Expr, func) -> sp.Expr:  # type: ignore[no-untyped-def]
+def _replace_G(expr: sp.Expr, func: Callable[[sp.Expr], sp.Expr]) -> sp.Expr:
     """Substitute the undefined function G (matched by name: a disk-cached rebuild may drop its
     assumptions) by ``func``."""
     return expr.replace(

@@ -12,9 +12,11 @@ one of the derivations ``linear_memory_loss_diagonal`` and ``linear_memory_plate
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.linalg as sl
+from numpy.typing import ArrayLike
 
 from theory.errors import ParameterError, require, require_finite
 
@@ -54,6 +56,10 @@ class LinearRNN:
     W: np.ndarray
     U: np.ndarray
     c: np.ndarray
+
+    if TYPE_CHECKING:
+        # The dataclass __init__ accepts anything array-like; __post_init__ stores float arrays.
+        def __init__(self, W: ArrayLike, U: ArrayLike, c: ArrayLike) -> None: ...
 
     def __post_init__(self) -> None:
         W = np.atleast_2d(np.asarray(self.W, dtype=float))
@@ -122,6 +128,10 @@ class DiagonalRNN:
 
     a: np.ndarray
     w: np.ndarray
+
+    if TYPE_CHECKING:
+        # The dataclass __init__ accepts anything array-like; __post_init__ stores float arrays.
+        def __init__(self, a: ArrayLike, w: ArrayLike) -> None: ...
 
     def __post_init__(self) -> None:
         a = np.atleast_1d(np.asarray(self.a, dtype=float))

@@ -34,7 +34,7 @@ from theory.linear_memory.kernels import (
 )
 from theory.linear_memory.loss import diagonal_loss
 from theory.linear_memory.model import DiagonalRNN
-from theory.symbolic.compile import compile_function
+from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 
 __all__ = [
@@ -58,6 +58,7 @@ def plateau_derivation() -> Derivation:
     """Asymptotic bump transform, the quasi-static escape time and its slope in μ."""
     fam = family("gaussian_bump")
     Ab, mub = fam.params
+    assert fam.laplace is not None  # the bump has a closed-form transform (kernels module docs)
     G = fam.laplace.subs({Ab: A, mub: mu})
     # μ → ∞ at fixed s: erf(μ − s/2) → 1
     G_inf = sp.simplify(G.replace(sp.erf, lambda x: 1))
@@ -111,7 +112,7 @@ def _registered_plateau() -> Derivation:
 
 
 @functools.cache
-def _qs_fns():  # type: ignore[no-untyped-def]
+def _qs_fns() -> tuple[CompiledFunction, CompiledFunction]:
     d = plateau_derivation()
     return compile_function(d.rhs("quasi_static_time"), [mu, w0, A]), compile_function(
         d.rhs("slope"), [mu, w0, A]

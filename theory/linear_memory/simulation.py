@@ -17,6 +17,7 @@ itself (the target's definition) is evaluated.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import numpy as np
 import scipy.linalg as sl
@@ -82,6 +83,18 @@ def target_outputs(kernel: MemoryKernel, x: np.ndarray, dt: float, n_lags: int) 
     return ss.fftconvolve(x, taps[None, :], axes=1)[:, : x.shape[1]]
 
 
+@overload
+def diagonal_outputs(
+    model: DiagonalRNN, x: np.ndarray, dt: float, *, sensitivities: Literal[False] = ...
+) -> tuple[np.ndarray, None, None]: ...
+@overload
+def diagonal_outputs(
+    model: DiagonalRNN, x: np.ndarray, dt: float, *, sensitivities: Literal[True]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+@overload
+def diagonal_outputs(
+    model: DiagonalRNN, x: np.ndarray, dt: float, *, sensitivities: bool = ...
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]: ...
 def diagonal_outputs(
     model: DiagonalRNN, x: np.ndarray, dt: float, *, sensitivities: bool = False
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -99,12 +112,13 @@ def diagonal_outputs(
         h = ss.lfilter([be], [1.0, -al], x, axis=1)  # h_{k+1}
         yhat += a * h
         if sensitivities:
-            H[i] = h  # type: ignore[index]
+            assert H is not None and S is not None  # allocated above when sensitivities
+            H[i] = h
             dal = -dt * al
             dbe = (dt * al * w + np.expm1(-w * dt)) / w**2
             h_prev = np.concatenate([np.zeros((B, 1)), h[:, :-1]], axis=1)  # h_k
             g = ss.lfilter([1.0], [1.0, -al], dal * h_prev + dbe * x, axis=1)
-            S[i] = a * g  # type: ignore[index]
+            S[i] = a * g
     return yhat, H, S
 
 
@@ -196,8 +210,8 @@ def sgd_train(
         yhat, H, S = diagonal_outputs(mdl, x, dt, sensitivities=True)
         r = (yhat - y)[:, nb:]
         losses.append(float(np.mean(r**2)))
-        ga = 2 * np.mean(r[None] * H[:, :, nb:], axis=(1, 2))  # type: ignore[index]
-        gw = 2 * np.mean(r[None] * S[:, :, nb:], axis=(1, 2))  # type: ignore[index]
+        ga = 2 * np.mean(r[None] * H[:, :, nb:], axis=(1, 2))
+        gw = 2 * np.mean(r[None] * S[:, :, nb:], axis=(1, 2))
         th = th - lr * np.concatenate([ga, gw])
         th[m:] = np.maximum(th[m:], w_min)
         traj.append(th.copy())

@@ -88,7 +88,6 @@ class HistoryChain:
         # transitions: h -> j + m * (h mod m^{L-1}) with probability P[i_0, j]
         Pm = self.base.matrix
         i0 = digits[keep, 0]
-        rows, cols, vals = [], [], []
         starts, ends = Pm.indptr[i0], Pm.indptr[i0 + 1]
         counts = ends - starts
         rows = np.repeat(np.arange(H), counts)

@@ -146,6 +146,7 @@ def fundamental_exact(chain: MarkovChain) -> sp.Matrix:
     """Z = (I − P + 𝟙πᵀ)⁻¹, exact rationals (Kemeny & Snell Thm. 4.3.1)."""
     pi = stationary_exact(chain)
     P = chain.exact
+    assert P is not None  # stationary_exact raised ParameterError otherwise
     m = P.shape[0]
     return (sp.eye(m) - P + sp.ones(m, 1) * pi.T).inv()
 

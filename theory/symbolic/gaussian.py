@@ -155,7 +155,14 @@ def expect2(
     return value
 
 
-def _expect2_rule(f, g, c, c0, c0b, uw):  # type: ignore[no-untyped-def]
+def _expect2_rule(
+    f: Callable[[np.ndarray], np.ndarray],
+    g: Callable[[np.ndarray], np.ndarray],
+    c: np.ndarray,
+    c0: np.ndarray,
+    c0b: np.ndarray,
+    uw: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
     u, w = uw
     n = u.size
     shape = c.shape
@@ -363,13 +370,13 @@ def _class_name(prefix: str, *exprs: sp.Expr) -> str:
 @functools.cache
 def _mean_class(key: str, F: sp.Expr) -> type[GaussianMean]:
     cls = type(_class_name("GaussMean", F), (GaussianMean,), {"F": F})
-    return register_sympy_class(cls)  # type: ignore[return-value]
+    return register_sympy_class(cls)
 
 
 @functools.cache
 def _cross_class(key: str, F: sp.Expr, G: sp.Expr) -> type[GaussianCross]:
     cls = type(_class_name("GaussCross", F, G), (GaussianCross,), {"F": F, "G": G})
-    return register_sympy_class(cls)  # type: ignore[return-value]
+    return register_sympy_class(cls)
 
 
 def gaussian_mean(F: Any) -> type[GaussianMean]:

@@ -326,15 +326,15 @@ def check_two_trajectory(ctx: CheckContext, params: GatedParams) -> CheckResult:
     z = _lyap_sizes(ctx)
     N, S = int(z["N"]), int(z["S"])
     qr = qr_lambda_max(params, N, S, z["T"], z["transient"], ctx.seed)
-    tt = []
+    tt_list = []
     for s in range(S):
         net = GatedNetwork.sample(params, N, np.random.default_rng([ctx.seed, 11, N, s]))
-        tt.append(
+        tt_list.append(
             max_lyapunov_two_trajectory(
                 net, T=z["T"], transient=z["transient"], rng=ctx.rng(13, s), dt=0.1
             ).value
         )
-    tt = np.array(tt)
+    tt = np.array(tt_list)
     diff = qr - tt
     md, semd = mean_sem(diff)
     mean_qr = float(np.mean(qr))

@@ -224,7 +224,8 @@ class JacobianFactors:
 
         names = ("row_h", "d_hz_self", "col_hh", "col_hr", "col_gate")
         fused = compile_function(tuple(d.rhs(n).subs(sub) for n in names), args)
-        return cls(*(comp(n) for n in names), fused=fused)
+        a, zpe, col_hh, col_hr, col_gate = (comp(n) for n in names)
+        return cls(a, zpe, col_hh, col_hr, col_gate, fused=fused)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.linalg as sl
@@ -42,9 +43,13 @@ from theory.gating.classical.dmft import classical_dmft_derivation, solve_classi
 from theory.gating.classical.dmft import g as cl_g
 from theory.gating.classical.model import ClassicalParams
 from theory.gating.model import GatedParams
-from theory.symbolic.compile import compile_function
+from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 from theory.symbolic.gaussian import X, _d, gaussian_cross
+
+if TYPE_CHECKING:
+    from theory.gating.dmft.equations import GatedDMFTSolution
+
 
 __all__ = [
     "lyapunov_dmft_derivation",
@@ -166,13 +171,13 @@ def _registered() -> Derivation:
 
 
 @functools.cache
-def _lam_from_E0():  # type: ignore[no-untyped-def]
+def _lam_from_E0() -> CompiledFunction:
     d = lyapunov_dmft_derivation()
     return compile_function(d.rhs("lyapunov_from_ground_state"), [s_z, E0])
 
 
 @functools.cache
-def _classical_curvature():  # type: ignore[no-untyped-def]
+def _classical_curvature() -> CompiledFunction:
     d = lyapunov_dmft_derivation()
     return compile_function(d.rhs("classical_potential_curvature"), [cl_Delta, cl_Delta0, cl_g])
 
@@ -330,8 +335,13 @@ def two_replica_lyapunov(
 
 
 def gated_lyapunov_dmft(
-    params: GatedParams, *, dtau: float = 0.1, n: int = 2048, L: float = 25.0, solution=None
-) -> LyapunovDMFT:  # type: ignore[no-untyped-def]
+    params: GatedParams,
+    *,
+    dtau: float = 0.1,
+    n: int = 2048,
+    L: float = 25.0,
+    solution: GatedDMFTSolution | None = None,
+) -> LyapunovDMFT:
     """λ_max of the gated network from the DMFT (α_z = 0).
 
     α_r = 0, β_h = 0, no inputs, convention A: the exact reduction to the classical network

@@ -296,7 +296,8 @@ class BoundaryModel:
         for i in range(flat_x.size):
             X, Y = flat_x[i], flat_y[i]
             if self.kind == "samples":
-                h, z, r, e = self.samples  # type: ignore[misc]
+                assert self.samples is not None  # from_samples sets them with kind "samples"
+                h, z, r, e = self.samples
                 args = (h, z, r, e, X, Y, *pv, p.tau_z, p.tau_r)
                 with np.errstate(invalid="ignore"):
                     K = {n: f[n](*args) for n in ("hh", "hz", "hr", "zh", "zz")}
@@ -317,10 +318,12 @@ class BoundaryModel:
             else:
                 dz = self.variances[1]
                 step_z = 0.02 / max(1.0, p.alpha_z)
+
+                def integrand(u: np.ndarray, X: float = X, Y: float = Y) -> np.ndarray:
+                    return _F_limit(f["F"](u, X, Y, *pv))
+
                 with np.errstate(invalid="ignore"):
-                    F = float(
-                        expect(lambda u, X=X, Y=Y: _F_limit(f["F"](u, X, Y, *pv)), dz, step=step_z)
-                    )
+                    F = float(expect(integrand, dz, step=step_z))
                 m = self.moments
                 res[i] = F * (
                     m["sr2"] * m["php2"]

@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -75,7 +76,7 @@ WINDOW_TAIL = 1e-3
 RATE_WINDOW = 50
 
 
-def _params(g_h: float, alpha_r: float, beta_r: float = 0.0, **kw: float) -> GatedParams:
+def _params(g_h: float, alpha_r: float, beta_r: float = 0.0, **kw: Any) -> GatedParams:
     return GatedParams(g_h=float(g_h), alpha_r=float(alpha_r), beta_r=float(beta_r), **kw)
 
 

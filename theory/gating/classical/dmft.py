@@ -243,7 +243,7 @@ class ClassicalDMFTSolution:
     delta: np.ndarray
     kinetic: float
     tau_R: float
-    info: dict[str, float] = field(default_factory=dict)
+    info: dict[str, float | str] = field(default_factory=dict)
 
     def delta_at(self, lags: np.ndarray) -> np.ndarray:
         """Δ at arbitrary lags (linear interpolation; exponential tail beyond the grid)."""
@@ -293,7 +293,7 @@ def solve_classical_dmft(
             np.zeros_like(tau_grid),
             0.0,
             float("inf"),
-            {"note": "quiescent: only the solution Delta0 = 0 exists for g <= g_c"},  # type: ignore[dict-item]
+            {"note": "quiescent: only the solution Delta0 = 0 exists for g <= g_c"},
         )
 
     def h(d0: float) -> float:
@@ -321,14 +321,14 @@ def solve_classical_dmft(
     def low(_t: float, y: np.ndarray) -> float:
         return y[0] - 1e-3 * d0
 
-    low.terminal = True  # type: ignore[attr-defined]
-    low.direction = -1  # type: ignore[attr-defined]
+    low.terminal = True  # type: ignore[attr-defined]  # solve_ivp event flag
+    low.direction = -1  # type: ignore[attr-defined]  # solve_ivp event flag
 
     def turn(_t: float, y: np.ndarray) -> float:
         return y[1]
 
-    turn.terminal = True  # type: ignore[attr-defined]
-    turn.direction = 1  # type: ignore[attr-defined]
+    turn.terminal = True  # type: ignore[attr-defined]  # solve_ivp event flag
+    turn.direction = 1  # type: ignore[attr-defined]  # solve_ivp event flag
     sol = si.solve_ivp(
         rhs,
         (0.0, tau_max),

@@ -9,6 +9,7 @@ definition (φ as a NumPy function), never a theory formula.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,7 +24,7 @@ from theory.numerics.timeseries import autocorrelation_fft
 __all__ = ["ClassicalTrajectory", "simulate_classical", "PHI_NUMPY"]
 
 #: The model's nonlinearities as plain NumPy functions (definitions, not theory).
-PHI_NUMPY = {
+PHI_NUMPY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "tanh": np.tanh,
     "erf": lambda x: sc.erf(np.sqrt(np.pi) / 2 * x),
 }

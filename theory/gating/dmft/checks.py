@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -45,7 +46,11 @@ from theory.checks import (
     stack,
     statistical_tolerance,
 )
-from theory.gating.classical.dmft import quiescent_decay, solve_classical_dmft
+from theory.gating.classical.dmft import (
+    ClassicalDMFTSolution,
+    quiescent_decay,
+    solve_classical_dmft,
+)
 from theory.gating.classical.model import ClassicalParams
 from theory.gating.dmft.equations import GatedDMFTSolution
 from theory.gating.dmft.fixed_points import zero_fp_threshold
@@ -84,12 +89,12 @@ def gated_moments(
     T: float,
     burn_in: float,
     max_lag: float,
-    precision: str = "float64",
+    precision: Literal["float64", "float32"] = "float64",
     *,
     seed: int,
 ) -> dict[str, object]:
     """One simulated gated network reduced to its second moments and the autocorrelation of h."""
-    tr = simulate_gated(params, N, T=T, burn_in=burn_in, seed=seed, precision=precision)  # type: ignore[arg-type]
+    tr = simulate_gated(params, N, T=T, burn_in=burn_in, seed=seed, precision=precision)
     lags, ac = tr.autocorrelation("h", max_lag)
     return {
         "m_h": tr.second_moment("h"),
@@ -109,7 +114,7 @@ def gated_statistics(
     S: int,
     seed: int,
     max_lag: float,
-    precision: str = "float64",
+    precision: Literal["float64", "float32"] = "float64",
 ) -> GatedStatistics:
     """S networks (seeds ``seed..seed+S-1``) reduced to their statistics (memoised by
     :func:`theory.checks.ensemble`)."""
@@ -143,7 +148,7 @@ def _stats(
         convention_check and not ctx.quick
     ):  # full mode: 6 networks of N = 1000 (t-quantile 6.9 instead of 12.9)
         z = dict(N=1000, T=120.0, burn_in=20.0, S=6)
-    precision = "float32" if z["N"] >= 1000 else "float64"
+    precision: Literal["float64", "float32"] = "float32" if z["N"] >= 1000 else "float64"
     return gated_statistics(
         params,
         int(z["N"]),
@@ -196,7 +201,7 @@ ALPHA0 = GatedParams(g_h=4.0)  # s_z = s_r = 1/2: classical g = g_h s_r = 2, tim
 ALPHA0_LAG = 30.0
 
 
-def _alpha0_classical() -> tuple[float, float, float, object]:
+def _alpha0_classical() -> tuple[float, float, float, ClassicalDMFTSolution]:
     p = ALPHA0
     g = p.g_h * p.s_r
     cl = solve_classical_dmft(ClassicalParams(g), tau_max=ALPHA0_LAG * p.s_z + 1.0)
@@ -444,6 +449,8 @@ def _montecarlo(params: GatedParams, quick: bool, seed: int) -> GatedDMFTSolutio
     from theory.gating.dmft.montecarlo import solve_dmft_montecarlo
 
     kw = dict(n_paths=128, n_iter=50, n_avg=25) if quick else dict(n_paths=256, n_iter=60, n_avg=30)
+    # mypy checks **dict[str, int] against every keyword (raise_on_failure: bool); kw holds only
+    # the integer sizes n_paths, n_iter, n_avg
     sol = solve_dmft_montecarlo(params, rng=np.random.default_rng([seed, 99]), **kw)  # type: ignore[arg-type]
     if not sol.converged:
         raise RuntimeError(f"DMFT solver B flagged not converged for {params}: {sol.message}")
@@ -452,7 +459,7 @@ def _montecarlo(params: GatedParams, quick: bool, seed: int) -> GatedDMFTSolutio
 
 def _zstats(ctx: CheckContext) -> GatedStatistics:
     z = ctx.size(dict(N=400, T=230.0, burn_in=30.0, S=5), dict(N=1000, T=360.0, burn_in=30.0, S=4))
-    precision = "float32" if z["N"] >= 1000 else "float64"
+    precision: Literal["float64", "float32"] = "float32" if z["N"] >= 1000 else "float64"
     return gated_statistics(
         ZGATE, int(z["N"]), z["T"], z["burn_in"], int(z["S"]), ctx.seed + 300, ZGATE_LAG, precision
     )
@@ -506,14 +513,15 @@ def check_alpha_z_curve(ctx: CheckContext) -> CheckResult:
     sol = _montecarlo(ZGATE, ctx.quick, ctx.seed)
     st = _zstats(ctx)
     pred = sol.at("C_h", st.lags)
-    err = np.interp(st.lags, sol.tau, sol.C_h_err)  # type: ignore[arg-type]
+    assert sol.C_h_err is not None  # solver B always returns its Monte-Carlo error bars
+    err = np.interp(st.lags, sol.tau, sol.C_h_err)
     bias = 4.0 * err + BIAS_CONSTANT * sol.C_h[0] / st.N + MC_RELATIVE_BIAS * sol.C_h[0]
     mean, sem = mean_sem(st.ac_h)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.plot(sol.tau, sol.C_h, "k-", label=r"DMFT (solver B), $\alpha_z$=3")
     ax.fill_between(
         sol.tau, sol.C_h - 2 * sol.C_h_err, sol.C_h + 2 * sol.C_h_err, color="k", alpha=0.2
-    )  # type: ignore[operator]
+    )
     ax.errorbar(
         st.lags[::20], mean[::20], yerr=sem[::20], fmt=".", color="C3", label=f"sim N={st.N}"
     )
@@ -568,7 +576,7 @@ def check_alpha_z_slowing(ctx: CheckContext) -> CheckResult:
     ratio = w1 / w0
     se = ratio * math.hypot(e0 / w0, e1 / w1)
     # solver-B error of its half-width: C_h error bars propagated through the crossing slope
-    lo = _half_width(solB.tau, solB.C_h - solB.C_h_err) / _half_width(solA.tau, solA.C_h)  # type: ignore[operator]
+    lo = _half_width(solB.tau, solB.C_h - solB.C_h_err) / _half_width(solA.tau, solA.C_h)
     se_th = abs(lo - th)
     model = statistical_tolerance(
         math.hypot(se, se_th),

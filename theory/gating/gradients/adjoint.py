@@ -373,14 +373,14 @@ def adjoint_growth_rate(
     a = rng.standard_normal((3, net.N))
     a /= np.linalg.norm(a)
     m = max(1, int(round(t_renorm / dt)))
-    logs = []
+    log_norms = []
     for k in range(n_total, 0, -1):
         a = backward_step(net, xs[k], xs[k - 1], a, dt)
         if (n_total - k + 1) % m == 0:
             nrm = np.linalg.norm(a)
-            logs.append(np.log(nrm))
+            log_norms.append(np.log(nrm))
             a /= nrm
-    logs = np.array(logs)
+    logs = np.array(log_norms)
     skip = int(round(transient / (m * dt)))
     rec = logs[skip:]
     rec = rec[: len(rec) - len(rec) % n_blocks]

@@ -552,6 +552,7 @@ def solve_adjoint_dmft(
     # are ρ²C_h, 0 without the reaction term, the Monte-Carlo reaction sources with it)
     A_hh, A_hr, A_rh = q * Cphi1 * Csr, Cphi1 / tr**2, q * Csr1 * Cphi
     use_reaction = running > 0 if reaction is None else bool(reaction)
+    chi: tuple[np.ndarray, np.ndarray] | tuple[None, None]
     if use_reaction:
         chi = reaction_response(params, grid, running)
         src, src_r, mc_err = _reaction_source(params, grid, chi, running, n_paths, seed)
