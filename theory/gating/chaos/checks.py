@@ -56,6 +56,7 @@ from theory.checks import (
     CheckResult,
     ErrorModel,
     check,
+    ensemble,
     mean_sem,
     perturbed,
     statistical_tolerance,
@@ -350,6 +351,21 @@ def check_two_trajectory(ctx: CheckContext, params: GatedParams) -> CheckResult:
 
 
 # ============================================================================ transitions
+def window_h2(
+    params: GatedParams, N: int, T: float, burn_in: float, x0_scale: float, *, seed: int
+) -> float:
+    """⟨h²⟩ over the recorded window of one network started from N(0, x0_scale²) (RK4, dt = 0.1)."""
+    from theory.gating.simulation import simulate_gated
+
+    tr = simulate_gated(
+        params, N, T=T, burn_in=burn_in, dt=0.1, seed=seed, x0_scale=x0_scale, record_every=5
+    )
+    v = float(np.mean(np.square(tr.h, dtype=float)))
+    if not np.isfinite(v):
+        raise FloatingPointError(f"non-finite <h^2> (params {params}, N={N}, seed={seed})")
+    return v
+
+
 @check(
     "bistability",
     cases=[{"g_h": 1.9, "alpha_r": 20.0}],
@@ -358,43 +374,13 @@ def check_two_trajectory(ctx: CheckContext, params: GatedParams) -> CheckResult:
 def check_bistability(ctx: CheckContext, g_h: float, alpha_r: float) -> CheckResult:
     """Bistable window: chaotic-branch C_h(0) vs ⟨h²⟩ from order-one states; small states decay."""
     from theory.gating.chaos.transitions import chaotic_branch, line_l1
-    from theory.gating.simulation import simulate_gated
 
     p = GatedParams(g_h=g_h, alpha_r=alpha_r)
     br = chaotic_branch(g_h, alpha_r)
     pred = br.C_h0
     N, S, T = ctx.size((300, 6, 150.0), (600, 6, 200.0))
-    big, small = [], []
-    for s in range(S):
-        seed = int(ctx.rng(21, s).integers(2**31))
-        big.append(
-            float(
-                np.mean(
-                    simulate_gated(
-                        p, N, T=T, burn_in=50.0, dt=0.1, seed=seed, x0_scale=1.0, record_every=5
-                    ).h
-                    ** 2
-                )
-            )
-        )
-        if s < 2:
-            small.append(
-                float(
-                    np.mean(
-                        simulate_gated(
-                            p,
-                            N,
-                            T=60.0,
-                            burn_in=40.0,
-                            dt=0.1,
-                            seed=seed,
-                            x0_scale=1e-3,
-                            record_every=5,
-                        ).h
-                        ** 2
-                    )
-                )
-            )
+    big = ensemble(window_h2, ctx, S, p, N, T, 50.0, 1.0, stream=21)
+    small = ensemble(window_h2, ctx, 2, p, N, 60.0, 40.0, 1e-3, stream=21)
     m, sem = mean_sem(big)
     model = statistical_tolerance(
         sem, S, bias=10 * br.C_h0 / N, bias_text="finite size 10*C_h(0)/N"
@@ -429,44 +415,14 @@ def check_input_induced(
 ) -> CheckResult:
     """Input-induced chaos from the stable zero state (g_h < L1): DMFT C_h(0) with a static input vs ⟨h²⟩ from small states."""
     from theory.gating.dmft.fourier import solve_dmft_fourier
-    from theory.gating.simulation import simulate_gated
 
     p = GatedParams(g_h=g_h, alpha_r=alpha_r, sigma_h=sigma_h)
     sol = solve_dmft_fourier(p, n=1024, dtau=0.1, init=(0.01, 0.01))
     pred = float(sol.C_h[0])
     N, S, T = ctx.size((300, 6, 150.0), (600, 6, 200.0))
-    vals, control = [], []
-    for s in range(S):
-        seed = int(ctx.rng(51, s).integers(2**31))
-        vals.append(
-            float(
-                np.mean(
-                    simulate_gated(
-                        p, N, T=T, burn_in=60.0, dt=0.1, seed=seed, x0_scale=1e-3, record_every=5
-                    ).h
-                    ** 2
-                )
-            )
-        )
-        if s < 2:
-            p0 = GatedParams(g_h=g_h, alpha_r=alpha_r)
-            control.append(
-                float(
-                    np.mean(
-                        simulate_gated(
-                            p0,
-                            N,
-                            T=80.0,
-                            burn_in=60.0,
-                            dt=0.1,
-                            seed=seed,
-                            x0_scale=1e-3,
-                            record_every=5,
-                        ).h
-                        ** 2
-                    )
-                )
-            )
+    vals = ensemble(window_h2, ctx, S, p, N, T, 60.0, 1e-3, stream=51)
+    p0 = GatedParams(g_h=g_h, alpha_r=alpha_r)
+    control = ensemble(window_h2, ctx, 2, p0, N, 80.0, 60.0, 1e-3, stream=51)
     m, sem = mean_sem(vals)
     model = statistical_tolerance(sem, S, bias=10 * pred / N, bias_text="finite size 10*C_h(0)/N")
     res = CheckResult.compare(
@@ -574,24 +530,6 @@ def check_compression(ctx: CheckContext, g_h: float, alpha_z: float) -> CheckRes
 
 
 # ============================================================================ jump at L3
-@functools.lru_cache(maxsize=64)
-def _order_one_h2(params: GatedParams, N: int, T: float, burn_in: float, seed: int) -> float:
-    """⟨h²⟩ over the recorded window of one network started from an order-one state (memoised)."""
-    from theory.gating.simulation import simulate_gated
-
-    v = float(
-        np.mean(
-            simulate_gated(
-                params, N, T=T, burn_in=burn_in, dt=0.1, seed=seed, x0_scale=1.0, record_every=5
-            ).h
-            ** 2
-        )
-    )
-    if not np.isfinite(v):
-        raise FloatingPointError(f"non-finite <h^2> (params {params}, N={N}, seed={seed})")
-    return v
-
-
 # g_below = 1.7 lies 0.058 (≈ 12 xtol) below L3(alpha_r=20) ≈ 1.758 (multi-start
 # transitions.line_l3); g_above = 1.9 is on the branch, below L1 = 2
 @check(
@@ -627,12 +565,8 @@ def check_lambda_jump(
     pred = above.C_h0
     N, S, T = ctx.size((300, 6, 150.0), (600, 6, 200.0))
     pa, pb = GatedParams(g_h=g_above, alpha_r=alpha_r), GatedParams(g_h=g_below, alpha_r=alpha_r)
-    vals, decay = [], []
-    for s in range(S):
-        seed = int(ctx.rng(71, s).integers(2**31))
-        vals.append(_order_one_h2(pa, N, T, 50.0, seed))
-        if s < 2:
-            decay.append(_order_one_h2(pb, N, 200.0, 150.0, seed))
+    vals = ensemble(window_h2, ctx, S, pa, N, T, 50.0, 1.0, stream=71)
+    decay = ensemble(window_h2, ctx, 2, pb, N, 200.0, 150.0, 1.0, stream=71)
     m, sem = mean_sem(vals)
     model = statistical_tolerance(
         sem, S, bias=10 * above.C_h0 / N, bias_text="finite size 10*C_h(0)/N"
