@@ -27,6 +27,6 @@ def load_all() -> None:
     global _loaded
     if _loaded:
         return
-    _loaded = True
     for name in THEORIES:
         importlib.import_module(f"theory.{name}.register")
+    _loaded = True  # only once every theory registered (a failed import is retried next call)

@@ -51,8 +51,8 @@ __getattr__, __dir__ = lazy_exports(
         "simulate": "simulation:simulate_gated",
         "simulate_gated": "simulation",
         "GatedTrajectory": "simulation",
-        "solve": "dmft.solve:solve_dmft",
-        "solve_dmft": "dmft.solve",
+        "solve": "dmft.solvers:solve_dmft",
+        "solve_dmft": "dmft.solvers",
         "GatedDMFTSolution": "dmft.equations",
         "derivation": "dmft.equations:gated_dmft_derivation",
         "lyapunov_spectrum": "chaos.lyapunov",
@@ -75,8 +75,8 @@ if TYPE_CHECKING:
     from theory.gating.dmft.equations import GatedDMFTSolution
     from theory.gating.dmft.equations import gated_dmft_derivation as derivation
     from theory.gating.dmft.fixed_points import fixed_point_branches, zero_fp_threshold
-    from theory.gating.dmft.solve import solve_dmft
-    from theory.gating.dmft.solve import solve_dmft as solve
+    from theory.gating.dmft.solvers import solve_dmft
+    from theory.gating.dmft.solvers import solve_dmft as solve
     from theory.gating.gradients.adjoint import adjoint_gradients
     from theory.gating.gradients.adjoint_dmft import solve_adjoint_dmft
     from theory.gating.model import GatedNetwork, GatedParams

@@ -43,6 +43,7 @@ from theory.symbolic.cache import register_sympy_class, symbolic_cache
 from theory.symbolic.compile import NumericFunction, compile_function
 
 __all__ = [
+    "diff_x",
     "X",
     "normal_rule",
     "expect",
@@ -234,7 +235,7 @@ class GaussianMean(NumericFunction):
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         # d/dc0 E[F(sqrt(c0) u)] = E[F''(x)]/2  (heat equation / Price)
-        return gaussian_mean(_d(self.F, 2))(self.args[0]) / 2
+        return gaussian_mean(diff_x(self.F, 2))(self.args[0]) / 2
 
     def _latex(self, printer: Any, exp: str | None = None) -> str:
         out = rf"\left\langle {_label(self.F)} \right\rangle_{{{printer._print(self.args[0])}}}"
@@ -283,11 +284,11 @@ class GaussianCross(NumericFunction):
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         c, c0 = self.args
-        Fp, Gp = _d(self.F), _d(self.G)
+        Fp, Gp = diff_x(self.F), diff_x(self.G)
         if argindex == 1:  # Price's theorem
             return gaussian_cross(Fp, Gp)(c, c0)
         if argindex == 2:  # both variances move together
-            Fpp, Gpp = _d(Fp), _d(Gp)
+            Fpp, Gpp = diff_x(Fp), diff_x(Gp)
             return (gaussian_cross(Fpp, self.G)(c, c0) + gaussian_cross(self.F, Gpp)(c, c0)) / 2
         raise sp.ArgumentIndexError(self, argindex)
 
@@ -336,7 +337,7 @@ class GaussianCross(NumericFunction):
 
 
 @functools.lru_cache(maxsize=1024)
-def _d(e: sp.Expr, n: int = 1) -> sp.Expr:
+def diff_x(e: sp.Expr, n: int = 1) -> sp.Expr:
     """n-th derivative in X, simplified (so d/dx log cosh x prints as tanh x), with the
     distributional rule x^k δ(x) = 0 (k ≥ 1) applied."""
     out = sp.diff(e, X, n)
@@ -458,7 +459,7 @@ def _cross_closed(F: sp.Expr, G: sp.Expr, depth: int = 0) -> sp.Expr | None:
         return sp.simplify(bf[0] * bg[0] / sp.sqrt(det))
     if depth >= 2:
         return None
-    inner = _cross_closed(_d(F), _d(G), depth + 1)
+    inner = _cross_closed(diff_x(F), diff_x(G), depth + 1)
     if inner is None:
         return None
     mf, mg = _mean_closed(F), _mean_closed(G)

@@ -45,7 +45,7 @@ def test_lambda_jump_rejects_bad_window():
     with pytest.raises(ParameterError):
         chaos_checks.check_lambda_jump(QUICK, alpha_r=20.0, g_above=1.7, g_below=1.9)
     with pytest.raises(ParameterError):
-        chaos_checks.check_lambda_jump(QUICK, alpha_r=20.0, g_above=2.5, g_below=1.9)
+        chaos_checks.check_lambda_jump(QUICK, alpha_r=20.0, g_above=1.9, g_below=2.5)
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_lyapunov_checks_can_fail():
     [
         # mean QR lambda_1 0.163, paired tolerance 0.06
         ("gating.chaos.lyapunov_two_trajectory[g_h=2.5,alpha_r=20.0]", 1.0),
-        # C_h(0) 0.049, tolerance 0.046
+        # C_h(0) 0.049, tolerance 0.02-0.05
         ("gating.chaos.bistability[g_h=1.9,alpha_r=20.0]", 2.0),
         # C_h(0) 0.085, tolerance 0.059
         ("gating.chaos.input_induced[g_h=1.8,alpha_r=20.0,sigma_h=0.1]", 1.5),

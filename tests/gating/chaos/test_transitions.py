@@ -16,10 +16,10 @@ from theory.gating.chaos.transitions import (
     COLLAPSE,
     GUESSES,
     ChaoticBranchPoint,
-    _distance_bound,
     branch_exists,
     branch_guesses,
     chaotic_branch,
+    distance_bound,
     line_l1,
     line_l2,
     line_l3,
@@ -72,11 +72,11 @@ def test_branch_guesses_add_the_warm_start_last():
 def test_unconverged_iterate_is_accepted_only_when_close_to_a_fixed_point():
     # contracting residuals (rate 0.9): distance bound r/(1 - rho) = 10 r
     hist = tuple(1e-6 * 0.9**k for k in range(200))
-    d = _distance_bound(hist)
+    d = distance_bound(hist)
     assert d == pytest.approx(10 * hist[-50], rel=0.05)
     # stagnating residuals (the fold at alpha_r = 20): no bound
-    assert _distance_bound(tuple([1e-4] * 200)) == math.inf
-    assert _distance_bound(hist[:10]) == math.inf
+    assert distance_bound(tuple([1e-4] * 200)) == math.inf
+    assert distance_bound(hist[:10]) == math.inf
     base = dict(g_h=1.755, C_h0=0.01, C_r0=0.03, converged=False, chaotic=True, tail_decay=1e-5)
     assert ChaoticBranchPoint(**base, distance=1e-4).accepted
     assert not ChaoticBranchPoint(**base, distance=5e-3).accepted

@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
+from scipy.integrate import quad
 
 from theory.errors import ParameterError
 from theory.gating.dmft.fixed_points import (
+    fixed_point_branches,
     solve_fixed_point_dmft,
     tricritical_alpha_r,
     zero_fp_threshold,
@@ -67,3 +69,39 @@ def test_fixed_points_independent_of_alpha_z_and_tau():
     a = solve_fixed_point_dmft(GatedParams(g_h=3.0, alpha_r=2.0))
     b = solve_fixed_point_dmft(GatedParams(g_h=3.0, alpha_r=2.0, alpha_z=5.0, tau_z=3.0, tau_r=0.2))
     assert a.Delta_h == b.Delta_h and a.V1 + a.V2 == b.V1 + b.V2
+
+
+def _gauss(f, v):
+    s = math.sqrt(v)
+    return quad(
+        lambda x: f(x) * math.exp(-x * x / (2 * v)) / math.sqrt(2 * math.pi * v),
+        -12 * s,
+        12 * s,
+        limit=400,
+        points=[0],
+    )[0]
+
+
+def test_solution_satisfies_the_fixed_point_equation_by_hand():
+    # alpha_r = 0: sigma_r = 1/2, so Delta_h = <tanh^2(g_h x)>_{Delta_h} / 4 and Delta_r = <phi^2>
+    s = solve_fixed_point_dmft(GatedParams(g_h=3.0))
+    phi2 = _gauss(lambda x: math.tanh(3.0 * x) ** 2, s.Delta_h)
+    assert s.Delta_h == pytest.approx(phi2 / 4, rel=1e-9)
+    assert s.Delta_r == pytest.approx(phi2, rel=1e-9) and s.Delta_z == pytest.approx(phi2, rel=1e-9)
+    assert s.info["all_solutions"] == tuple(fixed_point_branches(GatedParams(g_h=3.0)))
+    dphi2 = _gauss(lambda x: (3.0 * (1 - math.tanh(3.0 * x) ** 2)) ** 2, s.Delta_h)
+    assert s.V1 == pytest.approx(dphi2 / 4, rel=1e-8) and s.V2 == 0.0  # no gate derivative
+
+
+def test_zero_state_stability_terms():
+    # no nonzero fixed point: the zero state's V1 = (g_h s_r)^2, V2 = 0 without an input
+    s = solve_fixed_point_dmft(GatedParams(g_h=1.5))
+    assert not s.exists and fixed_point_branches(GatedParams(g_h=1.5)) == []
+    assert s.V1 == pytest.approx(0.75**2) and s.V2 == 0.0 and s.stable
+
+
+def test_fixed_point_bad_input():
+    with pytest.raises(ParameterError, match="branch"):
+        solve_fixed_point_dmft(GatedParams(g_h=3.0), branch="middle")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="n_grid"):
+        fixed_point_branches(GatedParams(g_h=3.0), n_grid=5)

@@ -72,7 +72,14 @@ from theory.gating.chaos.spectrum import (
 )
 from theory.gating.model import GatedNetwork, GatedParams
 
-__all__ = ["SYNTHETIC", "synthetic_spectra", "qr_lambda_max"]
+__all__ = [
+    "SYNTHETIC",
+    "synthetic_spectra",
+    "qr_lambda_max",
+    "dmft_lambda_max",
+    "GAP_CONSTANT",
+    "window_h2",
+]
 
 #: Synthetic state of our reference spectrum check: (params, Δ_h, Δ_z, Δ_r).
 SYNTHETIC = (GatedParams(g_h=3.0, alpha_z=8.0, alpha_r=5.0), 0.15, 0.4, 0.4)

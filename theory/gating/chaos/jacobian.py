@@ -240,7 +240,7 @@ class StateFactors:
     e: np.ndarray
 
 
-def _param_values(p: GatedParams) -> tuple[float, ...]:
+def param_values(p: GatedParams) -> tuple[float, ...]:
     g = p.g_h if p.convention == "A" else 1.0
     return (g, p.beta_h, p.alpha_z, p.beta_z, p.alpha_r, p.beta_r)
 
@@ -282,7 +282,7 @@ def state_factors(
             f"finite array of shape {h.shape}",
         )
     f = JacobianFactors.build()
-    pv = _param_values(net.params)
+    pv = param_values(net.params)
     a, zpe, col_hh, col_hr, col_gate = f.fused(h, z, r, e, *pv)
     return StateFactors(a=a, zpe=zpe, col_hh=col_hh, col_hr=col_hr, col_gate=col_gate, e=e)
 

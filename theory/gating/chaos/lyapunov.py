@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from theory.errors import ParameterError, require
-from theory.gating.chaos.jacobian import JacobianFactors, _param_values
+from theory.gating.chaos.jacobian import JacobianFactors, param_values
 from theory.gating.model import GatedNetwork
 from theory.numerics.integrate import rk_step
 
@@ -74,7 +74,7 @@ def _joint_rhs(S: _Stack, x: np.ndarray, Q: np.ndarray) -> tuple[np.ndarray, np.
     h, z, r = x[:, 0], x[:, 1], x[:, 2]
     ph = net.phi(h)
     e = -h + _mv(S.J_h, net.sigma_r(r) * ph) + S.I_h
-    a, zpe, col_hh, col_hr, col_gate = JacobianFactors.build().fused(h, z, r, e, *_param_values(p))
+    a, zpe, col_hh, col_hr, col_gate = JacobianFactors.build().fused(h, z, r, e, *param_values(p))
     dx = np.stack(
         [a * e, (-z + _mv(S.J_z, ph) + S.I_z) / p.tau_z, (-r + _mv(S.J_r, ph) + S.I_r) / p.tau_r],
         axis=1,

@@ -45,7 +45,7 @@ from theory.gating.classical.model import ClassicalParams
 from theory.gating.model import GatedParams
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
-from theory.symbolic.gaussian import X, _d, gaussian_cross
+from theory.symbolic.gaussian import X, diff_x, gaussian_cross
 
 if TYPE_CHECKING:
     from theory.gating.dmft.equations import GatedDMFTSolution
@@ -110,7 +110,7 @@ def lyapunov_dmft_derivation() -> Derivation:
     V = classical_dmft_derivation("tanh").rhs("potential")
     Vpp = sp.diff(V, cl_Delta, 2)
     Cphip = gaussian_cross(
-        _d(sp.tanh(X))
+        diff_x(sp.tanh(X))
     )  # φ' in the spine's canonical form (as Price's theorem writes it)
     expected = -1 + cl_g**2 * Cphip(cl_Delta, cl_Delta0)
     if sp.simplify(Vpp - expected) != 0:

@@ -269,7 +269,7 @@ class BoundaryModel:
         for n, v in (("delta_h", delta_h), ("delta_z", delta_z), ("delta_r", delta_r)):
             require(np.isfinite(v) and v >= 0, n, v, "a finite variance >= 0")
         f = _compiled()
-        pv = jac._param_values(params)
+        pv = jac.param_values(params)
         from theory.gating.dmft.closures import gate_strip, phi_strip
         from theory.numerics.quadrature import strip_step
 
@@ -289,7 +289,7 @@ class BoundaryModel:
         xv, yv = np.broadcast_arrays(np.asarray(xv, dtype=float), np.asarray(yv, dtype=float))
         f = _compiled()
         p = self.params
-        pv = jac._param_values(p)
+        pv = jac.param_values(p)
         out = np.empty(xv.shape)
         flat_x, flat_y = xv.ravel(), yv.ravel()
         res = out.ravel()

@@ -53,6 +53,8 @@ __all__ = [
     "TransitionLines",
     "transition_lines",
     "GUESSES",
+    "COLLAPSE",
+    "distance_bound",
 ]
 
 #: C_h(0) below this counts as the collapsed (zero) solution.
@@ -166,7 +168,7 @@ class ChaoticBranchPoint:
         return self.tail_decay <= WINDOW_TAIL and self.distance <= ACCEPT_FRACTION * self.C_h0
 
 
-def _distance_bound(history: tuple[float, ...], window: int = RATE_WINDOW) -> float:
+def distance_bound(history: tuple[float, ...], window: int = RATE_WINDOW) -> float:
     """r/(1 − ρ̂) from the residual history (see :attr:`ChaoticBranchPoint.distance`)."""
     if len(history) <= window:
         return math.inf
@@ -200,7 +202,7 @@ def chaotic_branch(
     )
     ch0 = float(sol.C_h[0])
     chaotic = ch0 > COLLAPSE
-    distance = 0.0 if sol.converged else _distance_bound(sol.residual_history)
+    distance = 0.0 if sol.converged else distance_bound(sol.residual_history)
     # a collapsed solution is a valid answer (the zero state) even if the window test complains
     return ChaoticBranchPoint(
         float(g_h),

@@ -43,8 +43,8 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "solve_dmft": "solve",
-        "solve": "solve:solve_dmft",
+        "solve_dmft": "solvers",
+        "solve": "solvers:solve_dmft",
         "solve_dmft_fourier": "fourier",
         "solve_dmft_montecarlo": "montecarlo",
         "GatedDMFTSolution": "equations",
@@ -87,5 +87,5 @@ if TYPE_CHECKING:
     )
     from theory.gating.dmft.fourier import solve_dmft_fourier
     from theory.gating.dmft.montecarlo import solve_dmft_montecarlo
-    from theory.gating.dmft.solve import solve_dmft
-    from theory.gating.dmft.solve import solve_dmft as solve
+    from theory.gating.dmft.solvers import solve_dmft
+    from theory.gating.dmft.solvers import solve_dmft as solve

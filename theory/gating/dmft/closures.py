@@ -37,7 +37,7 @@ from theory.symbolic.compile import CompiledFunction
 from theory.symbolic.gaussian import (
     GaussianCross,
     GaussianMean,
-    _d,
+    diff_x,
     gaussian_cross,
     gaussian_mean,
 )
@@ -56,7 +56,7 @@ def _sharp_mean_class(F: sp.Expr, step: float) -> type[GaussianMean]:
         return base
 
     def fdiff(self: Any, argindex: int = 1) -> sp.Expr:
-        return sharp_mean(_d(F, 2), step)(self.args[0]) / 2
+        return sharp_mean(diff_x(F, 2), step)(self.args[0]) / 2
 
     cls = type(f"{base.__name__}_h{_step_tag(step)}", (base,), {"step": step, "fdiff": fdiff})
     return register_sympy_class(cls)
@@ -84,10 +84,11 @@ def _sharp_cross_class(F: sp.Expr, G: sp.Expr, step: float) -> type[GaussianCros
     def fdiff(self: Any, argindex: int = 1) -> sp.Expr:
         c, c0 = self.args
         if argindex == 1:  # Price's theorem with the same quadrature step
-            return sharp_cross(_d(F), _d(G), step)(c, c0)
+            return sharp_cross(diff_x(F), diff_x(G), step)(c, c0)
         if argindex == 2:
             return (
-                sharp_cross(_d(F, 2), G, step)(c, c0) + sharp_cross(F, _d(G, 2), step)(c, c0)
+                sharp_cross(diff_x(F, 2), G, step)(c, c0)
+                + sharp_cross(F, diff_x(G, 2), step)(c, c0)
             ) / 2
         raise sp.ArgumentIndexError(self, argindex)
 

@@ -38,7 +38,7 @@ from theory.gating.model import GatedParams, gate_expr, phi_expr
 from theory.numerics.quadrature import strip_step
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
-from theory.symbolic.gaussian import _d, name_function
+from theory.symbolic.gaussian import diff_x, name_function
 
 __all__ = [
     "KCS",
@@ -100,9 +100,9 @@ def _closure_classes(params: GatedParams) -> tuple[Any, Any, sp.Expr, sp.Expr]:
     sr = gate_expr(params.alpha_r, params.beta_r)
     name_function(phi, r"\phi")
     name_function(sr, r"\sigma_r")
-    name_function(_d(phi), r"\phi'")
+    name_function(diff_x(phi), r"\phi'")
     if params.alpha_r > 0:
-        name_function(_d(sr), r"\sigma_r'")
+        name_function(diff_x(sr), r"\sigma_r'")
     C_phi = sharp_cross(phi, None, strip_step(phi_strip(params)))
     C_sr = sharp_cross(sr, None, strip_step(gate_strip(params.alpha_r)))
     return C_phi, C_sr, phi, sr
@@ -487,5 +487,5 @@ def phi_moments(params: GatedParams, c_h0: float) -> dict[str, float]:
     phi = phi_expr(params)
     step = strip_step(phi_strip(params))
     f2 = compile_function(sharp_mean(phi**2, step)(c0), [c0])
-    fp2 = compile_function(sharp_mean(_d(phi) ** 2, step)(c0), [c0])
+    fp2 = compile_function(sharp_mean(diff_x(phi) ** 2, step)(c0), [c0])
     return {"phi2": float(f2(c_h0)), "dphi2": float(fp2(c_h0))}

@@ -35,7 +35,7 @@ from theory.gating.model import GatedParams, gate_expr, phi_expr
 from theory.numerics.quadrature import strip_step
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
-from theory.symbolic.gaussian import X, _d, name_function
+from theory.symbolic.gaussian import X, diff_x, name_function
 
 __all__ = [
     "fixed_point_derivation",
@@ -114,13 +114,13 @@ def fixed_point_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation
     sr = gate_expr(params.alpha_r, params.beta_r)
     name_function(phi, r"\phi")
     name_function(sr, r"\sigma_r")
-    name_function(_d(phi), r"\phi'")
+    name_function(diff_x(phi), r"\phi'")
     step_phi = strip_step(phi_strip(params))
     step_sr = strip_step(gate_strip(params.alpha_r))
     phi2 = sharp_mean(phi**2, step_phi)(Dh)
-    dphi2 = sharp_mean(_d(phi) ** 2, step_phi)(Dh)
+    dphi2 = sharp_mean(diff_x(phi) ** 2, step_phi)(Dh)
     sr2 = sharp_mean(sr**2, step_sr)(Dr)
-    dsr2 = sharp_mean(_d(sr) ** 2, step_sr)(Dr)
+    dsr2 = sharp_mean(diff_x(sr) ** 2, step_sr)(Dr)
     # zero fixed point: spectral radius of g_J^{1/2} φ'(0) σ_r(0) J (circular law), symbolic gate
     gate_sym = 1 / (1 + sp.exp(-alpha * X + beta))
     s_r0 = sp.simplify(gate_sym.subs(X, 0))

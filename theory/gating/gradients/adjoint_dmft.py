@@ -636,17 +636,17 @@ def _reaction_closures(params: GatedParams) -> dict[str, Any]:
     from theory.gating.model import gate_expr, phi_expr
     from theory.numerics.quadrature import strip_step
     from theory.symbolic.compile import compile_function
-    from theory.symbolic.gaussian import X, _d
+    from theory.symbolic.gaussian import X, diff_x
 
     c, c0 = sp.Symbol("c", real=True), sp.Symbol("c_0", positive=True)
     phi, sr = phi_expr(params), gate_expr(params.alpha_r, params.beta_r)
     hp, hr = strip_step(phi_strip(params)), strip_step(gate_strip(params.alpha_r))
     out: dict[str, Any] = {
-        "C_phi2_phi": compile_function(sharp_cross(_d(phi, 2), phi, hp)(c, c0), [c, c0])
+        "C_phi2_phi": compile_function(sharp_cross(diff_x(phi, 2), phi, hp)(c, c0), [c, c0])
     }
     if params.alpha_r > 0:
-        out["C_sr2_sr"] = compile_function(sharp_cross(_d(sr, 2), sr, hr)(c, c0), [c, c0])
-    for name, e in (("phi", phi), ("dphi", _d(phi)), ("sr", sr), ("dsr", _d(sr))):
+        out["C_sr2_sr"] = compile_function(sharp_cross(diff_x(sr, 2), sr, hr)(c, c0), [c, c0])
+    for name, e in (("phi", phi), ("dphi", diff_x(phi)), ("sr", sr), ("dsr", diff_x(sr))):
         out[name] = compile_function(e, [X])
     return out
 
