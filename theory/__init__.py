@@ -54,15 +54,24 @@ starts with the package path of its code: `gating.chaos.lyapunov_max[...]` lives
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
-
-try:
-    __version__ = _version("rnn-theory-workbench")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0+unknown"
+from typing import Any
 
 __all__ = ["citation", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # the version comes from the installed metadata, read on first use (importlib.metadata costs
+    # ~15 ms, and `import theory` stays under a millisecond)
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("rnn-theory-workbench")
+        except PackageNotFoundError:  # pragma: no cover - a source tree without install
+            v = "0+unknown"
+        globals()["__version__"] = v
+        return v
+    raise AttributeError(f"module 'theory' has no attribute {name!r}")
 
 
 def citation(*names: str) -> str:

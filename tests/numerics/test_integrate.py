@@ -108,3 +108,22 @@ def test_bad_method_and_tableau() -> None:
     with pytest.raises(ParameterError):
         ButcherTableau("bad", ((),), (0.5,), (0.0,), 1)
     assert get_method("rk4") is RK4
+
+
+def test_fused_rk4_path_agrees_with_the_tableau_path() -> None:
+    from theory.numerics.integrate import ButcherTableau
+
+    generic = ButcherTableau("rk4_generic", RK4.a, RK4.b, RK4.c, 4)  # not RK4 itself: no fast path
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((30, 30)) / np.sqrt(30)
+    y = rng.standard_normal(30)
+
+    def f(v: np.ndarray) -> np.ndarray:
+        return -v + A @ np.tanh(v)
+
+    fused = rk_step(f, y, 0.1)
+    tab = rk_step(f, y, 0.1, method=generic)
+    assert np.max(np.abs(fused - tab)) < 1e-14 * np.max(np.abs(y))
+    g = rk_step(lambda t, v: np.cos(t) * v, y, 0.1, t=0.3)
+    h = rk_step(lambda t, v: np.cos(t) * v, y, 0.1, t=0.3, method=generic)
+    assert np.max(np.abs(g - h)) < 1e-14 * np.max(np.abs(y))
