@@ -17,7 +17,7 @@
 # # Gated RNNs: Jacobian spectra, Lyapunov exponents, transitions, phase diagrams, gradients
 #
 # Krishnamurthy, Can & Schwab, *Theory of gating in recurrent neural networks*, PRX 12, 011011
-# (2022), Secs. IV–IX; spec `gating.md` §5–8. Every curve below is a compiled theory (SymPy
+# (2022), Secs. IV–IX. Every curve below is a compiled theory (SymPy
 # derivation → `compile_function`) drawn against finite-width simulations.
 # Set `THEORY_QUICK=1` for the small CI sizes.
 

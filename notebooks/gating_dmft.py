@@ -13,7 +13,7 @@
 
 # %% [markdown]
 # # Gated RNN: DMFT vs finite-width simulation
-# Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022); spec `gating.md` §1–4.
+# Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Secs. II–IV.
 # Correlation functions from solver A (α_z = 0, Fourier fixed point) and solver B (α_z > 0,
 # Monte-Carlo DMFT) against simulated networks; fixed-point branches vs g_h; the LaTeX of the DMFT.
 

@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Kernel limit of an RNN trained online on Markov data
 #
-# Our reading (spec `kernel_limit.md`) of Lam, Sirignano & Spiliopoulos, arXiv 2308.14555: a
+# Our reading of Lam, Sirignano & Spiliopoulos, arXiv 2308.14555: a
 # diagonal-recurrence RNN $S^i_{k+1}=\sigma(W^iX_k+B^iS^i_k+b^i)$, $\hat Y_k=N^{-\beta}\sum_iC^iS^i_{k+1}$,
 # trained by online SGD with RTRL on a Markov chain. As $N\to\infty$ ($t=k/N$) the output on
 # histories follows a linear ODE driven by the tangent kernel of the memory fixed point; the

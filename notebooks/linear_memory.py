@@ -15,7 +15,7 @@
 # # The curse of memory in pictures
 #
 # Linear RNNs learning linear functionals $H_t(x)=\int_0^\infty x_{t-s}\rho(s)\,ds$
-# (Li, Han, E, Li, JMLR 2022; spec `linear_memory.md`). Every curve below comes from the
+# (Li, Han, E, Li, JMLR 23 (2022)). Every curve below comes from the
 # SymPy derivations of `theory.linear_memory`, compiled by the shared compile step.
 # Set `THEORY_QUICK=1` for the small CI sizes.
 
