@@ -24,28 +24,47 @@ from timing import best_time  # benchmarks/timing.py (run.py puts benchmarks/ on
 
 
 def _qr_vs_step(quick: bool) -> list[dict]:
-    from theory.gating.lyapunov import _joint_rk4, _Stack, rk4_step
-    from theory.gating.model import GatedNetwork, GatedParams
+    from theory.gating import GatedNetwork, GatedParams
+    from theory.gating.chaos import lyapunov_spectra
 
     N = 200 if quick else 500
     net = GatedNetwork.sample(GatedParams(g_h=2.5, alpha_r=20.0), N, np.random.default_rng(0))
     x = net.initial_state(np.random.default_rng(1))
     n_steps = 20 if quick else 50
-    t_bare = best_time(lambda: [rk4_step(net, x, 0.1) for _ in range(n_steps)]) / n_steps
+    t_bare = best_time(lambda: [net.step(x, 0.1) for _ in range(n_steps)]) / n_steps
     out = []
-    S = _Stack.of([net])
     for k in (1, 10) if quick else (1, 10, 90):
-        Q = np.random.default_rng(2).standard_normal((1, 3, N, k))
-        xs = x[None]
-        t_qr = best_time(lambda: [_joint_rk4(S, xs, Q, 0.1) for _ in range(n_steps)]) / n_steps  # noqa: B023
-        out.append(dict(name=f"qr_lyapunov_step[N={N},k={k}]", value=t_qr, unit="s/step", baseline=t_bare, ratio=t_qr / t_bare,
-                        note="joint RK4 step of state + k tangent vectors vs bare RK4 state step"))
+        # a run of n_steps RK4 steps of state + frame (re-orthonormalised every t_ons = 1)
+        t_qr = (
+            best_time(
+                lambda k=k: lyapunov_spectra(
+                    [net],
+                    k,
+                    T=n_steps * 0.1,
+                    transient=0.0,
+                    rng=np.random.default_rng(2),
+                    dt=0.1,
+                    n_blocks=5,
+                )
+            )
+            / n_steps
+        )
+        out.append(
+            dict(
+                name=f"qr_lyapunov_step[N={N},k={k}]",
+                value=t_qr,
+                unit="s/step",
+                baseline=t_bare,
+                ratio=t_qr / t_bare,
+                note="RK4 step of state + k tangent vectors with QR every t_ons=1 vs bare RK4 state step",
+            )
+        )
     return out
 
 
 def _timed_point(g_h: float, alpha_r: float) -> dict:
     """chaotic_point plus its own wall time (to separate per-point slow-down from load imbalance)."""
-    from theory.gating.phase_diagram import chaotic_point
+    from theory.gating.chaos.phase_diagram import chaotic_point
 
     t0 = time.perf_counter()
     out = dict(chaotic_point(g_h, alpha_r))
@@ -56,7 +75,7 @@ def _timed_point(g_h: float, alpha_r: float) -> dict:
 def _sweep_speedup(quick: bool) -> list[dict]:
     """(g_h, α_r) grid of chaotic-branch DMFT solves: 2 local Dask workers vs serial, warm caches on both sides.
 
-    The point function (:func:`theory.gating.phase_diagram.chaotic_point`) solves in convention B,
+    The point function (:func:`theory.gating.chaos.phase_diagram.chaotic_point`) solves in convention B,
     whose compiled theory depends on α_r only; each worker (and the serial process) compiles the
     n distinct α_r theories once before timing (warm-up timed separately, reported in the note).
     Per-point costs are heavy-tailed (median ≈ 0.5 s, up to ≈ 10 s near L3), so in full mode the
@@ -68,7 +87,7 @@ def _sweep_speedup(quick: bool) -> list[dict]:
     """
     from distributed import Client, LocalCluster
 
-    from theory.gating.phase_diagram import warm_compiled
+    from theory.gating.chaos.phase_diagram import warm_compiled
     from theory.sweeps import sweep
 
     n = 6 if quick else 40
@@ -81,38 +100,75 @@ def _sweep_speedup(quick: bool) -> list[dict]:
     subset = points[::stride]
     serial_times = np.array([_timed_point(g, a)["seconds"] for g, a in subset])
     t_serial = float(serial_times.sum()) * len(points) / len(subset)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         t0 = time.perf_counter()
-        client.run(warm_compiled, list(grid["alpha_r"]))  # each worker compiles the n alpha_r theories once
+        client.run(
+            warm_compiled, list(grid["alpha_r"])
+        )  # each worker compiles the n alpha_r theories once
         t_warm_par = time.perf_counter() - t0
         t0 = time.perf_counter()
         ds = sweep(_timed_point, grid, client=client, cache=False, progress=False)
         t_par = time.perf_counter() - t0
     worker_times = np.asarray(ds["seconds"].values).ravel()
     slow = float(worker_times[::stride].sum() / serial_times.sum())
-    how = "full grid" if quick else f"serial time scaled from a stratified {len(subset)}-point subset (every {stride}th point)"
-    return [dict(name=f"phase_sweep[{n}x{n}]", value=t_par, unit="s", baseline=t_serial, ratio=t_serial / t_par,
-                 note=(f"2 local workers vs serial, warm compile caches ({how}); per-point time on the workers / serial "
-                       f"(same points) {slow:.2f}, worker busy time / (2 x wall) {worker_times.sum() / (2 * t_par):.2f}; "
-                       f"warm-up (compile {n} alpha_r theories) serial {t_warm_serial:.1g} s, workers {t_warm_par:.1g} s, not in the ratio; "
-                       f"chaotic points {int(ds['chaotic'].sum())}, failed points: {int(ds['failed'].sum())}"))]
+    how = (
+        "full grid"
+        if quick
+        else f"serial time scaled from a stratified {len(subset)}-point subset (every {stride}th point)"
+    )
+    return [
+        dict(
+            name=f"phase_sweep[{n}x{n}]",
+            value=t_par,
+            unit="s",
+            baseline=t_serial,
+            ratio=t_serial / t_par,
+            note=(
+                f"2 local workers vs serial, warm compile caches ({how}); per-point time on the workers / serial "
+                f"(same points) {slow:.2f}, worker busy time / (2 x wall) {worker_times.sum() / (2 * t_par):.2f}; "
+                f"warm-up (compile {n} alpha_r theories) serial {t_warm_serial:.1g} s, workers {t_warm_par:.1g} s, not in the ratio; "
+                f"chaotic points {int(ds['chaotic'].sum())}, failed points: {int(ds['failed'].sum())}"
+            ),
+        )
+    ]
 
 
 def _abscissa_vs_eig(quick: bool) -> list[dict]:
-    from theory.gating.jacobian import jacobian_matrix
+    from theory.gating.chaos.jacobian import jacobian_matrix
+    from theory.gating.chaos.spectrum import BoundaryModel, spectral_abscissa
     from theory.gating.model import GatedNetwork, GatedParams
-    from theory.gating.spectrum import BoundaryModel, spectral_abscissa
 
     N = 300 if quick else 1000
     p = GatedParams(g_h=3.0, alpha_z=8.0, alpha_r=5.0)
     rng = np.random.default_rng(0)
     net = GatedNetwork.sample(p, N, rng)
-    st = np.stack([rng.normal(0, np.sqrt(0.15), N), rng.normal(0, np.sqrt(0.4), N), rng.normal(0, np.sqrt(0.4), N)])
+    st = np.stack(
+        [
+            rng.normal(0, np.sqrt(0.15), N),
+            rng.normal(0, np.sqrt(0.4), N),
+            rng.normal(0, np.sqrt(0.4), N),
+        ]
+    )
     D = jacobian_matrix(net, st, np.zeros(N))
     t_eig = best_time(lambda: np.linalg.eigvals(D), repeat=1)
-    t_root = best_time(lambda: spectral_abscissa(BoundaryModel.fixed_point(p, 0.15, 0.4, 0.4)), repeat=3)
-    return [dict(name=f"spectral_abscissa[N={N}]", value=t_root, unit="s", baseline=t_eig, ratio=t_eig / t_root,
-                 note="RMT boundary root finding (quadrature) vs dense eigvals of the 3N x 3N Jacobian (speed-up)")]
+    t_root = best_time(
+        lambda: spectral_abscissa(BoundaryModel.fixed_point(p, 0.15, 0.4, 0.4)), repeat=3
+    )
+    return [
+        dict(
+            name=f"spectral_abscissa[N={N}]",
+            value=t_root,
+            unit="s",
+            baseline=t_eig,
+            ratio=t_eig / t_root,
+            note="RMT boundary root finding (quadrature) vs dense eigvals of the 3N x 3N Jacobian (speed-up)",
+        )
+    ]
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -122,4 +178,6 @@ def run(quick: bool = False) -> list[dict]:
 
 if __name__ == "__main__":
     for r in run(quick="--quick" in sys.argv):
-        print(f"{r['name']:32s} {r['value']:.4g} {r['unit']:7s} baseline {r['baseline']:.4g}  ratio {r['ratio']:.3g}  ({r['note']})")
+        print(
+            f"{r['name']:32s} {r['value']:.4g} {r['unit']:7s} baseline {r['baseline']:.4g}  ratio {r['ratio']:.3g}  ({r['note']})"
+        )

@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from theory.gating.dmft import solve_dmft_fourier
-from theory.gating.dmft_montecarlo import solve_dmft_montecarlo
+from theory.gating.dmft.fourier import solve_dmft_fourier
+from theory.gating.dmft.montecarlo import solve_dmft_montecarlo
 from theory.gating.model import GatedParams
 from theory.gating.simulation import simulate_gated
 
@@ -33,29 +33,57 @@ def run(quick: bool = False) -> list[dict]:
     solve_dmft_fourier(p, tol=1e-8)  # warm the compile caches
     tA, solA = _timed(lambda: solve_dmft_fourier(p, tol=1e-8))
     tP, solP = _timed(lambda: solve_dmft_fourier(p, tol=1e-8, anderson=0))
-    rows.append(dict(name="solver A to 1e-8 (g_h=2.5, alpha_r=20, n=2048)", value=tA, unit="s", baseline=tP, ratio=tA / tP,
-                     note=f"Anderson {solA.iterations} it vs plain damping {solP.iterations} it (baseline)"))
+    rows.append(
+        dict(
+            name="solver A to 1e-8 (g_h=2.5, alpha_r=20, n=2048)",
+            value=tA,
+            unit="s",
+            baseline=tP,
+            ratio=tA / tP,
+            note=f"Anderson {solA.iterations} it vs plain damping {solP.iterations} it (baseline)",
+        )
+    )
     # --- solver B vs simulation at equal statistical error on C_h(0)
     pz = GatedParams(g_h=4.0, alpha_z=3.0)
-    kw = dict(n=2048, n_paths=64, n_iter=12, n_avg=6) if quick else dict(n_paths=256, n_iter=60, n_avg=30)
+    kw = (
+        dict(n=2048, n_paths=64, n_iter=12, n_avg=6)
+        if quick
+        else dict(n_paths=256, n_iter=60, n_avg=30)
+    )
     tB, solB = _timed(lambda: solve_dmft_montecarlo(pz, rng=np.random.default_rng(0), **kw))
     N = 300 if quick else 1000
     S = 3 if quick else 4
     T = 130.0 if quick else 330.0
     times, m = [], []
     for k in range(S):
-        ts, tr = _timed(lambda k=k: simulate_gated(pz, N, T=T, burn_in=30.0, seed=k, precision="float32" if N >= 1000 else "float64"))
+        ts, tr = _timed(
+            lambda k=k: simulate_gated(
+                pz, N, T=T, burn_in=30.0, seed=k, precision="float32" if N >= 1000 else "float64"
+            )
+        )
         times.append(ts)
         m.append(tr.second_moment("h"))
     sd = float(np.std(m, ddof=1))
     n_needed = max(1.0, (sd / solB.residual) ** 2)
     sim_cost = n_needed * float(np.mean(times))
-    rows.append(dict(name="solver B (alpha_z=3) vs simulation at equal SE of C_h(0)", value=tB, unit="s", baseline=sim_cost, ratio=tB / sim_cost,
-                     note=f"SE {solB.residual:.2g}; simulation N={N}, T={T:g}: net-to-net sd {sd:.2g} -> {n_needed:.1f} networks x {np.mean(times):.2g} s (O(1/N) bias not included)"))
+    rows.append(
+        dict(
+            name="solver B (alpha_z=3) vs simulation at equal SE of C_h(0)",
+            value=tB,
+            unit="s",
+            baseline=sim_cost,
+            ratio=tB / sim_cost,
+            note=f"SE {solB.residual:.2g}; simulation N={N}, T={T:g}: net-to-net sd {sd:.2g} -> {n_needed:.1f} networks x {np.mean(times):.2g} s (O(1/N) bias not included)",
+        )
+    )
     # --- simulator step vs bare matvecs
-    for Nb in ([500] if quick else [1000, 2000]):
+    for Nb in [500] if quick else [1000, 2000]:
         steps = 100 if quick else 200
-        ts, _ = _timed(lambda Nb=Nb, steps=steps: simulate_gated(GatedParams(g_h=2.5, alpha_r=20.0), Nb, T=steps * 0.1 + 0.2, burn_in=0.1, seed=0))
+        ts, _ = _timed(
+            lambda Nb=Nb, steps=steps: simulate_gated(
+                GatedParams(g_h=2.5, alpha_r=20.0), Nb, T=steps * 0.1 + 0.2, burn_in=0.1, seed=0
+            )
+        )
         rng = np.random.default_rng(0)
         Jh = rng.standard_normal((Nb, Nb))
         Jzr = rng.standard_normal((2 * Nb, Nb))
@@ -66,8 +94,16 @@ def run(quick: bool = False) -> list[dict]:
                 Jh @ x
                 Jzr @ x
         tm = time.perf_counter() - t0
-        rows.append(dict(name=f"simulator RK4 step, N={Nb}", value=ts / steps * 1e3, unit="ms/step", baseline=tm / steps * 1e3, ratio=ts / tm,
-                         note="baseline: the 4 x (NxN + 2NxN) float64 matvecs of one step alone (includes sampling the network)"))
+        rows.append(
+            dict(
+                name=f"simulator RK4 step, N={Nb}",
+                value=ts / steps * 1e3,
+                unit="ms/step",
+                baseline=tm / steps * 1e3,
+                ratio=ts / tm,
+                note="baseline: the 4 x (NxN + 2NxN) float64 matvecs of one step alone (includes sampling the network)",
+            )
+        )
     return rows
 
 
@@ -75,4 +111,6 @@ if __name__ == "__main__":
     import sys
 
     for r in run(quick="--quick" in sys.argv):
-        print(f"{r['name']}: {r['value']:.4g} {r['unit']} (baseline {r['baseline']:.4g}, ratio {r['ratio']:.3g}) - {r['note']}")
+        print(
+            f"{r['name']}: {r['value']:.4g} {r['unit']} (baseline {r['baseline']:.4g}, ratio {r['ratio']:.3g}) - {r['note']}"
+        )

@@ -36,7 +36,9 @@ def run(quick: bool = False) -> list[dict]:
     rng = np.random.default_rng(0)
     paths = task.chain.sample(K + task.q, 1, rng)
     th = init_network(params, N, 1, rng)
-    threads = min(2, cores or 1) if N >= 50_000 else 1  # thread dispatch costs more than it saves below ~5e4 units
+    threads = (
+        min(2, cores or 1) if N >= 50_000 else 1
+    )  # thread dispatch costs more than it saves below ~5e4 units
     t0 = time.perf_counter()
     train(params, task, N, K / N, R=1, rng=rng, theta0=th, paths=paths, threads=threads)
     t_train = time.perf_counter() - t0
@@ -49,8 +51,16 @@ def run(quick: bool = False) -> list[dict]:
             S = np.tanh(W * xs[k] + B * S + b)
 
     t_bare = best_time(bare, repeat=1)
-    out.append(dict(name=f"finite network: RTRL + SGD, N={N}, {K} steps", value=t_train, unit="s", baseline=t_bare, ratio=t_train / t_bare,
-                    note=f"baseline: bare tanh memory update of the same size; {t_train / (N * K) * 1e9:.2f} ns per unit-step; {threads} unit-chunk threads, {cores} cores visible, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}"))
+    out.append(
+        dict(
+            name=f"finite network: RTRL + SGD, N={N}, {K} steps",
+            value=t_train,
+            unit="s",
+            baseline=t_bare,
+            ratio=t_train / t_bare,
+            note=f"baseline: bare tanh memory update of the same size; {t_train / (N * K) * 1e9:.2f} ns per unit-step; {threads} unit-chunk threads, {cores} cores visible, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}",
+        )
+    )
 
     # 2. limit ODE on 3^L histories
     L = 6 if quick else 8
@@ -68,8 +78,16 @@ def run(quick: bool = False) -> list[dict]:
     else:
         t_eigh = float("nan")
         note = "eigh route skipped at this size"
-    out.append(dict(name=f"limit ODE on {hc.H} histories (expm_multiply, t=2)", value=t_ode, unit="s", baseline=None if np.isnan(t_eigh) else t_eigh,
-                    ratio=None if np.isnan(t_eigh) else t_eigh / t_ode, note=f"{note}; kernel (MC, 128 units) built in {t_kernel:.1f} s"))
+    out.append(
+        dict(
+            name=f"limit ODE on {hc.H} histories (expm_multiply, t=2)",
+            value=t_ode,
+            unit="s",
+            baseline=None if np.isnan(t_eigh) else t_eigh,
+            ratio=None if np.isnan(t_eigh) else t_eigh / t_ode,
+            note=f"{note}; kernel (MC, 128 units) built in {t_kernel:.1f} s",
+        )
+    )
 
     # 3. quadrature vs Monte Carlo at equal accuracy
     hc3 = HistoryChain(task.chain, 3)
@@ -82,8 +100,16 @@ def run(quick: bool = False) -> list[dict]:
     c = float(np.max(mc.sem)) * np.sqrt(mc.n)
     n_needed = (c / qerr) ** 2
     t_mc = t_pilot * n_needed / mc.n
-    out.append(dict(name="kernel matrix (27 histories): quadrature vs Monte Carlo at equal accuracy", value=t_quad, unit="s", baseline=t_mc, ratio=t_mc / t_quad,
-                    note=f"quadrature error {qerr:.1e}; MC needs n = {n_needed:.2e} samples (c/sqrt(n), c = {c:.2f}); MC time extrapolated from a {mc.n}-sample pilot"))
+    out.append(
+        dict(
+            name="kernel matrix (27 histories): quadrature vs Monte Carlo at equal accuracy",
+            value=t_quad,
+            unit="s",
+            baseline=t_mc,
+            ratio=t_mc / t_quad,
+            note=f"quadrature error {qerr:.1e}; MC needs n = {n_needed:.2e} samples (c/sqrt(n), c = {c:.2f}); MC time extrapolated from a {mc.n}-sample pilot",
+        )
+    )
     return out
 
 

@@ -41,10 +41,27 @@ def run(quick: bool = False) -> list[dict]:
     grads = [sp.diff(Jsub, v) for v in a_s + w_s]
     vals = dict(zip(a_s + w_s, theta, strict=True))
     nrm = sp.Symbol(r"\|\rho\|_2^2", nonnegative=True)
-    vals = {**{v: sp.Float(x) for v, x in vals.items()}, **{s: sp.Float(k.l2_norm_sq()) for s in syms if s.name == nrm.name}}
+    vals = {
+        **{v: sp.Float(x) for v, x in vals.items()},
+        **{s: sp.Float(k.l2_norm_sq()) for s in syms if s.name == nrm.name},
+    }
     reps = 2 if quick else 5
-    t_sym = best_time(lambda: [sp.N(e.subs(vals)) for _ in range(reps) for e in [Jsub, *grads]], repeat=1) / reps
-    out.append(dict(name="loss+grad evaluation (m=3)", value=t_comp, unit="s", baseline=t_sym, ratio=t_sym / t_comp, note="compiled (LHS) vs SymPy subs/evalf of the same derived expressions"))
+    t_sym = (
+        best_time(
+            lambda: [sp.N(e.subs(vals)) for _ in range(reps) for e in [Jsub, *grads]], repeat=1
+        )
+        / reps
+    )
+    out.append(
+        dict(
+            name="loss+grad evaluation (m=3)",
+            value=t_comp,
+            unit="s",
+            baseline=t_sym,
+            ratio=t_sym / t_comp,
+            note="compiled (LHS) vs SymPy subs/evalf of the same derived expressions",
+        )
+    )
 
     # 2. stiff gradient flow to tau = 1e6
     target, _ = pl.delayed_target(10.0)
@@ -53,7 +70,16 @@ def run(quick: bool = False) -> list[dict]:
     gradient_flow(lo2, m0, 10.0, n_out=10)
     t_flow = best_time(lambda: gradient_flow(lo2, m0, 1e6, n_out=50), repeat=1 if quick else 3)
     t_rk = best_time(lambda: gradient_flow(lo2, m0, 1e3, n_out=50, method="RK45"), repeat=1)
-    out.append(dict(name="gradient flow to tau=1e6 (LSODA)", value=t_flow, unit="s", baseline=t_rk, ratio=t_rk / t_flow, note="baseline: explicit RK45 on the same flow only to tau=1e3"))
+    out.append(
+        dict(
+            name="gradient flow to tau=1e6 (LSODA)",
+            value=t_flow,
+            unit="s",
+            baseline=t_rk,
+            ratio=t_rk / t_flow,
+            note="baseline: explicit RK45 on the same flow only to tau=1e3",
+        )
+    )
 
     # 3. best coefficients m = 24 (mpmath, 60 digits)
     kp = K.power_law(1.5)
@@ -63,7 +89,16 @@ def run(quick: bool = False) -> list[dict]:
     G = kp.laplace(w)
     C = 1 / (w[:, None] + w[None, :])
     t_np = best_time(lambda: np.linalg.solve(C, G), repeat=5)
-    out.append(dict(name="best coefficients m=24 (mpmath, 60 digits)", value=t_mp, unit="s", baseline=t_np, ratio=t_mp / t_np, note=f"baseline: float64 solve (cond {np.linalg.cond(C):.1e}, unusable)"))
+    out.append(
+        dict(
+            name="best coefficients m=24 (mpmath, 60 digits)",
+            value=t_mp,
+            unit="s",
+            baseline=t_np,
+            ratio=t_mp / t_np,
+            note=f"baseline: float64 solve (cond {np.linalg.cond(C):.1e}, unusable)",
+        )
+    )
     return out
 
 

@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         for r in recs:
             ratio = r.get("ratio")
             ratio_s = f"{ratio:10.3g}x" if isinstance(ratio, (int, float)) else " " * 11
-            print(f"  {r['name']:55s} {r['value']:12.4g} {r['unit']:10s} {ratio_s}  {r.get('note', '')}")
+            print(
+                f"  {r['name']:55s} {r['value']:12.4g} {r['unit']:10s} {ratio_s}  {r.get('note', '')}"
+            )
             records.append({"module": name, **r})
     if args.json:
         Path(args.json).write_text(json.dumps(records, indent=2, default=str))

@@ -27,9 +27,13 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from theory.checks import mean_sem
-from theory.gating.classical_dmft import ClassicalDMFT, classical_dmft_derivation, solve_classical_dmft
-from theory.gating.classical_model import ClassicalParams
-from theory.gating.classical_simulation import simulate_classical
+from theory.gating.classical import (
+    ClassicalDMFT,
+    ClassicalParams,
+    classical_dmft_derivation,
+    simulate_classical,
+    solve_classical_dmft,
+)
 
 QUICK = os.environ.get("THEORY_QUICK") == "1"
 N = 300 if QUICK else 2000
@@ -88,7 +92,11 @@ for seed in range(NETWORKS):
     m2.append(tr.second_moment())
 mean_ac, sem_ac = mean_sem(np.array(acs))
 m, e = mean_sem(np.array(m2))
-display(Markdown(f"**Δ0**: DMFT {sol.delta0:.4f}, simulation {m:.4f} ± {e:.4f} (N = {N}, {NETWORKS} networks)"))
+display(
+    Markdown(
+        f"**Δ0**: DMFT {sol.delta0:.4f}, simulation {m:.4f} ± {e:.4f} (N = {N}, {NETWORKS} networks)"
+    )
+)
 
 # %% [markdown]
 # ## 5. Compare
@@ -96,7 +104,9 @@ display(Markdown(f"**Δ0**: DMFT {sol.delta0:.4f}, simulation {m:.4f} ± {e:.4f}
 # %%
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.5))
 ax[0].plot(sol.tau, sol.delta, "k-", label="DMFT")
-ax[0].errorbar(lags[::4], mean_ac[::4], yerr=sem_ac[::4], fmt=".", color="C3", label=f"simulation N={N}")
+ax[0].errorbar(
+    lags[::4], mean_ac[::4], yerr=sem_ac[::4], fmt=".", color="C3", label=f"simulation N={N}"
+)
 ax[0].set_xlim(0, 20)
 ax[0].set_xlabel(r"$\tau$")
 ax[0].set_ylabel(r"$\Delta(\tau)$")

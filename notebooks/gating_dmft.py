@@ -13,7 +13,7 @@
 
 # %% [markdown]
 # # Gated RNN: DMFT vs finite-width simulation
-# Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022); spec `gating.md` §1–4.
+# Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Secs. II–IV.
 # Correlation functions from solver A (α_z = 0, Fourier fixed point) and solver B (α_z > 0,
 # Monte-Carlo DMFT) against simulated networks; fixed-point branches vs g_h; the LaTeX of the DMFT.
 
@@ -24,15 +24,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Math, display
 
-from theory.gating.dmft import gated_dmft_derivation, solve_dmft_fourier, solve_dmft_montecarlo
-from theory.gating.fixed_points import fixed_point_branches, tricritical_alpha_r, zero_fp_threshold
-from theory.gating.model import GatedParams
-from theory.gating.simulation import simulate_gated
+from theory.gating import GatedParams, simulate_gated
+from theory.gating.dmft import (
+    fixed_point_branches,
+    gated_dmft_derivation,
+    solve_dmft_fourier,
+    solve_dmft_montecarlo,
+    tricritical_alpha_r,
+    zero_fp_threshold,
+)
 
 QUICK = os.environ.get("THEORY_QUICK") == "1"
 N = 300 if QUICK else 2000
 T = 120.0 if QUICK else 300.0
-SEEDS = 3 if QUICK else 4  # network-averaged autocorrelations (single small networks carry slow collective modes)
+SEEDS = (
+    3 if QUICK else 4
+)  # network-averaged autocorrelations (single small networks carry slow collective modes)
 
 
 def mean_autocorrelation(p, max_lag, seed0):
@@ -42,6 +49,7 @@ def mean_autocorrelation(p, max_lag, seed0):
         lags, ac = tr.autocorrelation("h", max_lag)
         acs.append(ac)
     return lags, np.mean(acs, axis=0)
+
 
 # %% [markdown]
 # ## The DMFT, derived by SymPy
@@ -91,12 +99,19 @@ ax.legend()
 # ## Fixed-point branches vs g_h (α_r = 20: subcritical, α_r* = 2√2)
 
 # %%
-print("alpha_r* =", tricritical_alpha_r(0.0), "  zero-FP threshold =", zero_fp_threshold(GatedParams(g_h=1.0)))
+print(
+    "alpha_r* =",
+    tricritical_alpha_r(0.0),
+    "  zero-FP threshold =",
+    zero_fp_threshold(GatedParams(g_h=1.0)),
+)
 gs = np.linspace(1.2, 2.6, 12 if QUICK else 40)
 fig, ax = plt.subplots(figsize=(6, 4))
 for ar, col in [(20.0, "C3"), (2.0, "C0")]:
     for g in gs:
-        roots = fixed_point_branches(GatedParams(g_h=float(g), alpha_r=ar), n_grid=120 if QUICK else 400)
+        roots = fixed_point_branches(
+            GatedParams(g_h=float(g), alpha_r=ar), n_grid=120 if QUICK else 400
+        )
         ax.plot([g] * len(roots), roots, ".", color=col)
     ax.plot([], [], ".", color=col, label=rf"$\alpha_r$={ar}")
 ax.axvline(2.0, color="k", ls=":", label="zero-FP threshold")

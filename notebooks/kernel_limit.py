@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Kernel limit of an RNN trained online on Markov data
 #
-# Our reading (spec `kernel_limit.md`) of Lam, Sirignano & Spiliopoulos, arXiv 2308.14555: a
+# Our reading of Lam, Sirignano & Spiliopoulos, arXiv 2308.14555: a
 # diagonal-recurrence RNN $S^i_{k+1}=\sigma(W^iX_k+B^iS^i_k+b^i)$, $\hat Y_k=N^{-\beta}\sum_iC^iS^i_{k+1}$,
 # trained by online SGD with RTRL on a Markov chain. As $N\to\infty$ ($t=k/N$) the output on
 # histories follows a linear ODE driven by the tangent kernel of the memory fixed point; the
@@ -29,14 +29,22 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from theory.checks import mean_sem
-from theory.kernel_limit.checks import fit_rate
-from theory.kernel_limit.kernel import kernel_quadrature
-from theory.kernel_limit.limit_ode import LimitODE, limit_ode_derivation
-from theory.kernel_limit.model import KernelLimitParams, example_task
-from theory.kernel_limit.network import train
-from theory.kernel_limit.rtrl import rtrl_derivation
-from theory.markov.histories import HistoryChain
-from theory.markov.poisson import asymptotic_variance, asymptotic_variance_exact, stationary_exact
+from theory.kernel_limit import (
+    KernelLimitParams,
+    LimitODE,
+    example_task,
+    fit_rate,
+    kernel_quadrature,
+    limit_ode_derivation,
+    rtrl_derivation,
+    train,
+)
+from theory.markov import (
+    HistoryChain,
+    asymptotic_variance,
+    asymptotic_variance_exact,
+    stationary_exact,
+)
 
 QUICK = os.environ.get("THEORY_QUICK") == "1"
 SIZES = [250, 1000] if QUICK else [250, 1000, 4000, 16000]
@@ -51,7 +59,11 @@ T = 2.0
 task = example_task(exact=True)
 chain = task.chain
 pi = stationary_exact(chain)
-display(Markdown(f"$\\pi = {pi.T}$ (exact), $\\sigma^2(x) = {asymptotic_variance_exact(chain, [-1, 0, 1])}$"))
+display(
+    Markdown(
+        f"$\\pi = {pi.T}$ (exact), $\\sigma^2(x) = {asymptotic_variance_exact(chain, [-1, 0, 1])}$"
+    )
+)
 
 # %% [markdown]
 # ## 2. Derivations (SymPy): RTRL recursion and the limit ODE
@@ -105,8 +117,20 @@ plt.show()
 fit = fit_rate(np.array(SIZES), per_seed_sq)
 pred = -min(params.beta - 0.5, 1 - params.beta)
 fig, ax = plt.subplots(figsize=(5, 3.5))
-ax.errorbar(SIZES, fit.errors, yerr=fit.errors * fit.log_se, fmt="o", color="C3", label=f"fitted slope {fit.slope:.3f} ± {fit.se:.3f}")
-ax.loglog(SIZES, fit.errors[0] * (np.array(SIZES) / SIZES[0]) ** pred, "k--", label=f"predicted {pred:.2f}")
+ax.errorbar(
+    SIZES,
+    fit.errors,
+    yerr=fit.errors * fit.log_se,
+    fmt="o",
+    color="C3",
+    label=f"fitted slope {fit.slope:.3f} ± {fit.se:.3f}",
+)
+ax.loglog(
+    SIZES,
+    fit.errors[0] * (np.array(SIZES) / SIZES[0]) ** pred,
+    "k--",
+    label=f"predicted {pred:.2f}",
+)
 ax.set_xlabel("N")
 ax.set_ylabel("Pi-RMS |g^N_T - g_T|")
 ax.legend()
@@ -124,8 +148,15 @@ Ybar = np.sqrt(n) * (F[paths].mean(1) - fchain.stationary @ F)
 s2 = asymptotic_variance(fchain, F)
 m, sem = mean_sem(Ybar**2)
 fig, ax = plt.subplots(figsize=(5, 3.5))
-ax.hist(Ybar, bins=50, density=True, alpha=0.6, label=f"sqrt(n)(mean - pi F), var {m:.3f} ± {sem:.3f}")
+ax.hist(
+    Ybar, bins=50, density=True, alpha=0.6, label=f"sqrt(n)(mean - pi F), var {m:.3f} ± {sem:.3f}"
+)
 u = np.linspace(-4, 4, 200)
-ax.plot(u, np.exp(-(u**2) / (2 * s2)) / np.sqrt(2 * np.pi * s2), "k-", label=f"N(0, sigma^2 = {s2:.3f}) (Poisson eq.)")
+ax.plot(
+    u,
+    np.exp(-(u**2) / (2 * s2)) / np.sqrt(2 * np.pi * s2),
+    "k-",
+    label=f"N(0, sigma^2 = {s2:.3f}) (Poisson eq.)",
+)
 ax.legend(fontsize=7)
 plt.show()

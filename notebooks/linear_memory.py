@@ -15,7 +15,7 @@
 # # The curse of memory in pictures
 #
 # Linear RNNs learning linear functionals $H_t(x)=\int_0^\infty x_{t-s}\rho(s)\,ds$
-# (Li, Han, E, Li, JMLR 2022; spec `linear_memory.md`). Every curve below comes from the
+# (Li, Han, E, Li, JMLR 23 (2022)). Every curve below comes from the
 # SymPy derivations of `theory.linear_memory`, compiled by the shared compile step.
 # Set `THEORY_QUICK=1` for the small CI sizes.
 
@@ -25,11 +25,24 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from theory.linear_memory import approximation as ap
-from theory.linear_memory import hankel as hk
-from theory.linear_memory import kernels as K
-from theory.linear_memory import plateau as pl
-from theory.linear_memory.loss import loss_derivation
+from theory.linear_memory import (
+    airy_escape_time,
+    best_coefficients,
+    chebyshev_construction,
+    delayed_target,
+    escape_time,
+    free_rates,
+    from_expression,
+    hankel_singular_values,
+    l1_distance,
+    loss_derivation,
+    nondelayed_target,
+    nonnegative_fit,
+    power_law,
+    quasi_static_tau,
+    stable_floor,
+    stable_rates,
+)
 
 QUICK = os.environ.get("THEORY_QUICK") == "1"
 MS = list(range(1, 9 if QUICK else 13))
@@ -48,9 +61,9 @@ loss_derivation()
 # nonnegative coefficients) stall above the floor $L(A,\beta)$; free rates keep improving.
 
 # %%
-k_exp = K.from_expression("exp(-t)/(1+t)")
-cheb = [ap.chebyshev_construction(k_exp, m, 0.5) for m in MS]
-sig_exp = hk.hankel_singular_values(k_exp, T=60.0, n=300, k=max(MS) + 1)
+k_exp = from_expression("exp(-t)/(1+t)")
+cheb = [chebyshev_construction(k_exp, m, 0.5) for m in MS]
+sig_exp = hankel_singular_values(k_exp, T=60.0, n=300, k=max(MS) + 1)
 
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8))
 a1.semilogy(MS, [c.l1_error for c in cheb], "o-", label="Chebyshev construction")
@@ -62,15 +75,15 @@ a1.set_title(r"exponential memory $e^{-t}/(1+t)$")
 a1.legend(fontsize=8)
 
 omega = 0.2
-k_pow = K.power_law(1 + omega)
+k_pow = power_law(1 + omega)
 ms_p = [4, 8, 12] if QUICK else [4, 8, 12, 16, 24]
 stable, free, floor = [], [], []
 for m in ms_p:
-    st = ap.nonnegative_fit(k_pow, ap.stable_rates(m, 0.5))
-    stable.append(K.l1_distance(k_pow, st))
-    floor.append(ap.stable_floor(1 + omega, max(1.0, float(np.abs(st.a).sum())), 0.5)[0])
-    free.append(K.l1_distance(k_pow, ap.best_coefficients(k_pow, ap.free_rates(m)).model))
-sig_pow = hk.hankel_singular_values(k_pow, n=300, k=max(ms_p) + 1)
+    st = nonnegative_fit(k_pow, stable_rates(m, 0.5))
+    stable.append(l1_distance(k_pow, st))
+    floor.append(stable_floor(1 + omega, max(1.0, float(np.abs(st.a).sum())), 0.5)[0])
+    free.append(l1_distance(k_pow, best_coefficients(k_pow, free_rates(m)).model))
+sig_pow = hankel_singular_values(k_pow, n=300, k=max(ms_p) + 1)
 a2.semilogy(ms_p, stable, "o-", label=r"stable (rates $\geq 0.5$)")
 a2.semilogy(ms_p, free, "s-", label="free rates (best coefficients)")
 a2.semilogy(ms_p, floor, "k--", label=r"floor $L(A,\beta)$")
@@ -91,9 +104,9 @@ mus = [6.0, 8.0, 10.0] if QUICK else [6.0, 8.0, 10.0, 12.0]
 fig, (b1, b2) = plt.subplots(1, 2, figsize=(10, 3.8))
 taus = []
 for mu in mus:
-    r = pl.escape_time(*pl.delayed_target(mu))
+    r = escape_time(*delayed_target(mu))
     taus.append(r.tau_exit)
-    full = pl.escape_time(*pl.delayed_target(mu), stop=False, tau_max=20 * r.tau_exit)
+    full = escape_time(*delayed_target(mu), stop=False, tau_max=20 * r.tau_exit)
     b1.semilogx(full.flow.tau[1:], full.flow.loss[1:], label=rf"$\mu={mu:g}$")
 b1.set_xlabel(r"flow time $\tau$")
 b1.set_ylabel("J")
@@ -101,7 +114,7 @@ b1.legend()
 b1.set_title("loss curves")
 b2.semilogy(mus, taus, "o", label=r"$\tau_{\rm exit}$ (gradient flow)")
 grid = np.linspace(mus[0], mus[-1], 50)
-b2.semilogy(grid, [pl.quasi_static_tau(m) for m in grid], "k--", label="quasi-static estimate")
+b2.semilogy(grid, [quasi_static_tau(m) for m in grid], "k--", label="quasi-static estimate")
 b2.set_xlabel(r"memory lag $\mu$")
 b2.legend()
 b2.set_title(r"$\tau_{\rm exit}$ vs $\mu$")
@@ -113,7 +126,7 @@ print("fitted slope d ln tau / d mu =", np.polyfit(mus, np.log(taus), 1)[0], "(2
 
 # %%
 oms = [0.2, 0.1, 0.05] if QUICK else [0.2, 0.1, 0.05, 0.025]
-tau_nd = [pl.escape_time(*pl.nondelayed_target(o)).tau_exit for o in oms]
+tau_nd = [escape_time(*nondelayed_target(o)).tau_exit for o in oms]
 t0s = [1.0, 2.0, 3.0, 4.0]
 fig, (c1, c2) = plt.subplots(1, 2, figsize=(10, 3.8))
 c1.loglog([1 / o for o in oms], tau_nd, "o-")
@@ -121,7 +134,7 @@ c1.set_xlabel(r"$1/\omega$")
 c1.set_ylabel(r"$\tau_{\rm exit}$")
 c1.set_title(r"non-delayed $\sqrt{2\omega}e^{-\omega t}$: power law only")
 for t0 in t0s:
-    r = pl.airy_escape_time(t0, drop=0.1)
+    r = airy_escape_time(t0, drop=0.1)
     c2.semilogx(r.flow.tau[1:], r.flow.loss[1:] / r.flow.loss[0], label=f"t0 = {t0:g}")
 c2.set_xlabel(r"$\tau$")
 c2.set_ylabel(r"$J/J(0)$")

@@ -18,9 +18,17 @@ def test_notebook_executes(script: Path, tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("THEORY_QUICK", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = jupytext.read(script)
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    errors = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors
 
 

@@ -22,7 +22,9 @@ def toy(a: float, b: float, scale: float = 1.0) -> dict:
 def client():
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    )
     c = Client(cluster)
     yield c
     c.close()
@@ -30,24 +32,51 @@ def client():
 
 
 def test_sweep_dataset_on_two_workers(client, tmp_path):
-    ds = sweep(toy, {"a": [0.0, 1.0, 2.0, 3.0], "b": [0.5, 1.5]}, fixed={"scale": 2.0}, client=client, cache_dir=tmp_path, progress=False)
+    ds = sweep(
+        toy,
+        {"a": [0.0, 1.0, 2.0, 3.0], "b": [0.5, 1.5]},
+        fixed={"scale": 2.0},
+        client=client,
+        cache_dir=tmp_path,
+        progress=False,
+    )
     assert len(client.scheduler_info()["workers"]) == 2
     assert list(ds.coords) == ["a", "b"]
     assert ds["value"].shape == (4, 2)
     np.testing.assert_allclose(ds["value"].sel(a=1.0, b=1.5), 2.0 * 16.0)
     assert ds["converged"].dtype == bool and bool(ds["converged"].sel(a=0.0, b=0.5))
-    assert bool(ds["failed"].sel(a=3.0, b=0.5)) and "boom" in str(ds["error"].sel(a=3.0, b=0.5).values)
+    assert bool(ds["failed"].sel(a=3.0, b=0.5)) and "boom" in str(
+        ds["error"].sel(a=3.0, b=0.5).values
+    )
     assert np.isnan(ds["value"].sel(a=3.0, b=0.5))
     assert ds.attrs["n_failed"] == 2
     # cached: second call reads the file, no client needed
     t0 = time.perf_counter()
-    ds2 = sweep(toy, {"a": [0.0, 1.0, 2.0, 3.0], "b": [0.5, 1.5]}, fixed={"scale": 2.0}, client=client, cache_dir=tmp_path, progress=False)
+    ds2 = sweep(
+        toy,
+        {"a": [0.0, 1.0, 2.0, 3.0], "b": [0.5, 1.5]},
+        fixed={"scale": 2.0},
+        client=client,
+        cache_dir=tmp_path,
+        progress=False,
+    )
     assert time.perf_counter() - t0 < 5
     np.testing.assert_allclose(ds2["value"].values, ds["value"].values)
     assert ds2["failed"].dtype == bool
 
 
-@pytest.mark.parametrize("grid", [{}, {"a": []}, {"a": [[1, 2], [3, 4]]}, {"a": ["x"]}, {"a": [1, np.nan]}, {"a": [1, 1]}, {"1a": [1]}])
+@pytest.mark.parametrize(
+    "grid",
+    [
+        {},
+        {"a": []},
+        {"a": [[1, 2], [3, 4]]},
+        {"a": ["x"]},
+        {"a": [1, np.nan]},
+        {"a": [1, 1]},
+        {"1a": [1]},
+    ],
+)
 def test_malformed_grid(grid):
     with pytest.raises(ParameterError):
         validate_grid(grid)
@@ -65,7 +94,14 @@ def test_parse_grid():
 def test_unreachable_scheduler_times_out(tmp_path):
     t0 = time.perf_counter()
     with pytest.raises(ParameterError, match="scheduler"):
-        sweep(toy, {"a": [0.0], "b": [0.0]}, scheduler="tcp://127.0.0.1:9", timeout=2.0, cache=False, progress=False)
+        sweep(
+            toy,
+            {"a": [0.0], "b": [0.0]},
+            scheduler="tcp://127.0.0.1:9",
+            timeout=2.0,
+            cache=False,
+            progress=False,
+        )
     assert time.perf_counter() - t0 < 30
 
 

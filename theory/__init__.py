@@ -1,14 +1,77 @@
-"""RNN theory workbench: SymPy derivations, compiled solvers and finite-width checks.
+"""RNN theory workbench: SymPy derivations, compiled solvers, finite-width checks.
 
-Entry points: ``theory`` (command line: ``check``, ``derive``, ``list``), the theory packages
-(:mod:`theory.gating`, :mod:`theory.linear_memory`, :mod:`theory.markov`, :mod:`theory.kernel_limit`),
-the spine (:mod:`theory.symbolic`, :mod:`theory.checks`). Importing :mod:`theory` is cheap: nothing
-is derived until asked for.
+A symbolic-numeric workbench for the theory of recurrent neural networks. SymPy **derives** the
+mean-field and kernel-limit equations, one shared step **compiles** them into NumPy/SciPy solvers,
+the package **simulates** the finite networks, and every prediction is **checked** against a
+finite-width simulation with a stated error model. Derivations export to LaTeX.
+
+# Getting started
+
+Install (Python ≥ 3.11) and run the two commands of the README from a clone:
+
+```bash
+pip install -e ".[dev]" && theory check      # every check at default sizes; report in theory-report/
+python -m pytest                              # the tests (quick checks, notebooks, LaTeX export)
+```
+
+`theory check --quick` runs the small CI sizes in a few minutes; `theory list` shows every
+derivation and check; `theory derive` exports the LaTeX; `theory docs` builds this reference.
+
+The first notebook is `notebooks/classical_rnn.py` (a jupytext script, paired with
+`classical_rnn.ipynb`): derive → LaTeX → solve → simulate → compare. Its core, which makes the
+figure below, is
+
+```python
+from theory.gating.classical import ClassicalParams, simulate, solve
+
+p = ClassicalParams(g=2.0)
+sol = solve(p)                                    # DMFT: Δ0 = 1.92481, Δ(τ) on a grid
+traj = simulate(p, 300, T=150, burn_in=50, seed=0)
+lags, ac = traj.autocorrelation(15.0)             # compare with sol.delta_at(lags)
+```
+
+<!-- first-comparison-figure -->
+
+# Where things are
+
+Each theory has a front door that lists its public names (they load when first used):
+
+* `theory.gating` -- gated RNNs (Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022)), with
+  `theory.gating.classical` (the Sompolinsky–Crisanti–Sommers network), `theory.gating.dmft`,
+  `theory.gating.chaos`, `theory.gating.gradients`;
+* `theory.linear_memory` -- linear RNNs and linear functionals (Li, Han, E & Li, JMLR 23 (2022));
+* `theory.kernel_limit` and `theory.markov` -- the kernel limit of RNNs trained online on Markov
+  data (Lam, Sirignano & Spiliopoulos, arXiv:2308.14555).
+
+The spine every theory shares: `theory.symbolic` (derive → compile → export), `theory.checks`
+(error models, registry, runner, report), `theory.numerics` (Runge–Kutta engine, Anderson
+mixing, time series, quadrature), `theory.sweeps` (parameter sweeps on Dask). A check's name
+starts with the package path of its code: `gating.chaos.lyapunov_max[...]` lives in
+`theory/gating/chaos/checks.py`.
+
+`theory.citation("classical_dmft")` returns the references behind a derivation.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from typing import Any
+
+__all__ = ["citation", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # the version comes from the installed metadata, read on first use (importlib.metadata costs
+    # ~15 ms, and `import theory` stays under a millisecond)
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("rnn-theory-workbench")
+        except PackageNotFoundError:  # pragma: no cover - a source tree without install
+            v = "0+unknown"
+        globals()["__version__"] = v
+        return v
+    raise AttributeError(f"module 'theory' has no attribute {name!r}")
 
 
 def citation(*names: str) -> str:

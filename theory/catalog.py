@@ -13,10 +13,10 @@ __all__ = ["THEORIES", "load_all"]
 
 #: package name -> one-line description (order = order in reports).
 THEORIES: dict[str, str] = {
-    "gating": "DMFT of gated RNNs; the classical random RNN as the ungated limit (seed 002)",
-    "linear_memory": "linear RNNs and linear functionals: approximation, curse of memory (seed 001)",
+    "gating": "DMFT of gated RNNs; the classical random RNN as the ungated limit (Krishnamurthy et al., PRX 2022)",
+    "linear_memory": "linear RNNs and linear functionals: approximation, curse of memory (Li et al., JMLR 2022)",
     "markov": "finite Markov chains, stationary laws, Poisson equation (used by kernel_limit)",
-    "kernel_limit": "NTK limit of an RNN trained online on Markov data (seed 000)",
+    "kernel_limit": "NTK limit of an RNN trained online on Markov data (Lam et al., arXiv 2023)",
 }
 
 _loaded = False
@@ -27,6 +27,6 @@ def load_all() -> None:
     global _loaded
     if _loaded:
         return
-    _loaded = True
     for name in THEORIES:
         importlib.import_module(f"theory.{name}.register")
+    _loaded = True  # only once every theory registered (a failed import is retried next call)

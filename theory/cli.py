@@ -7,6 +7,7 @@
   ``derivations/<name>.tex`` plus ``index.tex``; ``--check`` only reports stale files (exit 1);
   ``--pdf`` also compiles them with pdflatex.
 * ``theory list`` lists theories, derivations and checks.
+* ``theory docs [--out DIR] [--strict]`` builds the API reference and guide (:mod:`theory.apidocs`).
 
 Other subcommands (``sweep``) are added by the theory packages through :data:`EXTRA_COMMANDS`.
 """
@@ -14,6 +15,7 @@ Other subcommands (``sweep``) are added by the theory packages through :data:`EX
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,24 +23,66 @@ from pathlib import Path
 __all__ = ["main", "EXTRA_COMMANDS"]
 
 #: name -> (configure(parser), run(args) -> exit code); filled by modules that add subcommands.
-EXTRA_COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+EXTRA_COMMANDS: dict[
+    str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+] = {}
+
+
+def _writable_target(path: str, what: str, *, directory: bool) -> Path:
+    """Validate an output path before any work starts (its parent must exist or be creatable)."""
+    from theory.errors import ParameterError
+
+    p = Path(path)
+    if directory and p.exists() and not p.is_dir():
+        raise ParameterError(what, path, "a directory path (a file of that name exists)")
+    if not directory and p.is_dir():
+        raise ParameterError(what, path, "a file path (a directory of that name exists)")
+    parent = p if directory else p.parent
+    probe = parent
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK):
+        raise ParameterError(what, path, f"a path under a writable directory ({probe} is not)")
+    return p
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from theory.checks import format_table, run_checks, write_json, write_report
+    from theory.checks import (
+        format_table,
+        load_user_checks,
+        run_checks,
+        select,
+        write_json,
+        write_report,
+    )
+    from theory.errors import ParameterError
 
-    progress = not args.no_progress
+    # validate everything before the (long) run starts
+    if args.seed < 0:
+        raise ParameterError("--seed", args.seed, "an integer >= 0")
+    if args.json:
+        _writable_target(args.json, "--json", directory=False)
+    if args.report:
+        _writable_target(args.report, "--report", directory=True)
+    load_user_checks(args.checks or [])
+    select(args.only)
+    progress = not args.no_progress and sys.stderr.isatty()
     results = run_checks(args.only, quick=args.quick, seed=args.seed, progress=progress)
     print(format_table(results))
     failed = [r for r in results if not r.passed]
     for r in failed:
         if "exception" in r.details:
-            print(f"\n{r.name} raised:\n{r.details.get('traceback', r.details['exception'])}", file=sys.stderr)
+            print(
+                f"\n{r.name} raised:\n{r.details.get('traceback', r.details['exception'])}",
+                file=sys.stderr,
+            )
     if args.json:
         p = write_json(results, args.json)
         print(f"json: {p}")
     if args.report:
-        p = write_report(results, args.report, title=f"theory check{' --quick' if args.quick else ''}")
+        p = write_report(
+            results, args.report, title=f"theory check{' --quick' if args.quick else ''}"
+        )
         print(f"report: {p.resolve().as_uri()}")
     return 1 if failed else 0
 
@@ -50,7 +94,10 @@ def _cmd_derive(args: argparse.Namespace) -> int:
     if args.check:
         stale = stale_files(out)
         if stale:
-            print(f"stale derivations in {out}: {', '.join(stale)} -- run `theory derive`", file=sys.stderr)
+            print(
+                f"stale derivations in {out}: {', '.join(stale)} -- run `theory derive`",
+                file=sys.stderr,
+            )
             return 1
         print(f"derivations in {out} are up to date")
         return 0
@@ -61,6 +108,15 @@ def _cmd_derive(args: argparse.Namespace) -> int:
         for p in paths:
             pdf = compile_pdf(p, outdir=out / "pdf")
             print(f"compiled {pdf}")
+    return 0
+
+
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from theory.apidocs import build
+
+    _writable_target(args.out, "--out", directory=True)
+    index = build(args.out, strict=args.strict, figure=not args.no_figure)
+    print(f"API reference: {index.resolve().as_uri()}")
     return 0
 
 
@@ -83,14 +139,42 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="theory", description="RNN theory workbench: derive, solve, check.")
+    parser = argparse.ArgumentParser(
+        prog="theory", description="RNN theory workbench: derive, solve, check."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     pc = sub.add_parser("check", help="run theory-vs-simulation checks")
-    pc.add_argument("--quick", action="store_true", help="small CI sizes (tolerances follow from the same error models)")
-    pc.add_argument("--only", nargs="+", metavar="NAME", help="check names or prefixes (e.g. classical.delta0)")
-    pc.add_argument("--json", metavar="PATH", help="write [{name, theory, simulation, error, tolerance, passed}, ...]")
-    pc.add_argument("--report", metavar="DIR", default="theory-report", help="report directory (index.html, report.md); '' to skip")
+    pc.add_argument(
+        "--quick",
+        action="store_true",
+        help="small CI sizes (tolerances follow from the same error models)",
+    )
+    pc.add_argument(
+        "--only",
+        nargs="+",
+        metavar="PATTERN",
+        help="exact check names, prefixes ending at '.' or '[' (e.g. gating, "
+        "gating.classical.delta0), or globs with * and ? (e.g. '*lyapunov*')",
+    )
+    pc.add_argument(
+        "--checks",
+        nargs="+",
+        metavar="MODULE",
+        help="also load your own checks: module paths or .py files that register them with "
+        "theory.checks.check (installed packages can use the entry-point group 'theory.checks')",
+    )
+    pc.add_argument(
+        "--json",
+        metavar="PATH",
+        help="write [{name, theory, simulation, error, tolerance, passed}, ...]",
+    )
+    pc.add_argument(
+        "--report",
+        metavar="DIR",
+        default="theory-report",
+        help="report directory (index.html, report.md); '' to skip",
+    )
     pc.add_argument("--seed", type=int, default=20221, help="base seed of all simulations")
     pc.add_argument("--no-progress", action="store_true", help="no progress bars")
     pc.set_defaults(func=_cmd_check)
@@ -99,8 +183,22 @@ def build_parser() -> argparse.ArgumentParser:
     pd.add_argument("--out", default="derivations", help="output directory (default: derivations)")
     pd.add_argument("--only", nargs="+", metavar="NAME", help="derivation names")
     pd.add_argument("--check", action="store_true", help="exit 1 if the files in --out are stale")
-    pd.add_argument("--pdf", action="store_true", help="also compile the files with pdflatex into OUT/pdf")
+    pd.add_argument(
+        "--pdf", action="store_true", help="also compile the files with pdflatex into OUT/pdf"
+    )
     pd.set_defaults(func=_cmd_derive)
+
+    pdocs = sub.add_parser(
+        "docs", help="build the API reference and guide (HTML) from the docstrings"
+    )
+    pdocs.add_argument(
+        "--out", default="theory-docs", help="output directory (default: theory-docs)"
+    )
+    pdocs.add_argument("--strict", action="store_true", help="treat warnings as errors (CI)")
+    pdocs.add_argument(
+        "--no-figure", action="store_true", help="skip the getting-started simulation figure"
+    )
+    pdocs.set_defaults(func=_cmd_docs)
 
     pl = sub.add_parser("list", help="list theories, derivations and checks")
     pl.set_defaults(func=_cmd_list)

@@ -8,7 +8,10 @@ workbench returns NaN silently.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class ParameterError(ValueError):
@@ -49,7 +52,7 @@ class ConvergenceError(RuntimeError):
         super().__init__(f"{message} (residual {residual:.3e}{extra})")
 
 
-def require(condition: bool, name: str, value: Any, allowed: str) -> None:
+def require(condition: bool | np.bool_, name: str, value: Any, allowed: str) -> None:
     """Raise :class:`ParameterError` unless ``condition`` holds."""
     if not condition:
         raise ParameterError(name, value, allowed)

@@ -14,7 +14,7 @@ function's qualified name, its source, the grid and the fixed arguments).
 
 Command line (registered in :data:`theory.cli.EXTRA_COMMANDS`)::
 
-    theory sweep theory.gating.phase_diagram:phase_point --grid g_h=1.2:3:40 --grid alpha_r=0:20:40 \\
+    theory sweep theory.gating.chaos.phase_diagram:phase_point --grid g_h=1.2:3:40 --grid alpha_r=0:20:40 \\
         [--fixed n=1024] [--scheduler tcp://...] [--workers 2] [--out sweep.nc]
 """
 
@@ -46,7 +46,7 @@ def sweep_cache_dir() -> Path:
     return cache_dir() / "sweeps"
 
 
-def validate_grid(grid: Mapping[str, Sequence[float]]) -> dict[str, np.ndarray]:
+def validate_grid(grid: Mapping[str, Sequence[float] | np.ndarray]) -> dict[str, np.ndarray]:
     """Check a grid: a non-empty mapping of identifier → non-empty 1-D finite numeric values.
 
     Raises
@@ -60,7 +60,9 @@ def validate_grid(grid: Mapping[str, Sequence[float]]) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for name, values in grid.items():
         if not (isinstance(name, str) and name.isidentifier()):
-            raise ParameterError("grid name", name, "a Python identifier (the keyword argument of the function)")
+            raise ParameterError(
+                "grid name", name, "a Python identifier (the keyword argument of the function)"
+            )
         try:
             arr = np.asarray(values, dtype=float)
         except (TypeError, ValueError):
@@ -95,7 +97,11 @@ def parse_grid(specs: Sequence[str]) -> dict[str, np.ndarray]:
             else:
                 values = np.array([float(v) for v in rhs.split(",") if v.strip() != ""])
         except ValueError:
-            raise ParameterError(f"--grid {name}", rhs, "start:stop:num (num >= 1 integer) or a comma-separated list of numbers") from None
+            raise ParameterError(
+                f"--grid {name}",
+                rhs,
+                "start:stop:num (num >= 1 integer) or a comma-separated list of numbers",
+            ) from None
         if name in grid:
             raise ParameterError("--grid", name, "each parameter once")
         grid[name] = values
@@ -103,7 +109,7 @@ def parse_grid(specs: Sequence[str]) -> dict[str, np.ndarray]:
 
 
 def resolve_function(path: str) -> Callable[..., Mapping[str, Any]]:
-    """Import ``module:function`` (e.g. ``theory.gating.phase_diagram:phase_point``)."""
+    """Import ``module:function`` (e.g. ``theory.gating.chaos.phase_diagram:phase_point``)."""
     mod, _, attr = path.partition(":")
     if not mod or not attr:
         raise ParameterError("function", path, "'module:function'")
@@ -118,13 +124,17 @@ def resolve_function(path: str) -> Callable[..., Mapping[str, Any]]:
     return obj
 
 
-def _call(func: Callable[..., Mapping[str, Any]], point: dict[str, float], fixed: dict[str, Any]) -> dict[str, Any]:
+def _call(
+    func: Callable[..., Mapping[str, Any]], point: dict[str, float], fixed: dict[str, Any]
+) -> dict[str, Any]:
     """Evaluate one point; exceptions become ``failed=True`` with the message (never a lost task)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     try:
         res = func(**point, **fixed)
         if not isinstance(res, Mapping):
-            raise TypeError(f"sweep function must return a mapping name -> scalar, got {type(res).__name__}")
+            raise TypeError(
+                f"sweep function must return a mapping name -> scalar, got {type(res).__name__}"
+            )
         return {"__ok__": True, **{str(k): v for k, v in res.items()}}
     except Exception as exc:  # reported per point
         return {"__ok__": False, "__error__": f"{type(exc).__name__}: {exc}"}
@@ -136,14 +146,20 @@ def _cache_key(func: Callable[..., Any], grid: dict[str, np.ndarray], fixed: dic
     except (OSError, TypeError):
         src = ""
     payload = json.dumps(
-        {"f": f"{func.__module__}:{func.__qualname__}", "src": hashlib.sha256(src.encode()).hexdigest(),
-         "grid": {k: v.tolist() for k, v in grid.items()}, "fixed": {k: repr(v) for k, v in sorted(fixed.items())}},
+        {
+            "f": f"{func.__module__}:{func.__qualname__}",
+            "src": hashlib.sha256(src.encode()).hexdigest(),
+            "grid": {k: v.tolist() for k, v in grid.items()},
+            "fixed": {k: repr(v) for k, v in sorted(fixed.items())},
+        },
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def _connect(scheduler: str | None, n_workers: int, processes: bool, timeout: float) -> tuple[Any, Any]:
+def _connect(
+    scheduler: str | None, n_workers: int, processes: bool, timeout: float
+) -> tuple[Any, Any]:
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -152,15 +168,21 @@ def _connect(scheduler: str | None, n_workers: int, processes: bool, timeout: fl
         try:
             client = Client(scheduler, timeout=f"{timeout}s")
         except (OSError, TimeoutError) as exc:
-            raise ParameterError("scheduler", scheduler, f"a reachable Dask scheduler (could not connect within {timeout:g} s: {type(exc).__name__})") from None
+            raise ParameterError(
+                "scheduler",
+                scheduler,
+                f"a reachable Dask scheduler (could not connect within {timeout:g} s: {type(exc).__name__})",
+            ) from None
         return client, None
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes, dashboard_address=None)
+    cluster = LocalCluster(
+        n_workers=n_workers, threads_per_worker=1, processes=processes, dashboard_address=None
+    )
     return Client(cluster, timeout=f"{timeout}s"), cluster
 
 
 def sweep(
     func: Callable[..., Mapping[str, Any]],
-    grid: Mapping[str, Sequence[float]],
+    grid: Mapping[str, Sequence[float] | np.ndarray],
     *,
     fixed: Mapping[str, Any] | None = None,
     scheduler: str | None = None,
@@ -230,10 +252,17 @@ def sweep(
         return ds
 
     names = list(g)
-    points = [dict(zip(names, map(float, vals), strict=True)) for vals in itertools.product(*(g[n] for n in names))]
+    points = [
+        dict(zip(names, map(float, vals), strict=True))
+        for vals in itertools.product(*(g[n] for n in names))
+    ]
     shape = tuple(g[n].size for n in names)
     own_client = client is None
-    cl, cluster = (client, None) if client is not None else _connect(scheduler, n_workers, processes, float(timeout))
+    cl, cluster = (
+        (client, None)
+        if client is not None
+        else _connect(scheduler, n_workers, processes, float(timeout))
+    )
     results: list[dict[str, Any] | None] = [None] * len(points)
     try:
         from distributed import as_completed
@@ -241,7 +270,12 @@ def sweep(
 
         futures = cl.map(_call, [func] * len(points), points, [fixed_d] * len(points), pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
-        bar = tqdm(total=len(points), desc=name or f"sweep {func.__name__}", unit="pt", disable=not progress)
+        bar = tqdm(
+            total=len(points),
+            desc=name or f"sweep {func.__name__}",
+            unit="pt",
+            disable=not progress,
+        )
         for fut in as_completed(futures):
             results[index[fut.key]] = fut.result()
             bar.update(1)
@@ -268,11 +302,19 @@ def sweep(
                 arr[i] = bool(r[v]) if is_bool else float(r[v])
         data[v] = (names, arr.reshape(shape))
     failed = np.array([not (r and r.get("__ok__")) for r in results]).reshape(shape)
-    errors = np.array([(r or {}).get("__error__", "") for r in results], dtype=object).reshape(shape)
+    errors = np.array([(r or {}).get("__error__", "") for r in results], dtype=object).reshape(
+        shape
+    )
     data["failed"] = (names, failed)
     data["error"] = (names, errors.astype(str))
     ds = xr.Dataset(data, coords={n: g[n] for n in names})
-    ds.attrs.update({"function": f"{func.__module__}:{func.__qualname__}", "fixed": json.dumps({k: repr(v) for k, v in fixed_d.items()}), "n_failed": int(failed.sum())})
+    ds.attrs.update(
+        {
+            "function": f"{func.__module__}:{func.__qualname__}",
+            "fixed": json.dumps({k: repr(v) for k, v in fixed_d.items()}),
+            "n_failed": int(failed.sum()),
+        }
+    )
     if cache:
         path.mkdir(parents=True, exist_ok=True)
         tmp = file.with_suffix(".tmp.nc")
@@ -283,13 +325,33 @@ def sweep(
 
 # ---------------------------------------------------------------------------- CLI
 def _configure(p: argparse.ArgumentParser) -> None:
-    p.description = "Run a function over a parameter grid on Dask and write an xarray Dataset (netCDF)."
+    p.description = (
+        "Run a function over a parameter grid on Dask and write an xarray Dataset (netCDF)."
+    )
     p.add_argument("function", help="module:function returning a mapping name -> scalar")
-    p.add_argument("--grid", action="append", required=True, metavar="NAME=SPEC", help="name=start:stop:num or name=v1,v2,... (repeat per axis)")
-    p.add_argument("--fixed", action="append", default=[], metavar="NAME=VALUE", help="fixed keyword argument (number)")
-    p.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786); default: a local cluster")
+    p.add_argument(
+        "--grid",
+        action="append",
+        required=True,
+        metavar="NAME=SPEC",
+        help="name=start:stop:num or name=v1,v2,... (repeat per axis)",
+    )
+    p.add_argument(
+        "--fixed",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="fixed keyword argument (number)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="Dask scheduler address (tcp://host:8786); default: a local cluster",
+    )
     p.add_argument("--workers", type=int, default=2, help="local cluster workers (default 2)")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the scheduler (default 10)")
+    p.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for the scheduler (default 10)"
+    )
     p.add_argument("--out", default="sweep.nc", help="output netCDF file")
     p.add_argument("--no-cache", action="store_true", help="recompute even if cached")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -307,8 +369,16 @@ def _run(args: argparse.Namespace) -> int:
             fixed[k] = int(v) if v.lstrip("-").isdigit() else float(v)
         except ValueError:
             fixed[k] = v
-    ds = sweep(func, grid, fixed=fixed, scheduler=args.scheduler, n_workers=args.workers, timeout=args.timeout,
-               cache=not args.no_cache, progress=not args.no_progress)
+    ds = sweep(
+        func,
+        grid,
+        fixed=fixed,
+        scheduler=args.scheduler,
+        n_workers=args.workers,
+        timeout=args.timeout,
+        cache=not args.no_cache,
+        progress=not args.no_progress,
+    )
     ds.to_netcdf(args.out, engine="scipy")
     print(ds)
     print(f"wrote {args.out} ({int(ds['failed'].sum())} failed points)")

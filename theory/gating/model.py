@@ -1,7 +1,7 @@
-r"""The gated RNN of seed 002: parameters, nonlinearities, and the finite network's vector field.
+r"""The gated RNN: parameters, nonlinearities, and the finite network's vector field.
 
 Krishnamurthy, Can & Schwab, *Theory of gating in recurrent neural networks*, Phys. Rev. X 12,
-011011 (2022), Eqs. (1)–(3); spec ``gating.md`` §1:
+011011 (2022), Eqs. (1)–(3):
 
 .. math::
     \dot h_i &= \sigma_z(z_i)\,\big[-h_i + \textstyle\sum_j J^h_{ij}\,\sigma_r(r_j)\,\phi(h_j) + I^h_i\big]\\
@@ -9,8 +9,8 @@ Krishnamurthy, Can & Schwab, *Theory of gating in recurrent neural networks*, Ph
     \tau_r\dot r_i &= -r_i + \textstyle\sum_j J^r_{ij}\,\phi(h_j) + I^r_i
 
 with :math:`\phi(x)=\tanh(g_h x+\beta_h)`, :math:`\sigma_{z,r}(x)=1/(1+e^{-\alpha_{z,r}x+\beta_{z,r}})`
-(spec §1.3 item 3: σ(x) = sigmoid(αx − β)), and J^h, J^z, J^r independent with entries
-N(0, 1/N). Convention (spec §1.3 item 1):
+(our reading of the sign of the paper's gate bias: σ(x) = sigmoid(αx − β)), and J^h, J^z, J^r
+independent with entries N(0, 1/N). Where the gain g_h sits (``GatedParams.convention``):
 
 * ``"A"`` (default, the paper's): g_h inside tanh, Var J^h = 1/N;
 * ``"B"``: φ(x) = tanh(x + β_h) and Var J^h = g_h²/N. Equivalent via h_B = g_h h_A (static
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast, overload
 
 import numpy as np
 import sympy as sp
@@ -37,7 +37,7 @@ __all__ = ["GatedParams", "GatedNetwork", "gate_expr", "phi_expr", "sigmoid_gate
 
 @dataclass(frozen=True)
 class GatedParams:
-    """Parameters of the gated RNN (spec ``gating.md`` §1).
+    """Parameters of the gated RNN of Krishnamurthy, Can & Schwab (2022), Eqs. (1)–(3).
 
     Parameters
     ----------
@@ -103,6 +103,10 @@ def _finite(v: object) -> bool:
     return isinstance(v, (int, float, np.floating, np.integer)) and math.isfinite(float(v))
 
 
+@overload
+def sigmoid_gate(x: float, alpha: float, beta: float) -> float: ...
+@overload
+def sigmoid_gate(x: np.ndarray | float, alpha: float, beta: float) -> np.ndarray | float: ...
 def sigmoid_gate(x: np.ndarray | float, alpha: float, beta: float) -> np.ndarray | float:
     """σ(x) = 1/(1 + exp(−αx + β)), numerically stable for large |αx − β|."""
     a = np.asarray(alpha * np.asarray(x, dtype=float) - beta)
@@ -167,14 +171,16 @@ class GatedNetwork:
         return (p.g_h if p.convention == "A" else 1.0) * (1.0 - t * t)
 
     def sigma_z(self, z: np.ndarray) -> np.ndarray:
-        return sigmoid_gate(z, self.params.alpha_z, self.params.beta_z)  # type: ignore[return-value]
+        # z is a state vector (ndim >= 1), so the result is an array, never the 0-d float
+        return cast(np.ndarray, sigmoid_gate(z, self.params.alpha_z, self.params.beta_z))
 
     def dsigma_z(self, z: np.ndarray) -> np.ndarray:
         s = self.sigma_z(z)
         return self.params.alpha_z * s * (1.0 - s)
 
     def sigma_r(self, r: np.ndarray) -> np.ndarray:
-        return sigmoid_gate(r, self.params.alpha_r, self.params.beta_r)  # type: ignore[return-value]
+        # r is a state vector (ndim >= 1), so the result is an array, never the 0-d float
+        return cast(np.ndarray, sigmoid_gate(r, self.params.alpha_r, self.params.beta_r))
 
     def dsigma_r(self, r: np.ndarray) -> np.ndarray:
         s = self.sigma_r(r)
@@ -197,7 +203,15 @@ class GatedNetwork:
         dr = (-r + self.J_r @ ph + Ir) / p.tau_r
         return np.stack([dh, dz, dr])
 
-    def initial_state(self, rng: np.random.Generator, scale: float = 1.0, batch: int | None = None) -> np.ndarray:
+    def step(self, state: np.ndarray, dt: float, method: str = "rk4") -> np.ndarray:
+        """One explicit Runge–Kutta step of :meth:`rhs` (:func:`theory.numerics.rk_step`)."""
+        from theory.numerics.integrate import rk_step
+
+        return rk_step(self.rhs, state, dt, method=method)
+
+    def initial_state(
+        self, rng: np.random.Generator, scale: float = 1.0, batch: int | None = None
+    ) -> np.ndarray:
         """Random initial state with i.i.d. N(0, scale²) entries, shape (3, N) or (3, N, batch)."""
         shape = (3, self.N) if batch is None else (3, self.N, batch)
         return rng.standard_normal(shape) * scale

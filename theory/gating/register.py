@@ -4,17 +4,11 @@ Importing :mod:`theory.sweeps` registers the ``theory sweep`` subcommand.
 """
 
 import theory.sweeps  # noqa: F401
-from theory.gating import (  # noqa: F401
-    adjoint,
-    adjoint_dmft,
-    chaos_checks,
-    checks,
-    classical_checks,
-    classical_dmft,
-    dmft,
-    fixed_points,
-    gradient_checks,
-    jacobian,
-    lyapunov_dmft,
-    spectrum,
-)
+from theory.gating.chaos import checks as chaos_checks  # noqa: F401
+from theory.gating.chaos import jacobian, lyapunov_dmft, spectrum  # noqa: F401
+from theory.gating.classical import checks as classical_checks  # noqa: F401
+from theory.gating.classical import dmft as classical_dmft  # noqa: F401
+from theory.gating.dmft import checks as dmft_checks  # noqa: F401
+from theory.gating.dmft import equations, fixed_points  # noqa: F401
+from theory.gating.gradients import adjoint, adjoint_dmft  # noqa: F401
+from theory.gating.gradients import checks as gradient_checks  # noqa: F401

@@ -1,6 +1,7 @@
 r"""Poisson correctors: the O(N^{−1/2}) fluctuation of the trained output around the limit ODE.
 
-The infinite-width kernel dynamics on one data path (spec ``kernel_limit.md`` §4–5),
+The infinite-width kernel dynamics on one data path (our reading of Lam, Sirignano, Spiliopoulos,
+arXiv:2308.14555 (2023); derivation ``kernel_limit_fluctuations``),
 
 .. math::
     g_{k+1} = g_k + \tfrac{\alpha}{N}\,\big(y-g_k\big)(\xi_k)\,A(\cdot,\xi_k),\qquad g_0 = 0,
@@ -41,7 +42,9 @@ from theory.symbolic.derivation import Derivation, Step, derivation
 __all__ = ["kernel_dynamics", "predicted_covariance", "fluctuation_derivation", "mode_variance"]
 
 
-def kernel_dynamics(K: np.ndarray, y: np.ndarray, positions: np.ndarray, alpha: float, N: int) -> np.ndarray:
+def kernel_dynamics(
+    K: np.ndarray, y: np.ndarray, positions: np.ndarray, alpha: float, N: int
+) -> np.ndarray:
     """Run g_{k+1} = g_k + (α/N)(y − g_k)(ξ_k) K[:, ξ_k] along R paths of history positions.
 
     Parameters
@@ -68,7 +71,9 @@ def kernel_dynamics(K: np.ndarray, y: np.ndarray, positions: np.ndarray, alpha: 
     return g
 
 
-def predicted_covariance(ode: LimitODE, hc: HistoryChain, T: float, N: int, *, n_time: int = 24) -> np.ndarray:
+def predicted_covariance(
+    ode: LimitODE, hc: HistoryChain, T: float, N: int, *, n_time: int = 24
+) -> np.ndarray:
     """Cov(δg_T) from the Poisson corrector (formula in the module docstring), shape (H, H)."""
     require(T > 0, "T", T, "T > 0")
     require(N >= 1, "N", N, "N >= 1")
@@ -88,8 +93,17 @@ def predicted_covariance(ode: LimitODE, hc: HistoryChain, T: float, N: int, *, n
 
 
 # ============================================================================ derivation
-t_s, s_s, T_s = sp.Symbol("t", nonnegative=True), sp.Symbol("s", nonnegative=True), sp.Symbol("T", positive=True)
-alpha_s, lam_s, sig2_s, N_s = sp.Symbol("alpha", positive=True), sp.Symbol("lambda", positive=True), sp.Symbol("sigma^2", nonnegative=True), sp.Symbol("N", positive=True)
+t_s, s_s, T_s = (
+    sp.Symbol("t", nonnegative=True),
+    sp.Symbol("s", nonnegative=True),
+    sp.Symbol("T", positive=True),
+)
+alpha_s, lam_s, sig2_s, N_s = (
+    sp.Symbol("alpha", positive=True),
+    sp.Symbol("lambda", positive=True),
+    sp.Symbol("sigma^2", nonnegative=True),
+    sp.Symbol("N", positive=True),
+)
 
 
 @functools.cache
@@ -100,18 +114,66 @@ def fluctuation_derivation() -> Derivation:
     limit_T = sp.limit(var, T_s, sp.oo)
     xi = sp.IndexedBase("xi", real=True)
     k = sp.Symbol("k", integer=True, nonnegative=True)
-    g, yF, A = sp.Function("g_k", real=True), sp.Function("y", real=True), sp.Function("A", real=True)
+    g, yF, A = (
+        sp.Function("g_k", real=True),
+        sp.Function("y", real=True),
+        sp.Function("A", real=True),
+    )
     Vsym = sp.Symbol(r"\mathrm{Var}\,\delta_T", nonnegative=True)
     return Derivation(
         name="kernel_limit_fluctuations",
         title="Poisson corrector: fluctuations of the trained RNN around the limit ODE",
         steps=[
-            Step("kernel_dynamics", sp.Eq(sp.Symbol("g_{k+1}", real=True), g(sp.Symbol("xi", real=True)) + alpha_s / N_s * (yF(xi[k]) - g(xi[k])) * A(sp.Symbol("xi", real=True), xi[k])), r"Infinite-width dynamics along one data path, $t=k/N$."),
-            Step("martingale_split", sp.Eq(sp.Symbol(r"\sum_{k<Nt}[F(\xi_k)-\Pi F]", real=True), sp.Symbol(r"\sum_{k\le Nt}[v(\xi_k)-P_Lv(\xi_{k-1})]+v(\xi_0)-v(\xi_{Nt})", real=True)), r"Poisson equation $(I-P_L)v=F-\Pi F$: martingale plus boundary terms.", "Meyn--Tweedie (17.39)"),
-            Step("linear_sde", sp.Eq(sp.Symbol(r"d\delta_t", real=True), -alpha_s * lam_s * sp.Symbol(r"\delta_t\,dt", real=True) + alpha_s / sp.sqrt(N_s) * sp.Symbol("dM_t", real=True)), r"One eigenmode of $KD$ (eigenvalue $\lambda$); $d\langle M\rangle_t=\sigma^2dt$ with $\sigma^2$ the CLT variance of the mode's $F$."),
-            Step("variance", sp.Eq(Vsym, var), r"SymPy integrates $\frac{\alpha^2\sigma^2}{N}\int_0^Te^{-2\alpha\lambda(T-s)}ds$."),
-            Step("stationary_variance", sp.Eq(sp.Symbol(r"\mathrm{Var}\,\delta_\infty", nonnegative=True), limit_T), r"Large-$T$ limit: $O(N^{-1/2})$ standard deviation."),
-            Step("matrix_form", sp.Eq(sp.Symbol(r"\mathrm{Cov}\,\delta g_T", real=True), sp.Symbol(r"\frac{\alpha^2}{N}\int_0^Te^{-\alpha(T-s)KD}\Sigma(F_s)e^{-\alpha(T-s)(KD)^\top}ds", real=True)), r"All modes at once, with time-dependent $F_s(\xi')=(y-g_s)(\xi')A(\cdot,\xi')$ and $\Sigma(F)=\Pi(F_cv^\top+vF_c^\top-F_cF_c^\top)$."),
+            Step(
+                "kernel_dynamics",
+                sp.Eq(
+                    sp.Symbol("g_{k+1}", real=True),
+                    g(sp.Symbol("xi", real=True))
+                    + alpha_s / N_s * (yF(xi[k]) - g(xi[k])) * A(sp.Symbol("xi", real=True), xi[k]),
+                ),
+                r"Infinite-width dynamics along one data path, $t=k/N$.",
+            ),
+            Step(
+                "martingale_split",
+                sp.Eq(
+                    sp.Symbol(r"\sum_{k<Nt}[F(\xi_k)-\Pi F]", real=True),
+                    sp.Symbol(
+                        r"\sum_{k\le Nt}[v(\xi_k)-P_Lv(\xi_{k-1})]+v(\xi_0)-v(\xi_{Nt})", real=True
+                    ),
+                ),
+                r"Poisson equation $(I-P_L)v=F-\Pi F$: martingale plus boundary terms.",
+                "Meyn--Tweedie (17.39)",
+            ),
+            Step(
+                "linear_sde",
+                sp.Eq(
+                    sp.Symbol(r"d\delta_t", real=True),
+                    -alpha_s * lam_s * sp.Symbol(r"\delta_t\,dt", real=True)
+                    + alpha_s / sp.sqrt(N_s) * sp.Symbol("dM_t", real=True),
+                ),
+                r"One eigenmode of $KD$ (eigenvalue $\lambda$); $d\langle M\rangle_t=\sigma^2dt$ with $\sigma^2$ the CLT variance of the mode's $F$.",
+            ),
+            Step(
+                "variance",
+                sp.Eq(Vsym, var),
+                r"SymPy integrates $\frac{\alpha^2\sigma^2}{N}\int_0^Te^{-2\alpha\lambda(T-s)}ds$.",
+            ),
+            Step(
+                "stationary_variance",
+                sp.Eq(sp.Symbol(r"\mathrm{Var}\,\delta_\infty", nonnegative=True), limit_T),
+                r"Large-$T$ limit: $O(N^{-1/2})$ standard deviation.",
+            ),
+            Step(
+                "matrix_form",
+                sp.Eq(
+                    sp.Symbol(r"\mathrm{Cov}\,\delta g_T", real=True),
+                    sp.Symbol(
+                        r"\frac{\alpha^2}{N}\int_0^Te^{-\alpha(T-s)KD}\Sigma(F_s)e^{-\alpha(T-s)(KD)^\top}ds",
+                        real=True,
+                    ),
+                ),
+                r"All modes at once, with time-dependent $F_s(\xi')=(y-g_s)(\xi')A(\cdot,\xi')$ and $\Sigma(F)=\Pi(F_cv^\top+vF_c^\top-F_cF_c^\top)$.",
+            ),
         ],
         references=[LSS, MEYN_TWEEDIE],
         summary=r"The $O(N^{-1/2})$ fluctuation of the pre-limit around the ODE is a linear SDE driven by the martingale of the Poisson equation of the history chain.",
@@ -126,4 +188,6 @@ def _registered_fluct() -> Derivation:
 @functools.cache
 def mode_variance() -> CompiledFunction:
     """Compiled Var δ_T(α, λ, σ², N, T) of :func:`fluctuation_derivation`."""
-    return compile_function(fluctuation_derivation().rhs("variance"), [alpha_s, lam_s, sig2_s, N_s, T_s])
+    return compile_function(
+        fluctuation_derivation().rhs("variance"), [alpha_s, lam_s, sig2_s, N_s, T_s]
+    )

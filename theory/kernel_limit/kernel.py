@@ -1,4 +1,7 @@
-r"""The neural tangent kernel of the diagonal RNN on histories (spec ``kernel_limit.md`` §3).
+r"""The neural tangent kernel of the diagonal RNN on histories.
+
+Our reading of Lam, Sirignano, Spiliopoulos, arXiv:2308.14555 (2023); derivations
+``kernel_limit_memory_kernel`` (step ``kernel``) and ``kernel_limit_linear_kernel_l3``:
 
 .. math::
     A(\xi,\xi') = \mathbb E_{\theta\sim\mu_0}\big[S(\theta;\xi)S(\theta;\xi')
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import numpy as np
 import sympy as sp
@@ -53,7 +57,11 @@ DEFAULT_STEP = 0.4
 DEFAULT_NB = 10
 TRUNCATION = 7.0
 
-JACOT = Reference("Jacot, Gabriel, Hongler, Neural tangent kernel, NeurIPS (2018)", "Thm. 1", "definition of the NTK")
+JACOT = Reference(
+    "Jacot, Gabriel, Hongler, Neural tangent kernel, NeurIPS (2018)",
+    "Thm. 1",
+    "definition of the NTK",
+)
 
 
 def quadrature_nodes(
@@ -76,10 +84,24 @@ def quadrature_nodes(
     """
     require(rule in ("trapezoid", "hermite"), "rule", rule, "'trapezoid' or 'hermite'")
     require(0 < step <= 1, "step", step, "0 < step <= 1 (trapezoid spacing in standard deviations)")
-    require(isinstance(n_B, (int, np.integer)) and 1 <= n_B <= 200, "n_B", n_B, "an integer order in [1, 200]")
-    require(3 <= truncation <= 12, "truncation", truncation, "3 <= truncation <= 12 standard deviations")
+    require(
+        isinstance(n_B, (int, np.integer)) and 1 <= n_B <= 200,
+        "n_B",
+        n_B,
+        "an integer order in [1, 200]",
+    )
+    require(
+        3 <= truncation <= 12, "truncation", truncation, "3 <= truncation <= 12 standard deviations"
+    )
+    u: np.ndarray
+    wu: np.ndarray
     if rule == "hermite":
-        require(isinstance(order, (int, np.integer)) and 1 <= order <= 100, "order", order, "an integer in [1, 100]")
+        require(
+            isinstance(order, (int, np.integer)) and 1 <= order <= 100,
+            "order",
+            order,
+            "an integer in [1, 100]",
+        )
         u, wu = hermegauss(int(order))
     else:
         n = int(np.ceil(truncation / step))
@@ -88,16 +110,28 @@ def quadrature_nodes(
     wu = wu / wu.sum()
     uB, wB = leggauss(int(n_B))
     wB = wB / 2.0
+    ub: np.ndarray
+    wb: np.ndarray
     if params.sigma_b == 0:
         ub, wb = np.zeros(1), np.ones(1)
     else:
         ub, wb = u, wu
-    Wg, Bg, bg = np.meshgrid(u * params.sigma_w, uB * params.b_max, ub * params.sigma_b, indexing="ij")
+    Wg, Bg, bg = np.meshgrid(
+        u * params.sigma_w, uB * params.b_max, ub * params.sigma_b, indexing="ij"
+    )
     w = (wu[:, None, None] * wB[None, :, None] * wb[None, None, :]).ravel()
     return Wg.ravel(), Bg.ravel(), bg.ravel(), w
 
 
-def _accumulate(params: KernelLimitParams, hc: HistoryChain, W: np.ndarray, B: np.ndarray, b: np.ndarray, w: np.ndarray, chunk: int) -> np.ndarray:
+def _accumulate(
+    params: KernelLimitParams,
+    hc: HistoryChain,
+    W: np.ndarray,
+    B: np.ndarray,
+    b: np.ndarray,
+    w: np.ndarray,
+    chunk: int,
+) -> np.ndarray:
     H = hc.H
     A = np.zeros((H, H))
     sq = np.sqrt(params.m_C)
@@ -110,6 +144,42 @@ def _accumulate(params: KernelLimitParams, hc: HistoryChain, W: np.ndarray, B: n
     return A
 
 
+@overload
+def kernel_quadrature(
+    params: KernelLimitParams,
+    hc: HistoryChain,
+    step: float = DEFAULT_STEP,
+    n_B: int = DEFAULT_NB,
+    *,
+    chunk: int = 256,
+    estimate_error: Literal[False] = ...,
+    rule: str = "trapezoid",
+    order: int = 8,
+) -> np.ndarray: ...
+@overload
+def kernel_quadrature(
+    params: KernelLimitParams,
+    hc: HistoryChain,
+    step: float = DEFAULT_STEP,
+    n_B: int = DEFAULT_NB,
+    *,
+    chunk: int = 256,
+    estimate_error: Literal[True],
+    rule: str = "trapezoid",
+    order: int = 8,
+) -> tuple[np.ndarray, float]: ...
+@overload
+def kernel_quadrature(
+    params: KernelLimitParams,
+    hc: HistoryChain,
+    step: float = DEFAULT_STEP,
+    n_B: int = DEFAULT_NB,
+    *,
+    chunk: int = 256,
+    estimate_error: bool = ...,
+    rule: str = "trapezoid",
+    order: int = 8,
+) -> np.ndarray | tuple[np.ndarray, float]: ...
 def kernel_quadrature(
     params: KernelLimitParams,
     hc: HistoryChain,
@@ -123,13 +193,19 @@ def kernel_quadrature(
 ) -> np.ndarray | tuple[np.ndarray, float]:
     """A(ξ, ξ') on all histories of ``hc`` by tensor-product quadrature (H, H).
 
-    With ``estimate_error`` returns (A, err): A from the rule refined to spacing 0.75·step and
-    order n_B + 4, err = max|A(refined) − A(default)| (a bound on the default rule's error).
+    With ``estimate_error`` returns (A, err): A from the same rule refined (spacing 0.75·step,
+    n_B + 4 nodes in B, Gauss–Hermite ``order + 4`` for ``rule="hermite"``), err = max|A(refined) −
+    A(default)| (a bound on the default rule's error).
     """
     A = _accumulate(params, hc, *quadrature_nodes(params, step, n_B, rule=rule, order=order), chunk)
     if not estimate_error:
         return A
-    A2 = _accumulate(params, hc, *quadrature_nodes(params, 0.75 * step, n_B + 4), chunk)
+    A2 = _accumulate(
+        params,
+        hc,
+        *quadrature_nodes(params, 0.75 * step, n_B + 4, rule=rule, order=order + 4),
+        chunk,
+    )
     return A2, float(np.max(np.abs(A2 - A)))
 
 
@@ -143,9 +219,21 @@ class KernelEstimate:
     batch_means: np.ndarray
 
 
-def kernel_monte_carlo(params: KernelLimitParams, hc: HistoryChain, n: int, rng: np.random.Generator, *, batches: int = 16) -> KernelEstimate:
+def kernel_monte_carlo(
+    params: KernelLimitParams,
+    hc: HistoryChain,
+    n: int,
+    rng: np.random.Generator,
+    *,
+    batches: int = 16,
+) -> KernelEstimate:
     """A by Monte Carlo over θ ~ μ₀ (C squared replaced by samples of C²); SEM from ``batches``."""
-    require(isinstance(n, (int, np.integer)) and n >= batches >= 2, "n", n, f"an integer n >= batches = {batches} >= 2")
+    require(
+        isinstance(n, (int, np.integer)) and n >= batches >= 2,
+        "n",
+        n,
+        f"an integer n >= batches = {batches} >= 2",
+    )
     per = n // batches
     ests = []
     for _ in range(batches):
@@ -160,7 +248,12 @@ def kernel_monte_carlo(params: KernelLimitParams, hc: HistoryChain, n: int, rng:
 
 # ============================================================================ derivations
 W_s, B_s, b_s = sp.symbols("W B b", real=True)
-sw, sb, bmax, mC = sp.Symbol("sigma_w", positive=True), sp.Symbol("sigma_b", nonnegative=True), sp.Symbol("b_max", positive=True), sp.Symbol("m_C", positive=True)
+sw, sb, bmax, mC = (
+    sp.Symbol("sigma_w", positive=True),
+    sp.Symbol("sigma_b", nonnegative=True),
+    sp.Symbol("b_max", positive=True),
+    sp.Symbol("m_C", positive=True),
+)
 
 
 def _lag_symbols(L: int, prime: bool) -> tuple[sp.Symbol, ...]:
@@ -192,7 +285,9 @@ def linear_kernel_derivation(L: int = 3) -> Derivation:
     G_b = Σ B^j (SymPy differentiates S_L), and A = E[S S'] + m_C E[G·G'] by the moments
     E W^{2k} = (2k−1)!! σ_w^{2k}, E B^{2k} = b_max^{2k}/(2k+1).
     """
-    require(isinstance(L, int) and 1 <= L <= 6, "L", L, "1 <= L <= 6 for the symbolic linear kernel")
+    require(
+        isinstance(L, int) and 1 <= L <= 6, "L", L, "1 <= L <= 6 for the symbolic linear kernel"
+    )
     xs, xps = _lag_symbols(L, False), _lag_symbols(L, True)
     S_expr = sum(B_s**j * (W_s * xs[j] + b_s) for j in range(L))
     Sp_expr = S_expr.subs(dict(zip(xs, xps, strict=True)))
@@ -210,12 +305,41 @@ def linear_kernel_derivation(L: int = 3) -> Derivation:
         name=f"kernel_limit_linear_kernel_l{L}",
         title=f"Closed-form kernel for linear $\\sigma$, histories of length {L}",
         steps=[
-            Step("memory", sp.Eq(sp.Symbol("S_L", real=True), S_expr), r"Unrolled memory for $\sigma(x)=x$ (SymPy checks the recursion $S=Wx_0+BS(\xi^-)+b$)."),
-            Step("gradient_W", sp.Eq(sp.Symbol("G_W", real=True), grads[0]), r"$\partial S_L/\partial W$."),
-            Step("gradient_B", sp.Eq(sp.Symbol("G_B", real=True), grads[1]), r"$\partial S_L/\partial B$."),
-            Step("gradient_b", sp.Eq(sp.Symbol("G_b", real=True), grads[2]), r"$\partial S_L/\partial b$."),
-            Step("moments", sp.Eq(sp.Symbol(r"\mathbb{E}B^{2k}", positive=True), bmax ** (2 * sp.Symbol("k", integer=True, positive=True)) / (2 * sp.Symbol("k", integer=True, positive=True) + 1)), r"Uniform moments; Gaussian $\mathbb E W^{2k}=(2k-1)!!\,\sigma_w^{2k}$."),
-            Step("kernel", sp.Eq(Af(*xs, *xps), A), r"$A=\mathbb E[SS']+m_C\,\mathbb E[G\cdot G']$, exactly.", "spec kernel_limit.md sec. 3"),
+            Step(
+                "memory",
+                sp.Eq(sp.Symbol("S_L", real=True), S_expr),
+                r"Unrolled memory for $\sigma(x)=x$ (SymPy checks the recursion $S=Wx_0+BS(\xi^-)+b$).",
+            ),
+            Step(
+                "gradient_W",
+                sp.Eq(sp.Symbol("G_W", real=True), grads[0]),
+                r"$\partial S_L/\partial W$.",
+            ),
+            Step(
+                "gradient_B",
+                sp.Eq(sp.Symbol("G_B", real=True), grads[1]),
+                r"$\partial S_L/\partial B$.",
+            ),
+            Step(
+                "gradient_b",
+                sp.Eq(sp.Symbol("G_b", real=True), grads[2]),
+                r"$\partial S_L/\partial b$.",
+            ),
+            Step(
+                "moments",
+                sp.Eq(
+                    sp.Symbol(r"\mathbb{E}B^{2k}", positive=True),
+                    bmax ** (2 * sp.Symbol("k", integer=True, positive=True))
+                    / (2 * sp.Symbol("k", integer=True, positive=True) + 1),
+                ),
+                r"Uniform moments; Gaussian $\mathbb E W^{2k}=(2k-1)!!\,\sigma_w^{2k}$.",
+            ),
+            Step(
+                "kernel",
+                sp.Eq(Af(*xs, *xps), A),
+                r"$A=\mathbb E[SS']+m_C\,\mathbb E[G\cdot G']$, exactly.",
+                "our reading of arXiv 2308.14555",
+            ),
         ],
         references=[LSS, JACOT],
         summary=r"For linear $\sigma$ the truncated memory is a polynomial in $(W,B,b)$ and the kernel is a polynomial in the histories and the initial-law parameters.",
@@ -257,16 +381,47 @@ def memory_kernel_derivation() -> Derivation:
     rho, Lsym = sp.Symbol("rho", positive=True), sp.Symbol("L", integer=True, positive=True)
     supsig = sp.Symbol(r"\sup|\sigma|", positive=True)
     C = sp.Symbol("C", real=True)
-    G_rhs = sp.diff(S_rhs, W_s) + B_s * sp.diff(S_rhs, Sm) * Gm  # W-component, chain rule through ξ⁻
+    G_rhs = (
+        sp.diff(S_rhs, W_s) + B_s * sp.diff(S_rhs, Sm) * Gm
+    )  # W-component, chain rule through ξ⁻
     return Derivation(
         name="kernel_limit_memory_kernel",
         title="Memory fixed point (random algebraic equation) and the RNN tangent kernel",
         steps=[
-            Step("fixed_point", sp.Eq(sp.Symbol(r"S(\theta;\xi)", real=True), S_rhs), r"Memory on a history $\xi=(x_0,x_{-1},\dots)$; $\xi^-$ is the shifted history.", "spec kernel_limit.md sec. 3"),
-            Step("contraction", sp.Eq(sp.Symbol(r"\partial S(\theta;\xi)/\partial S(\theta;\xi^-)", real=True), dS_dSm), r"Lipschitz constant $|B\sigma'|\le b_{\max}\sup|\sigma'|=\rho<1$: a contraction, unique fixed point."),
-            Step("truncation", sp.Eq(sp.Symbol(r"|S-S_L|", nonnegative=True), supsig * rho**Lsym), r"Truncating at length $L$ (start from $S=0$) changes $S$ by at most $\sup|\sigma|\rho^L$."),
-            Step("forward_derivative", sp.Eq(sp.Symbol(r"G_W(\theta;\xi)", real=True), G_rhs), r"Forward derivative (W component; B, b alike): $G=\sigma'(u)[(x_0,S(\xi^-),1)+BG(\xi^-)]$."),
-            Step("kernel", sp.Eq(sp.Function("A", real=True)(sp.Symbol("xi", real=True), sp.Symbol("xi'", real=True)), sp.Symbol(r"\mathbb{E}[S S']", real=True) + C**2 * sp.Symbol(r"\mathbb{E}[G\cdot G']", real=True)), r"NTK: $\mathbb E$ over $\theta\sim\mu_0$; $C$ independent of $(W,B,b)$ so $C^2\to m_C=\mathbb E C^2$."),
+            Step(
+                "fixed_point",
+                sp.Eq(sp.Symbol(r"S(\theta;\xi)", real=True), S_rhs),
+                r"Memory on a history $\xi=(x_0,x_{-1},\dots)$; $\xi^-$ is the shifted history.",
+                "our reading of arXiv 2308.14555",
+            ),
+            Step(
+                "contraction",
+                sp.Eq(
+                    sp.Symbol(r"\partial S(\theta;\xi)/\partial S(\theta;\xi^-)", real=True), dS_dSm
+                ),
+                r"Lipschitz constant $|B\sigma'|\le b_{\max}\sup|\sigma'|=\rho<1$: a contraction, unique fixed point.",
+            ),
+            Step(
+                "truncation",
+                sp.Eq(sp.Symbol(r"|S-S_L|", nonnegative=True), supsig * rho**Lsym),
+                r"Truncating at length $L$ (start from $S=0$) changes $S$ by at most $\sup|\sigma|\rho^L$.",
+            ),
+            Step(
+                "forward_derivative",
+                sp.Eq(sp.Symbol(r"G_W(\theta;\xi)", real=True), G_rhs),
+                r"Forward derivative (W component; B, b alike): $G=\sigma'(u)[(x_0,S(\xi^-),1)+BG(\xi^-)]$.",
+            ),
+            Step(
+                "kernel",
+                sp.Eq(
+                    sp.Function("A", real=True)(
+                        sp.Symbol("xi", real=True), sp.Symbol("xi'", real=True)
+                    ),
+                    sp.Symbol(r"\mathbb{E}[S S']", real=True)
+                    + C**2 * sp.Symbol(r"\mathbb{E}[G\cdot G']", real=True),
+                ),
+                r"NTK: $\mathbb E$ over $\theta\sim\mu_0$; $C$ independent of $(W,B,b)$ so $C^2\to m_C=\mathbb E C^2$.",
+            ),
         ],
         references=[LSS, JACOT],
         summary=r"The limit of the memory is the fixed point of a random contraction; the limit dynamics is driven by the tangent kernel of this fixed point.",

@@ -1,4 +1,7 @@
-r"""The limit ODE on histories, solved exactly (spec ``kernel_limit.md`` §3).
+r"""The limit ODE on histories, solved exactly.
+
+Our reading of Lam, Sirignano, Spiliopoulos, "Kernel limit of recurrent neural networks trained on
+ergodic data sequences", arXiv:2308.14555 (2023); derivation ``kernel_limit_ode``:
 
 .. math::
     \partial_t g_t(\xi) = \alpha\sum_{\xi'}\big(y(\xi')-g_t(\xi')\big)A(\xi,\xi')\Pi(\xi'),\qquad g_0=0,
@@ -40,19 +43,62 @@ def limit_ode_derivation() -> Derivation:
     ode = sp.Eq(sp.Derivative(gF(t_s), t_s), alpha_s * lam_s * (y_s - gF(t_s)))
     sol = sp.dsolve(ode, gF(t_s), ics={gF(0): 0})
     mode = sp.simplify(sol.rhs)
-    if sp.simplify(sp.diff(mode, t_s) - alpha_s * lam_s * (y_s - mode)) != 0 or mode.subs(t_s, 0) != 0:
+    if (
+        sp.simplify(sp.diff(mode, t_s) - alpha_s * lam_s * (y_s - mode)) != 0
+        or mode.subs(t_s, 0) != 0
+    ):
         raise AssertionError("dsolve result does not solve the mode equation")
     xi, xip = sp.Symbol("xi", real=True), sp.Symbol("xi'", real=True)
-    A, Pi, yF, g = sp.Function("A", real=True), sp.Function("Pi", nonnegative=True), sp.Function("y", real=True), sp.Function("g_t", real=True)
+    A, Pi, yF, g = (
+        sp.Function("A", real=True),
+        sp.Function("Pi", nonnegative=True),
+        sp.Function("y", real=True),
+        sp.Function("g_t", real=True),
+    )
     return Derivation(
         name="kernel_limit_ode",
         title="Limit ODE of the RNN trained online on Markov data, and its exact solution",
         steps=[
-            Step("ode", sp.Eq(sp.Derivative(g(xi), t_s), alpha_s * sp.Sum((yF(xip) - g(xip)) * A(xi, xip) * Pi(xip), (xip, 1, sp.Symbol("H", integer=True, positive=True)))), r"Limit on $m^L$ histories; $t=k/N$, $g_0=0$.", "spec kernel_limit.md sec. 3, our reading of arXiv 2308.14555"),
-            Step("mode_equation", ode, r"In the eigenbasis of $D^{1/2}KD^{1/2}$ (eigenvalue $\lambda\ge0$) each mode obeys a scalar linear ODE."),
-            Step("mode_solution", sp.Eq(gF(t_s), mode), r"SymPy's \texttt{dsolve} with $g(0)=0$ (and verifies it)."),
-            Step("matrix_solution", sp.Eq(sp.Symbol("g_t", real=True), (1 - sp.exp(-alpha_s * t_s * sp.Symbol("KD", real=True))) * sp.Symbol("y", real=True)), r"Hence $g_t=(I-e^{-\alpha tKD})y$ on the histories, evaluated by eigendecomposition or \texttt{expm\_multiply}."),
-            Step("symmetrisation", sp.Eq(sp.Symbol("KD", real=True), sp.Symbol(r"D^{-1/2}(D^{1/2}KD^{1/2})D^{1/2}", real=True)), r"$KD$ is similar to the symmetric positive semidefinite $D^{1/2}KD^{1/2}$: real non-negative spectrum, $g_t\to$ the $\Pi$-weighted kernel regression of $y$."),
+            Step(
+                "ode",
+                sp.Eq(
+                    sp.Derivative(g(xi), t_s),
+                    alpha_s
+                    * sp.Sum(
+                        (yF(xip) - g(xip)) * A(xi, xip) * Pi(xip),
+                        (xip, 1, sp.Symbol("H", integer=True, positive=True)),
+                    ),
+                ),
+                r"Limit on $m^L$ histories; $t=k/N$, $g_0=0$.",
+                "our reading of arXiv 2308.14555",
+            ),
+            Step(
+                "mode_equation",
+                ode,
+                r"In the eigenbasis of $D^{1/2}KD^{1/2}$ (eigenvalue $\lambda\ge0$) each mode obeys a scalar linear ODE.",
+            ),
+            Step(
+                "mode_solution",
+                sp.Eq(gF(t_s), mode),
+                r"SymPy's \texttt{dsolve} with $g(0)=0$ (and verifies it).",
+            ),
+            Step(
+                "matrix_solution",
+                sp.Eq(
+                    sp.Symbol("g_t", real=True),
+                    (1 - sp.exp(-alpha_s * t_s * sp.Symbol("KD", real=True)))
+                    * sp.Symbol("y", real=True),
+                ),
+                r"Hence $g_t=(I-e^{-\alpha tKD})y$ on the histories, evaluated by eigendecomposition or \texttt{expm\_multiply}.",
+            ),
+            Step(
+                "symmetrisation",
+                sp.Eq(
+                    sp.Symbol("KD", real=True),
+                    sp.Symbol(r"D^{-1/2}(D^{1/2}KD^{1/2})D^{1/2}", real=True),
+                ),
+                r"$KD$ is similar to the symmetric positive semidefinite $D^{1/2}KD^{1/2}$: real non-negative spectrum, $g_t\to$ the $\Pi$-weighted kernel regression of $y$.",
+            ),
         ],
         references=[LSS],
         summary=r"The infinite-width dynamics of the trained output on histories: a linear ODE driven by the tangent kernel and the stationary law of histories.",
@@ -99,7 +145,12 @@ class LimitODE:
         K = np.asarray(self.K, dtype=float)
         H = K.shape[0]
         require(K.shape == (H, H), "K", K.shape, "a square (H, H) kernel matrix")
-        require(np.shape(self.Pi) == (H,) and bool(np.all(np.asarray(self.Pi) > 0)), "Pi", np.shape(self.Pi), f"({H},) positive stationary masses")
+        require(
+            np.shape(self.Pi) == (H,) and bool(np.all(np.asarray(self.Pi) > 0)),
+            "Pi",
+            np.shape(self.Pi),
+            f"({H},) positive stationary masses",
+        )
         require(np.shape(self.y) == (H,), "y", np.shape(self.y), f"shape ({H},)")
         require(self.alpha > 0, "alpha", self.alpha, "alpha > 0")
         require(self.method in ("eigh", "expm"), "method", self.method, "'eigh' or 'expm'")
@@ -121,6 +172,7 @@ class LimitODE:
     def propagator(self, tau: float) -> np.ndarray:
         """exp(−ατKD) as a dense matrix (eigh method)."""
         require(self._eig is not None, "method", self.method, "'eigh' for the dense propagator")
+        assert self._eig is not None  # require() above raised otherwise
         lam, V = self._eig
         d = np.sqrt(self.Pi)
         return (V * np.exp(-self.alpha * tau * lam)[None, :] / d[:, None]) @ (V.T * d[None, :])
@@ -130,7 +182,8 @@ class LimitODE:
         ts = np.atleast_1d(np.asarray(t, dtype=float))
         require(bool(np.all(ts >= 0)), "t", t, "t >= 0")
         if self.method == "eigh":
-            lam, V = self._eig  # type: ignore[misc]
+            assert self._eig is not None  # set by __post_init__ for method "eigh"
+            lam, V = self._eig
             d = np.sqrt(self.Pi)
             c = V.T @ (d * self.y)
             modes = mode_solution()(ts[:, None], self.alpha, lam[None, :], c[None, :])  # (T, H)

@@ -1,6 +1,8 @@
 r"""Memory fixed point S(θ; ξ) and forward derivative G(θ; ξ) on truncated histories.
 
-The random algebraic equation of the limit (spec ``kernel_limit.md`` §3):
+The random algebraic equation of the limit (our reading of Lam, Sirignano, Spiliopoulos,
+arXiv:2308.14555 (2023); derivation ``kernel_limit_memory_kernel``, steps ``fixed_point``,
+``contraction``, ``truncation``):
 
 .. math::
     S(\theta;\xi) = \sigma(W x_0 + B\,S(\theta;\xi^-) + b),\qquad
@@ -54,7 +56,9 @@ def memory_on_histories(
         Shape (3, H, P): (G_W, G_B, G_b).
     """
     W, B, b = (np.asarray(a, dtype=float).ravel() for a in (W, B, b))
-    require(W.shape == B.shape == b.shape, "W, B, b", (W.shape, B.shape, b.shape), "equal shapes (P,)")
+    require(
+        W.shape == B.shape == b.shape, "W, B, b", (W.shape, B.shape, b.shape), "equal shapes (P,)"
+    )
     tg = params.truncated_gradient if truncated_gradient is None else truncated_gradient
     step = RTRL.for_phi(params.phi, tg).raw
     m, L = hc.base.m, hc.L
@@ -73,7 +77,9 @@ def memory_on_histories(
     return S[hc.codes], np.stack([GW[hc.codes], GB[hc.codes], Gb[hc.codes]])
 
 
-def memory_on_history(params: KernelLimitParams, history: np.ndarray, W: np.ndarray, B: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def memory_on_history(
+    params: KernelLimitParams, history: np.ndarray, W: np.ndarray, B: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """S_L(θ; ξ) and G_L(θ; ξ) for one history ξ = (x_0, ..., x_{−L+1}) (values, most recent first).
 
     Returns S of shape (P,) and G of shape (3, P) for parameter points of shape (P,).

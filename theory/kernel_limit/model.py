@@ -1,4 +1,4 @@
-"""Parameters and task of the kernel-limit RNN (spec ``kernel_limit.md`` §1–2).
+"""Parameters and task of the kernel-limit RNN.
 
 The network (N hidden units, diagonal recurrence, output scaling N^{−β}):
 
@@ -6,8 +6,11 @@ The network (N hidden units, diagonal recurrence, output scaling N^{−β}):
 
 trained online by SGD with learning rate η_N = α N^{2β−2} on ½(Y_k − Ŷ_k)², t = k/N. The data
 X_k is a finite Markov chain (:class:`theory.markov.chain.MarkovChain`) with scalar state values,
-and Y_k = f(X_k, ..., X_{k−q}). Lam, Sirignano & Spiliopoulos (2023), arXiv 2308.14555 — only the
-abstract is public; the model is our reading (spec ``kernel_limit.md``).
+and Y_k = f(X_k, ..., X_{k−q}). Lam, Sirignano, Spiliopoulos, "Kernel limit of recurrent neural
+networks trained on ergodic data sequences", arXiv:2308.14555 (2023) (:data:`LSS`): only the
+abstract is public; the model and every equation of :mod:`theory.kernel_limit` are our reading of
+it (derivations ``kernel_limit_rtrl``, ``kernel_limit_memory_kernel``, ``kernel_limit_ode``,
+``kernel_limit_fluctuations``).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ __all__ = ["KernelLimitParams", "Task", "example_task", "LSS", "ALLOWED_PHI", "s
 LSS = Reference(
     "Lam, Sirignano, Spiliopoulos, Kernel limit of recurrent neural networks trained on ergodic data sequences (2023), arXiv 2308.14555",
     "abstract",
-    "only the abstract is public; spec kernel_limit.md, our reading",
+    "only the abstract is public; the model and the equations implemented here are our reading",
 )
 
 #: Nonlinearities covered by the theory (bounded smooth) plus the linear case (closed forms).
@@ -55,7 +58,7 @@ def sup_abs_derivative(phi: str) -> float:
 
 @dataclass(frozen=True)
 class KernelLimitParams:
-    """Parameters of the network and its initial law μ₀ (spec §2).
+    """Parameters of the network and its initial law μ₀ (module docstring).
 
     Parameters
     ----------
@@ -75,7 +78,8 @@ class KernelLimitParams:
     m_C:
         E C² > 0.
     truncated_gradient:
-        Drop the B G_k term of the RTRL recursion (truncated backpropagation, option of spec §2).
+        Drop the B G_k term of the RTRL recursion (truncated backpropagation; derivation
+        ``kernel_limit_rtrl``).
     allow_relu:
         Explicit opt-in for ReLU.
     """
@@ -94,22 +98,48 @@ class KernelLimitParams:
 
     def __post_init__(self) -> None:
         if self.phi == "relu":
-            require(self.allow_relu, "phi", "relu", f"one of {ALLOWED_PHI}; 'relu' (unbounded, not smooth) only with allow_relu=True")
-            warnings.warn("phi='relu' is outside the kernel-limit theory (sigma must be bounded and smooth)", UserWarning, stacklevel=3)
+            require(
+                self.allow_relu,
+                "phi",
+                "relu",
+                f"one of {ALLOWED_PHI}; 'relu' (unbounded, not smooth) only with allow_relu=True",
+            )
+            warnings.warn(
+                "phi='relu' is outside the kernel-limit theory (sigma must be bounded and smooth)",
+                UserWarning,
+                stacklevel=3,
+            )
         else:
-            require(self.phi in ALLOWED_PHI, "phi", self.phi, f"one of {ALLOWED_PHI} ('relu' only with allow_relu=True)")
+            require(
+                self.phi in ALLOWED_PHI,
+                "phi",
+                self.phi,
+                f"one of {ALLOWED_PHI} ('relu' only with allow_relu=True)",
+            )
         for name in ("beta", "alpha", "b_max", "sigma_w", "sigma_b", "m_C"):
             v = getattr(self, name)
             require(isinstance(v, (int, float)) and math.isfinite(v), name, v, "a finite number")
         require(0.5 < self.beta < 1.0, "beta", self.beta, "1/2 < beta < 1 (output scaling N^-beta)")
-        require(self.alpha > 0, "alpha", self.alpha, "alpha > 0 (learning rate alpha N^(2 beta - 2))")
+        require(
+            self.alpha > 0, "alpha", self.alpha, "alpha > 0 (learning rate alpha N^(2 beta - 2))"
+        )
         require(self.b_max >= 0, "b_max", self.b_max, "b_max >= 0")
         require(self.sigma_w > 0, "sigma_w", self.sigma_w, "sigma_w > 0")
         require(self.sigma_b >= 0, "sigma_b", self.sigma_b, "sigma_b >= 0")
         require(self.m_C > 0, "m_C", self.m_C, "m_C = E C^2 > 0")
-        require(self.c_law in ("gaussian", "rademacher"), "c_law", self.c_law, "'gaussian' or 'rademacher'")
+        require(
+            self.c_law in ("gaussian", "rademacher"),
+            "c_law",
+            self.c_law,
+            "'gaussian' or 'rademacher'",
+        )
         rho = self.b_max * sup_abs_derivative(self.phi)
-        require(rho < 1, "b_max", self.b_max, f"rho = b_max * sup|sigma'| = {rho:.4g} < 1 (contraction of the memory; sup|sigma'| = {sup_abs_derivative(self.phi):.4g} for {self.phi})")
+        require(
+            rho < 1,
+            "b_max",
+            self.b_max,
+            f"rho = b_max * sup|sigma'| = {rho:.4g} < 1 (contraction of the memory; sup|sigma'| = {sup_abs_derivative(self.phi):.4g} for {self.phi})",
+        )
         object.__setattr__(self, "rho", float(rho))
 
     @property
@@ -172,7 +202,9 @@ class Task:
         require(len(self.lags) >= 1, "lags", self.lags, "at least the symbol x_0")
         require(all(s.is_real for s in self.lags), "lags", self.lags, "real symbols")
         extra = sp.sympify(self.target).free_symbols - set(self.lags)
-        require(not extra, "target", self.target, f"an expression in {self.lags} only (found {extra})")
+        require(
+            not extra, "target", self.target, f"an expression in {self.lags} only (found {extra})"
+        )
         object.__setattr__(self, "f", compile_function(self.target, list(self.lags)))
 
     @property
@@ -194,6 +226,13 @@ class Task:
 
 
 def example_task(exact: bool = False) -> Task:
-    """The spec's example: chain on (−1, 0, 1) and Y_k = 0.6 sin(2 X_k) + 0.4 X_{k−1}."""
+    """The example task of the checks: chain on (−1, 0, 1) and Y_k = 0.6 sin(2 X_k) + 0.4 X_{k−1}.
+
+    The chain is :func:`theory.markov.chain.example_chain`.
+    """
     x0, x1 = sp.symbols("x_0 x_{-1}", real=True)
-    return Task(example_chain(exact=exact), sp.Rational(3, 5) * sp.sin(2 * x0) + sp.Rational(2, 5) * x1, (x0, x1))
+    return Task(
+        example_chain(exact=exact),
+        sp.Rational(3, 5) * sp.sin(2 * x0) + sp.Rational(2, 5) * x1,
+        (x0, x1),
+    )

@@ -1,4 +1,7 @@
-"""The finite network of N units trained online on a Markov path (spec ``kernel_limit.md`` §2).
+"""The finite network of N units trained online on a Markov path.
+
+The network and training scheme of Lam, Sirignano, Spiliopoulos, arXiv:2308.14555 (2023), our
+reading (:mod:`theory.kernel_limit.model`; derivation ``kernel_limit_rtrl``).
 
 One step k = one data sample, one memory update, one SGD step:
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Literal, cast, overload
 
 import numpy as np
 
@@ -23,12 +27,21 @@ from theory.errors import require
 from theory.kernel_limit.model import KernelLimitParams, Task
 from theory.kernel_limit.rtrl import RTRL
 
-__all__ = ["TrainResult", "train", "forward_on_histories", "output_on_histories", "empirical_ntk", "init_network"]
+__all__ = [
+    "TrainResult",
+    "train",
+    "forward_on_histories",
+    "output_on_histories",
+    "empirical_ntk",
+    "init_network",
+]
 
 PARAM_NAMES = ("C", "W", "B", "b")
 
 
-def init_network(params: KernelLimitParams, N: int, R: int, rng: np.random.Generator, *, symmetric: bool = False) -> dict[str, np.ndarray]:
+def init_network(
+    params: KernelLimitParams, N: int, R: int, rng: np.random.Generator, *, symmetric: bool = False
+) -> dict[str, np.ndarray]:
     """θ₀ for R networks of N units, shape (R, N) each.
 
     ``symmetric=True`` (N even): units i and i + N/2 share (W, B, b) and have opposite C, so the
@@ -41,7 +54,37 @@ def init_network(params: KernelLimitParams, N: int, R: int, rng: np.random.Gener
     return {k: np.concatenate([v, -v if k == "C" else v], axis=1) for k, v in half.items()}
 
 
-def forward_on_histories(params: KernelLimitParams, theta: dict[str, np.ndarray], values: np.ndarray, *, gradients: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+@overload
+def forward_on_histories(
+    params: KernelLimitParams,
+    theta: dict[str, np.ndarray],
+    values: np.ndarray,
+    *,
+    gradients: Literal[True] = ...,
+) -> tuple[np.ndarray, np.ndarray]: ...
+@overload
+def forward_on_histories(
+    params: KernelLimitParams,
+    theta: dict[str, np.ndarray],
+    values: np.ndarray,
+    *,
+    gradients: Literal[False],
+) -> tuple[np.ndarray, None]: ...
+@overload
+def forward_on_histories(
+    params: KernelLimitParams,
+    theta: dict[str, np.ndarray],
+    values: np.ndarray,
+    *,
+    gradients: bool = ...,
+) -> tuple[np.ndarray, np.ndarray | None]: ...
+def forward_on_histories(
+    params: KernelLimitParams,
+    theta: dict[str, np.ndarray],
+    values: np.ndarray,
+    *,
+    gradients: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Run each network over each history (oldest entry first, from S = G = 0).
 
     Parameters
@@ -74,7 +117,13 @@ def forward_on_histories(params: KernelLimitParams, theta: dict[str, np.ndarray]
     return S, (np.stack([GW, GB, Gb]) if gradients else None)
 
 
-def output_on_histories(params: KernelLimitParams, theta: dict[str, np.ndarray], values: np.ndarray, *, chunk: int = 2**22) -> np.ndarray:
+def output_on_histories(
+    params: KernelLimitParams,
+    theta: dict[str, np.ndarray],
+    values: np.ndarray,
+    *,
+    chunk: int = 2**22,
+) -> np.ndarray:
     """g^N(ξ) = N^{−β} Σ_i C^i S(θ^i; ξ) for networks θ of shape (R, N): returns (R, H)."""
     C = np.atleast_2d(theta["C"])
     R, N = C.shape
@@ -91,7 +140,9 @@ def output_on_histories(params: KernelLimitParams, theta: dict[str, np.ndarray],
     return out
 
 
-def empirical_ntk(params: KernelLimitParams, theta: dict[str, np.ndarray], values: np.ndarray) -> np.ndarray:
+def empirical_ntk(
+    params: KernelLimitParams, theta: dict[str, np.ndarray], values: np.ndarray
+) -> np.ndarray:
     """(1/N) Σ_i [S_i(ξ)S_i(ξ') + (C^i)² G_i(ξ)·G_i(ξ')] for one network (arrays (N,)): (H, H)."""
     S, G = forward_on_histories(params, theta, values)
     C2 = np.asarray(theta["C"], dtype=float) ** 2
@@ -197,7 +248,9 @@ def train(
     scale = float(N) ** (-params.beta)
     lr = params.learning_rate(N) * scale
     loss = np.zeros(R)
-    require(isinstance(threads, int) and 1 <= threads <= 64, "threads", threads, "an integer in [1, 64]")
+    require(
+        isinstance(threads, int) and 1 <= threads <= 64, "threads", threads, "an integer in [1, 64]"
+    )
     n_chunks = max(1, min(threads, N // 1024 if threads > 1 else 1))
     bounds = np.linspace(0, N, n_chunks + 1).astype(int)
     chunks = [slice(int(a), int(z)) for a, z in zip(bounds[:-1], bounds[1:], strict=True)]
@@ -228,7 +281,8 @@ def train(
     def run_all(col: int, e_prev: np.ndarray | None) -> np.ndarray:
         if pool is None:
             return work(0, col, e_prev)
-        return sum(pool.map(lambda j: work(j, col, e_prev), range(n_chunks)))  # type: ignore[return-value]
+        # builtins.sum is typed `T | Literal[0]` (empty sum); here n_chunks > 1 arrays are summed
+        return cast(np.ndarray, sum(pool.map(lambda j: work(j, col, e_prev), range(n_chunks))))
 
     def flush(e_prev: np.ndarray | None) -> None:
         if e_prev is None or not learn:
@@ -245,7 +299,10 @@ def train(
     def record(k: int) -> None:
         for i in np.nonzero(rec_steps == k)[0]:
             if H:
-                outputs[i] = output_on_histories(params, {"C": C, "W": W, "B": B, "b": b}, eval_values)
+                assert eval_values is not None  # H = 0 when eval_values is None
+                outputs[i] = output_on_histories(
+                    params, {"C": C, "W": W, "B": B, "b": b}, eval_values
+                )
 
     pending: np.ndarray | None = None
     try:
@@ -265,7 +322,13 @@ def train(
     S = np.concatenate([st[0] for st in state], axis=1)
     record(steps)
     return TrainResult(
-        N=N, steps=steps, times=rec, outputs=outputs, theta0={k: np.asarray(v) for k, v in theta0.items()},
-        theta={"C": C, "W": W, "B": B, "b": b}, memory=S,
-        recent_states=xs[:, ::-1][:, :keep_recent], losses=loss / max(1, steps),
+        N=N,
+        steps=steps,
+        times=rec,
+        outputs=outputs,
+        theta0={k: np.asarray(v) for k, v in theta0.items()},
+        theta={"C": C, "W": W, "B": B, "b": b},
+        memory=S,
+        recent_states=xs[:, ::-1][:, :keep_recent],
+        losses=loss / max(1, steps),
     )

@@ -1,6 +1,7 @@
 r"""Real-time recurrent learning for the diagonal RNN, derived by SymPy from the update rule.
 
-The memory update of unit i (spec ``kernel_limit.md`` §2) is
+The memory update of unit i (the network of Lam, Sirignano, Spiliopoulos, arXiv:2308.14555 (2023),
+our reading; :mod:`theory.kernel_limit.model`) is
 :math:`S_{k+1}=\sigma(u_k)`, :math:`u_k = W x_k + B S_k(\varphi) + b`, where the previous memory
 depends on the parameters :math:`\varphi=(W,B,b)` through the past. SymPy differentiates the
 update with :math:`S_k` an undefined function of φ and replaces :math:`\partial S_k/\partial\varphi`
@@ -20,7 +21,9 @@ Only compiled functions of these steps are evaluated by :mod:`theory.kernel_limi
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -37,9 +40,26 @@ x, S, W, B, b, C, Y, Yhat = sp.symbols("x S W B b C Y \\hat{Y}", real=True)
 GW, GB, Gb = sp.symbols("G_W G_B G_b", real=True)
 N = sp.Symbol("N", positive=True, integer=True)
 beta, alpha = sp.symbols("beta alpha", positive=True)
-SYMBOLS = {"x": x, "S": S, "W": W, "B": B, "b": b, "C": C, "G_W": GW, "G_B": GB, "G_b": Gb, "N": N, "beta": beta, "alpha": alpha}
+SYMBOLS = {
+    "x": x,
+    "S": S,
+    "W": W,
+    "B": B,
+    "b": b,
+    "C": C,
+    "G_W": GW,
+    "G_B": GB,
+    "G_b": Gb,
+    "N": N,
+    "beta": beta,
+    "alpha": alpha,
+}
 
-WILLIAMS_ZIPSER = Reference("Williams, Zipser, A learning algorithm for continually running fully recurrent neural networks, Neural Comput. 1, 270 (1989)", "Eq. (4)", "RTRL")
+WILLIAMS_ZIPSER = Reference(
+    "Williams, Zipser, A learning algorithm for continually running fully recurrent neural networks, Neural Comput. 1, 270 (1989)",
+    "Eq. (4)",
+    "RTRL",
+)
 
 
 def _forward(sig: sp.Expr, truncated: bool) -> tuple[sp.Expr, tuple[sp.Expr, sp.Expr, sp.Expr]]:
@@ -52,7 +72,9 @@ def _forward(sig: sp.Expr, truncated: bool) -> tuple[sp.Expr, tuple[sp.Expr, sp.
     for p in (W, B, b):
         d = sp.diff(S_next, p)
         if not truncated:
-            d = d.subs({sp.Derivative(Sf, W): GW, sp.Derivative(Sf, B): GB, sp.Derivative(Sf, b): Gb}).subs(Sf, S)
+            d = d.subs(
+                {sp.Derivative(Sf, W): GW, sp.Derivative(Sf, B): GB, sp.Derivative(Sf, b): Gb}
+            ).subs(Sf, S)
         grads.append(d)
     return S_next.subs(Sf, S), (grads[0], grads[1], grads[2])
 
@@ -70,7 +92,11 @@ def rtrl_derivation(phi: str = "tanh") -> Derivation:
     u = W * x + B * S + b
     dsig = nl.derivative.subs(X, u)
     pts = np.random.default_rng(0).uniform(-1.5, 1.5, (8, 16))
-    for got, want in ((gW, dsig * (x + B * GW)), (gB, dsig * (S + B * GB)), (gb, dsig * (1 + B * Gb))):
+    for got, want in (
+        (gW, dsig * (x + B * GW)),
+        (gB, dsig * (S + B * GB)),
+        (gb, dsig * (1 + B * Gb)),
+    ):
         args = [x, S, GW, GB, Gb, W, B, b]
         diff = compile_function(got - want, args)(*pts)
         if not np.all(np.abs(diff) < 1e-12):
@@ -81,16 +107,77 @@ def rtrl_derivation(phi: str = "tanh") -> Derivation:
     S1, G1 = sp.Symbol("S_{k+1}", real=True), sp.Symbol("G_{k+1}", real=True)
     Gk = sp.Function("G", real=True)
     steps = [
-        Step("memory_update", sp.Eq(sp.Symbol("S_{k+1}", real=True), Sn_g), r"Memory update of one unit; $S_k=S_k(W,B,b)$ depends on the parameters through the past."),
-        Step("forward_W", sp.Eq(sp.Symbol(r"G_{W,k+1}", real=True), gW_g), r"SymPy differentiates the update in $W$ and substitutes $\partial_W S_k\to G_{W}$.", "Williams--Zipser Eq. (4)"),
+        Step(
+            "memory_update",
+            sp.Eq(sp.Symbol("S_{k+1}", real=True), Sn_g),
+            r"Memory update of one unit; $S_k=S_k(W,B,b)$ depends on the parameters through the past.",
+        ),
+        Step(
+            "forward_W",
+            sp.Eq(sp.Symbol(r"G_{W,k+1}", real=True), gW_g),
+            r"SymPy differentiates the update in $W$ and substitutes $\partial_W S_k\to G_{W}$.",
+            "Williams--Zipser Eq. (4)",
+        ),
         Step("forward_B", sp.Eq(sp.Symbol(r"G_{B,k+1}", real=True), gB_g), r"Same in $B$."),
         Step("forward_b", sp.Eq(sp.Symbol(r"G_{b,k+1}", real=True), gb_g), r"Same in $b$."),
-        Step("truncated", sp.Eq(sp.Matrix([sp.Symbol(r"G^{\mathrm{tr}}_{W,k+1}", real=True), sp.Symbol(r"G^{\mathrm{tr}}_{B,k+1}", real=True), sp.Symbol(r"G^{\mathrm{tr}}_{b,k+1}", real=True)]), sp.Matrix([tW_g, tB_g, tb_g]), evaluate=False), r"Truncated gradient (option): $S_k$ treated as a constant, the $B G_k$ terms drop."),
-        Step("forward_concrete", sp.Eq(sp.Matrix([sp.Symbol(r"G_{W,k+1}", real=True), sp.Symbol(r"G_{B,k+1}", real=True), sp.Symbol(r"G_{b,k+1}", real=True)]), sp.Matrix([gW, gB, gb]), evaluate=False), rf"For $\sigma(x)={sp.latex(nl.expr)}$ (SymPy verifies $=\sigma'(u)[(x,S,1)+BG]$)."),
-        Step("output_gradient_C", sp.Eq(sp.Symbol(r"\partial\hat Y/\partial C", real=True), dC.subs(sigma(u), S1)), r"Output $\hat Y=N^{-\beta}\sum_iC^iS^i_{k+1}$: derivative in $C^i$."),
-        Step("output_gradient_phi", sp.Eq(sp.Symbol(r"\partial\hat Y/\partial\varphi", real=True), (N ** (-beta) * C * G1)), r"Chain rule through $S_{k+1}$: $N^{-\beta}C\,G_{k+1}$ with $G_{k+1}$ from the recursion."),
-        Step("sgd", sp.Eq(sp.Symbol(r"\Delta\theta", real=True), sp.expand(eta) * (Y - Yhat) * sp.Symbol(r"\partial\hat Y/\partial\theta", real=True)), r"Online SGD step on $\tfrac12(Y_k-\hat Y_k)^2$ with $\eta_N=\alpha N^{2\beta-2}$.", "spec kernel_limit.md sec. 2"),
-        Step("lazy_scale", sp.Eq(sp.Symbol(r"|\Delta\theta|", nonnegative=True), sp.powsimp(eta * N ** (-beta) * N)), r"Per step a parameter moves $O(\eta_N N^{-\beta})$; over $NT$ steps $O(N^{\beta-1})$ (lazy regime)."),
+        Step(
+            "truncated",
+            sp.Eq(
+                sp.Matrix(
+                    [
+                        sp.Symbol(r"G^{\mathrm{tr}}_{W,k+1}", real=True),
+                        sp.Symbol(r"G^{\mathrm{tr}}_{B,k+1}", real=True),
+                        sp.Symbol(r"G^{\mathrm{tr}}_{b,k+1}", real=True),
+                    ]
+                ),
+                sp.Matrix([tW_g, tB_g, tb_g]),
+                evaluate=False,
+            ),
+            r"Truncated gradient (option): $S_k$ treated as a constant, the $B G_k$ terms drop.",
+        ),
+        Step(
+            "forward_concrete",
+            sp.Eq(
+                sp.Matrix(
+                    [
+                        sp.Symbol(r"G_{W,k+1}", real=True),
+                        sp.Symbol(r"G_{B,k+1}", real=True),
+                        sp.Symbol(r"G_{b,k+1}", real=True),
+                    ]
+                ),
+                sp.Matrix([gW, gB, gb]),
+                evaluate=False,
+            ),
+            rf"For $\sigma(x)={sp.latex(nl.expr)}$ (SymPy verifies $=\sigma'(u)[(x,S,1)+BG]$).",
+        ),
+        Step(
+            "output_gradient_C",
+            sp.Eq(sp.Symbol(r"\partial\hat Y/\partial C", real=True), dC.subs(sigma(u), S1)),
+            r"Output $\hat Y=N^{-\beta}\sum_iC^iS^i_{k+1}$: derivative in $C^i$.",
+        ),
+        Step(
+            "output_gradient_phi",
+            sp.Eq(sp.Symbol(r"\partial\hat Y/\partial\varphi", real=True), (N ** (-beta) * C * G1)),
+            r"Chain rule through $S_{k+1}$: $N^{-\beta}C\,G_{k+1}$ with $G_{k+1}$ from the recursion.",
+        ),
+        Step(
+            "sgd",
+            sp.Eq(
+                sp.Symbol(r"\Delta\theta", real=True),
+                sp.expand(eta)
+                * (Y - Yhat)
+                * sp.Symbol(r"\partial\hat Y/\partial\theta", real=True),
+            ),
+            r"Online SGD step on $\tfrac12(Y_k-\hat Y_k)^2$ with $\eta_N=\alpha N^{2\beta-2}$.",
+            "our reading of arXiv 2308.14555",
+        ),
+        Step(
+            "lazy_scale",
+            sp.Eq(
+                sp.Symbol(r"|\Delta\theta|", nonnegative=True), sp.powsimp(eta * N ** (-beta) * N)
+            ),
+            r"Per step a parameter moves $O(\eta_N N^{-\beta})$; over $NT$ steps $O(N^{\beta-1})$ (lazy regime).",
+        ),
     ]
     del Gk
     return Derivation(
@@ -119,7 +206,7 @@ class RTRL:
     step: CompiledFunction
 
     @property
-    def raw(self):  # type: ignore[no-untyped-def]
+    def raw(self) -> Callable[..., Any]:
         return self.step.func
 
     @classmethod

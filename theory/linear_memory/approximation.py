@@ -1,7 +1,10 @@
 r"""Approximation of linear functionals by linear RNNs: the constructive Jackson-type rate, best
 coefficients for given rates, and the stable-vs-free contrast on power-law memory.
 
-* **Constructive diagonal RNN** (spec ``linear_memory.md`` §2, our proof of LHEL Thm 10's mechanism):
+LHEL = Li, Han, E, Li, "Approximation and optimization theory for linear continuous-time recurrent
+neural networks", JMLR 23 (2022).
+
+* **Constructive diagonal RNN** (our constructive proof of the mechanism of LHEL Thm 10):
   with u = e^{−β′t} and q(u) = e^{β′t} ρ(t), let P be the degree-(m−1) Chebyshev interpolant of q
   on [0, 1]; then ρ̂(t) = e^{−β′t} P(e^{−β′t}) = Σ_{j=1}^m p_{j−1} e^{−jβ′t} is a width-m diagonal RNN
   and ‖ρ − ρ̂‖_{L¹} = ∫ e^{−β′t}|q − P|(u) dt ≤ ‖q − P‖_∞ / β′ (derivation
@@ -28,9 +31,9 @@ import sympy as sp
 from numpy.polynomial import chebyshev as C
 
 from theory.errors import ConvergenceError, require
-from theory.linear_memory.kernels import LHEL, SPEC, MemoryKernel, t
+from theory.linear_memory.kernels import LHEL, MemoryKernel, t
 from theory.linear_memory.model import DiagonalRNN, check_width
-from theory.symbolic.compile import compile_function
+from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 
 __all__ = [
@@ -71,21 +74,61 @@ def construction_derivation() -> Derivation:
     monomial = sp.simplify(sp.exp(-beta * t) * sp.exp(-beta * t) ** (j - 1))
     bound = Mq * weight_int
     steps = [
-        Step("change_of_variables", sp.Eq(t, t_of_u), r"Map the half line to $(0,1]$ by $u=e^{-\beta' t}$ (LHEL proof of Thm~7)."),
+        Step(
+            "change_of_variables",
+            sp.Eq(t, t_of_u),
+            r"Map the half line to $(0,1]$ by $u=e^{-\beta' t}$ (LHEL proof of Thm~7).",
+        ),
         Step("jacobian", sp.Eq(sp.Derivative(t, u), dt_du), r"so $dt=-du/(\beta' u)$."),
-        Step("rescaled_target", sp.Eq(q(u), sp.exp(beta * t_of_u) * rho(t_of_u)), r"$q(u)=e^{\beta' t}\rho(t)$ is continuous on $[0,1]$ with $q(0)=0$ when $\beta'$ is below the decay rate of $\rho$."),
-        Step("monomial_is_neuron", sp.Eq(sp.exp(-beta * t) * u ** (j - 1), monomial), r"A monomial $u^{j-1}$ times the weight $e^{-\beta' t}$ is one neuron with decay rate $j\beta'$."),
-        Step("model", sp.Eq(sp.Symbol(r"\hat\rho(t)", real=True), sp.Sum(pj[j - 1] * sp.exp(-j * beta * t), (j, 1, m))), r"With $P(u)=\sum_{j<m}p_j u^j$ the Chebyshev interpolant of $q$, $\hat\rho=e^{-\beta' t}P(e^{-\beta' t})$ is a width-$m$ diagonal RNN."),
-        Step("weight_integral", sp.Eq(sp.Integral(sp.exp(-beta * t), (t, 0, sp.oo)), weight_int), r"SymPy's integral of the weight."),
-        Step("l1_bound", sp.Eq(sp.Symbol(r"\|\rho-\hat\rho\|_{L^1}", nonnegative=True), sp.Symbol(r"\int_0^\infty e^{-\beta' t}|q-P|\,dt", nonnegative=True)), r"Since $\rho-\hat\rho=e^{-\beta' t}(q-P)(u)$,"),
-        Step("bound", sp.Le(sp.Symbol(r"\int_0^\infty e^{-\beta' t}|q-P|\,dt", nonnegative=True), bound), r"the L$^1$ error is at most $\|q-P\|_\infty/\beta'$ (Jackson: $\|q-P\|_\infty=O(m^{-\alpha}\log m)$ for $q\in C^\alpha$)."),
+        Step(
+            "rescaled_target",
+            sp.Eq(q(u), sp.exp(beta * t_of_u) * rho(t_of_u)),
+            r"$q(u)=e^{\beta' t}\rho(t)$ is continuous on $[0,1]$ with $q(0)=0$ when $\beta'$ is below the decay rate of $\rho$.",
+        ),
+        Step(
+            "monomial_is_neuron",
+            sp.Eq(sp.exp(-beta * t) * u ** (j - 1), monomial),
+            r"A monomial $u^{j-1}$ times the weight $e^{-\beta' t}$ is one neuron with decay rate $j\beta'$.",
+        ),
+        Step(
+            "model",
+            sp.Eq(
+                sp.Symbol(r"\hat\rho(t)", real=True),
+                sp.Sum(pj[j - 1] * sp.exp(-j * beta * t), (j, 1, m)),
+            ),
+            r"With $P(u)=\sum_{j<m}p_j u^j$ the Chebyshev interpolant of $q$, $\hat\rho=e^{-\beta' t}P(e^{-\beta' t})$ is a width-$m$ diagonal RNN.",
+        ),
+        Step(
+            "weight_integral",
+            sp.Eq(sp.Integral(sp.exp(-beta * t), (t, 0, sp.oo)), weight_int),
+            r"SymPy's integral of the weight.",
+        ),
+        Step(
+            "l1_bound",
+            sp.Eq(
+                sp.Symbol(r"\|\rho-\hat\rho\|_{L^1}", nonnegative=True),
+                sp.Symbol(r"\int_0^\infty e^{-\beta' t}|q-P|\,dt", nonnegative=True),
+            ),
+            r"Since $\rho-\hat\rho=e^{-\beta' t}(q-P)(u)$,",
+        ),
+        Step(
+            "bound",
+            sp.Le(sp.Symbol(r"\int_0^\infty e^{-\beta' t}|q-P|\,dt", nonnegative=True), bound),
+            r"the L$^1$ error is at most $\|q-P\|_\infty/\beta'$ (Jackson: $\|q-P\|_\infty=O(m^{-\alpha}\log m)$ for $q\in C^\alpha$).",
+        ),
     ]
     del P
     return Derivation(
         name="linear_memory_chebyshev_construction",
         title="Constructive diagonal RNN: Chebyshev in $u=e^{-\\beta' t}$ and its error bound",
         steps=steps,
-        references=[Reference(LHEL.work, "Thm 7 (proof) and Thm 10"), Reference(SPEC.work, "sec. 2 (constructive proof)", SPEC.note)],
+        references=[
+            Reference(
+                LHEL.work,
+                "Thm 7 (proof) and Thm 10",
+                "made constructive and quantitative here (Chebyshev in u = exp(-beta' t))",
+            ),
+        ],
         summary=r"The universal-approximation construction made quantitative: every step is SymPy's; the numerical interpolant uses Chebyshev nodes of the first kind.",
     )
 
@@ -102,15 +145,29 @@ def stable_floor_derivation() -> Derivation:
     tail = sp.simplify(tail)
     crossing = sp.Eq((1 + T_) ** (-p_), A_ * sp.exp(-beta * T_))
     steps = [
-        Step("envelope", sp.Le(sp.Abs(sp.Symbol(r"\hat\rho(t)", real=True)), A_ * sp.exp(-beta * t)), r"Rates $w_i\ge\beta$ and $\sum_i|a_i|\le A$ bound every width-$m$ model by an exponential envelope."),
+        Step(
+            "envelope",
+            sp.Le(sp.Abs(sp.Symbol(r"\hat\rho(t)", real=True)), A_ * sp.exp(-beta * t)),
+            r"Rates $w_i\ge\beta$ and $\sum_i|a_i|\le A$ bound every width-$m$ model by an exponential envelope.",
+        ),
         Step("crossing", crossing, r"$T^*$: the last time the power law crosses the envelope."),
-        Step("floor", sp.Eq(sp.Symbol("L", nonnegative=True), tail), r"Hence $\|\rho-\hat\rho\|_{L^1}\ge\int_{T^*}^\infty(\rho-Ae^{-\beta t})\,dt$ for every $m$: stable approximation stalls (the curse of memory, LHEL Thm~11)."),
+        Step(
+            "floor",
+            sp.Eq(sp.Symbol("L", nonnegative=True), tail),
+            r"Hence $\|\rho-\hat\rho\|_{L^1}\ge\int_{T^*}^\infty(\rho-Ae^{-\beta t})\,dt$ for every $m$: stable approximation stalls (the curse of memory, LHEL Thm~11).",
+        ),
     ]
     return Derivation(
         name="linear_memory_stable_floor",
         title="Stable approximation of power-law memory stalls",
         steps=steps,
-        references=[Reference(LHEL.work, "Thm 11 (Bernstein-type inverse theorem)"), Reference(SPEC.work, "sec. 2 (curse of memory)", SPEC.note)],
+        references=[
+            Reference(
+                LHEL.work,
+                "Thm 11 (Bernstein-type inverse theorem)",
+                "the quantitative floor L(A, beta) for power-law targets is our addition",
+            ),
+        ],
         summary=r"A quantitative floor for models with rates bounded away from zero and bounded coefficients.",
     )
 
@@ -159,8 +216,11 @@ def _q(kernel: MemoryKernel, beta_p: float, uu: np.ndarray) -> np.ndarray:
     return out
 
 
-def chebyshev_construction(kernel: MemoryKernel, m: int, beta_p: float, *, with_error: bool = True) -> ChebyshevApproximation:
-    """The constructive width-m diagonal RNN of spec §2 (see module docstring).
+def chebyshev_construction(
+    kernel: MemoryKernel, m: int, beta_p: float, *, with_error: bool = True
+) -> ChebyshevApproximation:
+    """The constructive width-m diagonal RNN (module docstring; derivation
+    ``linear_memory_chebyshev_construction``).
 
     Parameters
     ----------
@@ -182,7 +242,9 @@ def chebyshev_construction(kernel: MemoryKernel, m: int, beta_p: float, *, with_
     poly_u = np.polynomial.Polynomial(mono)(np.polynomial.Polynomial([-1.0, 2.0])).coef
     poly_u = np.pad(poly_u, (0, max(0, m - poly_u.size)))[:m]
     model = DiagonalRNN(poly_u, beta_p * np.arange(1, m + 1))
-    grid = np.concatenate([np.linspace(0, 1, 20001), 0.5 * (1 + np.cos(np.pi * np.arange(4 * m + 1) / (4 * m)))])
+    grid = np.concatenate(
+        [np.linspace(0, 1, 20001), 0.5 * (1 + np.cos(np.pi * np.arange(4 * m + 1) / (4 * m)))]
+    )
     sup = float(np.max(np.abs(_q(kernel, beta_p, grid) - C.chebval(2 * grid - 1, coef))))
     approx = ChebyshevApproximation(m, beta_p, model, coef, float("nan"), sup / beta_p, sup)
     if with_error:
@@ -193,7 +255,10 @@ def chebyshev_construction(kernel: MemoryKernel, m: int, beta_p: float, *, with_
         hh = edges[1] - edges[0]
         uu = (edges[:-1, None] + 0.5 * hh * (xg[None, :] + 1)).reshape(-1)
         ww = np.tile(0.5 * hh * wg, 2000)
-        err = float(np.sum(ww * np.abs(_q(kernel, beta_p, uu) - C.chebval(2 * uu - 1, coef)))) / beta_p
+        err = (
+            float(np.sum(ww * np.abs(_q(kernel, beta_p, uu) - C.chebval(2 * uu - 1, coef))))
+            / beta_p
+        )
         approx = ChebyshevApproximation(m, beta_p, model, coef, err, sup / beta_p, sup)
     return approx
 
@@ -232,7 +297,12 @@ def best_coefficients(kernel: MemoryKernel, w: np.ndarray, *, dps: int = 60) -> 
     w = np.asarray(w, dtype=float).reshape(-1)
     check_width(w.size)
     require(bool(np.all(w > 0)), "w", w, "rates w_i > 0")
-    require(np.unique(w).size == w.size, "w", w, "distinct rates (the Cauchy matrix is singular otherwise)")
+    require(
+        np.unique(w).size == w.size,
+        "w",
+        w,
+        "distinct rates (the Cauchy matrix is singular otherwise)",
+    )
     with mpmath.workdps(dps):
         wm = [mpmath.mpf(float(x)) for x in w]
         M = mpmath.matrix([[1 / (wi + wk) for wk in wm] for wi in wm])
@@ -260,7 +330,9 @@ def free_rates(m: int, w_max: float = 40.0) -> np.ndarray:
     return np.geomspace(lo, w_max, m) if m > 1 else np.array([1.0])
 
 
-def nonnegative_fit(kernel: MemoryKernel, w: np.ndarray, *, T: float = 1e7, n: int = 3000) -> DiagonalRNN:
+def nonnegative_fit(
+    kernel: MemoryKernel, w: np.ndarray, *, T: float = 1e7, n: int = 3000
+) -> DiagonalRNN:
     """Nonnegative least squares min_{a ≥ 0} ∫(Σ a_i e^{−w_i t} − ρ)² dt on a log grid in t
     (trapezoid weights in ln(1+t)); the stable bounded class of :func:`stable_floor`."""
     uu = np.linspace(0, math.log1p(T), n)
@@ -272,7 +344,7 @@ def nonnegative_fit(kernel: MemoryKernel, w: np.ndarray, *, T: float = 1e7, n: i
 
 
 @functools.cache
-def _floor_fn():  # type: ignore[no-untyped-def]
+def _floor_fn() -> CompiledFunction:
     d = stable_floor_derivation()
     return compile_function(d.rhs("floor"), [T_, p_, A_, beta])
 

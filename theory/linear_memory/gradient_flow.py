@@ -1,7 +1,8 @@
 r"""Gradient flow dθ/dτ = −∇J(θ) of the diagonal model, integrated with a stiff solver.
 
-LHEL Sec. 5 (gradient-flow dynamics of the diagonal linear RNN); spec ``linear_memory.md`` §3. The
-flow on θ = (a, w) uses the compiled J and ∇J of :mod:`.loss`. Plateaus make it stiff (time
+LHEL (Li, Han, E, Li, JMLR 23 (2022)) Sec. 5: gradient-flow dynamics of the diagonal linear RNN.
+The flow on θ = (a, w) uses the compiled J and ∇J of :mod:`.loss` (derivation
+``linear_memory_loss_diagonal``). Plateaus make it stiff (time
 scales from O(1) to e^{2w₀μ}), so the default is LSODA (automatic stiff switching, BDF with a finite-difference Jacobian) with rtol 1e-8; events stop the flow
 at a loss level (τ_exit) or when a rate reaches zero (the model would leave the Hurwitz set).
 """
@@ -89,7 +90,9 @@ def gradient_flow(
     ConvergenceError
         If the solver fails outright.
     """
-    require(np.isfinite(tau_max) and tau_max > 0, "tau_max", tau_max, "a finite horizon tau_max > 0")
+    require(
+        np.isfinite(tau_max) and tau_max > 0, "tau_max", tau_max, "a finite horizon tau_max > 0"
+    )
     require(n_out >= 2, "n_out", n_out, "n_out >= 2")
     m = model0.m
     nfev = 0
@@ -105,19 +108,28 @@ def gradient_flow(
     def rate_floor(_tau: float, th: np.ndarray) -> float:
         return float(np.min(th[m:]) - w_floor)
 
-    rate_floor.terminal = True  # type: ignore[attr-defined]
+    rate_floor.terminal = True  # type: ignore[attr-defined]  # solve_ivp event flag
     events.append(rate_floor)
     if level is not None:
 
         def hit(_tau: float, th: np.ndarray) -> float:
             return loss.value_and_grad(th)[0] - level
 
-        hit.terminal = stop_at_level  # type: ignore[attr-defined]
-        hit.direction = -1  # type: ignore[attr-defined]
+        hit.terminal = stop_at_level  # type: ignore[attr-defined]  # solve_ivp event flag
+        hit.direction = -1  # type: ignore[attr-defined]  # solve_ivp event flag
         events.append(hit)
     t_eval = np.concatenate([[0.0], np.geomspace(1e-3, tau_max, n_out - 1)])
     t_eval = t_eval[t_eval <= tau_max]
-    sol = si.solve_ivp(rhs, (0.0, tau_max), model0.params, method=method, rtol=rtol, atol=atol, t_eval=t_eval, events=events)
+    sol = si.solve_ivp(
+        rhs,
+        (0.0, tau_max),
+        model0.params,
+        method=method,
+        rtol=rtol,
+        atol=atol,
+        t_eval=t_eval,
+        events=events,
+    )
     if sol.status < 0:
         raise ConvergenceError(f"gradient flow failed: {sol.message}", float("nan"), nfev)
     tau = sol.t
@@ -131,7 +143,11 @@ def gradient_flow(
     losses = np.array([loss.value_and_grad(th)[0] for th in theta])
     floor_hit = sol.t_events[0].size > 0
     return FlowResult(
-        tau=tau, theta=theta, loss=losses, tau_exit=tau_exit,
-        converged=bool(sol.success and not floor_hit), message="rate reached w_floor" if floor_hit else sol.message,
+        tau=tau,
+        theta=theta,
+        loss=losses,
+        tau_exit=tau_exit,
+        converged=bool(sol.success and not floor_hit),
+        message="rate reached w_floor" if floor_hit else sol.message,
         nfev=nfev,
     )

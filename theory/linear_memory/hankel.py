@@ -1,7 +1,9 @@
 r"""Hankel singular values of a memory kernel and the AAK lower bound.
 
-Spec ``linear_memory.md`` §2 (ours): any width-m RNN has ‖ρ − ρ̂‖_{L¹} ≥ ‖ρ − ρ̂‖_{H∞} ≥ σ_{m+1},
-the (m+1)-th Hankel singular value of ρ (Adamjan–Arov–Krein; Glover, Int. J. Control 39 (1984)).
+A lower bound added here to the approximation theory of LHEL (Li, Han, E, Li, JMLR 23 (2022),
+Sec. 3): any width-m RNN has ‖ρ − ρ̂‖_{L¹} ≥ ‖ρ − ρ̂‖_{H∞} ≥ σ_{m+1}, the (m+1)-th Hankel singular
+value of ρ (Adamjan–Arov–Krein; Glover, Int. J. Control 39 (1984)); derivation
+``linear_memory_hankel``, step ``aak_bound``.
 
 * Exponential sums ρ = Σ_j b_j e^{−v_j t}: the diagonal realisation (W = −diag v, U = 1, c = b) has
   Gramians P_ij = ∫e^{−(v_i+v_j)t}dt = 1/(v_i+v_j), Q_ij = b_ib_j/(v_i+v_j) (SymPy's integral,
@@ -14,18 +16,22 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import sympy as sp
 
 from theory.errors import require
-from theory.linear_memory.kernels import SPEC, MemoryKernel, t
-from theory.symbolic.compile import compile_function
+from theory.linear_memory.kernels import LHEL, MemoryKernel, t
+from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 
 __all__ = ["hankel_derivation", "hankel_singular_values", "hankel_singular_values_exp", "AAK"]
 
-AAK = Reference("Adamjan, Arov, Krein, Math. USSR Sb. 15, 31 (1971); Glover, Int. J. Control 39, 1115 (1984)", "Thm 7.2 (Glover)")
+AAK = Reference(
+    "Adamjan, Arov, Krein, Math. USSR Sb. 15, 31 (1971); Glover, Int. J. Control 39, 1115 (1984)",
+    "Thm 7.2 (Glover)",
+)
 vi, vj = sp.symbols("v_i v_j", positive=True)
 bi, bj = sp.symbols("b_i b_j", real=True)
 
@@ -37,16 +43,42 @@ def hankel_derivation() -> Derivation:
     Qij = sp.integrate(bi * sp.exp(-vi * t) * bj * sp.exp(-vj * t), (t, 0, sp.oo))
     sig = sp.Symbol("sigma_{m+1}", nonnegative=True)
     steps = [
-        Step("controllability_gramian", sp.Eq(sp.Symbol("P_{ij}", real=True), Pij), r"$P=\int_0^\infty e^{Wt}UU^Te^{W^Tt}dt$ for $W=-\mathrm{diag}(v)$, $U=\mathbf 1$."),
-        Step("observability_gramian", sp.Eq(sp.Symbol("Q_{ij}", real=True), Qij), r"$Q=\int_0^\infty e^{W^Tt}cc^Te^{Wt}dt$ for $c=b$."),
-        Step("singular_values", sp.Eq(sp.Symbol(r"\sigma_k^2", nonnegative=True), sp.Symbol(r"\lambda_k(PQ)", nonnegative=True)), r"Hankel singular values."),
-        Step("aak_bound", sp.Ge(sp.Symbol(r"\|\rho-\hat\rho\|_{L^1}", nonnegative=True), sig), r"AAK: no width-$m$ RNN gets closer than $\sigma_{m+1}$ (since $\|\cdot\|_{L^1}\ge\|\cdot\|_{H_\infty}\ge$ Hankel norm)."),
+        Step(
+            "controllability_gramian",
+            sp.Eq(sp.Symbol("P_{ij}", real=True), Pij),
+            r"$P=\int_0^\infty e^{Wt}UU^Te^{W^Tt}dt$ for $W=-\mathrm{diag}(v)$, $U=\mathbf 1$.",
+        ),
+        Step(
+            "observability_gramian",
+            sp.Eq(sp.Symbol("Q_{ij}", real=True), Qij),
+            r"$Q=\int_0^\infty e^{W^Tt}cc^Te^{Wt}dt$ for $c=b$.",
+        ),
+        Step(
+            "singular_values",
+            sp.Eq(
+                sp.Symbol(r"\sigma_k^2", nonnegative=True),
+                sp.Symbol(r"\lambda_k(PQ)", nonnegative=True),
+            ),
+            r"Hankel singular values.",
+        ),
+        Step(
+            "aak_bound",
+            sp.Ge(sp.Symbol(r"\|\rho-\hat\rho\|_{L^1}", nonnegative=True), sig),
+            r"AAK: no width-$m$ RNN gets closer than $\sigma_{m+1}$ (since $\|\cdot\|_{L^1}\ge\|\cdot\|_{H_\infty}\ge$ Hankel norm).",
+        ),
     ]
     return Derivation(
         name="linear_memory_hankel",
         title="Hankel singular values and the AAK lower bound",
         steps=steps,
-        references=[AAK, Reference(SPEC.work, "sec. 2 (Hankel lower bound)", SPEC.note)],
+        references=[
+            AAK,
+            Reference(
+                LHEL.work,
+                "Sec. 3 (linear RNNs as linear functionals)",
+                "the Hankel lower bound for width-m models is our addition",
+            ),
+        ],
         summary=r"Lower bound on the approximation error of any width-$m$ linear RNN.",
     )
 
@@ -57,12 +89,16 @@ def _registered_hankel() -> Derivation:
 
 
 @functools.cache
-def _gram_fns():  # type: ignore[no-untyped-def]
+def _gram_fns() -> tuple[CompiledFunction, CompiledFunction]:
     d = hankel_derivation()
-    return compile_function(d.rhs("controllability_gramian"), [vi, vj]), compile_function(d.rhs("observability_gramian"), [bi, bj, vi, vj])
+    return compile_function(d.rhs("controllability_gramian"), [vi, vj]), compile_function(
+        d.rhs("observability_gramian"), [bi, bj, vi, vj]
+    )
 
 
-def hankel_singular_values_exp(b: np.ndarray, v: np.ndarray) -> np.ndarray:
+def hankel_singular_values_exp(
+    b: Sequence[float] | np.ndarray, v: Sequence[float] | np.ndarray
+) -> np.ndarray:
     """σ_k of ρ = Σ b_j e^{−v_j t}, decreasing (compiled Gramians, σ² = eig(PQ))."""
     b = np.asarray(b, dtype=float)
     v = np.asarray(v, dtype=float)
@@ -74,7 +110,9 @@ def hankel_singular_values_exp(b: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.sqrt(np.sort(np.clip(ev, 0, None))[::-1])
 
 
-def hankel_singular_values(kernel: MemoryKernel, *, n: int = 400, T: float | None = None, k: int = 12) -> np.ndarray:
+def hankel_singular_values(
+    kernel: MemoryKernel, *, n: int = 400, T: float | None = None, k: int = 12
+) -> np.ndarray:
     """Leading k Hankel singular values of any kernel by Nyström discretisation (n nodes).
 
     Error model: Gauss–Legendre in v = ln(1+t) on [0, ln(1+T)] converges spectrally for smooth

@@ -1,8 +1,9 @@
 r"""Memory kernels ρ of linear functionals H_t(x) = ∫_0^∞ x_{t−s} ρ(s) ds, with their Laplace
 transforms and norms derived by SymPy.
 
-Li, Han, E, Li, *Approximation and optimization theory for linear continuous-time RNNs*, JMLR 23
-(2022) [LHEL], Sec. 3 (Riesz representation, sup_t ‖H_t‖ = ‖ρ‖_{L¹}); spec ``linear_memory.md`` §1, §3.
+Li, Han, E, Li, *Approximation and optimization theory for linear continuous-time recurrent
+neural networks*, JMLR 23 (2022) [LHEL], Sec. 3 (Riesz representation, sup_t ‖H_t‖ = ‖ρ‖_{L¹});
+the transforms and norms below are re-derived with SymPy (derivation ``linear_memory_kernels``).
 
 Families (each a SymPy expression in ``t`` with positive parameters):
 
@@ -25,7 +26,7 @@ import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.integrate as si
@@ -40,7 +41,6 @@ __all__ = [
     "t",
     "s",
     "LHEL",
-    "SPEC",
     "KernelFamily",
     "FAMILIES",
     "MemoryKernel",
@@ -58,7 +58,6 @@ LHEL = Reference(
     "Li, Han, E, Li, Approximation and optimization theory for linear continuous-time recurrent "
     "neural networks, JMLR 23 (2022); arXiv 2009.07799",
 )
-SPEC = Reference("RNN theory workbench spec linear_memory.md", "", "our re-derivation")
 
 #: Time (lag) and Laplace variable.
 t = sp.Symbol("t", nonnegative=True)
@@ -191,7 +190,10 @@ class KernelFamily:
         """(G, G′) in one compiled call (hot loop of the gradient flow)."""
         if self.laplace is None:
             return None
-        return compile_function((_numeric_form(self.laplace), _numeric_form(sp.diff(self.laplace, s))), [s, *self.params])
+        return compile_function(
+            (_numeric_form(self.laplace), _numeric_form(sp.diff(self.laplace, s))),
+            [s, *self.params],
+        )
 
     @functools.cached_property
     def G_mp(self) -> CompiledFunction | None:
@@ -200,7 +202,15 @@ class KernelFamily:
         return compile_function(_numeric_form(self.laplace), [s, *self.params], backend="mpmath")
 
 
-def _build_family(name: str, params: Sequence[sp.Symbol], rho: sp.Expr, *, nonnegative: bool, closed: bool = True, support: Callable[..., float] | None = None) -> KernelFamily:
+def _build_family(
+    name: str,
+    params: Sequence[sp.Symbol],
+    rho: sp.Expr,
+    *,
+    nonnegative: bool,
+    closed: bool = True,
+    support: Callable[..., float] | None = None,
+) -> KernelFamily:
     G = _laplace(rho) if closed else None
     if closed and nonnegative:
         l1 = _integral(rho)
@@ -214,15 +224,27 @@ def _build_family(name: str, params: Sequence[sp.Symbol], rho: sp.Expr, *, nonne
 def _family(name: str) -> KernelFamily:
     if name == "exponential":
         return KernelFamily(
-            "exponential", (b_, v_), b_ * sp.exp(-v_ * t), _laplace(b_ * sp.exp(-v_ * t)),
-            None, _integral((b_ * sp.exp(-v_ * t)) ** 2), False, lambda b, v: 45.0 / v,
+            "exponential",
+            (b_, v_),
+            b_ * sp.exp(-v_ * t),
+            _laplace(b_ * sp.exp(-v_ * t)),
+            None,
+            _integral((b_ * sp.exp(-v_ * t)) ** 2),
+            False,
+            lambda b, v: 45.0 / v,
         )
     if name == "power_law":
         return _build_family("power_law", (p_,), (1 + t) ** (-p_), nonnegative=True)
     if name == "gaussian_bump":
         # A may be negative: derive for A > 0 and keep the (linear in A) result
         Ap = sp.Symbol("A", positive=True)
-        fam = _build_family("gaussian_bump", (Ap, mu_), Ap * sp.exp(-((t - mu_) ** 2)), nonnegative=True, support=lambda A, mu: mu + 9.0)
+        fam = _build_family(
+            "gaussian_bump",
+            (Ap, mu_),
+            Ap * sp.exp(-((t - mu_) ** 2)),
+            nonnegative=True,
+            support=lambda A, mu: mu + 9.0,
+        )
         return fam
     if name == "window":
         rho = sp.Heaviside(t - t0_, 1) * sp.Heaviside(t0_ + L_ - t, 1)
@@ -234,7 +256,9 @@ def _family(name: str) -> KernelFamily:
         return KernelFamily("window", (t0_, L_), rho, G, L_, L_, True, lambda t0, L: t0 + L)
     if name == "airy":
         rho = sp.airyai(s0_ * (t - t0_))
-        return KernelFamily("airy", (s0_, t0_), rho, None, None, None, False, lambda s0, t0: t0 + 20.0 / s0)
+        return KernelFamily(
+            "airy", (s0_, t0_), rho, None, None, None, False, lambda s0, t0: t0 + 20.0 / s0
+        )
     raise ParameterError("family", name, f"one of {sorted(FAMILIES)}")
 
 
@@ -279,7 +303,14 @@ class MemoryKernel:
     @property
     def expr(self) -> sp.Expr:
         """ρ(t) as a SymPy expression with the parameter values substituted."""
-        return sp.Add(*[tm.family.rho.subs(dict(zip(tm.family.params, map(sp.nsimplify, tm.values), strict=True))) for tm in self.terms])
+        return sp.Add(
+            *[
+                tm.family.rho.subs(
+                    dict(zip(tm.family.params, map(sp.nsimplify, tm.values), strict=True))
+                )
+                for tm in self.terms
+            ]
+        )
 
     def __call__(self, tt: Any) -> np.ndarray:
         """ρ(t), vectorised (compiled family expressions)."""
@@ -299,7 +330,8 @@ class MemoryKernel:
         """A lag beyond which the kernel is negligible (inf for heavy tails)."""
         if self.heavy_tail:
             return math.inf
-        return max(tm.family.support(*tm.values) for tm in self.terms)  # type: ignore[misc]
+        # not heavy_tail: every support is not None (mypy cannot narrow through any())
+        return max(cast(Callable[..., float], tm.family.support)(*tm.values) for tm in self.terms)
 
     def laplace(self, ss: Any) -> np.ndarray:
         """G(s) = ∫_0^∞ ρ(t) e^{−st} dt (compiled closed form; Gauss–Legendre otherwise)."""
@@ -346,15 +378,34 @@ class MemoryKernel:
         total = mpmath.mpf(0)
         for tm in self.terms:
             if tm.family.G_mp is None:
-                raise ParameterError("kernel", self.label, "a kernel whose Laplace transform has a closed form (mpmath backend)")
+                raise ParameterError(
+                    "kernel",
+                    self.label,
+                    "a kernel whose Laplace transform has a closed form (mpmath backend)",
+                )
             total += tm.family.G_mp(sv, *[mpmath.mpf(x) for x in tm.values])
         return total
 
     def l1_norm(self) -> float:
         """‖ρ‖_{L¹} = sup_t ‖H_t‖ (LHEL Sec. 3): closed form when every term is nonnegative, else quadrature."""
-        if all(tm.family.nonnegative and tm.family.l1 is not None and (tm.family.name != "gaussian_bump" or tm.values[0] > 0) for tm in self.terms):
+        if all(
+            tm.family.nonnegative
+            and tm.family.l1 is not None
+            and (tm.family.name != "gaussian_bump" or tm.values[0] > 0)
+            for tm in self.terms
+        ):
             self.methods["l1"] = "closed form"
-            return float(sum(float(tm.family.l1.subs(dict(zip(tm.family.params, tm.values, strict=True)))) for tm in self.terms))
+            # every l1 is not None (checked just above; mypy cannot narrow through all())
+            return float(
+                sum(
+                    float(
+                        cast(sp.Expr, tm.family.l1).subs(
+                            dict(zip(tm.family.params, tm.values, strict=True))
+                        )
+                    )
+                    for tm in self.terms
+                )
+            )
         self.methods["l1"] = "quadrature"
         return l1_distance(self, lambda x: np.zeros_like(x))
 
@@ -366,7 +417,9 @@ class MemoryKernel:
         for i in range(n):
             ti = self.terms[i]
             if ti.family.l2sq is not None:
-                total += float(ti.family.l2sq.subs(dict(zip(ti.family.params, ti.values, strict=True))))
+                total += float(
+                    ti.family.l2sq.subs(dict(zip(ti.family.params, ti.values, strict=True)))
+                )
             else:
                 exact = False
                 total += _quad_product(ti, ti)
@@ -419,7 +472,10 @@ def _gl_weights(tm: _Term, moment: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _quad_product(a: _Term, b: _Term) -> float:
-    T = max(float(a.family.support(*a.values)) if a.family.support else math.inf, float(b.family.support(*b.values)) if b.family.support else math.inf)
+    T = max(
+        float(a.family.support(*a.values)) if a.family.support else math.inf,
+        float(b.family.support(*b.values)) if b.family.support else math.inf,
+    )
 
     def f(x: float) -> float:
         return float(a.family.rho_fn(x, *a.values) * b.family.rho_fn(x, *b.values))
@@ -428,7 +484,14 @@ def _quad_product(a: _Term, b: _Term) -> float:
     return float(val)
 
 
-def l1_distance(kernel: MemoryKernel, other: Callable[[np.ndarray], np.ndarray], *, T: float | None = None, panels: int = 3000, order: int = 10) -> float:
+def l1_distance(
+    kernel: MemoryKernel,
+    other: Callable[[np.ndarray], np.ndarray],
+    *,
+    T: float | None = None,
+    panels: int = 3000,
+    order: int = 10,
+) -> float:
     r"""‖ρ − ρ̂‖_{L¹} = ∫_0^∞ |ρ − ρ̂| dt — the approximation error sup_t ‖H_t − Ĥ_t‖ (LHEL Sec. 3).
 
     Composite Gauss–Legendre (``panels`` × ``order`` nodes) in v = ln(1+t) on [0, ln(1+T)].
@@ -456,7 +519,12 @@ def l1_distance(kernel: MemoryKernel, other: Callable[[np.ndarray], np.ndarray],
 
 # ============================================================================ constructors
 def _pos(name: str, x: float) -> float:
-    require(isinstance(x, (int, float, np.floating)) and math.isfinite(x) and x > 0, name, x, f"a finite number {name} > 0")
+    require(
+        isinstance(x, (int, float, np.floating)) and math.isfinite(x) and x > 0,
+        name,
+        x,
+        f"a finite number {name} > 0",
+    )
     return float(x)
 
 
@@ -476,27 +544,41 @@ def exponential_sum(b: Sequence[float], v: Sequence[float]) -> MemoryKernel:
 
 def power_law(p: float) -> MemoryKernel:
     """ρ(t) = (1+t)^{−p}; integrable only for p > 1 (ρ ∈ L¹ is required, LHEL Sec. 3)."""
-    require(isinstance(p, (int, float)) and math.isfinite(p) and p > 1, "p", p, "p > 1 (for p <= 1 the kernel (1+t)^-p is not integrable)")
+    require(
+        isinstance(p, (int, float)) and math.isfinite(p) and p > 1,
+        "p",
+        p,
+        "p > 1 (for p <= 1 the kernel (1+t)^-p is not integrable)",
+    )
     return MemoryKernel((_Term(family("power_law"), (float(p),)),), f"(1+t)^-{p:g}")
 
 
 def gaussian_bump(A: float, mu: float) -> MemoryKernel:
-    """ρ(t) = A e^{−(t−μ)²}: memory concentrated at lag μ (the delayed-memory target of spec §3)."""
+    """ρ(t) = A e^{−(t−μ)²}: memory concentrated at lag μ (the delayed-memory target of
+    derivation ``linear_memory_plateau``)."""
     require(math.isfinite(A) and A != 0, "A", A, "a finite nonzero amplitude")
-    return MemoryKernel((_Term(family("gaussian_bump"), (float(A), _pos("mu", mu))),), f"{A:g}exp(-(t-{mu:g})^2)")
+    return MemoryKernel(
+        (_Term(family("gaussian_bump"), (float(A), _pos("mu", mu))),), f"{A:g}exp(-(t-{mu:g})^2)"
+    )
 
 
 def airy_kernel(t0: float, s0: float = 1.0) -> MemoryKernel:
     """ρ(t) = Ai(s₀(t − t₀)): no closed-form Laplace transform on the half line (quadrature)."""
-    return MemoryKernel((_Term(family("airy"), (_pos("s0", s0), _pos("t0", t0))),), f"Ai({s0:g}(t-{t0:g}))")
+    return MemoryKernel(
+        (_Term(family("airy"), (_pos("s0", s0), _pos("t0", t0))),), f"Ai({s0:g}(t-{t0:g}))"
+    )
 
 
 def shifted_window(t0: float, L: float) -> MemoryKernel:
     """ρ(t) = 1 on [t₀, t₀+L], 0 elsewhere (memory at a fixed lag window)."""
-    return MemoryKernel((_Term(family("window"), (_pos("t0", t0), _pos("L", L))),), f"1[{t0:g},{t0 + L:g}]")
+    return MemoryKernel(
+        (_Term(family("window"), (_pos("t0", t0), _pos("L", L))),), f"1[{t0:g},{t0 + L:g}]"
+    )
 
 
-def from_expression(expr: str | sp.Expr, *, name: str = "user", derive_transforms: bool = True) -> MemoryKernel:
+def from_expression(
+    expr: str | sp.Expr, *, name: str = "user", derive_transforms: bool = True
+) -> MemoryKernel:
     """A user-supplied kernel: a SymPy expression (or string) whose only free symbol is ``t``.
 
     Integrability is required: t^{1+1/100} ρ(t) → 0 as t → ∞ (checked by ``sympy.limit``),
@@ -515,12 +597,24 @@ def from_expression(expr: str | sp.Expr, *, name: str = "user", derive_transform
         e = sp.sympify(expr)
         e = e.subs({sym: t for sym in e.free_symbols if sym.name == "t" and sym != t})
     extra = sorted(str(x) for x in e.free_symbols if x != t)
-    require(not extra, "expr", str(expr), f"an expression in t only; free symbols {extra} must be given values")
+    require(
+        not extra,
+        "expr",
+        str(expr),
+        f"an expression in t only; free symbols {extra} must be given values",
+    )
     require(e.free_symbols == {t}, "expr", str(expr), "an expression depending on t")
     lim = sp.limit(t ** sp.Rational(101, 100) * e, t, sp.oo)
-    require(lim == 0, "expr", str(expr), "an integrable kernel: t^1.01 rho(t) -> 0 as t -> oo (rho in L^1)")
+    require(
+        lim == 0,
+        "expr",
+        str(expr),
+        "an integrable kernel: t^1.01 rho(t) -> 0 as t -> oo (rho in L^1)",
+    )
     v0 = e.subs(t, 0)
-    require(bool(v0.is_finite) or v0.is_finite is None, "expr", str(expr), "a kernel finite at t = 0")
+    require(
+        bool(v0.is_finite) or v0.is_finite is None, "expr", str(expr), "a kernel finite at t = 0"
+    )
     G = _laplace(e) if derive_transforms else None
     l2 = _integral(e**2) if G is not None else None
     fam = KernelFamily(name, (), e, G, None, l2, False, None)
@@ -537,23 +631,70 @@ def kernel_family_derivation() -> Derivation:
     Gf = sp.Function("G", real=True)
     n1 = sp.Symbol(r"\|\rho\|_{1}", nonnegative=True)
     n2 = sp.Symbol(r"\|\rho\|_{2}^{2}", nonnegative=True)
-    for name, title in [("exponential", "exponential"), ("power_law", "power law"), ("gaussian_bump", "Gaussian bump"), ("window", "shifted window")]:
+    for name, title in [
+        ("exponential", "exponential"),
+        ("power_law", "power law"),
+        ("gaussian_bump", "Gaussian bump"),
+        ("window", "shifted window"),
+    ]:
         fam = family(name)
-        steps.append(Step(f"{name}_kernel", sp.Eq(sp.Function("rho", real=True)(t), fam.rho), f"The {title} kernel."))
-        steps.append(Step(f"{name}_laplace", sp.Eq(Gf(s), fam.laplace), r"$G(s)=\int_0^\infty\rho(t)e^{-st}dt$, integrated by SymPy."))
+        steps.append(
+            Step(
+                f"{name}_kernel",
+                sp.Eq(sp.Function("rho", real=True)(t), fam.rho),
+                f"The {title} kernel.",
+            )
+        )
+        steps.append(
+            Step(
+                f"{name}_laplace",
+                sp.Eq(Gf(s), fam.laplace),
+                r"$G(s)=\int_0^\infty\rho(t)e^{-st}dt$, integrated by SymPy.",
+            )
+        )
         if fam.l1 is not None:
-            steps.append(Step(f"{name}_l1", sp.Eq(n1, fam.l1), r"$\|\rho\|_{L^1}=\sup_t\|H_t\|$ (LHEL Sec.~3)."))
+            steps.append(
+                Step(
+                    f"{name}_l1",
+                    sp.Eq(n1, fam.l1),
+                    r"$\|\rho\|_{L^1}=\sup_t\|H_t\|$ (LHEL Sec.~3).",
+                )
+            )
         if fam.l2sq is not None:
-            steps.append(Step(f"{name}_l2", sp.Eq(n2, fam.l2sq), r"$\|\rho\|_{L^2}^2$, the white-noise loss of the zero model."))
+            steps.append(
+                Step(
+                    f"{name}_l2",
+                    sp.Eq(n2, fam.l2sq),
+                    r"$\|\rho\|_{L^2}^2$, the white-noise loss of the zero model.",
+                )
+            )
     pl32 = sp.simplify(_laplace((1 + t) ** sp.Rational(-3, 2)))
-    steps.append(Step("power_law_three_halves", sp.Eq(Gf(s), pl32), r"At $p=3/2$ SymPy reduces $\Gamma(-\tfrac12,s)$ to the erfc form $2-2\sqrt{\pi s}\,e^{s}\operatorname{erfc}\sqrt s$."))
+    steps.append(
+        Step(
+            "power_law_three_halves",
+            sp.Eq(Gf(s), pl32),
+            r"At $p=3/2$ SymPy reduces $\Gamma(-\tfrac12,s)$ to the erfc form $2-2\sqrt{\pi s}\,e^{s}\operatorname{erfc}\sqrt s$.",
+        )
+    )
     airy = family("airy")
-    steps.append(Step("airy_kernel", sp.Eq(sp.Function("rho", real=True)(t), airy.rho), r"The Airy family has no closed-form Laplace transform on the half line: $G$ and $G'$ are computed by panel Gauss--Legendre quadrature on $[0, t_0+20/s_0]$."))
+    steps.append(
+        Step(
+            "airy_kernel",
+            sp.Eq(sp.Function("rho", real=True)(t), airy.rho),
+            r"The Airy family has no closed-form Laplace transform on the half line: $G$ and $G'$ are computed by panel Gauss--Legendre quadrature on $[0, t_0+20/s_0]$.",
+        )
+    )
     return Derivation(
         name="linear_memory_kernels",
         title="Memory kernels: Laplace transforms and norms",
         steps=steps,
-        references=[LHEL.__class__(LHEL.work, "Sec. 3 (Riesz representation)"), Reference(SPEC.work, "sec. 1, 3", SPEC.note)],
+        references=[
+            Reference(
+                LHEL.work,
+                "Sec. 3 (Riesz representation)",
+                "Laplace transforms and norms of the kernel families re-derived here with SymPy",
+            ),
+        ],
         summary=r"Targets $H_t(x)=\int_0^\infty x_{t-s}\rho(s)ds$; every transform below is SymPy's integral, compiled by the shared compile step.",
     )
 

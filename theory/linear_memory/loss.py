@@ -1,6 +1,9 @@
 r"""The white-noise (and OU-input) loss J and its gradients, derived by SymPy and compiled.
 
-LHEL Sec. 5 (optimization dynamics, Eq. (20)–(22)); spec ``linear_memory.md`` §3.
+LHEL = Li, Han, E, Li, "Approximation and optimization theory for linear continuous-time recurrent
+neural networks", JMLR 23 (2022), Sec. 5 (optimization dynamics, Eq. (20)–(22)); re-derived here
+with SymPy (derivations ``linear_memory_loss_diagonal``, ``linear_memory_loss_gramian``,
+``linear_memory_loss_ou``).
 
 * White noise (d = 1): E|Ĥ_t(x) − H_t(x)|² = J = ∫_0^∞ (ρ̂ − ρ)² ds.
 * Diagonal model ρ̂ = Σ a_i e^{−w_i t}: SymPy integrates the pair term ∫ a_i a_k e^{−(w_i+w_k)t} dt
@@ -16,7 +19,9 @@ LHEL Sec. 5 (optimization dynamics, Eq. (20)–(22)); spec ``linear_memory.md`` 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import scipy.linalg as sl
@@ -24,7 +29,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from theory.errors import ParameterError, require
-from theory.linear_memory.kernels import LHEL, SPEC, MemoryKernel, t
+from theory.linear_memory.kernels import LHEL, MemoryKernel, t
 from theory.linear_memory.model import DiagonalRNN, LinearRNN
 from theory.symbolic.cache import symbolic_cache
 from theory.symbolic.compile import CompiledFunction, compile_function
@@ -61,7 +66,11 @@ def loss_derivation() -> Derivation:
     m = 3
     a = sp.symbols("a_1:4", real=True)
     w = sp.symbols("w_1:4", positive=True)
-    J3 = sum(pair.subs({ai: a[i], ak: a[k], wi: w[i], wk: w[k]}) for i in range(m) for k in range(m)) - 2 * sum(a[i] * Gf(w[i]) for i in range(m)) + Nrho
+    J3 = (
+        sum(pair.subs({ai: a[i], ak: a[k], wi: w[i], wk: w[k]}) for i in range(m) for k in range(m))
+        - 2 * sum(a[i] * Gf(w[i]) for i in range(m))
+        + Nrho
+    )
     E = sum(a[k] / (sv + w[k]) for k in range(m)) - Gf(sv)
     dJ_da1 = sp.diff(J3, a[0])
     dJ_dw1 = sp.diff(J3, w[0])
@@ -73,21 +82,61 @@ def loss_derivation() -> Derivation:
     grad_w_pair = sp.diff(pair, wi)
     Js = sp.Symbol("J", nonnegative=True)
     steps = [
-        Step("loss", sp.Eq(Js, sp.Integral((sp.Symbol(r"\hat\rho(t)", real=True) - rho(t)) ** 2, (t, 0, sp.oo))), r"White-noise input: $E|\hat H_t-H_t|^2=\int_0^\infty(\hat\rho-\rho)^2$ (It\^o isometry)."),
-        Step("pair_term", sp.Eq(sp.Integral(ai * ak * sp.exp(-(wi + wk) * t), (t, 0, sp.oo)), pair), r"Model--model term of $\hat\rho=\sum_i a_ie^{-w_it}$, integrated by SymPy."),
-        Step("target_term", sp.Eq(target, ai * Gf(wi)), r"Model--target term: the Laplace transform $G$ of the target at the decay rate."),
+        Step(
+            "loss",
+            sp.Eq(
+                Js, sp.Integral((sp.Symbol(r"\hat\rho(t)", real=True) - rho(t)) ** 2, (t, 0, sp.oo))
+            ),
+            r"White-noise input: $E|\hat H_t-H_t|^2=\int_0^\infty(\hat\rho-\rho)^2$ (It\^o isometry).",
+        ),
+        Step(
+            "pair_term",
+            sp.Eq(sp.Integral(ai * ak * sp.exp(-(wi + wk) * t), (t, 0, sp.oo)), pair),
+            r"Model--model term of $\hat\rho=\sum_i a_ie^{-w_it}$, integrated by SymPy.",
+        ),
+        Step(
+            "target_term",
+            sp.Eq(target, ai * Gf(wi)),
+            r"Model--target term: the Laplace transform $G$ of the target at the decay rate.",
+        ),
         Step("loss_m3", sp.Eq(Js, J3), r"Assembled at $m=3$ (any $m$ is the same double sum)."),
-        Step("grad_a", sp.Eq(sp.Derivative(Js, a[0]), sp.factor_terms(dJ_da1)), r"SymPy's derivative; it equals $2E(w_1)$ with $E(s)=\sum_k a_k/(s+w_k)-G(s)$ (verified)."),
-        Step("grad_w", sp.Eq(sp.Derivative(Js, w[0]), sp.factor_terms(dJ_dw1)), r"and $\partial J/\partial w_1=2a_1E'(w_1)$ (verified)."),
-        Step("error_function", sp.Eq(sp.Function("E", real=True)(sv), E), r"Stationary points: $E(w_i)=0$ and $a_iE'(w_i)=0$ for every neuron (LHEL Sec.~5)."),
-        Step("pair_grad_a", sp.Eq(sp.Symbol(r"\partial_{a_i}(\mathrm{pair})", real=True), grad_a_pair), r"Compiled pieces: derivative of one pair term in $a_i$,"),
-        Step("pair_grad_w", sp.Eq(sp.Symbol(r"\partial_{w_i}(\mathrm{pair})", real=True), grad_w_pair), r"and in $w_i$."),
+        Step(
+            "grad_a",
+            sp.Eq(sp.Derivative(Js, a[0]), sp.factor_terms(dJ_da1)),
+            r"SymPy's derivative; it equals $2E(w_1)$ with $E(s)=\sum_k a_k/(s+w_k)-G(s)$ (verified).",
+        ),
+        Step(
+            "grad_w",
+            sp.Eq(sp.Derivative(Js, w[0]), sp.factor_terms(dJ_dw1)),
+            r"and $\partial J/\partial w_1=2a_1E'(w_1)$ (verified).",
+        ),
+        Step(
+            "error_function",
+            sp.Eq(sp.Function("E", real=True)(sv), E),
+            r"Stationary points: $E(w_i)=0$ and $a_iE'(w_i)=0$ for every neuron (LHEL Sec.~5).",
+        ),
+        Step(
+            "pair_grad_a",
+            sp.Eq(sp.Symbol(r"\partial_{a_i}(\mathrm{pair})", real=True), grad_a_pair),
+            r"Compiled pieces: derivative of one pair term in $a_i$,",
+        ),
+        Step(
+            "pair_grad_w",
+            sp.Eq(sp.Symbol(r"\partial_{w_i}(\mathrm{pair})", real=True), grad_w_pair),
+            r"and in $w_i$.",
+        ),
     ]
     return Derivation(
         name="linear_memory_loss_diagonal",
         title="White-noise loss of the diagonal linear RNN and its gradients",
         steps=steps,
-        references=[Reference(LHEL.work, "Sec. 5, loss and gradient flow of the diagonal model"), Reference(SPEC.work, "sec. 3", SPEC.note)],
+        references=[
+            Reference(
+                LHEL.work,
+                "Sec. 5, loss and gradient flow of the diagonal model",
+                "re-derived here with SymPy",
+            ),
+        ],
         summary=r"$\hat\rho(t)=\sum_{i=1}^m a_ie^{-w_it}$, $w_i>0$; SymPy integrates, differentiates and checks the $E$-form of the gradients.",
     )
 
@@ -139,7 +188,9 @@ class DiagonalLoss:
         c = _diag_compiled()
         A1, A2 = np.meshgrid(a, a, indexing="ij")
         W1, W2 = np.meshgrid(w, w, indexing="ij")
-        return float(np.sum(c.pair(A1, A2, W1, W2)) - 2 * np.dot(a, self.kernel.laplace(w)) + self.norm_sq)
+        return float(
+            np.sum(c.pair(A1, A2, W1, W2)) - 2 * np.dot(a, self.kernel.laplace(w)) + self.norm_sq
+        )
 
     def gradient(self, a: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(∂J/∂a, ∂J/∂w) = (2E(w_i), 2a_iE′(w_i)) assembled from the compiled pair derivatives."""
@@ -162,7 +213,9 @@ class DiagonalLoss:
         gw = 2 * np.sum(pdw, axis=1) - 2 * a * dG
         return J, np.concatenate([ga, gw])
 
-    def error_function(self, a: np.ndarray, w: np.ndarray, ss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def error_function(
+        self, a: np.ndarray, w: np.ndarray, ss: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """E(s) = Σ_k a_k/(s+w_k) − G(s) and E′(s) (stationarity: E(w_i) = E′(w_i) = 0)."""
         ss = np.asarray(ss, dtype=float)
         E = np.sum(a / (ss[..., None] + w), axis=-1) - self.kernel.laplace(ss)
@@ -203,21 +256,51 @@ def gramian_derivation() -> Derivation:
     if sp.simplify(-w1 * P1 - P1 * w1 + u1**2) != 0:  # pragma: no cover - validates itself
         raise AssertionError("scalar Lyapunov equation fails")
     steps = [
-        Step("kernel", sp.Eq(sp.Symbol(r"\hat\rho(t)", real=True), sp.Symbol(r"c^{T}e^{Wt}U", real=True)), r"General model, $W$ Hurwitz."),
-        Step("controllability", lyap, r"$P=\int_0^\infty e^{Wt}UU^Te^{W^Tt}dt$; integrating $\tfrac{d}{dt}X=WX+XW^T$ over $(0,\infty)$ gives the Lyapunov equation."),
+        Step(
+            "kernel",
+            sp.Eq(sp.Symbol(r"\hat\rho(t)", real=True), sp.Symbol(r"c^{T}e^{Wt}U", real=True)),
+            r"General model, $W$ Hurwitz.",
+        ),
+        Step(
+            "controllability",
+            lyap,
+            r"$P=\int_0^\infty e^{Wt}UU^Te^{W^Tt}dt$; integrating $\tfrac{d}{dt}X=WX+XW^T$ over $(0,\infty)$ gives the Lyapunov equation.",
+        ),
         Step("observability", lyapQ, r"$Q=\int_0^\infty e^{W^Tt}cc^Te^{Wt}dt$."),
-        Step("scalar_instance", sp.Eq(sp.Symbol("P_{m=1}", positive=True), P1), r"Check at $m=1$, $W=-w$: SymPy's integral satisfies $-2wP+u^2=0$."),
-        Step("loss", sp.Eq(Js, Jc), r"With $M_\rho(W)=\int_0^\infty\rho(t)e^{Wt}dt$: $J=\int(\hat\rho-\rho)^2$."),
-        Step("grad_c", sp.Eq(sp.MatrixSymbol(r"\nabla_c J", m, 1), grad_c, evaluate=False), r"SymPy's matrix derivative ($P$ symmetric: $2Pc-2M_\rho U$)."),
+        Step(
+            "scalar_instance",
+            sp.Eq(sp.Symbol("P_{m=1}", positive=True), P1),
+            r"Check at $m=1$, $W=-w$: SymPy's integral satisfies $-2wP+u^2=0$.",
+        ),
+        Step(
+            "loss",
+            sp.Eq(Js, Jc),
+            r"With $M_\rho(W)=\int_0^\infty\rho(t)e^{Wt}dt$: $J=\int(\hat\rho-\rho)^2$.",
+        ),
+        Step(
+            "grad_c",
+            sp.Eq(sp.MatrixSymbol(r"\nabla_c J", m, 1), grad_c, evaluate=False),
+            r"SymPy's matrix derivative ($P$ symmetric: $2Pc-2M_\rho U$).",
+        ),
         Step("loss_U", sp.Eq(Js, JU), r"The same loss written with $Q$ ($c^TPc=U^TQU$),"),
-        Step("grad_U", sp.Eq(sp.MatrixSymbol(r"\nabla_U J", m, 1), grad_U, evaluate=False), r"whose derivative in $U$ is $2QU-2M_\rho^Tc$."),
+        Step(
+            "grad_U",
+            sp.Eq(sp.MatrixSymbol(r"\nabla_U J", m, 1), grad_U, evaluate=False),
+            r"whose derivative in $U$ is $2QU-2M_\rho^Tc$.",
+        ),
     ]
     del Xf
     return Derivation(
         name="linear_memory_loss_gramian",
         title="Loss of the general linear RNN: Gramians and gradients",
         steps=steps,
-        references=[Reference(LHEL.work, "Sec. 5 (general linear RNN)"), Reference(SPEC.work, "sec. 3 (Gramian form)", SPEC.note)],
+        references=[
+            Reference(
+                LHEL.work,
+                "Sec. 5 (general linear RNN)",
+                "the Gramian form of the loss and its gradients is our re-derivation",
+            ),
+        ],
         summary=r"Gradients of $J$ in $c$ and $U$ through the Lyapunov-equation Gramians; solved numerically by \texttt{scipy.linalg.solve\_continuous\_lyapunov}.",
     )
 
@@ -244,10 +327,18 @@ def memory_matrix(kernel: MemoryKernel, W: np.ndarray) -> np.ndarray:
     W = VΛV^{−1} with real spectrum → V diag(G(−λ)) V^{−1} (compiled G)."""
     m = W.shape[0]
     if all(tm.family.name == "exponential" for tm in kernel.terms):
-        return sum(tm.values[0] * np.linalg.inv(tm.values[1] * np.eye(m) - W) for tm in kernel.terms)
+        # builtins.sum is typed `T | Literal[0]` (the 0 of an empty sum); kernels have >= 1 term
+        return cast(
+            np.ndarray,
+            sum(tm.values[0] * np.linalg.inv(tm.values[1] * np.eye(m) - W) for tm in kernel.terms),
+        )
     lam, V = np.linalg.eig(W)
     if np.max(np.abs(lam.imag)) > 0:
-        raise ParameterError("W", "matrix with complex eigenvalues", "real spectrum for non-exponential targets (G is compiled on the real axis)")
+        raise ParameterError(
+            "W",
+            "matrix with complex eigenvalues",
+            "real spectrum for non-exponential targets (G is compiled on the real axis)",
+        )
     return np.real(V @ np.diag(kernel.laplace(-lam.real)) @ np.linalg.inv(V))
 
 
@@ -266,23 +357,42 @@ def general_loss(kernel: MemoryKernel, model: LinearRNN) -> GeneralLossValue:
 def _ou_pieces() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     """k_w(s'), K_θ(w_i, w_k) and C_θ(w_i) (slow symbolic steps, cached on disk)."""
     # k_w(s') = ∫_0^∞ e^{-w s} e^{-θ|s-s'|} ds, split at s = s'
-    k_w = sp.integrate(sp.exp(-wi * t) * sp.exp(-theta * (sp_ - t)), (t, 0, sp_)) + sp.integrate(sp.exp(-wi * t) * sp.exp(-theta * (t - sp_)), (t, sp_, sp.oo), conds="none")
+    k_w = sp.integrate(sp.exp(-wi * t) * sp.exp(-theta * (sp_ - t)), (t, 0, sp_)) + sp.integrate(
+        sp.exp(-wi * t) * sp.exp(-theta * (t - sp_)), (t, sp_, sp.oo), conds="none"
+    )
     # generic branch θ ≠ w of SymPy's Piecewise (w = θ is the removable limit)
     k_w = k_w.replace(lambda e: isinstance(e, sp.Piecewise), lambda e: e.args[0][0])
     k_w = sp.powsimp(sp.expand(k_w), combine="exp")
     k_w = k_w.replace(lambda e: isinstance(e, sp.exp), lambda e: sp.exp(sp.expand(e.args[0])))
     Xs, Ys = sp.symbols("X Y", positive=True)
-    kk = sp.simplify(k_w.subs({sp.exp(-sp_ * wi): Xs, sp.exp(sp_ * wi): 1 / Xs, sp.exp(-sp_ * theta): Ys, sp.exp(sp_ * theta): 1 / Ys}))
+    kk = sp.simplify(
+        k_w.subs(
+            {
+                sp.exp(-sp_ * wi): Xs,
+                sp.exp(sp_ * wi): 1 / Xs,
+                sp.exp(-sp_ * theta): Ys,
+                sp.exp(sp_ * theta): 1 / Ys,
+            }
+        )
+    )
     alpha, beta_ = sp.simplify(sp.diff(kk, Xs)), sp.simplify(sp.diff(kk, Ys))
-    if alpha.has(Xs, Ys, sp_) or beta_.has(Xs, Ys, sp_) or sp.simplify(kk - alpha * Xs - beta_ * Ys) != 0:
+    if (
+        alpha.has(Xs, Ys, sp_)
+        or beta_.has(Xs, Ys, sp_)
+        or sp.simplify(kk - alpha * Xs - beta_ * Ys) != 0
+    ):
         raise AssertionError(f"k_w is not a combination of e^(-w s') and e^(-theta s'): {kk}")
     k_w = alpha * sp.exp(-wi * sp_) + beta_ * sp.exp(-theta * sp_)
-    K = alpha * sp.integrate(sp.exp(-(wi + wk) * sp_), (sp_, 0, sp.oo)) + beta_ * sp.integrate(sp.exp(-(theta + wk) * sp_), (sp_, 0, sp.oo))
+    K = alpha * sp.integrate(sp.exp(-(wi + wk) * sp_), (sp_, 0, sp.oo)) + beta_ * sp.integrate(
+        sp.exp(-(theta + wk) * sp_), (sp_, 0, sp.oo)
+    )
     K = sp.factor(sp.simplify(K))
     # cross with a target: ∫ρ(s')k_w(s')ds' = α G(w) + β G(θ)
     cross = alpha * Gf(wi) + beta_ * Gf(theta)
     # consistency: for the target e^{-w_k t} (one neuron, G(x) = 1/(x + w_k)) the cross term is K
-    if sp.simplify(_replace_G(cross, lambda x: 1 / (x + wk)) - K) != 0:  # pragma: no cover - validates itself
+    if (
+        sp.simplify(_replace_G(cross, lambda x: 1 / (x + wk)) - K) != 0
+    ):  # pragma: no cover - validates itself
         raise AssertionError("OU cross term mismatch")
     return (k_w, K, cross)
 
@@ -293,16 +403,38 @@ def ou_loss_derivation() -> Derivation:
     k_w, K, cross = _ou_pieces()
     Js = sp.Symbol(r"J_\theta", nonnegative=True)
     steps = [
-        Step("loss", sp.Eq(Js, sp.Symbol(r"\iint e(s)e(s')e^{-\theta|s-s'|}\,ds\,ds'", real=True)), r"OU input $dx=-\theta x\,dt+\sqrt{2\theta}\,dB$ (unit variance), $e=\hat\rho-\rho$."),
-        Step("filter", sp.Eq(sp.Function("k_w", real=True)(sp_), k_w), r"$\int_0^\infty e^{-ws}e^{-\theta|s-s'|}ds$, split at $s=s'$ by SymPy."),
-        Step("pair_kernel", sp.Eq(sp.Function("K_theta", real=True)(wi, wk), K), r"Model--model term per $a_ia_k$."),
-        Step("cross_term", sp.Eq(sp.Function("C_theta", real=True)(wi), cross), r"Model--target term per $a_i$, through $G$ at $w_i$ and $\theta$ (verified on $e^{-vt}$)."),
+        Step(
+            "loss",
+            sp.Eq(Js, sp.Symbol(r"\iint e(s)e(s')e^{-\theta|s-s'|}\,ds\,ds'", real=True)),
+            r"OU input $dx=-\theta x\,dt+\sqrt{2\theta}\,dB$ (unit variance), $e=\hat\rho-\rho$.",
+        ),
+        Step(
+            "filter",
+            sp.Eq(sp.Function("k_w", real=True)(sp_), k_w),
+            r"$\int_0^\infty e^{-ws}e^{-\theta|s-s'|}ds$, split at $s=s'$ by SymPy.",
+        ),
+        Step(
+            "pair_kernel",
+            sp.Eq(sp.Function("K_theta", real=True)(wi, wk), K),
+            r"Model--model term per $a_ia_k$.",
+        ),
+        Step(
+            "cross_term",
+            sp.Eq(sp.Function("C_theta", real=True)(wi), cross),
+            r"Model--target term per $a_i$, through $G$ at $w_i$ and $\theta$ (verified on $e^{-vt}$).",
+        ),
     ]
     return Derivation(
         name="linear_memory_loss_ou",
         title="Loss of the diagonal linear RNN under Ornstein--Uhlenbeck input",
         steps=steps,
-        references=[Reference(LHEL.work, "Sec. 5 (non-white inputs, remark)"), Reference(SPEC.work, "sec. 3", SPEC.note)],
+        references=[
+            Reference(
+                LHEL.work,
+                "Sec. 5 (non-white inputs, remark)",
+                "the OU-input loss is our re-derivation",
+            ),
+        ],
         summary=r"$J_\theta=\sum_{ik}a_ia_kK_\theta(w_i,w_k)-2\sum_ia_iC_\theta(w_i)+N_\theta$; $\theta\to\infty$ with $\theta/2$ rescaling recovers white noise.",
     )
 
@@ -312,10 +444,12 @@ def _registered_ou() -> Derivation:
     return ou_loss_derivation()
 
 
-def _replace_G(expr: sp.Expr, func) -> sp.Expr:  # type: ignore[no-untyped-def]
+def _replace_G(expr: sp.Expr, func: Callable[[sp.Expr], sp.Expr]) -> sp.Expr:
     """Substitute the undefined function G (matched by name: a disk-cached rebuild may drop its
     assumptions) by ``func``."""
-    return expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func.__name__ == "G", lambda e: func(e.args[0]))
+    return expr.replace(
+        lambda e: isinstance(e, AppliedUndef) and e.func.__name__ == "G", lambda e: func(e.args[0])
+    )
 
 
 @dataclass(frozen=True)
@@ -331,7 +465,12 @@ class OULoss:
 
     def __post_init__(self) -> None:
         require(self.theta > 0, "theta", self.theta, "theta > 0")
-        require(all(tm.family.name == "exponential" for tm in self.kernel.terms), "kernel", self.kernel.label, "an exponential-sum target for the OU loss")
+        require(
+            all(tm.family.name == "exponential" for tm in self.kernel.terms),
+            "kernel",
+            self.kernel.label,
+            "an exponential-sum target for the OU loss",
+        )
 
     @functools.cached_property
     def _fns(self) -> tuple[CompiledFunction, CompiledFunction, CompiledFunction, CompiledFunction]:
@@ -348,7 +487,9 @@ class OULoss:
         )
 
     def _bv(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.array([tm.values[0] for tm in self.kernel.terms]), np.array([tm.values[1] for tm in self.kernel.terms])
+        return np.array([tm.values[0] for tm in self.kernel.terms]), np.array(
+            [tm.values[1] for tm in self.kernel.terms]
+        )
 
     def value(self, a: np.ndarray, w: np.ndarray) -> float:
         K, _, Cr, _ = self._fns

@@ -1,11 +1,13 @@
 r"""Plateaus of the gradient flow: the curse of memory in optimization.
 
-Spec ``linear_memory.md`` §3 (reference experiment, ours); LHEL Sec. 5 (plateau lower bound ∝ e^{c/ω}).
+LHEL = Li, Han, E, Li, "Approximation and optimization theory for linear continuous-time recurrent
+neural networks", JMLR 23 (2022), Sec. 5 (plateau lower bound ∝ e^{c/ω}); the experiment and the
+quasi-static estimate below are ours (derivation ``linear_memory_plateau``).
 
 Delayed-memory target ρ = e^{−t} + A e^{−(t−μ)²}, width m = 2, start (a₁, w₁) = (1, 1),
 (a₂, w₂) = (0, w₀ = 1); τ_exit = first τ with J ≤ J(0) − 0.1‖bump‖². The bump enters every
 gradient through G_bump(w) ≈ A√π e^{w²/4 − wμ} (SymPy's μ → ∞ form of the erfc transform), and the
-quasi-static estimate of the spec is τ_qs = 1/(8 w₀ μ² G_∞(w₀)²) = e^{2w₀μ − w₀²/2}/(8πA²w₀μ²), whose
+quasi-static estimate is τ_qs = 1/(8 w₀ μ² G_∞(w₀)²) = e^{2w₀μ − w₀²/2}/(8πA²w₀μ²), whose
 slope d ln τ_qs/dμ = 2w₀ − 2/μ (:func:`plateau_derivation`).
 Contrasts: non-delayed long memory √(2ω)e^{−ωt} (power-law slowdown only), and ρ = Ai(t − t₀)
 (slower as t₀ grows).
@@ -23,7 +25,6 @@ from theory.errors import require
 from theory.linear_memory.gradient_flow import FlowResult, gradient_flow
 from theory.linear_memory.kernels import (
     LHEL,
-    SPEC,
     MemoryKernel,
     airy_kernel,
     exponential_sum,
@@ -33,7 +34,7 @@ from theory.linear_memory.kernels import (
 )
 from theory.linear_memory.loss import diagonal_loss
 from theory.linear_memory.model import DiagonalRNN
-from theory.symbolic.compile import compile_function
+from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 
 __all__ = [
@@ -57,6 +58,7 @@ def plateau_derivation() -> Derivation:
     """Asymptotic bump transform, the quasi-static escape time and its slope in μ."""
     fam = family("gaussian_bump")
     Ab, mub = fam.params
+    assert fam.laplace is not None  # the bump has a closed-form transform (kernels module docs)
     G = fam.laplace.subs({Ab: A, mub: mu})
     # μ → ∞ at fixed s: erf(μ − s/2) → 1
     G_inf = sp.simplify(G.replace(sp.erf, lambda x: 1))
@@ -68,16 +70,38 @@ def plateau_derivation() -> Derivation:
     slope = sp.simplify(sp.diff(sp.log(tau_qs), mu))
     T = sp.Symbol("tau_qs", positive=True)
     steps = [
-        Step("bump_transform", sp.Eq(sp.Function("G_bump", real=True)(s), G), r"SymPy's Laplace transform of $Ae^{-(t-\mu)^2}$."),
-        Step("asymptotic_transform", sp.Eq(sp.Function("G_infty", real=True)(s), G_inf), r"Delayed memory ($\mu\to\infty$, $G/G_\infty\to1$ by SymPy's limit): every gradient carries $e^{-w\mu}$."),
-        Step("quasi_static_time", sp.Eq(T, tau_qs), r"The spec's quasi-static estimate $\tau=1/(8w_0\mu^2G_\infty(w_0)^2)$ of the plateau length with all rates $\ge w_0$."),
-        Step("slope", sp.Eq(sp.Derivative(sp.log(T), mu), slope), r"Its exponential rate in the lag: $d\ln\tau/d\mu\to2w_0$ (the curse of memory in optimization, LHEL Sec.~5)."),
+        Step(
+            "bump_transform",
+            sp.Eq(sp.Function("G_bump", real=True)(s), G),
+            r"SymPy's Laplace transform of $Ae^{-(t-\mu)^2}$.",
+        ),
+        Step(
+            "asymptotic_transform",
+            sp.Eq(sp.Function("G_infty", real=True)(s), G_inf),
+            r"Delayed memory ($\mu\to\infty$, $G/G_\infty\to1$ by SymPy's limit): every gradient carries $e^{-w\mu}$.",
+        ),
+        Step(
+            "quasi_static_time",
+            sp.Eq(T, tau_qs),
+            r"Our quasi-static estimate $\tau=1/(8w_0\mu^2G_\infty(w_0)^2)$ of the plateau length with all rates $\ge w_0$.",
+        ),
+        Step(
+            "slope",
+            sp.Eq(sp.Derivative(sp.log(T), mu), slope),
+            r"Its exponential rate in the lag: $d\ln\tau/d\mu\to2w_0$ (the curse of memory in optimization, LHEL Sec.~5).",
+        ),
     ]
     return Derivation(
         name="linear_memory_plateau",
         title="Plateau of the gradient flow on delayed memory",
         steps=steps,
-        references=[Reference(LHEL.work, "Sec. 5 (plateaus, lower bound of the escape time)"), Reference(SPEC.work, "sec. 3 (quasi-static estimate, reference experiment)", SPEC.note)],
+        references=[
+            Reference(
+                LHEL.work,
+                "Sec. 5 (plateaus, lower bound of the escape time)",
+                "the quasi-static estimate and the delayed-memory experiment are ours",
+            ),
+        ],
         summary=r"Target $\rho=e^{-t}+Ae^{-(t-\mu)^2}$, diagonal model of width 2 started at $(a,w)=((1,0),(1,w_0))$.",
     )
 
@@ -88,9 +112,11 @@ def _registered_plateau() -> Derivation:
 
 
 @functools.cache
-def _qs_fns():  # type: ignore[no-untyped-def]
+def _qs_fns() -> tuple[CompiledFunction, CompiledFunction]:
     d = plateau_derivation()
-    return compile_function(d.rhs("quasi_static_time"), [mu, w0, A]), compile_function(d.rhs("slope"), [mu, w0, A])
+    return compile_function(d.rhs("quasi_static_time"), [mu, w0, A]), compile_function(
+        d.rhs("slope"), [mu, w0, A]
+    )
 
 
 def quasi_static_tau(mu_: float, w0_: float = 1.0, A_: float = 1.0) -> float:
@@ -100,7 +126,9 @@ def quasi_static_tau(mu_: float, w0_: float = 1.0, A_: float = 1.0) -> float:
 
 def quasi_static_slope(mu1: float, mu2: float, w0_: float = 1.0, A_: float = 1.0) -> float:
     """Secant slope [ln τ_qs(μ₂) − ln τ_qs(μ₁)]/(μ₂ − μ₁)."""
-    return (math.log(quasi_static_tau(mu2, w0_, A_)) - math.log(quasi_static_tau(mu1, w0_, A_))) / (mu2 - mu1)
+    return (math.log(quasi_static_tau(mu2, w0_, A_)) - math.log(quasi_static_tau(mu1, w0_, A_))) / (
+        mu2 - mu1
+    )
 
 
 def delayed_target(mu_: float, A_: float = 1.0) -> tuple[MemoryKernel, MemoryKernel]:
@@ -125,8 +153,19 @@ class EscapeResult:
     flow: FlowResult
 
 
-def escape_time(target: MemoryKernel, part: MemoryKernel, *, w0_: float = 1.0, drop: float = 0.1, tau_max: float = 1e9, stop: bool = True) -> EscapeResult:
-    """τ_exit = first τ with J ≤ J(0) − drop·‖part‖² from (a, w) = ((1, 0), (1, w₀)) (spec §3)."""
+def escape_time(
+    target: MemoryKernel,
+    part: MemoryKernel,
+    *,
+    w0_: float = 1.0,
+    drop: float = 0.1,
+    tau_max: float = 1e9,
+    stop: bool = True,
+) -> EscapeResult:
+    """τ_exit = first τ with J ≤ J(0) − drop·‖part‖² from (a, w) = ((1, 0), (1, w₀)).
+
+    The experiment of derivation ``linear_memory_plateau``.
+    """
     require(0 < drop < 1, "drop", drop, "0 < drop < 1")
     loss = diagonal_loss(target)
     m0 = DiagonalRNN([1.0, 0.0], [1.0, w0_])
@@ -144,4 +183,3 @@ def airy_escape_time(t0: float, *, drop: float = 0.1, tau_max: float = 1e6) -> E
     level = (1 - drop) * k.l2_norm_sq()
     flow = gradient_flow(loss, m0, tau_max, level=level)
     return EscapeResult(flow.tau_exit, level, flow)
-

@@ -1,6 +1,7 @@
 r"""Finite simulation of the discretised linear RNN, independent of the theory modules.
 
-Spec ``linear_memory.md`` §4. Step Δ, exact zero-order hold (input held constant on each step):
+The finite-width side of the checks of LHEL (Li, Han, E, Li, JMLR 23 (2022)) as implemented here.
+Step Δ, exact zero-order hold (input held constant on each step):
 
     h_{k+1} = e^{WΔ} h_k + W^{−1}(e^{WΔ} − I) U x_k,      ŷ_k = cᵀ h_{k+1},
 
@@ -16,6 +17,7 @@ itself (the target's definition) is evaluated.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import numpy as np
 import scipy.linalg as sl
@@ -81,7 +83,21 @@ def target_outputs(kernel: MemoryKernel, x: np.ndarray, dt: float, n_lags: int) 
     return ss.fftconvolve(x, taps[None, :], axes=1)[:, : x.shape[1]]
 
 
-def diagonal_outputs(model: DiagonalRNN, x: np.ndarray, dt: float, *, sensitivities: bool = False) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+@overload
+def diagonal_outputs(
+    model: DiagonalRNN, x: np.ndarray, dt: float, *, sensitivities: Literal[False] = ...
+) -> tuple[np.ndarray, None, None]: ...
+@overload
+def diagonal_outputs(
+    model: DiagonalRNN, x: np.ndarray, dt: float, *, sensitivities: Literal[True]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+@overload
+def diagonal_outputs(
+    model: DiagonalRNN, x: np.ndarray, dt: float, *, sensitivities: bool = ...
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]: ...
+def diagonal_outputs(
+    model: DiagonalRNN, x: np.ndarray, dt: float, *, sensitivities: bool = False
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """ŷ_k = Σ_i a_i h_{i,k+1} of the ZOH diagonal RNN; optionally ∂ŷ/∂a_i = h_i and ∂ŷ/∂w_i."""
     _check_step(dt)
     B, n = x.shape
@@ -96,12 +112,13 @@ def diagonal_outputs(model: DiagonalRNN, x: np.ndarray, dt: float, *, sensitivit
         h = ss.lfilter([be], [1.0, -al], x, axis=1)  # h_{k+1}
         yhat += a * h
         if sensitivities:
-            H[i] = h  # type: ignore[index]
+            assert H is not None and S is not None  # allocated above when sensitivities
+            H[i] = h
             dal = -dt * al
             dbe = (dt * al * w + np.expm1(-w * dt)) / w**2
             h_prev = np.concatenate([np.zeros((B, 1)), h[:, :-1]], axis=1)  # h_k
             g = ss.lfilter([1.0], [1.0, -al], dal * h_prev + dbe * x, axis=1)
-            S[i] = a * g  # type: ignore[index]
+            S[i] = a * g
     return yhat, H, S
 
 
@@ -117,12 +134,26 @@ def model_outputs(model: LinearRNN, x: np.ndarray, dt: float) -> np.ndarray:
     return out
 
 
-def monte_carlo_mse(kernel: MemoryKernel, model: LinearRNN | DiagonalRNN, *, dt: float, T_burn: float, T_obs: float, batch: int, rng: np.random.Generator, theta_ou: float | None = None) -> np.ndarray:
+def monte_carlo_mse(
+    kernel: MemoryKernel,
+    model: LinearRNN | DiagonalRNN,
+    *,
+    dt: float,
+    T_burn: float,
+    T_obs: float,
+    batch: int,
+    rng: np.random.Generator,
+    theta_ou: float | None = None,
+) -> np.ndarray:
     """Per-sequence stationary MSE (1/n_obs) Σ_{k in window} (ŷ_k − y_k)², shape (batch,)."""
     _check_step(dt, T_burn, T_obs)
     nb, no = int(round(T_burn / dt)), int(round(T_obs / dt))
     n = nb + no
-    x = white_noise(rng, batch, n, dt) if theta_ou is None else ou_noise(rng, batch, n, dt, theta_ou)
+    x = (
+        white_noise(rng, batch, n, dt)
+        if theta_ou is None
+        else ou_noise(rng, batch, n, dt, theta_ou)
+    )
     y = target_outputs(kernel, x, dt, nb if nb > 0 else n)
     if isinstance(model, DiagonalRNN):
         yhat = diagonal_outputs(model, x, dt)[0]
@@ -146,7 +177,19 @@ class SGDResult:
         return np.arange(self.theta.shape[0]) * self.lr
 
 
-def sgd_train(kernel: MemoryKernel, model0: DiagonalRNN, *, lr: float, steps: int, batch: int, dt: float, T_burn: float, T_obs: float, rng: np.random.Generator, w_min: float = 1e-3) -> SGDResult:
+def sgd_train(
+    kernel: MemoryKernel,
+    model0: DiagonalRNN,
+    *,
+    lr: float,
+    steps: int,
+    batch: int,
+    dt: float,
+    T_burn: float,
+    T_obs: float,
+    rng: np.random.Generator,
+    w_min: float = 1e-3,
+) -> SGDResult:
     """Minibatch SGD θ ← θ − lr ∇_θ MSE_batch on fresh white-noise sequences each step.
 
     Rates are clipped at ``w_min`` (counted in ``info``; the checks use settings where it never binds).
@@ -167,15 +210,17 @@ def sgd_train(kernel: MemoryKernel, model0: DiagonalRNN, *, lr: float, steps: in
         yhat, H, S = diagonal_outputs(mdl, x, dt, sensitivities=True)
         r = (yhat - y)[:, nb:]
         losses.append(float(np.mean(r**2)))
-        ga = 2 * np.mean(r[None] * H[:, :, nb:], axis=(1, 2))  # type: ignore[index]
-        gw = 2 * np.mean(r[None] * S[:, :, nb:], axis=(1, 2))  # type: ignore[index]
+        ga = 2 * np.mean(r[None] * H[:, :, nb:], axis=(1, 2))
+        gw = 2 * np.mean(r[None] * S[:, :, nb:], axis=(1, 2))
         th = th - lr * np.concatenate([ga, gw])
         th[m:] = np.maximum(th[m:], w_min)
         traj.append(th.copy())
     return SGDResult(np.array(traj), lr, batch, dt, np.array(losses))
 
 
-def worst_case_gap(kernel: MemoryKernel, model: DiagonalRNN, *, dt: float, T: float, delta: float) -> float:
+def worst_case_gap(
+    kernel: MemoryKernel, model: DiagonalRNN, *, dt: float, T: float, delta: float
+) -> float:
     """|H_T(x) − Ĥ_T(x)| for the smoothed sign input x_{T−s} = tanh((ρ − ρ̂)(s)/δ), simulated:
     target by the Riemann sum of ρ, model by the ZOH recursion. As Δ, δ → 0 it tends to
     sup_{|x|≤1} |H_T − Ĥ_T| = ‖ρ − ρ̂‖_{L¹} (LHEL Sec. 3)."""

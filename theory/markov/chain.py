@@ -1,4 +1,6 @@
-"""Finite Markov chains: validation, stationary law, simulation (spec ``kernel_limit.md`` §1).
+"""Finite Markov chains: validation, stationary law, simulation.
+
+The data of the kernel-limit theory (:mod:`theory.kernel_limit`).
 
 A :class:`MarkovChain` holds a transition matrix P (rows sum to one) on m states with values
 x^(1..m) ⊂ R. It is validated on construction: P must be square, non-negative and stochastic,
@@ -38,8 +40,22 @@ def _as_exact(P: Any) -> sp.Matrix | None:
         return M if all(e.is_Rational for e in M) else None
     if isinstance(P, (list, tuple)):
         rows = [list(r) for r in P]
-        if rows and all(isinstance(e, (Fraction, int, sp.Rational)) and not isinstance(e, bool) for r in rows for e in r):
-            return sp.Matrix([[sp.Rational(e.numerator, e.denominator) if isinstance(e, Fraction) else sp.Rational(e) for e in r] for r in rows])
+        if rows and all(
+            isinstance(e, (Fraction, int, sp.Rational)) and not isinstance(e, bool)
+            for r in rows
+            for e in r
+        ):
+            return sp.Matrix(
+                [
+                    [
+                        sp.Rational(e.numerator, e.denominator)
+                        if isinstance(e, Fraction)
+                        else sp.Rational(e)
+                        for e in r
+                    ]
+                    for r in rows
+                ]
+            )
     return None
 
 
@@ -86,24 +102,51 @@ class MarkovChain:
         require(bool(np.all(np.isfinite(mat.data))), "P", "non-finite entries", "finite entries")
         if mat.data.size and mat.data.min() < 0:
             i = int(np.argmin(mat.data))
-            raise ParameterError("P", f"entry {mat.data[i]:.3g} < 0", "non-negative entries (a stochastic matrix)")
+            raise ParameterError(
+                "P", f"entry {mat.data[i]:.3g} < 0", "non-negative entries (a stochastic matrix)"
+            )
         if exact is not None:
             bad = [i for i in range(m) if sum(exact.row(i)) != 1]
-            require(not bad, "P", f"row sums {[str(sum(exact.row(i))) for i in bad]} of rows {bad}", "rows summing exactly to 1 (a stochastic matrix)")
+            require(
+                not bad,
+                "P",
+                f"row sums {[str(sum(exact.row(i))) for i in bad]} of rows {bad}",
+                "rows summing exactly to 1 (a stochastic matrix)",
+            )
         else:
             rs = np.asarray(mat.sum(axis=1)).ravel()
             dev = np.abs(rs - 1.0)
-            require(bool(dev.max() <= STOCHASTIC_TOL), "P", f"row {int(dev.argmax())} sums to {rs[dev.argmax()]:.12g}", f"rows summing to 1 within {STOCHASTIC_TOL:g} (a stochastic matrix)")
+            require(
+                bool(dev.max() <= STOCHASTIC_TOL),
+                "P",
+                f"row {int(dev.argmax())} sums to {rs[dev.argmax()]:.12g}",
+                f"rows summing to 1 within {STOCHASTIC_TOL:g} (a stochastic matrix)",
+            )
         mat.eliminate_zeros()
         ncomp, _ = connected_components(mat, directed=True, connection="strong")
-        require(ncomp == 1, "P", f"reducible chain with {ncomp} communicating classes", "an irreducible chain (every state reaches every state)")
+        require(
+            ncomp == 1,
+            "P",
+            f"reducible chain with {ncomp} communicating classes",
+            "an irreducible chain (every state reaches every state)",
+        )
         period = _period(mat)
-        require(period == 1, "P", f"periodic chain with period {period}", "an aperiodic chain (period 1)")
+        require(
+            period == 1,
+            "P",
+            f"periodic chain with period {period}",
+            "an aperiodic chain (period 1)",
+        )
         if self.states is None:
             states = np.arange(m, dtype=float)
         else:
             states = np.asarray(self.states, dtype=float)
-            require(states.shape == (m,), "states", states.shape, f"shape ({m},): one real value per state")
+            require(
+                states.shape == (m,),
+                "states",
+                states.shape,
+                f"shape ({m},): one real value per state",
+            )
             require(bool(np.all(np.isfinite(states))), "states", states, "finite values")
         object.__setattr__(self, "states", states)
         object.__setattr__(self, "exact", exact)
@@ -126,7 +169,14 @@ class MarkovChain:
 
         return stationary_numeric(self)
 
-    def sample(self, n: int, n_chains: int, rng: np.random.Generator, *, start: np.ndarray | str = "stationary") -> np.ndarray:
+    def sample(
+        self,
+        n: int,
+        n_chains: int,
+        rng: np.random.Generator,
+        *,
+        start: np.ndarray | str = "stationary",
+    ) -> np.ndarray:
         """Simulate ``n_chains`` independent paths of length ``n`` (vectorised over chains).
 
         Sampling uses inverse-CDF on the CSR rows: with the row-wise cumulative sums stored as
@@ -150,15 +200,29 @@ class MarkovChain:
             State indices, shape (n_chains, n), dtype int32 (int64 above 2³¹ states).
         """
         require(isinstance(n, (int, np.integer)) and n >= 1, "n", n, "an integer n >= 1")
-        require(isinstance(n_chains, (int, np.integer)) and n_chains >= 1, "n_chains", n_chains, "an integer >= 1")
+        require(
+            isinstance(n_chains, (int, np.integer)) and n_chains >= 1,
+            "n_chains",
+            n_chains,
+            "an integer >= 1",
+        )
         out = np.empty((n_chains, n), dtype=np.int64 if self.m > 2**31 - 1 else np.int32)
         if isinstance(start, str):
-            require(start == "stationary", "start", start, "'stationary' or an array of state indices")
+            require(
+                start == "stationary", "start", start, "'stationary' or an array of state indices"
+            )
             cdf = np.cumsum(self.stationary)
-            x = np.minimum(np.searchsorted(cdf, rng.random(n_chains) * cdf[-1], side="right"), self.m - 1)
+            x = np.minimum(
+                np.searchsorted(cdf, rng.random(n_chains) * cdf[-1], side="right"), self.m - 1
+            )
         else:
             x = np.asarray(start, dtype=np.int64)
-            require(x.shape == (n_chains,) and bool(np.all((x >= 0) & (x < self.m))), "start", start, f"{n_chains} state indices in [0, {self.m})")
+            require(
+                x.shape == (n_chains,) and bool(np.all((x >= 0) & (x < self.m))),
+                "start",
+                start,
+                f"{n_chains} state indices in [0, {self.m})",
+            )
         key, idx = self._sampling_key
         out[:, 0] = x
         for k in range(1, n):
@@ -198,9 +262,10 @@ def _period(mat: sps.csr_matrix) -> int:
 
 
 def example_chain(exact: bool = True) -> MarkovChain:
-    """The spec's example chain: states (−1, 0, 1), P = [[.5,.3,.2],[.1,.6,.3],[.3,.3,.4]].
+    """The example chain of the checks: states (−1, 0, 1), P = [[.5,.3,.2],[.1,.6,.3],[.3,.3,.4]].
 
-    Its stationary law is π = (15, 24, 17)/56 (spec ``kernel_limit.md``, "Example chain").
+    Its stationary law is π = (15, 24, 17)/56 (derivation ``markov_poisson``, step
+    ``example_stationary``).
     """
     rows = [["1/2", "3/10", "1/5"], ["1/10", "3/5", "3/10"], ["3/10", "3/10", "2/5"]]
     if exact:
@@ -208,4 +273,3 @@ def example_chain(exact: bool = True) -> MarkovChain:
     else:
         P = np.array([[float(Fraction(e)) for e in r] for r in rows])
     return MarkovChain(P, states=[-1.0, 0.0, 1.0], name="example")
-

@@ -1,4 +1,5 @@
-r"""The lifted chain of length-L histories (spec ``kernel_limit.md`` §3–4).
+r"""The lifted chain of length-L histories (the state space of the kernel limit,
+:mod:`theory.kernel_limit`).
 
 For a chain X_k on m states, the history ξ_k = (X_k, X_{k−1}, ..., X_{k−L+1}) (most recent first) is
 itself a Markov chain on m^L states with shift transitions
@@ -64,7 +65,9 @@ class HistoryChain:
 
     def __post_init__(self) -> None:
         L, m = self.L, self.base.m
-        require(isinstance(L, (int, np.integer)) and L >= 1, "L", L, "an integer history length L >= 1")
+        require(
+            isinstance(L, (int, np.integer)) and L >= 1, "L", L, "an integer history length L >= 1"
+        )
         require(m**L <= MAX_HISTORIES, "L", L, f"m^L <= {MAX_HISTORIES} histories (m = {m})")
         total = m**L
         all_codes = np.arange(total, dtype=np.int64)
@@ -85,11 +88,14 @@ class HistoryChain:
         # transitions: h -> j + m * (h mod m^{L-1}) with probability P[i_0, j]
         Pm = self.base.matrix
         i0 = digits[keep, 0]
-        rows, cols, vals = [], [], []
         starts, ends = Pm.indptr[i0], Pm.indptr[i0 + 1]
         counts = ends - starts
         rows = np.repeat(np.arange(H), counts)
-        flat = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)]) if H else np.array([], dtype=int)
+        flat = (
+            np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
+            if H
+            else np.array([], dtype=int)
+        )
         j = Pm.indices[flat]
         vals = Pm.data[flat]
         tail = codes % (m ** (L - 1)) if L > 1 else np.zeros(H, dtype=np.int64)
@@ -131,5 +137,10 @@ class HistoryChain:
         for j in range(self.L):
             code += paths[:, self.L - 1 - j : n - j] * m**j
         pos = self._lookup[code]
-        require(bool(np.all(pos >= 0)), "paths", "a history of zero stationary mass", "paths of the chain")
+        require(
+            bool(np.all(pos >= 0)),
+            "paths",
+            "a history of zero stationary mass",
+            "paths of the chain",
+        )
         return pos

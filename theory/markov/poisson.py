@@ -1,7 +1,7 @@
 r"""Stationary law, fundamental matrix, Poisson equation and asymptotic variance of a finite chain.
 
 For an irreducible aperiodic chain with transition matrix P and stationary law π
-(spec ``kernel_limit.md`` §4):
+(the tools of the fluctuation analysis of :mod:`theory.kernel_limit`):
 
 .. math::
     Z = (I - P + \mathbf 1\pi^\top)^{-1},\qquad (I-P)v = F - \pi(F),\ \pi(v)=0,\quad v = Z(F-\pi F),
@@ -55,7 +55,9 @@ __all__ = [
     "MEYN_TWEEDIE",
 ]
 
-KEMENY_SNELL = Reference("Kemeny, Snell, Finite Markov Chains, Van Nostrand (1960)", "Thm. 4.3.1 (fundamental matrix)")
+KEMENY_SNELL = Reference(
+    "Kemeny, Snell, Finite Markov Chains, Van Nostrand (1960)", "Thm. 4.3.1 (fundamental matrix)"
+)
 MEYN_TWEEDIE = Reference(
     "Meyn, Tweedie, Markov Chains and Stochastic Stability, 2nd ed., Cambridge (2009)",
     "Ch. 17, Eq. (17.39) and Thm. 17.0.1",
@@ -71,7 +73,12 @@ DIRECT_MAX_STATES = 20000
 # ============================================================================ stationary law
 def stationary_exact(chain: MarkovChain) -> sp.Matrix:
     """π as an exact column vector of rationals (requires an exact chain)."""
-    require(chain.exact is not None, "chain", chain, "a chain with exact rational P (sympy.Matrix or Fraction lists)")
+    require(
+        chain.exact is not None,
+        "chain",
+        chain,
+        "a chain with exact rational P (sympy.Matrix or Fraction lists)",
+    )
     return _stationary_exact(sp.ImmutableMatrix(chain.exact))
 
 
@@ -111,7 +118,9 @@ def stationary_numeric(chain: MarkovChain, *, method: str = "auto") -> np.ndarra
     else:
         ones = np.full(m, 1.0 / m)
         op = spla.LinearOperator((m, m), matvec=lambda x: x - PT @ x + ones * x.sum(), dtype=float)
-        pi, _info = spla.gmres(op, ones, x0=ones.copy(), rtol=1e-14, atol=0.0, restart=50, maxiter=200)
+        pi, _info = spla.gmres(
+            op, ones, x0=ones.copy(), rtol=1e-14, atol=0.0, restart=50, maxiter=200
+        )
     pi = np.clip(pi, 0.0, None)
     pi /= pi.sum()
     res = float(np.max(np.abs(pi - PT @ pi)) / np.max(pi))
@@ -121,7 +130,12 @@ def stationary_numeric(chain: MarkovChain, *, method: str = "auto") -> np.ndarra
 
 
 def _method(method: str, m: int) -> str:
-    require(method in ("auto", "direct", "iterative"), "method", method, "'auto', 'direct' or 'iterative'")
+    require(
+        method in ("auto", "direct", "iterative"),
+        "method",
+        method,
+        "'auto', 'direct' or 'iterative'",
+    )
     if method == "auto":
         return "direct" if m <= DIRECT_MAX_STATES else "iterative"
     return method
@@ -132,13 +146,19 @@ def fundamental_exact(chain: MarkovChain) -> sp.Matrix:
     """Z = (I − P + 𝟙πᵀ)⁻¹, exact rationals (Kemeny & Snell Thm. 4.3.1)."""
     pi = stationary_exact(chain)
     P = chain.exact
+    assert P is not None  # stationary_exact raised ParameterError otherwise
     m = P.shape[0]
     return (sp.eye(m) - P + sp.ones(m, 1) * pi.T).inv()
 
 
 def _as_matrix_F(F: np.ndarray, m: int) -> tuple[np.ndarray, bool]:
     F = np.asarray(F, dtype=float)
-    require(F.shape[:1] == (m,) and F.ndim in (1, 2), "F", f"shape {F.shape}", f"shape ({m},) or ({m}, p): one value per state")
+    require(
+        F.shape[:1] == (m,) and F.ndim in (1, 2),
+        "F",
+        f"shape {F.shape}",
+        f"shape ({m},) or ({m}, p): one value per state",
+    )
     require(bool(np.all(np.isfinite(F))), "F", "non-finite values", "finite values")
     return (F[:, None], True) if F.ndim == 1 else (F, False)
 
@@ -168,7 +188,9 @@ class PoissonSolution:
     method: str
 
 
-def poisson_numeric(chain: MarkovChain, F: np.ndarray, *, method: str = "auto", pi: np.ndarray | None = None) -> PoissonSolution:
+def poisson_numeric(
+    chain: MarkovChain, F: np.ndarray, *, method: str = "auto", pi: np.ndarray | None = None
+) -> PoissonSolution:
     """Solve (I − P)v = F − π(F), π(v) = 0 (Meyn & Tweedie Eq. (17.39)), sparse.
 
     Direct: fix v_{m−1} = 0, solve the (m−1)×(m−1) principal block of I − P by sparse LU
@@ -247,7 +269,10 @@ def asymptotic_variance_exact(chain: MarkovChain, F: sp.Matrix | list) -> sp.Exp
     Fv = sp.Matrix(F)
     Fc = Fv - sp.ones(chain.m, 1) * (pi.T * Fv)[0]
     v = fundamental_exact(chain) * Fc
-    return sp.expand(2 * sum(pi[i] * Fc[i] * v[i] for i in range(chain.m)) - sum(pi[i] * Fc[i] ** 2 for i in range(chain.m)))
+    return sp.expand(
+        2 * sum(pi[i] * Fc[i] * v[i] for i in range(chain.m))
+        - sum(pi[i] * Fc[i] ** 2 for i in range(chain.m))
+    )
 
 
 def finite_n_variance(chain: MarkovChain, F: np.ndarray, n: int) -> float:
@@ -284,7 +309,8 @@ def poisson_derivation() -> Derivation:
 
     SymPy derives π, Z, the Poisson solution v and σ²(F) in closed form for symbolic p, q and
     F = (f₁, f₂); it also verifies the martingale decomposition of ergodic sums symbolically
-    (the one-step identity F_c(x) = v(x) − Pv(x)), and the exact example chain of the spec.
+    (the one-step identity F_c(x) = v(x) − Pv(x)), and the exact example chain
+    (:func:`~theory.markov.chain.example_chain`).
     """
     P = sp.Matrix([[1 - p_sym, p_sym], [q_sym, 1 - q_sym]])
     A = (sp.eye(2) - P.T).as_mutable()
@@ -298,7 +324,12 @@ def poisson_derivation() -> Derivation:
     residual = sp.simplify((sp.eye(2) - P) * v - Fc)
     if residual != sp.zeros(2, 1) or sp.simplify((pi.T * v)[0]) != 0:
         raise AssertionError(f"Poisson solution check failed: {residual}")
-    sigma2 = sp.factor(sp.simplify(2 * sum(pi[i] * Fc[i] * v[i] for i in range(2)) - sum(pi[i] * Fc[i] ** 2 for i in range(2))))
+    sigma2 = sp.factor(
+        sp.simplify(
+            2 * sum(pi[i] * Fc[i] * v[i] for i in range(2))
+            - sum(pi[i] * Fc[i] ** 2 for i in range(2))
+        )
+    )
     lam = 1 - p_sym - q_sym  # second eigenvalue of P
     var_pi = sp.factor(sp.simplify(sum(pi[i] * Fc[i] ** 2 for i in range(2))))
     spectral = var_pi * (1 + lam) / (1 - lam)
@@ -325,10 +356,28 @@ def poisson_derivation() -> Derivation:
         "sigma2": sp.Symbol(r"\sigma^{2}(F)", nonnegative=True),
     }
     steps = [
-        Step("chain", sp.Eq(sp.Symbol("P", real=True), P, evaluate=False), r"General two-state chain, $0<p,q$, $p+q<2$ (aperiodic)."),
-        Step("stationary", sp.Eq(sym["pi"], pi.T, evaluate=False), r"Solving $\pi^\top P=\pi^\top$, $\pi^\top\mathbf 1=1$."),
-        Step("fundamental", sp.Eq(sym["Z"], Z, evaluate=False), r"Fundamental matrix $Z=(I-P+\mathbf 1\pi^\top)^{-1}$.", "Kemeny--Snell Thm. 4.3.1"),
-        Step("poisson", sp.Eq(sym["v"], v.T, evaluate=False), r"$v=Z(F-\pi F)$ solves $(I-P)v=F-\pi(F)$ with $\pi(v)=0$ (SymPy verifies both).", "Meyn--Tweedie (17.39)"),
+        Step(
+            "chain",
+            sp.Eq(sp.Symbol("P", real=True), P, evaluate=False),
+            r"General two-state chain, $0<p,q$, $p+q<2$ (aperiodic).",
+        ),
+        Step(
+            "stationary",
+            sp.Eq(sym["pi"], pi.T, evaluate=False),
+            r"Solving $\pi^\top P=\pi^\top$, $\pi^\top\mathbf 1=1$.",
+        ),
+        Step(
+            "fundamental",
+            sp.Eq(sym["Z"], Z, evaluate=False),
+            r"Fundamental matrix $Z=(I-P+\mathbf 1\pi^\top)^{-1}$.",
+            "Kemeny--Snell Thm. 4.3.1",
+        ),
+        Step(
+            "poisson",
+            sp.Eq(sym["v"], v.T, evaluate=False),
+            r"$v=Z(F-\pi F)$ solves $(I-P)v=F-\pi(F)$ with $\pi(v)=0$ (SymPy verifies both).",
+            "Meyn--Tweedie (17.39)",
+        ),
         Step(
             "martingale",
             sp.Eq(
@@ -337,20 +386,50 @@ def poisson_derivation() -> Derivation:
             ),
             r"Martingale decomposition of ergodic sums: with $F_c=v-Pv$ the sum telescopes; "
             r"$v(\xi_k)-Pv(\xi_{k-1})$ are martingale increments.",
-            "spec kernel_limit.md sec. 4",
+            "Meyn--Tweedie Ch. 17",
         ),
-        Step("asymptotic_variance", sp.Eq(sym["sigma2"], sigma2), r"$\sigma^2(F)=2\pi(F_cv)-\pi(F_c^2)$; SymPy factors it.", "Meyn--Tweedie Thm. 17.0.1"),
-        Step("spectral_form", sp.Eq(sym["sigma2"], spectral), r"With $\lambda=1-p-q$ the second eigenvalue: $\sigma^2=\mathrm{Var}_\pi(F)\,(1+\lambda)/(1-\lambda)$ (SymPy verifies equality with the previous line)."),
-        Step("example_stationary", sp.Eq(sp.Symbol(r"\pi_{\mathrm{ex}}", real=True), pi_ex.T, evaluate=False), r"The spec's example chain $P=[[.5,.3,.2],[.1,.6,.3],[.3,.3,.4]]$, exact."),
-        Step("example_fundamental", sp.Eq(sp.Symbol(r"Z_{\mathrm{ex}}", real=True), Z_ex, evaluate=False), r"Its fundamental matrix, exact."),
-        Step("example_variance", sp.Eq(sp.Symbol(r"\sigma^{2}_{\mathrm{ex}}(F)", nonnegative=True), sig_ex), r"Its asymptotic variance as an exact quadratic form in $F=(F_1,F_2,F_3)$."),
+        Step(
+            "asymptotic_variance",
+            sp.Eq(sym["sigma2"], sigma2),
+            r"$\sigma^2(F)=2\pi(F_cv)-\pi(F_c^2)$; SymPy factors it.",
+            "Meyn--Tweedie Thm. 17.0.1",
+        ),
+        Step(
+            "spectral_form",
+            sp.Eq(sym["sigma2"], spectral),
+            r"With $\lambda=1-p-q$ the second eigenvalue: $\sigma^2=\mathrm{Var}_\pi(F)\,(1+\lambda)/(1-\lambda)$ (SymPy verifies equality with the previous line).",
+        ),
+        Step(
+            "example_stationary",
+            sp.Eq(sp.Symbol(r"\pi_{\mathrm{ex}}", real=True), pi_ex.T, evaluate=False),
+            r"The example chain of the checks, $P=[[.5,.3,.2],[.1,.6,.3],[.3,.3,.4]]$, exact.",
+        ),
+        Step(
+            "example_fundamental",
+            sp.Eq(sp.Symbol(r"Z_{\mathrm{ex}}", real=True), Z_ex, evaluate=False),
+            r"Its fundamental matrix, exact.",
+        ),
+        Step(
+            "example_variance",
+            sp.Eq(sp.Symbol(r"\sigma^{2}_{\mathrm{ex}}(F)", nonnegative=True), sig_ex),
+            r"Its asymptotic variance as an exact quadratic form in $F=(F_1,F_2,F_3)$.",
+        ),
     ]
     return Derivation(
         name="markov_poisson",
         title="Poisson equation, fundamental matrix and CLT variance of a finite Markov chain",
         steps=steps,
-        references=[KEMENY_SNELL, MEYN_TWEEDIE, Reference("Lam, Sirignano, Spiliopoulos (2023), arXiv 2308.14555", "abstract", "spec kernel_limit.md sec. 4, our reading")],
-        summary=r"Closed forms derived by SymPy for the two-state chain and the exact rational example chain of the spec; the numeric solvers are tested against them.",
+        references=[
+            KEMENY_SNELL,
+            MEYN_TWEEDIE,
+            Reference(
+                "Lam, Sirignano, Spiliopoulos, Kernel limit of recurrent neural networks trained "
+                "on ergodic data sequences (2023), arXiv 2308.14555",
+                "abstract",
+                "the Poisson equation of the history chain drives the fluctuations: our reading",
+            ),
+        ],
+        summary=r"Closed forms derived by SymPy for the two-state chain and the exact rational example chain; the numeric solvers are tested against them.",
     )
 
 
@@ -370,4 +449,3 @@ def two_state_closed_forms() -> dict[str, CompiledFunction]:
         "v": compile_function((v[0], v[1]), [p_sym, q_sym, f1, f2]),
         "sigma2": compile_function(d.rhs("asymptotic_variance"), [p_sym, q_sym, f1, f2]),
     }
-

@@ -18,7 +18,7 @@ import inspect
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sympy as sp
 
@@ -110,4 +110,4 @@ def symbolic_cache(func: F) -> F:
                 pass
         return value
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)  # functools.wraps keeps func's signature at runtime

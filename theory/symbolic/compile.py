@@ -28,7 +28,13 @@ import sympy as sp
 
 from theory.errors import ParameterError
 
-__all__ = ["compile_function", "CompiledFunction", "NumericFunction", "compile_cache_info", "upper_gamma"]
+__all__ = [
+    "compile_function",
+    "CompiledFunction",
+    "NumericFunction",
+    "compile_cache_info",
+    "upper_gamma",
+]
 
 Backend = Literal["numpy", "mpmath"]
 
@@ -65,14 +71,15 @@ def upper_gamma(a: Any, x: Any) -> np.ndarray:
                 nz = an != 0
                 if np.any(nz):
                     sub = out[~pos]
-                    sub[nz] = (rec(an[nz] + 1, xn[nz]) - xn[nz] ** an[nz] * np.exp(-xn[nz])) / an[nz]
+                    sub[nz] = (rec(an[nz] + 1, xn[nz]) - xn[nz] ** an[nz] * np.exp(-xn[nz])) / an[
+                        nz
+                    ]
                     out[~pos] = sub
             else:
                 out[~pos] = (rec(an + 1, xn) - xn**an * np.exp(-xn)) / an
         return out
 
     return rec(a, x)
-
 
 
 def _modules(backend: Backend, extra: dict[str, Callable[..., Any]]) -> list[Any]:
@@ -228,11 +235,15 @@ def compile_function(
     missing = free - set(args_t)
     if missing:
         raise ParameterError(
-            "args", [a.name for a in args_t], f"a list containing every free symbol; missing {sorted(map(str, missing))}"
+            "args",
+            [a.name for a in args_t],
+            f"a list containing every free symbol; missing {sorted(map(str, missing))}",
         )
     key_expr = sp.srepr(expr_t)
     key_args = sp.srepr(args_t)
-    return _compile_cached(key_expr, key_args, backend, cse, sp.__version__, _Holder(expr_t, args_t))
+    return _compile_cached(
+        key_expr, key_args, backend, cse, sp.__version__, _Holder(expr_t, args_t)
+    )
 
 
 def compile_cache_info() -> Any:

@@ -71,7 +71,9 @@ def stale_files(directory: str | Path) -> list[str]:
     return stale
 
 
-def compile_pdf(tex: str | Path, *, engine: str = "pdflatex", outdir: str | Path | None = None) -> Path:
+def compile_pdf(
+    tex: str | Path, *, engine: str = "pdflatex", outdir: str | Path | None = None
+) -> Path:
     """Compile one ``.tex`` file with a real LaTeX engine (twice, for references).
 
     Raises
@@ -83,13 +85,21 @@ def compile_pdf(tex: str | Path, *, engine: str = "pdflatex", outdir: str | Path
     """
     exe = shutil.which(engine)
     if exe is None:
-        raise FileNotFoundError(f"LaTeX engine {engine!r} not found (Debian: apt-get install texlive-latex-base)")
+        raise FileNotFoundError(
+            f"LaTeX engine {engine!r} not found (Debian: apt-get install texlive-latex-base)"
+        )
     tex = Path(tex).resolve()
     out = Path(outdir) if outdir else Path(tempfile.mkdtemp(prefix="theory-tex-"))
     out.mkdir(parents=True, exist_ok=True)
     for _ in range(2):
         proc = subprocess.run(
-            [exe, "-interaction=nonstopmode", "-halt-on-error", f"-output-directory={out}", tex.name],
+            [
+                exe,
+                "-interaction=nonstopmode",
+                "-halt-on-error",
+                f"-output-directory={out}",
+                tex.name,
+            ],
             cwd=tex.parent,
             capture_output=True,
             text=True,

@@ -6,7 +6,7 @@ Two objects appear in every mean-field theory of this workbench:
 * the cross moment :math:`C_{F,G}(c;c_0)=\mathbb E[F(x)G(y)]` for :math:`(x,y)` jointly Gaussian,
   zero mean, both variances :math:`c_0` and covariance :math:`c` (:math:`|c|\le c_0`). For
   :math:`0\le c\le c_0` this is :math:`\int Dz\,[\int Dx\,F(\sqrt{c_0-c}\,x+\sqrt c\,z)]^2` when
-  F = G (Sompolinsky, Crisanti, Sommers 1988; spec ``gating.md`` §2).
+  F = G (Sompolinsky, Crisanti & Sommers, PRL 61, 259 (1988)).
 
 Both are SymPy function classes (:class:`GaussianMean`, made by :func:`gaussian_mean`, and the
 classes made by :func:`gaussian_cross`), so derivations manipulate them symbolically:
@@ -36,13 +36,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 import sympy as sp
-from numpy.polynomial.hermite_e import hermegauss
 
 from theory.errors import ParameterError
+from theory.numerics import quadrature as _quad
 from theory.symbolic.cache import register_sympy_class, symbolic_cache
 from theory.symbolic.compile import NumericFunction, compile_function
 
 __all__ = [
+    "diff_x",
     "X",
     "normal_rule",
     "expect",
@@ -64,52 +65,10 @@ DEFAULT_ORDER = 64
 
 
 # ============================================================================ numerics
-#: Default step (in units of the integration variable x) of the Gaussian trapezoid rule.
-DEFAULT_STEP = 0.2
-#: Half-width of the truncated domain, in standard deviations (tail mass e^{-8.5²/2} ≈ 2e-16).
-TRUNCATION = 8.5
-
-
-@functools.lru_cache(maxsize=64)
-def normal_rule(order: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss–Hermite nodes and weights for :math:`\\mathbb E[f(u)]`, :math:`u\\sim\\mathcal N(0,1)`.
-
-    Exact for polynomials of degree ≤ 2·order − 1; weights sum to one. (numpy's construction
-    overflows beyond order ≈ 400.)
-    """
-    if not (isinstance(order, (int, np.integer)) and 1 <= order <= 400):
-        raise ParameterError("order", order, "an integer 1 <= order <= 400")
-    nodes, weights = hermegauss(int(order))
-    weights = weights / np.sqrt(2.0 * np.pi)
-    nodes.flags.writeable = False
-    weights.flags.writeable = False
-    return nodes, weights
-
-
-@functools.lru_cache(maxsize=256)
-def _trapezoid(hu: float) -> tuple[np.ndarray, np.ndarray]:
-    n = int(np.ceil(TRUNCATION / hu))
-    u = np.arange(-n, n + 1) * hu
-    w = np.exp(-(u**2) / 2)
-    w /= w.sum()
-    u.flags.writeable = False
-    w.flags.writeable = False
-    return u, w
-
-
-def trapezoid_rule(scale: float, step: float = DEFAULT_STEP) -> tuple[np.ndarray, np.ndarray]:
-    """Trapezoid nodes/weights for :math:`\\mathbb E[f(\\text{scale}\\cdot u)]`, u ~ N(0, 1).
-
-    The spacing in x = scale·u is ``step`` (at most 0.5 in u). For f analytic in the strip
-    |Im x| < a the error is O(exp(−2πa/step)) (trapezoid rule on R; Trefethen & Weideman, SIAM
-    Rev. 56, 385 (2014), Thm 5.1): for tanh and log cosh, a = π/2 and step 0.2 give e^{−49}.
-    For a kink (ReLU) the error is O(step²).
-    """
-    if not step > 0:
-        raise ParameterError("step", step, "step > 0")
-    hu = min(0.5, step / scale) if scale > 0 else 0.5
-    hu = float(f"{hu:.2g}")  # 2 significant digits: reuse cached grids across nearby scales
-    return _trapezoid(hu)
+# the quadrature rules live in the theory-free numerics package
+DEFAULT_STEP = _quad.DEFAULT_STEP
+normal_rule = _quad.normal_rule
+trapezoid_rule = _quad.trapezoid_rule
 
 
 def _rule(scale: float, rule: str, order: int, step: float) -> tuple[np.ndarray, np.ndarray]:
@@ -197,7 +156,14 @@ def expect2(
     return value
 
 
-def _expect2_rule(f, g, c, c0, c0b, uw):  # type: ignore[no-untyped-def]
+def _expect2_rule(
+    f: Callable[[np.ndarray], np.ndarray],
+    g: Callable[[np.ndarray], np.ndarray],
+    c: np.ndarray,
+    c0: np.ndarray,
+    c0b: np.ndarray,
+    uw: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
     u, w = uw
     n = u.size
     shape = c.shape
@@ -269,7 +235,7 @@ class GaussianMean(NumericFunction):
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         # d/dc0 E[F(sqrt(c0) u)] = E[F''(x)]/2  (heat equation / Price)
-        return gaussian_mean(_d(self.F, 2))(self.args[0]) / 2
+        return gaussian_mean(diff_x(self.F, 2))(self.args[0]) / 2
 
     def _latex(self, printer: Any, exp: str | None = None) -> str:
         out = rf"\left\langle {_label(self.F)} \right\rangle_{{{printer._print(self.args[0])}}}"
@@ -283,7 +249,9 @@ class GaussianMean(NumericFunction):
 
             def mean_mp(c0: Any) -> Any:
                 s = mpmath.sqrt(c0)
-                return mpmath.quad(lambda u: f_mp(s * u) * mpmath.npdf(u), [-mpmath.inf, 0, mpmath.inf])
+                return mpmath.quad(
+                    lambda u: f_mp(s * u) * mpmath.npdf(u), [-mpmath.inf, 0, mpmath.inf]
+                )
 
             return mean_mp
         f_np = compile_function(cls.F, [X])
@@ -316,11 +284,11 @@ class GaussianCross(NumericFunction):
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         c, c0 = self.args
-        Fp, Gp = _d(self.F), _d(self.G)
+        Fp, Gp = diff_x(self.F), diff_x(self.G)
         if argindex == 1:  # Price's theorem
             return gaussian_cross(Fp, Gp)(c, c0)
         if argindex == 2:  # both variances move together
-            Fpp, Gpp = _d(Fp), _d(Gp)
+            Fpp, Gpp = diff_x(Fp), diff_x(Gp)
             return (gaussian_cross(Fpp, self.G)(c, c0) + gaussian_cross(self.F, Gpp)(c, c0)) / 2
         raise sp.ArgumentIndexError(self, argindex)
 
@@ -352,7 +320,9 @@ class GaussianCross(NumericFunction):
                         [-mpmath.inf, 0, mpmath.inf],
                     )
 
-                return mpmath.quad(lambda u: f_mp(a * u) * inner(u) * mpmath.npdf(u), [-mpmath.inf, 0, mpmath.inf])
+                return mpmath.quad(
+                    lambda u: f_mp(a * u) * inner(u) * mpmath.npdf(u), [-mpmath.inf, 0, mpmath.inf]
+                )
 
             return cross_mp
         f_np = compile_function(cls.F, [X])
@@ -367,13 +337,15 @@ class GaussianCross(NumericFunction):
 
 
 @functools.lru_cache(maxsize=1024)
-def _d(e: sp.Expr, n: int = 1) -> sp.Expr:
+def diff_x(e: sp.Expr, n: int = 1) -> sp.Expr:
     """n-th derivative in X, simplified (so d/dx log cosh x prints as tanh x), with the
     distributional rule x^k δ(x) = 0 (k ≥ 1) applied."""
     out = sp.diff(e, X, n)
     out = sp.expand(out)
     out = out.replace(
-        lambda t: isinstance(t, sp.Mul) and t.has(sp.DiracDelta(X)) and t.as_coeff_exponent(X)[1] != 0,
+        lambda t: (
+            isinstance(t, sp.Mul) and t.has(sp.DiracDelta(X)) and t.as_coeff_exponent(X)[1] != 0
+        ),
         lambda t: sp.Integer(0),
     )
     out = out.subs(X * sp.DiracDelta(X), 0)
@@ -399,13 +371,13 @@ def _class_name(prefix: str, *exprs: sp.Expr) -> str:
 @functools.cache
 def _mean_class(key: str, F: sp.Expr) -> type[GaussianMean]:
     cls = type(_class_name("GaussMean", F), (GaussianMean,), {"F": F})
-    return register_sympy_class(cls)  # type: ignore[return-value]
+    return register_sympy_class(cls)
 
 
 @functools.cache
 def _cross_class(key: str, F: sp.Expr, G: sp.Expr) -> type[GaussianCross]:
     cls = type(_class_name("GaussCross", F, G), (GaussianCross,), {"F": F, "G": G})
-    return register_sympy_class(cls)  # type: ignore[return-value]
+    return register_sympy_class(cls)
 
 
 def gaussian_mean(F: Any) -> type[GaussianMean]:
@@ -487,7 +459,7 @@ def _cross_closed(F: sp.Expr, G: sp.Expr, depth: int = 0) -> sp.Expr | None:
         return sp.simplify(bf[0] * bg[0] / sp.sqrt(det))
     if depth >= 2:
         return None
-    inner = _cross_closed(_d(F), _d(G), depth + 1)
+    inner = _cross_closed(diff_x(F), diff_x(G), depth + 1)
     if inner is None:
         return None
     mf, mg = _mean_closed(F), _mean_closed(G)

@@ -81,7 +81,9 @@ def _antiderivative(expr: sp.Expr, stable: sp.Expr | None) -> sp.Expr:
         ok_zero = sp.simplify(stable.subs(X, 0)) == 0
         if ok_diff and ok_zero:
             return stable
-        raise ParameterError("stable_antiderivative", stable, f"an antiderivative of {expr} vanishing at 0")
+        raise ParameterError(
+            "stable_antiderivative", stable, f"an antiderivative of {expr} vanishing at 0"
+        )
     return sp.simplify(raw)
 
 

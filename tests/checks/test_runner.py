@@ -1,0 +1,75 @@
+"""The runner: context, crash handling, the failure hook through run_check, user check modules."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from theory.checks import CHECKS, CheckContext, CheckResult, ErrorModel, load_user_checks, run_check
+from theory.checks.registry import check
+from theory.errors import ParameterError
+
+
+@pytest.fixture()
+def registry():  # type: ignore[no-untyped-def]
+    from theory.catalog import load_all
+
+    load_all()  # the registry must be complete before it is saved and restored
+    before = dict(CHECKS)
+    yield CHECKS
+    CHECKS.clear()
+    CHECKS.update(before)
+
+
+def test_run_check_applies_the_hook_and_times(registry) -> None:  # type: ignore[no-untyped-def]
+    @check("near", prefix="demo_run")
+    def near(ctx: CheckContext) -> CheckResult:
+        return CheckResult.compare("", 2.0, 2.05, ErrorModel("0.1 absolute", 0.1))
+
+    assert run_check("demo_run.near").passed
+    r = run_check("demo_run.near", CheckContext(perturb=0.2))
+    assert not r.passed and r.name == "demo_run.near" and r.seconds >= 0.0
+    with pytest.raises(ParameterError):
+        run_check("demo_run")  # a prefix is not one check
+
+
+def test_a_crashing_check_is_a_failed_row(registry) -> None:  # type: ignore[no-untyped-def]
+    @check("crash", prefix="demo_run")
+    def crash(ctx: CheckContext) -> CheckResult:
+        raise RuntimeError("solver exploded")
+
+    r = run_check("demo_run.crash")
+    assert (
+        not r.passed
+        and "solver exploded" in r.details["exception"]
+        and "Traceback" in r.details["traceback"]
+    )
+
+
+def test_context_sizes_and_streams() -> None:
+    assert CheckContext(quick=True).size(1, 2) == 1 and CheckContext().size(1, 2) == 2
+    a, b = CheckContext(seed=3).rng(1).random(), CheckContext(seed=3).rng(2).random()
+    assert a != b and a == CheckContext(seed=3).rng(1).random()
+
+
+def test_user_checks_from_a_file(tmp_path: Path, registry) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "mylab_checks.py"
+    f.write_text(
+        textwrap.dedent(
+            '''
+            from theory.checks import CheckResult, ErrorModel, check
+
+            @check("identity", cases=[{"x": 1.0}])
+            def identity(ctx, x):
+                """x equals itself."""
+                return CheckResult.compare("", x, x, ErrorModel("exact", 0.0))
+            '''
+        )
+    )
+    names = load_user_checks([str(f)], entry_points=False)
+    assert names == ["mylab_checks.identity[x=1.0]"]
+    assert run_check(names[0]).passed
+    with pytest.raises(ParameterError, match="--checks"):
+        load_user_checks(["no_such_module_xyz"], entry_points=False)

@@ -1,0 +1,36 @@
+"""The classical checks (``gating.classical.*``) pass in quick mode and can fail (failure hook)."""
+
+from __future__ import annotations
+
+import pytest
+
+from theory.checks import CheckContext, run_check, run_checks
+
+
+def test_quick_classical_checks_pass() -> None:
+    results = run_checks(["gating.classical"], quick=True, progress=False)
+    assert len(results) == 7
+    failed = [
+        (r.name, r.error, r.tolerance, r.details.get("exception")) for r in results if not r.passed
+    ]
+    assert not failed, failed
+
+
+@pytest.mark.parametrize(
+    "name, eps",
+    [
+        # Delta0 = 1.925, tolerance 0.15 (8 %): a 20 % error must be caught (the docstring example)
+        ("gating.classical.delta0[g=2.0]", 0.2),
+        # <xdot^2> = 0.128, tolerance 0.024 (19 %)
+        ("gating.classical.kinetic[g=2.0]", 0.5),
+        # Delta(tau): standardised pointwise error; at tau = 0 the SEM is ~1 % of Delta0
+        ("gating.classical.autocorrelation[g=2.0]", 0.2),
+        # log-ratio decay: the prediction's rate off by 50 %
+        ("gating.classical.quiescent[g=0.5]", 0.5),
+    ],
+)
+def test_classical_checks_can_fail(name: str, eps: float) -> None:
+    # the passing runs are asserted above; memoised ensembles: their simulations are reused
+    bad = run_check(name, CheckContext(quick=True, perturb=eps))
+    assert "exception" not in bad.details
+    assert not bad.passed, (name, bad.error, bad.tolerance)

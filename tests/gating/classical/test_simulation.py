@@ -1,0 +1,62 @@
+"""Classical RNN simulator: bad input, reproducibility, integrator order, autocorrelation estimator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from theory.errors import ParameterError
+from theory.gating.classical.model import ClassicalParams
+from theory.gating.classical.simulation import simulate_classical
+from theory.numerics.timeseries import autocorrelation_fft
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(N=1, T=10, burn_in=1), "N"),
+        (dict(N=10, T=10, burn_in=1, dt=0.0), "dt"),
+        (dict(N=10, T=10, burn_in=1, dt=-0.1), "dt"),
+        (dict(N=10, T=5, burn_in=5), "T"),
+        (dict(N=10, T=5, burn_in=-1), "burn_in"),
+        (dict(N=10, T=5, burn_in=1, method="euler"), "method"),
+    ],
+)
+def test_bad_input(kwargs: dict, match: str) -> None:
+    with pytest.raises(ParameterError, match=match):
+        simulate_classical(ClassicalParams(2.0), **kwargs)
+
+
+def test_seeded_and_reproducible() -> None:
+    a = simulate_classical(ClassicalParams(2.0), 50, T=5.0, burn_in=1.0, seed=3)
+    b = simulate_classical(ClassicalParams(2.0), 50, T=5.0, burn_in=1.0, seed=3)
+    c = simulate_classical(ClassicalParams(2.0), 50, T=5.0, burn_in=1.0, seed=4)
+    np.testing.assert_array_equal(a.x, b.x)
+    assert not np.array_equal(a.x, c.x)
+
+
+def test_rk4_fourth_order() -> None:
+    """Halving dt divides the end-point error by ~16 (RK4) and ~4 (Heun)."""
+    p = ClassicalParams(1.5)
+    ref = simulate_classical(p, 40, T=3.5, burn_in=3.0, dt=0.0025, seed=1).x[0]
+    for method, order in (("rk4", 4), ("heun", 2)):
+        e1 = np.abs(
+            simulate_classical(p, 40, T=3.5, burn_in=3.0, dt=0.1, seed=1, method=method).x[0] - ref
+        ).max()
+        e2 = np.abs(
+            simulate_classical(p, 40, T=3.5, burn_in=3.0, dt=0.05, seed=1, method=method).x[0] - ref
+        ).max()
+        assert np.log2(e1 / e2) == pytest.approx(order, abs=0.6)
+
+
+def test_autocorrelation_fft_matches_direct_sum() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((300, 7))
+    ac = autocorrelation_fft(x, 20, chunk=3)
+    direct = [
+        np.mean([np.dot(x[: 300 - k, i], x[k:, i]) / (300 - k) for i in range(7)])
+        for k in range(21)
+    ]
+    np.testing.assert_allclose(ac, direct, rtol=1e-10)
+    with pytest.raises(ParameterError, match="max_lag"):
+        autocorrelation_fft(x, 300)

@@ -1,0 +1,71 @@
+"""The finite network: initial output, frozen memory, consistency with the fixed point."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theory.kernel_limit.memory import memory_on_histories
+from theory.kernel_limit.model import KernelLimitParams, example_task
+from theory.kernel_limit.network import empirical_ntk, init_network, output_on_histories, train
+from theory.markov.histories import HistoryChain
+
+
+def test_symmetric_init_zero_output() -> None:
+    p = KernelLimitParams()
+    task = example_task()
+    hc = HistoryChain(task.chain, 3)
+    th = init_network(p, 100, 2, np.random.default_rng(0), symmetric=True)
+    assert np.max(np.abs(output_on_histories(p, th, hc.values))) < 1e-14
+
+
+def test_output_matches_fixed_point() -> None:
+    p = KernelLimitParams()
+    hc = HistoryChain(example_task().chain, 3)
+    th = init_network(p, 50, 1, np.random.default_rng(1))
+    S, _ = memory_on_histories(p, hc, th["W"][0], th["B"][0], th["b"][0])
+    np.testing.assert_allclose(
+        output_on_histories(p, th, hc.values)[0], 50 ** (-p.beta) * S @ th["C"][0], atol=1e-12
+    )
+
+
+def test_frozen_training_keeps_parameters_and_learning_reduces_loss() -> None:
+    p = KernelLimitParams()
+    task = example_task()
+    r0 = train(p, task, 200, 1.0, R=2, rng=np.random.default_rng(2), learn=False)
+    for k in r0.theta:
+        np.testing.assert_array_equal(r0.theta[k], r0.theta0[k])
+    r1 = train(p, task, 200, 5.0, R=2, rng=np.random.default_rng(2))
+    r2 = train(p, task, 200, 5.0, R=2, rng=np.random.default_rng(2), learn=False)
+    assert np.all(r1.losses < r2.losses)
+
+
+def test_empirical_ntk_symmetric_psd() -> None:
+    p = KernelLimitParams()
+    hc = HistoryChain(example_task().chain, 2)
+    th = init_network(p, 300, 1, np.random.default_rng(3))
+    K = empirical_ntk(p, {k: v[0] for k, v in th.items()}, hc.values)
+    np.testing.assert_allclose(K, K.T, atol=1e-12)
+    assert np.linalg.eigvalsh(K).min() > -1e-10
+
+
+def test_threaded_training_matches_serial() -> None:
+    p = KernelLimitParams()
+    task = example_task()
+    hc = HistoryChain(task.chain, 2)
+    rng = np.random.default_rng(5)
+    N, T = 4096, 0.05
+    paths = task.chain.sample(int(N * T) + task.q, 2, rng)
+    th = init_network(p, N, 2, rng)
+    kw = dict(
+        R=2,
+        rng=rng,
+        theta0=th,
+        paths=paths,
+        eval_values=hc.values,
+        record_times=np.array([0.0, 0.025, 0.05]),
+    )
+    a = train(p, task, N, T, threads=1, **kw)
+    b = train(p, task, N, T, threads=2, **kw)
+    for k in a.theta:
+        np.testing.assert_allclose(a.theta[k], b.theta[k], atol=1e-13)
+    np.testing.assert_allclose(a.outputs, b.outputs, atol=1e-13)

@@ -1,0 +1,72 @@
+"""Quadrature rules: exactness, the trapezoid rule's geometric convergence, interval rules."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from theory.errors import ParameterError
+from theory.numerics.quadrature import (
+    gauss_legendre,
+    normal_rule,
+    strip_step,
+    trapezoid_rule,
+    trapezoid_weights,
+)
+
+
+def test_hermite_rule_is_exact_for_gaussian_moments() -> None:
+    u, w = normal_rule(10)
+    assert w.sum() == pytest.approx(1.0, abs=1e-14)
+    for k, m in ((2, 1.0), (4, 3.0), (6, 15.0), (18, math.prod(range(1, 18, 2)))):
+        assert w @ u**k == pytest.approx(m, rel=1e-12)
+    with pytest.raises(ParameterError):
+        normal_rule(0)
+
+
+def test_trapezoid_rule_error_falls_geometrically_with_the_step() -> None:
+    import mpmath
+
+    exact = float(
+        mpmath.quad(lambda x: mpmath.tanh(2 * x) ** 2 * mpmath.npdf(x), [-mpmath.inf, mpmath.inf])
+    )
+    steps = np.array([0.8, 0.7, 0.6, 0.5, 0.4, 0.3])
+    errs = []
+    for step in steps:
+        u, w = trapezoid_rule(2.0, step)
+        errs.append(abs(w @ np.tanh(2 * u) ** 2 - exact))
+    # tanh^2 is analytic in |Im x| < a = pi/2: error ~ C exp(-2 pi a / step), so log(error) is
+    # linear in 1/step with slope -pi^2 (Trefethen & Weideman 2014, Thm 5.1); fitted within 10 %
+    slope = np.polyfit(1 / steps, np.log(errs), 1)[0]
+    assert abs(slope / -(np.pi**2) - 1) < 0.1, slope
+    u, w = trapezoid_rule(2.0, 0.2)
+    assert abs(w @ np.tanh(2 * u) ** 2 - exact) < 1e-13
+
+
+def test_strip_step() -> None:
+    assert strip_step(math.pi / 2) == pytest.approx(0.2)  # capped at 0.2
+    assert strip_step(0.1) == pytest.approx(2 * math.pi * 0.1 / 49)
+    with pytest.raises(ParameterError):
+        strip_step(0.0)
+
+
+def test_trapezoid_weights_integrate_a_parabola_to_second_order() -> None:
+    errs = []
+    for n in (11, 21, 41):
+        t = np.linspace(0, 1, n)
+        errs.append(abs(trapezoid_weights(n, 1 / (n - 1)) @ t**2 - 1 / 3))
+    assert errs[0] / errs[1] == pytest.approx(4.0, rel=1e-6) and errs[1] / errs[2] == pytest.approx(
+        4.0, rel=1e-6
+    )
+    with pytest.raises(ParameterError):
+        trapezoid_weights(1, 0.1)
+
+
+def test_gauss_legendre_on_an_interval() -> None:
+    x, w = gauss_legendre(5, 1.0, 3.0)
+    assert w @ x**9 == pytest.approx((3**10 - 1) / 10, rel=1e-13)
+    assert x.min() > 1.0 and x.max() < 3.0
+    with pytest.raises(ParameterError):
+        gauss_legendre(3, 2.0, 1.0)

@@ -1,0 +1,138 @@
+"""Gaussian expectations: closed forms (derived by SymPy) and quadrature vs Monte Carlo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from theory.errors import ParameterError
+from theory.symbolic.compile import compile_function
+from theory.symbolic.gaussian import (
+    C0,
+    C,
+    X,
+    closed_form,
+    expect,
+    expect2,
+    gaussian_cross,
+    gaussian_mean,
+    normal_rule,
+)
+
+
+def _mc(f, g, c, c0, n=400_000, seed=0):
+    """Monte Carlo estimate and its standard error for E[f(x)g(y)]."""
+    rng = np.random.default_rng(seed)
+    cov = np.array([[c0, c], [c, c0]])
+    xy = rng.multivariate_normal([0, 0], cov, size=n)
+    v = f(xy[:, 0]) * g(xy[:, 1])
+    return v.mean(), v.std() / np.sqrt(n)
+
+
+@pytest.mark.parametrize(
+    "F, hand",
+    [
+        (X, lambda c, c0: c),
+        (sp.erf(X), lambda c, c0: 2 / np.pi * np.arcsin(2 * c / (1 + 2 * c0))),
+        # arc-cosine kernel (Cho & Saul 2009): c0/(2π)(sinθ + (π−θ)cosθ), cosθ = c/c0
+        (
+            sp.Max(0, X),
+            lambda c, c0: (
+                c0
+                / (2 * np.pi)
+                * (np.sin(np.arccos(c / c0)) + (np.pi - np.arccos(c / c0)) * c / c0)
+            ),
+        ),
+    ],
+)
+def test_closed_forms_match_known_kernels(F, hand) -> None:
+    cf = gaussian_cross(F).closed_form()
+    assert cf is not None, f"SymPy should derive a closed form for {F}"
+    f = compile_function(cf, [C, C0])
+    c0 = np.array([0.3, 1.0, 2.5])
+    for rho in (-0.7, 0.0, 0.4, 0.95):
+        np.testing.assert_allclose(f(rho * c0, c0), hand(rho * c0, c0), rtol=1e-12, atol=1e-14)
+
+
+def test_no_closed_form_for_tanh_falls_back_to_quadrature() -> None:
+    assert gaussian_cross(sp.tanh(X)).closed_form() is None
+    Delta, Delta0 = sp.symbols("Delta Delta0", positive=True)
+    expr = gaussian_cross(sp.tanh(X))(Delta, Delta0)
+    assert closed_form(expr) == expr
+    f = compile_function(expr, [Delta, Delta0])
+    est, se = _mc(np.tanh, np.tanh, 0.6, 1.3)
+    # Monte Carlo tolerance: 5 standard errors (quadrature error ~1e-15 is negligible)
+    assert abs(f(0.6, 1.3) - est) < 5 * se
+
+
+@pytest.mark.parametrize("c, c0", [(0.2, 0.5), (-0.4, 1.0), (1.9, 2.0), (3.0, 5.4)])
+def test_quadrature_vs_monte_carlo(c, c0) -> None:
+    f = lambda x: np.tanh(2 * x + 0.3)  # noqa: E731
+    g = lambda x: 1 / (1 + np.exp(-5 * x))  # noqa: E731
+    q = expect2(f, g, c, c0)
+    est, se = _mc(f, g, c, c0)
+    assert abs(q - est) < 5 * se
+
+
+def test_quadrature_error_estimate_and_convergence() -> None:
+    # trapezoid rule error O(exp(-2 pi a / step)), a = pi/2 for tanh: step 0.2 vs 0.1 agree to 1e-13
+    v, err = expect2(np.tanh, None, 4.0, 5.45, return_error=True)
+    assert err < 1e-12
+    # Gauss-Hermite converges slowly for tanh at large variance (documented): 64 nodes err > 1e-5
+    gh = expect2(np.tanh, None, 4.0, 5.45, rule="hermite", order=64)
+    assert abs(gh - v) > 1e-5
+
+
+def test_price_theorem_derivatives() -> None:
+    Delta, Delta0 = sp.Symbol("Delta", real=True), sp.Symbol("Delta0", positive=True)
+    Phi = gaussian_cross(sp.log(sp.cosh(X)))
+    d = sp.diff(Phi(Delta, Delta0), Delta)
+    assert d == gaussian_cross(sp.tanh(X))(Delta, Delta0)
+    # numerical derivative of the compiled C_Phi matches compiled C_phi
+    fPhi = compile_function(Phi(Delta, Delta0), [Delta, Delta0])
+    fphi = compile_function(d, [Delta, Delta0])
+    h = 1e-5
+    num = (fPhi(0.7 + h, 1.5) - fPhi(0.7 - h, 1.5)) / (2 * h)
+    assert abs(num - fphi(0.7, 1.5)) < 1e-8
+    # derivative in the variance: 1/2 (C_{F'',F} + C_{F,F''})
+    dv = sp.diff(gaussian_cross(sp.erf(X))(Delta, Delta0), Delta0)
+    fe = compile_function(gaussian_cross(sp.erf(X))(Delta, Delta0), [Delta, Delta0])
+    fdv = compile_function(dv, [Delta, Delta0])
+    num = (fe(0.3, 1.0 + h) - fe(0.3, 1.0 - h)) / (2 * h)
+    assert abs(num - fdv(0.3, 1.0)) < 1e-7
+
+
+def test_special_lags_reduce_to_means() -> None:
+    Delta0 = sp.Symbol("Delta0", positive=True)
+    F = sp.log(sp.cosh(X))
+    assert gaussian_cross(F)(0, Delta0) == gaussian_mean(F)(Delta0) ** 2
+    assert gaussian_cross(F)(Delta0, Delta0) == gaussian_mean(F**2)(Delta0)
+    assert gaussian_mean(sp.tanh(X))(Delta0) == 0  # odd
+
+
+def test_mean_closed_form_and_numeric() -> None:
+    cf = gaussian_mean(X**4).closed_form()
+    assert sp.simplify(cf - 3 * C0**2) == 0
+    v = sp.Symbol("v", positive=True)
+    f = compile_function(gaussian_mean(sp.cosh(X) ** 2)(v), [v])
+    # E cosh^2 x = (1 + e^{2v})/2 for x ~ N(0, v)
+    # error model: cosh^2 grows like e^{2x}, so at v = 1 the weight e^{2u-u^2/2} peaks at u = 2 and the
+    # truncation at 8.5 sd leaves ~e^{-6.5^2/2} ~ 1e-9 relative: this is the rule's stated limitation
+    np.testing.assert_allclose(
+        f(np.array([0.1, 1.0])), (1 + np.exp(2 * np.array([0.1, 1.0]))) / 2, rtol=2e-9
+    )
+    assert abs(expect(lambda x: x**2, 2.0) - 2.0) < 1e-12
+
+
+def test_bad_input() -> None:
+    with pytest.raises(ParameterError, match="c"):
+        expect2(np.tanh, None, 2.0, 1.0)
+    with pytest.raises(ParameterError, match="c0"):
+        expect2(np.tanh, None, 0.0, -1.0)
+    with pytest.raises(ParameterError, match="var"):
+        expect(np.tanh, -1.0)
+    with pytest.raises(ParameterError, match="order"):
+        normal_rule(0)
+    with pytest.raises(ParameterError, match="rule"):
+        expect(np.tanh, 1.0, rule="simpson")

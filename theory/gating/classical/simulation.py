@@ -1,0 +1,159 @@
+"""Finite-width simulator of the classical random RNN.
+
+    dx/dt = −x + J φ(x) + I,   J_ij ~ N(0, g²/N),
+
+integrated by RK4 (default) or Heun, seeded by an explicit :class:`numpy.random.Generator`, with a
+burn-in and time-averaged statistics. Written independently of the DMFT: it uses only the model's
+definition (φ as a NumPy function), never a theory formula.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import scipy.special as sc
+
+from theory.errors import ParameterError, require
+from theory.gating.classical.model import ClassicalParams
+from theory.numerics.integrate import rk_step
+from theory.numerics.timeseries import autocorrelation_fft
+
+__all__ = ["ClassicalTrajectory", "simulate_classical", "PHI_NUMPY"]
+
+#: The model's nonlinearities as plain NumPy functions (definitions, not theory).
+PHI_NUMPY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "tanh": np.tanh,
+    "erf": lambda x: sc.erf(np.sqrt(np.pi) / 2 * x),
+}
+
+
+@dataclass(frozen=True)
+class ClassicalTrajectory:
+    """A recorded trajectory after burn-in.
+
+    Attributes
+    ----------
+    t:
+        Record times, shape (T_rec,), starting at the end of the burn-in.
+    x:
+        States, shape (T_rec, N), float32 to halve memory.
+    xdot:
+        Velocities −x + Jφ(x) + I at the record times, shape (T_rec, N), float32.
+    dt_record:
+        Spacing of the records.
+    """
+
+    params: ClassicalParams
+    N: int
+    seed: int
+    t: np.ndarray
+    x: np.ndarray
+    xdot: np.ndarray
+    dt_record: float
+
+    def second_moment(self) -> float:
+        """⟨x²⟩ averaged over units and record times."""
+        return float(np.mean(np.square(self.x, dtype=float)))
+
+    def velocity_second_moment(self) -> float:
+        """⟨ẋ²⟩ averaged over units and record times."""
+        return float(np.mean(np.square(self.xdot, dtype=float)))
+
+    def autocorrelation(self, max_lag_time: float) -> tuple[np.ndarray, np.ndarray]:
+        """(lags, Δ̂(lag)) for lags 0..max_lag_time on the record grid."""
+        k = int(round(max_lag_time / self.dt_record))
+        ac = autocorrelation_fft(self.x, k)
+        return np.arange(k + 1) * self.dt_record, ac
+
+
+def simulate_classical(
+    params: ClassicalParams,
+    N: int,
+    *,
+    T: float,
+    burn_in: float,
+    dt: float = 0.1,
+    seed: int = 0,
+    method: Literal["rk4", "heun"] = "rk4",
+    record_every: int = 1,
+    x0_scale: float = 1.0,
+    progress: bool = False,
+) -> ClassicalTrajectory:
+    """Simulate one network of size N from x(0) ~ N(0, x0_scale²) for a total time T.
+
+    Parameters
+    ----------
+    params:
+        Model parameters.
+    N:
+        Number of units (≥ 2).
+    T:
+        Total duration, > burn_in; the last T − burn_in time units are recorded.
+    burn_in:
+        Discarded transient (≥ 0).
+    dt:
+        Integration step (> 0).
+    seed:
+        Seeds the coupling matrix and the initial state.
+    method:
+        ``"rk4"`` (4 matvecs per step, error O(dt⁴)) or ``"heun"`` (2 matvecs, O(dt²)).
+    record_every:
+        Record every k-th step.
+    x0_scale:
+        Standard deviation of the initial state.
+    progress:
+        Show a progress bar.
+    """
+    require(isinstance(N, (int, np.integer)) and N >= 2, "N", N, "an integer N >= 2")
+    require(dt > 0 and np.isfinite(dt), "dt", dt, "dt > 0")
+    require(burn_in >= 0, "burn_in", burn_in, "burn_in >= 0")
+    require(T > burn_in, "T", T, f"T > burn_in = {burn_in}")
+    require(method in ("rk4", "heun"), "method", method, "'rk4' or 'heun'")
+    require(
+        isinstance(record_every, (int, np.integer)) and record_every >= 1,
+        "record_every",
+        record_every,
+        "an integer >= 1",
+    )
+    require(x0_scale >= 0, "x0_scale", x0_scale, "x0_scale >= 0")
+    rng = np.random.default_rng(seed)
+    J = rng.standard_normal((N, N)) * (params.g / np.sqrt(N))
+    x = rng.standard_normal(N) * x0_scale
+    phi = PHI_NUMPY[params.phi]
+    I = params.I
+
+    def f(y: np.ndarray) -> np.ndarray:
+        return -y + J @ phi(y) + I
+
+    n_steps = int(round(T / dt))
+    n_burn = int(round(burn_in / dt))
+    n_rec = (n_steps - n_burn) // record_every
+    if n_rec < 2:
+        raise ParameterError("T", T, "a recorded window of at least two records after burn-in")
+    xs = np.empty((n_rec, N), dtype=np.float32)
+    vs = np.empty((n_rec, N), dtype=np.float32)
+    ts = np.empty(n_rec)
+    steps = range(n_steps)
+    if progress:
+        from tqdm.auto import tqdm
+
+        steps = tqdm(steps, desc=f"simulate N={N} g={params.g}", leave=False)
+    r = 0
+    for k in steps:
+        k1 = f(x)
+        if k >= n_burn and (k - n_burn) % record_every == 0 and r < n_rec:
+            xs[r] = x
+            vs[r] = k1
+            ts[r] = k * dt
+            r += 1
+        x = rk_step(f, x, dt, method=method, k1=k1)
+        if k % 64 == 0 and not np.all(np.isfinite(x)):
+            raise FloatingPointError(
+                f"simulation diverged at t = {k * dt:.3g} (dt = {dt} too large?)"
+            )
+    if not np.all(np.isfinite(xs[:r])):
+        raise FloatingPointError("simulation produced non-finite states (dt too large?)")
+    return ClassicalTrajectory(params, int(N), int(seed), ts[:r], xs[:r], vs[:r], dt * record_every)

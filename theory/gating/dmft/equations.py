@@ -1,0 +1,491 @@
+r"""DMFT of the gated RNN: derivation (SymPy), compiled closures, and the Fourier solver (α_z = 0).
+
+Krishnamurthy, Can & Schwab, *Theory of gating in recurrent neural networks*, PRX 12, 011011 (2022),
+Sec. III (dynamical mean-field theory), as re-derived by us in the derivation ``gating_dmft`` (we
+could not read the paper's own equation numbers and cite its section instead). At N → ∞ each unit
+obeys
+
+.. math::
+    \dot h=\sigma_z(z)\,[-h+\eta_h+I^h],\qquad \tau_z\dot z=-z+\eta_z,\qquad \tau_r\dot r=-r+\eta_r,
+
+with independent zero-mean Gaussian fields whose covariances are *raw* moments of the single-site
+process itself, :math:`\langle\eta_h\eta_h\rangle=g_J\,C_{\sigma_r}C_\phi+\sigma_{I_h}^2`,
+:math:`\langle\eta_{z,r}\eta_{z,r}\rangle=C_\phi+\sigma_{I_{z,r}}^2` (g_J = 1 in convention A,
+g_h² in B). In the stationary state, for α_z = 0 (σ_z ≡ s_z), every variable is a linear filter
+``ẋ = a(−x + η)`` of its field, whose power spectrum SymPy derives as a²/(a² + ω²) — hence the
+Fourier fixed point :func:`solve_dmft_fourier` (solver A; solver B, the Monte-Carlo DMFT for
+α_z ≠ 0, is :mod:`theory.gating.dmft.montecarlo`). Every formula the solver
+evaluates is a compiled step of :func:`gated_dmft_derivation`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from theory.errors import require
+from theory.gating.dmft.closures import (
+    gate_strip,
+    phi_strip,
+    sharp_cross,
+    sharp_mean,
+)
+from theory.gating.model import GatedParams, gate_expr, phi_expr
+from theory.numerics.quadrature import strip_step
+from theory.symbolic.compile import CompiledFunction, compile_function
+from theory.symbolic.derivation import Derivation, Reference, Step, derivation
+from theory.symbolic.gaussian import diff_x, name_function
+
+__all__ = [
+    "KCS",
+    "gated_dmft_derivation",
+    "GatedDMFT",
+    "GatedDMFTSolution",
+    "REFERENCE_PARAMS",
+    "closure_params",
+    "compiled_theory",
+    "coupling_variance",
+    "input_variances",
+    "phi_moments",
+    "tail_decay",
+    "check_grid",
+]
+
+KCS = Reference(
+    "Krishnamurthy, Can, Schwab, Theory of gating in recurrent neural networks, Phys. Rev. X 12, 011011 (2022); arXiv:2007.14823",
+    "Sec. III (dynamical mean-field theory)",
+    "our re-derivation: derivation gating_dmft; the section is cited, not equation numbers",
+)
+
+#: Parameters of the exported (registered) instance of the derivation: our reference case
+#: (β = 0, τ_z = τ_r = 1, α_z = 0; g_h = 2.5, α_r = 20).
+REFERENCE_PARAMS = GatedParams(g_h=2.5, alpha_r=20.0)
+
+# ------------------------------------------------------------------ symbols (all with assumptions)
+t = sp.Symbol("t", real=True)
+tau = sp.Symbol("tau", real=True)
+omega = sp.Symbol("omega", real=True)
+a_rate = sp.Symbol("a", positive=True)
+s_z = sp.Symbol("s_z", positive=True)
+tau_z = sp.Symbol("tau_z", positive=True)
+tau_r = sp.Symbol("tau_r", positive=True)
+g_J = sp.Symbol("g_J", positive=True)
+sig_h = sp.Symbol("sigma_{I_h}", nonnegative=True)
+sig_z = sp.Symbol("sigma_{I_z}", nonnegative=True)
+sig_r = sp.Symbol("sigma_{I_r}", nonnegative=True)
+I_h = sp.Symbol("I^h", real=True)
+c = sp.Symbol("c", real=True)
+c0 = sp.Symbol("c_0", positive=True)
+Ch0 = sp.Symbol("C_h0", positive=True)
+Cr0 = sp.Symbol("C_r0", positive=True)
+hdot2 = sp.Symbol(r"\langle\dot h^2\rangle", nonnegative=True)
+
+hF, zF, rF = (sp.Function(n, real=True) for n in ("h", "z", "r"))
+eta_h, eta_z, eta_r = (sp.Function(n, real=True) for n in ("eta_h", "eta_z", "eta_r"))
+xF, etaF = sp.Function("x", real=True), sp.Function("eta", real=True)
+sigma_zF = sp.Function("sigma_z", positive=True)
+ChF, CzF, CrF = (sp.Function(n, real=True) for n in ("C_h", "C_z", "C_r"))
+CehF, CezF, CerF = (sp.Function(n, real=True) for n in ("C_{eta_h}", "C_{eta_z}", "C_{eta_r}"))
+SxF, SetaF = sp.Function(r"\hat C_x", real=True), sp.Function(r"\hat C_\eta", real=True)
+Xhat, Hhat = sp.symbols(r"\hat{x} \hat{\eta}", complex=True)
+
+
+def _closure_classes(params: GatedParams) -> tuple[Any, Any, sp.Expr, sp.Expr]:
+    """Sharp-step closure classes C_φ, C_{σ_r} for ``params`` and the expressions φ, σ_r."""
+    phi = phi_expr(params)
+    sr = gate_expr(params.alpha_r, params.beta_r)
+    name_function(phi, r"\phi")
+    name_function(sr, r"\sigma_r")
+    name_function(diff_x(phi), r"\phi'")
+    if params.alpha_r > 0:
+        name_function(diff_x(sr), r"\sigma_r'")
+    C_phi = sharp_cross(phi, None, strip_step(phi_strip(params)))
+    C_sr = sharp_cross(sr, None, strip_step(gate_strip(params.alpha_r)))
+    return C_phi, C_sr, phi, sr
+
+
+def _operator_from_multiplier(mult: sp.Expr, f: Any) -> sp.Expr:
+    """Time-domain operator of a spectral multiplier 1/M(ω) polynomial in ω²: ω² -> −∂_τ²."""
+    poly = sp.Poly(sp.expand(1 / mult), omega)
+    out = sp.Integer(0)
+    for (k,), coef in poly.terms():
+        if k % 2:
+            raise AssertionError("odd power of omega in a stationary covariance operator")
+        n = k // 2
+        term = f(tau) if n == 0 else sp.Derivative(f(tau), (tau, 2 * n))
+        out += coef * (-1) ** n * term
+    return out
+
+
+@functools.cache
+def gated_dmft_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation:
+    """The stationary DMFT of the gated RNN, step by step (module docstring).
+
+    The closures C_φ, C_{σ_r} are the Gaussian cross moments of this ``params``' φ and σ_r
+    (printed as :math:`C_\\phi`, :math:`C_{\\sigma_r}`); the rest is symbolic in s_z, τ's, g_J.
+    """
+    C_phi, C_sr, phi, sr = _closure_classes(params)
+    # --- spectrum of a linear filter ẋ = a(−x + η): SymPy solves iω x̂ = a(−x̂ + η̂)
+    xhat_sol = sp.solve(sp.Eq(sp.I * omega * Xhat, a_rate * (-Xhat + Hhat)), Xhat)[0]
+    transfer = sp.simplify(xhat_sol / Hhat)
+    mult = sp.simplify(sp.expand(transfer * sp.conjugate(transfer)))
+    mult = sp.factor(sp.simplify(mult))
+    mult_h = mult.subs(a_rate, s_z)
+    mult_z = sp.simplify(mult.subs(a_rate, 1 / tau_z))
+    mult_r = sp.simplify(mult.subs(a_rate, 1 / tau_r))
+    op_z = _operator_from_multiplier(mult_z, CzF)
+    op_r = _operator_from_multiplier(mult_r, CrF)
+    op_h = sp.expand(_operator_from_multiplier(mult_h, ChF))
+
+    field_h = g_J * C_sr(CrF(tau), CrF(0)) * C_phi(ChF(tau), ChF(0)) + sig_h**2
+    field_z = C_phi(ChF(tau), ChF(0)) + sig_z**2
+    field_r = C_phi(ChF(tau), ChF(0)) + sig_r**2
+    # kinetic identity: solve the h-equation for C_h'' and evaluate at τ = 0, ⟨ḣ²⟩ = −C_h''(0)
+    d2 = sp.Derivative(ChF(tau), (tau, 2))
+    d2_sol = sp.solve(sp.Eq(op_h, field_h), d2)[0]
+    kinetic = sp.expand(-d2_sol.subs(tau, 0)).subs({ChF(0): Ch0, CrF(0): Cr0})
+    # Price's theorem for the closures (derivatives carried by the SymPy classes)
+    price_phi = sp.diff(C_phi(c, c0), c)
+    price_sr = sp.diff(C_sr(c, c0), c)
+    steps = [
+        Step(
+            "single_site_h",
+            sp.Eq(sp.Derivative(hF(t), t), sigma_zF(zF(t)) * (-hF(t) + eta_h(t) + I_h)),
+            r"Single-site equation for $h$: at $N\to\infty$ the recurrent input "
+            r"$\sum_j J^h_{ij}\sigma_r(r_j)\phi(h_j)$ becomes a Gaussian field $\eta_h$ (no response terms: "
+            r"the couplings are i.i.d. and fully asymmetric).",
+            "Sec. III (single-site equations)",
+        ),
+        Step(
+            "single_site_z",
+            sp.Eq(tau_z * sp.Derivative(zF(t), t), -zF(t) + eta_z(t)),
+            r"Update gate.",
+            "Sec. III",
+        ),
+        Step(
+            "single_site_r",
+            sp.Eq(tau_r * sp.Derivative(rF(t), t), -rF(t) + eta_r(t)),
+            r"Output gate; $r$ is independent of $(h,z)$.",
+            "Sec. III",
+        ),
+        Step(
+            "field_h",
+            sp.Eq(CehF(tau), field_h),
+            r"Covariance of $\eta_h$: raw moments of the single-site process, $g_J=1$ (convention A) or "
+            r"$g_h^2$ (B), plus a static input variance.",
+            "Sec. III (field covariances: raw moments)",
+        ),
+        Step("field_z", sp.Eq(CezF(tau), field_z), r"Covariance of $\eta_z$.", "Sec. III"),
+        Step("field_r", sp.Eq(CerF(tau), field_r), r"Covariance of $\eta_r$.", "Sec. III"),
+        Step(
+            "price_phi",
+            sp.Eq(sp.Derivative(sp.Function("C_phi", real=True)(c, c0), c), price_phi),
+            r"Price's theorem for the closure $C_\phi(c;c_0)=\mathbb E[\phi(x)\phi(y)]$ (Var $c_0$, Cov $c$).",
+        ),
+        Step(
+            "price_sigma_r",
+            sp.Eq(sp.Derivative(sp.Function("C_sigma_r", real=True)(c, c0), c), price_sr),
+            r"Price's theorem for $C_{\sigma_r}$.",
+        ),
+        Step(
+            "filter_spectrum",
+            sp.Eq(SxF(omega), mult * SetaF(omega)),
+            r"A linear filter $\dot x=a(-x+\eta)$: SymPy solves $i\omega\hat x=a(-\hat x+\hat\eta)$ and "
+            r"takes $|\hat x/\hat\eta|^2$.",
+            "Sec. III (stationary state)",
+        ),
+        Step(
+            "spectrum_z",
+            sp.Eq(
+                sp.Function(r"\hat C_z", real=True)(omega),
+                mult_z * sp.Function(r"\hat C_{\eta_z}", real=True)(omega),
+            ),
+            r"$a=1/\tau_z$.",
+            "Sec. III (stationary state)",
+        ),
+        Step(
+            "spectrum_r",
+            sp.Eq(
+                sp.Function(r"\hat C_r", real=True)(omega),
+                mult_r * sp.Function(r"\hat C_{\eta_r}", real=True)(omega),
+            ),
+            r"$a=1/\tau_r$.",
+            "Sec. III (stationary state)",
+        ),
+        Step(
+            "spectrum_h",
+            sp.Eq(
+                sp.Function(r"\hat C_h", real=True)(omega),
+                mult_h * sp.Function(r"\hat C_{\eta_h}", real=True)(omega),
+            ),
+            r"For $\alpha_z=0$ the rate is the constant $s_z=\sigma_z(0)$.",
+            "Sec. III (stationary state)",
+        ),
+        Step(
+            "stationary_z",
+            sp.Eq(op_z, CezF(tau)),
+            r"Time domain ($\omega^2\to-\partial_\tau^2$).",
+            "Sec. III (stationary state)",
+        ),
+        Step(
+            "stationary_r", sp.Eq(op_r, CerF(tau)), r"Time domain.", "Sec. III (stationary state)"
+        ),
+        Step(
+            "stationary_h",
+            sp.Eq(op_h, field_h),
+            r"Time domain, $\alpha_z=0$, with the closure inserted.",
+            "Sec. III (stationary state)",
+        ),
+        Step(
+            "kinetic_identity",
+            sp.Eq(hdot2, kinetic),
+            r"$\langle\dot h^2\rangle=-\ddot C_h(0)$ from the $h$-equation at $\tau=0$ "
+            r"($C_{\sigma_r}(C_{r0};C_{r0})=\langle\sigma_r^2\rangle$, $C_\phi(C_{h0};C_{h0})=\langle\phi^2\rangle$).",
+            "our identity: step stationary_h at tau = 0",
+        ),
+    ]
+    return Derivation(
+        name="gating_dmft" if params == REFERENCE_PARAMS else "gating_dmft_custom",
+        title=r"Stationary DMFT of the gated RNN",
+        steps=steps,
+        references=[KCS],
+        summary=(
+            r"Single-site process, self-consistent field covariances, Gaussian closures with Price's "
+            r"theorem, and the stationary equations for $C_z$, $C_r$ and (for $\alpha_z=0$) $C_h$. "
+            r"$\phi$, $\sigma_r$ are the model's nonlinearities; the exported instance uses "
+            rf"$\phi(x)={sp.latex(phi)}$, $\sigma_r(x)={sp.latex(sr)}$ (the solver builds one per parameter set)."
+        ),
+    )
+
+
+@derivation("gating_dmft", theory="gating")
+def _registered_gating_dmft() -> Derivation:
+    return gated_dmft_derivation(REFERENCE_PARAMS)
+
+
+# ============================================================================ compiled theory
+@dataclass(frozen=True)
+class GatedDMFT:
+    """Compiled functions of :func:`gated_dmft_derivation` for one parameter set.
+
+    Attributes
+    ----------
+    mult_h, mult_z, mult_r:
+        Spectral multipliers of (S2), (S1): functions of (ω, s_z), (ω, τ_z), (ω, τ_r).
+    C_phi, C_sigma_r:
+        Closures (c, c0) -> C(c; c0).
+    dC_phi, dC_sigma_r:
+        Their Price derivatives C_{φ'}, C_{σ_r'} (c, c0).
+    kinetic:
+        ⟨ḣ²⟩ as a function of (C_h0, C_r0, s_z, g_J, σ_Ih).
+    """
+
+    params: GatedParams
+    mult_h: CompiledFunction
+    mult_z: CompiledFunction
+    mult_r: CompiledFunction
+    C_phi: CompiledFunction
+    C_sigma_r: CompiledFunction
+    dC_phi: CompiledFunction
+    dC_sigma_r: CompiledFunction
+    kinetic: CompiledFunction
+
+    @classmethod
+    @functools.cache
+    def for_params(cls, params: GatedParams) -> GatedDMFT:
+        d = gated_dmft_derivation(params)
+        C_phi, C_sr, _phi, _sr = _closure_classes(params)
+        return cls(
+            params=params,
+            mult_h=compile_function(_multiplier(d, "spectrum_h"), [omega, s_z]),
+            mult_z=compile_function(_multiplier(d, "spectrum_z"), [omega, tau_z]),
+            mult_r=compile_function(_multiplier(d, "spectrum_r"), [omega, tau_r]),
+            C_phi=compile_function(C_phi(c, c0), [c, c0]),
+            C_sigma_r=compile_function(C_sr(c, c0), [c, c0]),
+            dC_phi=compile_function(d.rhs("price_phi"), [c, c0]),
+            dC_sigma_r=compile_function(d.rhs("price_sigma_r"), [c, c0]),
+            kinetic=compile_function(d.rhs("kinetic_identity"), [Ch0, Cr0, s_z, g_J, sig_h]),
+        )
+
+
+def _multiplier(d: Derivation, step: str) -> sp.Expr:
+    rhs = d.rhs(step)
+    funcs = [f for f in rhs.atoms(sp.Function) if f.args == (omega,)]
+    return sp.simplify(rhs / funcs[0])
+
+
+def coupling_variance(params: GatedParams) -> float:
+    """g_J: variance scale of J^h (1 in convention A, g_h² in B)."""
+    return 1.0 if params.convention == "A" else params.g_h**2
+
+
+def input_variances(params: GatedParams) -> tuple[float, float, float]:
+    """Variances of the static inputs seen by h, z, r (the h-input scales by g_h in convention B)."""
+    sh = params.sigma_h * (params.g_h if params.convention == "B" else 1.0)
+    return sh**2, params.sigma_z**2, params.sigma_r**2
+
+
+# ============================================================================ solution
+@dataclass(frozen=True)
+class GatedDMFTSolution:
+    """Stationary DMFT correlation functions of the gated RNN (raw moments, lags τ ≥ 0).
+
+    Attributes
+    ----------
+    params:
+        Parameters solved for.
+    tau:
+        Lags, shape (K,), from 0 to half the periodic window.
+    C_h, C_z, C_r:
+        ⟨h(t)h(t+τ)⟩, ⟨z z⟩, ⟨r r⟩ on ``tau``.
+    C_phi, C_sigma_r:
+        ⟨φ(h)φ(h)⟩ and ⟨σ_r(r)σ_r(r)⟩ on ``tau``.
+    converged:
+        Whether the iteration met its tolerance *and* the correlations decayed inside the window.
+    residual:
+        Last sup-norm change of (C_h, C_r) between iterations (solver A) or the Monte-Carlo
+        standard error of C_h(0) (solver B).
+    iterations:
+        Iterations performed.
+    method:
+        ``"fourier"`` (solver A) or ``"montecarlo"`` (solver B).
+    kinetic:
+        ⟨ḣ²⟩ (kinetic identity for solver A; path estimate for solver B).
+    message:
+        Why the result is flagged not converged ("" when converged).
+    C_h_err, C_phi_err:
+        Monte-Carlo standard errors (solver B) on ``tau``; None for solver A.
+    info:
+        Diagnostics (window, grid, tail decay, timings...).
+    """
+
+    params: GatedParams
+    tau: np.ndarray
+    C_h: np.ndarray
+    C_z: np.ndarray
+    C_r: np.ndarray
+    C_phi: np.ndarray
+    C_sigma_r: np.ndarray
+    converged: bool
+    residual: float
+    iterations: int
+    method: str = "fourier"
+    kinetic: float = float("nan")
+    message: str = ""
+    C_h_err: np.ndarray | None = None
+    C_phi_err: np.ndarray | None = None
+    residual_history: tuple[float, ...] = ()
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def C_h0(self) -> float:
+        return float(self.C_h[0])
+
+    def at(self, name: str, lags: np.ndarray) -> np.ndarray:
+        """Correlation ``name`` ∈ {C_h, C_z, C_r, C_phi, C_sigma_r} at |lags| (linear interpolation)."""
+        require(
+            name in ("C_h", "C_z", "C_r", "C_phi", "C_sigma_r"),
+            "name",
+            name,
+            "C_h, C_z, C_r, C_phi or C_sigma_r",
+        )
+        lags = np.abs(np.asarray(lags, dtype=float))
+        require(
+            bool(np.all(lags <= self.tau[-1])),
+            "lags",
+            float(lags.max()),
+            f"|lag| <= {self.tau[-1]:.4g} (half the window)",
+        )
+        return np.interp(lags, self.tau, getattr(self, name))
+
+    def correlation_time(self, name: str = "C_h") -> float:
+        r"""Integral correlation time :math:`\int_0^{L/2}[C(\tau)-C(L/2)]d\tau/[C(0)-C(L/2)]`."""
+        y = getattr(self, name)
+        conn = y - y[-1]
+        return float(np.trapezoid(conn, self.tau) / conn[0]) if conn[0] > 0 else 0.0
+
+
+# ============================================================================ grids
+def check_grid(dtau: float, n: int) -> None:
+    """Validate a periodic lag grid: spacing ``dtau`` > 0 and an even number ``n`` ≥ 64 of points."""
+    require(np.isfinite(dtau) and dtau > 0, "dtau", dtau, "a finite dtau > 0")
+    require(
+        isinstance(n, (int, np.integer)) and n >= 64 and n % 2 == 0,
+        "n",
+        n,
+        "an even integer n >= 64",
+    )
+
+
+def tail_decay(y: np.ndarray) -> float:
+    """Relative variation over the last eighth of the half-window: |C(τ) − C(L/2)| / (C(0) − C(L/2)).
+
+    A correlation that has not decayed at the window edge makes the periodic solution wrong
+    (the grid is too short for the correlation time); the solvers flag it when this exceeds 1e-3.
+    """
+    K = y.size
+    span = float(y[0] - y[-1])
+    if span <= 0:
+        return 0.0
+    tail = y[-max(2, K // 8) :]
+    return float(np.max(np.abs(tail - y[-1])) / span)
+
+
+def closure_params(params: GatedParams) -> GatedParams:
+    """The parameters the compiled theory depends on: those of the closures φ and σ_r.
+
+    Everything else (s_z, τ's, g_J, input variances, α_z) is a symbol of the derivation, so
+    parameter sets that agree here share one SymPy derivation and one compile. In convention B
+    φ = tanh(h + β_h) does not contain g_h (g_h only scales Var J^h, i.e. g_J), so a sweep over g_h
+    in convention B compiles once per (β_h, α_r, β_r).
+    """
+    g = params.g_h if params.convention == "A" else 1.0
+    return GatedParams(
+        g_h=g,
+        beta_h=params.beta_h,
+        alpha_r=params.alpha_r,
+        beta_r=params.beta_r,
+        convention=params.convention,
+    )
+
+
+@functools.cache
+def compiled_theory(params: GatedParams, quad_step: float | None = None) -> GatedDMFT:
+    """The compiled DMFT of :func:`gated_dmft_derivation`, shared by every parameter set with the
+    same :func:`closure_params` (memoised); ``quad_step`` overrides the closures' quadrature step."""
+    key = closure_params(params)
+    if key != params:
+        return compiled_theory(key, quad_step)
+    if quad_step is None:
+        return GatedDMFT.for_params(params)
+    C_phi, C_sr, _phi, _sr = _closure_classes(params)
+    base = GatedDMFT.for_params(params)
+    phi = phi_expr(params)
+    sr = gate_expr(params.alpha_r, params.beta_r)
+    del C_phi, C_sr
+    cp = sharp_cross(phi, None, quad_step)
+    cs = sharp_cross(sr, None, quad_step)
+    return GatedDMFT(
+        params=params,
+        mult_h=base.mult_h,
+        mult_z=base.mult_z,
+        mult_r=base.mult_r,
+        C_phi=compile_function(cp(c, c0), [c, c0]),
+        C_sigma_r=compile_function(cs(c, c0), [c, c0]),
+        dC_phi=compile_function(sp.diff(cp(c, c0), c), [c, c0]),
+        dC_sigma_r=compile_function(sp.diff(cs(c, c0), c), [c, c0]),
+        kinetic=base.kinetic,
+    )
+
+
+def phi_moments(params: GatedParams, c_h0: float) -> dict[str, float]:
+    """⟨φ²⟩, ⟨φ'²⟩ at Var h = c_h0 (compiled sharp-step Gaussian means)."""
+    phi = phi_expr(params)
+    step = strip_step(phi_strip(params))
+    f2 = compile_function(sharp_mean(phi**2, step)(c0), [c0])
+    fp2 = compile_function(sharp_mean(diff_x(phi) ** 2, step)(c0), [c0])
+    return {"phi2": float(f2(c_h0)), "dphi2": float(fp2(c_h0))}
