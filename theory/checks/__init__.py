@@ -14,7 +14,9 @@ The product's spine, in five modules:
 * :mod:`~theory.checks.report` -- the table, the JSON and the HTML/Markdown report.
 
 The failure hook (:func:`~theory.checks.result.injected_error`, ``CheckContext(perturb=ε)``)
-scales every compared prediction by ``1 + ε``: that is how the tests show a check can fail.
+scales every compared prediction by ``1 + ε``: that is how the tests show a check can fail. Each
+result also carries its power ``epsilon`` (:func:`detectable_error`): the smallest relative error
+of the prediction that the check detects, reported in the table, the report and the JSON.
 """
 
 from theory.checks.ensembles import clear_ensembles, ensemble, ensemble_seeds, stack
@@ -27,7 +29,7 @@ from theory.checks.error_models import (
 )
 from theory.checks.registry import CHECKS, Check, check, check_names, select
 from theory.checks.report import format_table, write_json, write_report
-from theory.checks.result import CheckResult, injected_error, perturbed
+from theory.checks.result import CheckResult, detectable_error, injected_error, perturbed
 from theory.checks.runner import CheckContext, load_user_checks, run_check, run_checks
 
 __all__ = [
@@ -55,4 +57,5 @@ __all__ = [
     "clear_ensembles",
     "injected_error",
     "perturbed",
+    "detectable_error",
 ]

@@ -138,6 +138,12 @@ def compare_curve(
         "sup_abs_error": float(np.max(np.abs(mean - theory))),
     }
     det.update(details or {})
+    floor = np.maximum(sem, 1e-300)
+
+    def judge(eps: float) -> bool:
+        zz = np.clip(np.abs(mean - theory * (1.0 + eps)) - bias, 0.0, None) / floor
+        return bool(np.max(zz) <= q)
+
     return CheckResult.compare(
         "",
         float(theory[k]),
@@ -146,6 +152,7 @@ def compare_curve(
         error=float(z[k]),
         details=det,
         figures=figures,
+        judge=judge,
     )
 
 
