@@ -4,7 +4,8 @@ The product's spine, in five modules:
 
 * :mod:`~theory.checks.error_models` -- :class:`ErrorModel`, Student-t tolerances
   (:func:`statistical_tolerance`), point-by-point curve comparison (:func:`compare_curve`), rate
-  fits (:func:`fit_power_law`);
+  fits (:func:`fit_power_law`), finite-size trends extrapolated to N → ∞ (:func:`fit_trend`,
+  :func:`compare_extrapolation`);
 * :mod:`~theory.checks.registry` -- the :func:`check` decorator (single checks and families) and
   name selection (exact names, prefixes, globs);
 * :mod:`~theory.checks.runner` -- :class:`CheckContext`, :func:`run_check`, :func:`run_checks`,
@@ -22,8 +23,11 @@ of the prediction that the check detects, reported in the table, the report and 
 from theory.checks.ensembles import clear_ensembles, ensemble, ensemble_seeds, stack
 from theory.checks.error_models import (
     ErrorModel,
+    TrendFit,
     compare_curve,
+    compare_extrapolation,
     fit_power_law,
+    fit_trend,
     mean_sem,
     statistical_tolerance,
 )
@@ -49,6 +53,9 @@ __all__ = [
     "write_json",
     "fit_power_law",
     "compare_curve",
+    "compare_extrapolation",
+    "fit_trend",
+    "TrendFit",
     "mean_sem",
     "statistical_tolerance",
     "ensemble",
