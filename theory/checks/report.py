@@ -146,7 +146,7 @@ def write_report(
     (d / "report.md").write_text("\n".join(md) + "\n")
     page = f"""<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}} table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}} td:first-child{{text-align:left}}
+td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}} td:first-child,th:first-child{{text-align:left}}
 tr.pass td:nth-child(7),h2.pass{{color:#176117}} tr.fail td:nth-child(7),h2.fail{{color:#b00}}
 img{{max-width:100%;display:block;margin:8px 0}} .details th{{text-align:left;vertical-align:top}}
 pre{{margin:0;white-space:pre-wrap;text-align:left}}</style></head><body>
