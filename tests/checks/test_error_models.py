@@ -51,3 +51,46 @@ def test_error_model_validation() -> None:
         ErrorModel("x", -1.0)
     with pytest.raises(ParameterError):
         statistical_tolerance(0.1, 1)
+
+
+def test_fit_trend_recovers_intercept_and_slope_with_calibrated_errors() -> None:
+    from theory.checks import fit_trend
+
+    rng = np.random.default_rng(7)
+    sizes = np.array([250, 500, 1000, 2000, 4000])
+    zs = []
+    for _ in range(300):
+        se = 0.002 * np.sqrt(1000 / sizes)
+        y = 0.1 - 2.0 / sizes + se * rng.standard_normal(sizes.size)
+        fit = fit_trend(1 / sizes, y, se)
+        zs.append((fit.intercept - 0.1) / fit.intercept_se)
+    # z-scores of a calibrated intercept error: sd within sampling error of 1 (300 fits: +-0.08);
+    # the Birge inflation only ever widens, so the sd may sit a little below 1
+    assert 0.8 < np.std(zs) < 1.1
+    assert abs(np.mean(zs)) < 0.25
+
+
+def test_fit_trend_input_validation() -> None:
+    from theory.checks import fit_trend
+
+    with pytest.raises(ParameterError):
+        fit_trend([1, 2], [1, 2], [0.1, 0.1], order=2)
+    with pytest.raises(ParameterError):
+        fit_trend([1, 2, 3], [1, 2, 3], [0.1, 0.0, 0.1])
+
+
+def test_compare_extrapolation_passes_the_truth_and_fails_a_biased_theory() -> None:
+    from theory.checks import compare_extrapolation
+    from theory.checks.result import detectable_error
+
+    rng = np.random.default_rng(3)
+    sizes = [250, 500, 1000, 2000]
+    samples = [0.2 - 15 * 0.2 / n + 0.01 * np.sqrt(500 / n) * rng.standard_normal(8) for n in sizes]
+    good = compare_extrapolation(0.2, sizes, samples)
+    assert good.passed and good.figures
+    # a theory 10 % off is detected (the intercept's error here is ~1 %)
+    assert not compare_extrapolation(0.22, sizes, samples).passed
+    eps, sides = detectable_error(good.judge)  # type: ignore[arg-type]
+    assert sides == "±" and eps < 0.1
+    # a fixed bias allowance is no longer needed: the 1/N shortfall (15 % at N = 100) is fitted
+    assert abs(good.details["coefficients"][1] + 3.0) < 1.5

@@ -25,6 +25,9 @@ __all__ = [
     "statistical_tolerance",
     "compare_curve",
     "fit_power_law",
+    "TrendFit",
+    "fit_trend",
+    "compare_extrapolation",
 ]
 
 
@@ -138,6 +141,12 @@ def compare_curve(
         "sup_abs_error": float(np.max(np.abs(mean - theory))),
     }
     det.update(details or {})
+    floor = np.maximum(sem, 1e-300)
+
+    def judge(eps: float) -> bool:
+        zz = np.clip(np.abs(mean - theory * (1.0 + eps)) - bias, 0.0, None) / floor
+        return bool(np.max(zz) <= q)
+
     return CheckResult.compare(
         "",
         float(theory[k]),
@@ -146,6 +155,7 @@ def compare_curve(
         error=float(z[k]),
         details=det,
         figures=figures,
+        judge=judge,
     )
 
 
@@ -176,3 +186,200 @@ def fit_power_law(
     else:
         se = 0.0
     return float(p), float(np.exp(logc)), se
+
+
+@dataclass(frozen=True)
+class TrendFit:
+    """Weighted least-squares fit of measurements against a size variable, extrapolated to x = 0.
+
+    The model is ``y(x) = y0 + a1·x + a2·x² + ...`` (``order`` terms beyond the intercept) with
+    ``x = 1/N`` for finite-size corrections, ``x = dt^p`` for step-size corrections.
+
+    Attributes
+    ----------
+    intercept, intercept_se:
+        y0 = the extrapolation to x = 0 (N → ∞, dt → 0) and its standard error.
+    coefficients:
+        (y0, a1, ...).
+    covariance:
+        Covariance of the coefficients (inflated by the Birge ratio when χ²/dof > 1).
+    chi2, dof, p_value:
+        Goodness of fit; a tiny p-value says the trend model is not adequate for these sizes.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    se: np.ndarray
+    order: int
+    coefficients: np.ndarray
+    covariance: np.ndarray
+    chi2: float
+    dof: int
+    p_value: float
+
+    @property
+    def intercept(self) -> float:
+        return float(self.coefficients[0])
+
+    @property
+    def intercept_se(self) -> float:
+        return float(np.sqrt(self.covariance[0, 0]))
+
+    def __call__(self, x: Any) -> Any:
+        """The fitted trend at x."""
+        return np.polynomial.polynomial.polyval(np.asarray(x, dtype=float), self.coefficients)
+
+
+def fit_trend(
+    x: Sequence[float] | np.ndarray,
+    y: Sequence[float] | np.ndarray,
+    se: Sequence[float] | np.ndarray,
+    *,
+    order: int = 1,
+) -> TrendFit:
+    """Fit ``y = y0 + a1 x + ... + a_order x^order`` by weighted least squares (weights 1/se²).
+
+    The coefficient covariance is (AᵀWA)⁻¹, multiplied by χ²/dof when that exceeds 1 (the
+    measurements scatter more than their error bars say: the Birge ratio keeps the intercept's
+    error honest). With no degree of freedom left the plain covariance is used and p = 1.
+
+    Raises
+    ------
+    ParameterError
+        Fewer points than coefficients, non-positive or non-finite errors.
+    """
+    from scipy.stats import chi2 as chi2_dist
+
+    xa, ya, sa = (np.asarray(v, dtype=float) for v in (x, y, se))
+    if not (xa.shape == ya.shape == sa.shape and xa.ndim == 1):
+        raise ParameterError("x, y, se", (xa.shape, ya.shape, sa.shape), "1-D arrays of one length")
+    if not (isinstance(order, (int, np.integer)) and 0 <= order < xa.size):
+        raise ParameterError(
+            "order", order, f"an integer 0 <= order < number of points ({xa.size})"
+        )
+    if not (
+        np.all(np.isfinite(xa))
+        and np.all(np.isfinite(ya))
+        and np.all(np.isfinite(sa))
+        and np.all(sa > 0)
+    ):
+        raise ParameterError("se", sa, "finite measurements with positive finite standard errors")
+    A = np.vander(xa, order + 1, increasing=True)
+    w = 1.0 / sa**2
+    AtW = A.T * w
+    cov = np.linalg.inv(AtW @ A)
+    coef = cov @ (AtW @ ya)
+    resid = (ya - A @ coef) / sa
+    chi2 = float(resid @ resid)
+    dof = int(xa.size - (order + 1))
+    if dof > 0:
+        p = float(chi2_dist.sf(chi2, dof))
+        cov = cov * max(1.0, chi2 / dof)
+    else:
+        p = 1.0
+    return TrendFit(xa, ya, sa, int(order), coef, cov, chi2, dof, p)
+
+
+def compare_extrapolation(
+    theory: float,
+    sizes: Sequence[float] | np.ndarray,
+    samples: Sequence[Sequence[float] | np.ndarray],
+    *,
+    order: int = 1,
+    x_of_size: Any = None,
+    x_label: str = "1/N",
+    alpha: float = 1e-3,
+    quantity: str = "",
+    details: dict[str, Any] | None = None,
+    extra_se: float = 0.0,
+) -> CheckResult:
+    """Compare a prediction with the extrapolation of measurements made at several sizes.
+
+    ``samples[i]`` are independent measurements (networks, seeds) at ``sizes[i]``; their means and
+    standard errors are fitted by :func:`fit_trend` in ``x = x_of_size(size)`` (default 1/N) and
+    the intercept is compared with the theory: the tolerance is the Student-t quantile (α, two
+    sided, with the fewest samples per size − 1 degrees of freedom: conservative) times the
+    intercept's standard error (``extra_se``, the theory's own error, added in quadrature). The
+    result carries a figure of the approach to the theory and a power judge.
+    """
+    from scipy.stats import t as student_t
+
+    sz = np.asarray(sizes, dtype=float)
+    if len(samples) != sz.size:
+        raise ParameterError("samples", len(samples), f"one sample set per size ({sz.size})")
+    means, sems, counts = [], [], []
+    for s in samples:
+        m, e = mean_sem(np.asarray(s, dtype=float))
+        means.append(float(m))
+        sems.append(float(e))
+        counts.append(len(s))
+    x = (1.0 / sz) if x_of_size is None else np.asarray([x_of_size(v) for v in sz], dtype=float)
+    fit = fit_trend(x, means, sems, order=order)
+    dof = max(1, min(counts) - 1)
+    q = float(student_t.ppf(1 - alpha / 2, dof))
+    se = math.hypot(fit.intercept_se, extra_se)
+    tol = q * se
+    desc = (
+        f"extrapolation to {x_label} = 0 of a weighted fit y = y0 + "
+        + " + ".join(
+            f"a{k} ({x_label})^{k}" if k > 1 else f"a1 {x_label}" for k in range(1, order + 1)
+        )
+        + f" over {sz.size} sizes ({min(counts)}+ samples each): |y0 - theory| <= t-quantile "
+        f"{q:.2f} (alpha={alpha:g}, {dof} dof) x SE(y0) {se:.3g}"
+        + (f" (incl. theory error {extra_se:.2g})" if extra_se else "")
+        + f"; fit chi2/dof = {fit.chi2:.2f}/{fit.dof} (p = {fit.p_value:.2g})"
+    )
+    theory_p = float(perturbed(float(theory)))
+    y0 = fit.intercept
+
+    def judge(eps: float) -> bool:
+        return bool(abs(y0 - theory_p * (1.0 + eps)) <= tol)
+
+    det = {
+        "sizes": sz,
+        "means": np.array(means),
+        "sems": np.array(sems),
+        "samples_per_size": counts,
+        "intercept": y0,
+        "intercept_se": fit.intercept_se,
+        "coefficients": fit.coefficients,
+        "chi2": fit.chi2,
+        "fit_dof": fit.dof,
+        "fit_p_value": fit.p_value,
+    }
+    det.update(details or {})
+    fig = _trend_figure(fit, theory_p, x_label, quantity)
+    return CheckResult.compare(
+        "",
+        theory_p,
+        y0,
+        ErrorModel(desc, tol),
+        error=abs(y0 - theory_p),
+        details=det,
+        figures=[fig],
+        judge=judge,
+    )
+
+
+def _trend_figure(fit: TrendFit, theory: float, x_label: str, quantity: str) -> Any:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.errorbar(fit.x, fit.y, yerr=fit.se, fmt="o", color="C3", label="simulations (mean ± SEM)")
+    xs = np.linspace(0.0, float(fit.x.max()) * 1.05, 100)
+    ax.plot(xs, fit(xs), "C3--", lw=1, label="fitted trend")
+    ax.errorbar(
+        [0.0],
+        [fit.intercept],
+        yerr=[fit.intercept_se],
+        fmt="s",
+        color="C3",
+        mfc="w",
+        label="extrapolation",
+    )
+    ax.plot([0.0], [theory], "k*", ms=12, label="theory")
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(quantity or "measured")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

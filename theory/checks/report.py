@@ -18,12 +18,26 @@ import numpy as np
 
 from theory.checks.result import CheckResult
 
-__all__ = ["format_table", "write_json", "write_report"]
+__all__ = ["format_table", "format_power", "write_json", "write_report"]
+
+
+def format_power(r: CheckResult) -> str:
+    """The check's power as text: ``±12%`` (two-sided), ``+8%``/``-8%`` (one-sided), ``-``."""
+    if r.epsilon is None or r.epsilon_sides in ("none", "failed", ""):
+        return "-"
+    if r.epsilon > 10:
+        return "inf"
+    sign = "±" if r.epsilon_sides == "±" else r.epsilon_sides
+    return f"{sign}{100 * r.epsilon:.3g}%"
 
 
 def format_table(results: Sequence[CheckResult]) -> str:
-    """Plain-text table: check, theory, simulation, error, tolerance, verdict."""
-    head = ("check", "theory", "simulation", "error", "tolerance", "verdict")
+    """Plain-text table: check, theory, simulation, error, tolerance, power ε, verdict.
+
+    ε is the smallest relative error of the prediction that the check detects
+    (:func:`theory.checks.result.detectable_error`).
+    """
+    head = ("check", "theory", "simulation", "error", "tolerance", "eps", "verdict")
     rows = [
         (
             r.name,
@@ -31,6 +45,7 @@ def format_table(results: Sequence[CheckResult]) -> str:
             f"{r.simulation:.6g}",
             f"{r.error:.3g}",
             f"{r.tolerance:.3g}",
+            format_power(r),
             "PASS" if r.passed else "FAIL",
         )
         for r in results
@@ -77,8 +92,8 @@ def write_report(
     n_pass = sum(r.passed for r in results)
     md = [f"# {title}", "", f"{n_pass} passed, {len(results) - n_pass} failed", ""]
     md += [
-        "| check | theory | simulation | error | tolerance | verdict | error model |",
-        "|---|---|---|---|---|---|---|",
+        "| check | theory | simulation | error | tolerance | ε (power) | verdict | error model |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     rows_html = []
     sections_html = []
@@ -87,13 +102,14 @@ def write_report(
         verdict = "PASS" if r.passed else "FAIL"
         md.append(
             f"| [{r.name}](#check-{i}) | {r.theory:.6g} | {r.simulation:.6g} | {r.error:.3g} | "
-            f"{r.tolerance:.3g} | {verdict} | {r.error_model} |"
+            f"{r.tolerance:.3g} | {format_power(r)} | {verdict} | {r.error_model} |"
         )
         cls = "pass" if r.passed else "fail"
         rows_html.append(
             f"<tr class='{cls}'><td><a href='#check-{i}'>{html.escape(r.name)}</a></td>"
             f"<td>{r.theory:.6g}</td><td>{r.simulation:.6g}</td><td>{r.error:.3g}</td>"
-            f"<td>{r.tolerance:.3g}</td><td>{verdict}</td><td>{r.seconds:.1f}s</td></tr>"
+            f"<td>{r.tolerance:.3g}</td><td>{html.escape(format_power(r))}</td>"
+            f"<td>{verdict}</td><td>{r.seconds:.1f}s</td></tr>"
         )
         imgs_html = []
         imgs_md = []
@@ -116,7 +132,8 @@ def write_report(
             f"<p>{html.escape(r.description)}</p>"
             f"<p><b>error model:</b> {html.escape(r.error_model)}</p>"
             f"<p>theory {r.theory:.8g}, simulation {r.simulation:.8g}, error {r.error:.3g} "
-            f"≤? tolerance {r.tolerance:.3g}</p>"
+            f"≤? tolerance {r.tolerance:.3g}; power: detects a relative error of the prediction "
+            f"of {html.escape(format_power(r))}</p>"
             f"<table class='details'>{detail_rows}</table>{''.join(imgs_html)}</section>"
         )
         sections_md.append(
@@ -129,13 +146,15 @@ def write_report(
     (d / "report.md").write_text("\n".join(md) + "\n")
     page = f"""<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}} table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}} td:first-child{{text-align:left}}
-tr.pass td:nth-child(6),h2.pass{{color:#176117}} tr.fail td:nth-child(6),h2.fail{{color:#b00}}
+td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}} td:first-child,th:first-child{{text-align:left}}
+tr.pass td:nth-child(7),h2.pass{{color:#176117}} tr.fail td:nth-child(7),h2.fail{{color:#b00}}
 img{{max-width:100%;display:block;margin:8px 0}} .details th{{text-align:left;vertical-align:top}}
 pre{{margin:0;white-space:pre-wrap;text-align:left}}</style></head><body>
 <h1>{html.escape(title)}</h1><p>{n_pass} passed, {len(results) - n_pass} failed</p>
+<p>ε (power): the smallest relative error of the prediction that the check detects, ±ε for
+two-sided checks, +ε or −ε for one-sided bounds.</p>
 <table><tr><th>check</th><th>theory</th><th>simulation</th><th>error</th><th>tolerance</th>
-<th>verdict</th><th>time</th></tr>{"".join(rows_html)}</table>{"".join(sections_html)}</body></html>"""
+<th>ε (power)</th><th>verdict</th><th>time</th></tr>{"".join(rows_html)}</table>{"".join(sections_html)}</body></html>"""
     out = d / "index.html"
     out.write_text(page)
     return out

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,18 @@ import numpy as np
 
 from theory.errors import ParameterError
 
-__all__ = ["CheckResult", "injected_error", "perturbed", "current_perturbation", "jsonable"]
+__all__ = [
+    "CheckResult",
+    "injected_error",
+    "perturbed",
+    "current_perturbation",
+    "jsonable",
+    "detectable_error",
+    "Judge",
+]
+
+#: ``judge(eps)``: would the check pass if its prediction were multiplied by ``1 + eps``?
+Judge = Callable[[float], bool]
 
 _PERTURB: contextvars.ContextVar[float] = contextvars.ContextVar(
     "theory_check_perturb", default=0.0
@@ -90,6 +101,14 @@ class CheckResult:
         Any further numbers (JSON-serialisable through :func:`jsonable`).
     figures:
         Matplotlib figures for the report.
+    judge:
+        ``judge(eps)`` re-evaluates the verdict for the prediction scaled by ``1 + eps`` without
+        re-running the measurement (set by :meth:`compare` and
+        :func:`~theory.checks.error_models.compare_curve`; checks with their own verdict pass one).
+    epsilon, epsilon_sides:
+        The check's power (:func:`detectable_error`): the smallest relative error ε of the
+        prediction that the check detects in both directions (1 ± ε fail), or in one direction
+        for one-sided checks (``epsilon_sides`` says which); filled in by the runner.
     """
 
     name: str
@@ -103,6 +122,9 @@ class CheckResult:
     figures: list[Any] = field(default_factory=list)
     seconds: float = 0.0
     description: str = ""
+    judge: Judge | None = field(default=None, repr=False, compare=False)
+    epsilon: float | None = None
+    epsilon_sides: str = ""
 
     @classmethod
     def compare(
@@ -115,17 +137,27 @@ class CheckResult:
         error: float | None = None,
         details: dict[str, Any] | None = None,
         figures: list[Any] | None = None,
+        judge: Judge | None = None,
     ) -> CheckResult:
         """Build a result; ``error`` defaults to ``|theory − simulation|``.
 
         ``model`` is an :class:`~theory.checks.error_models.ErrorModel`. Under the failure hook the
         prediction is scaled by ``1 + ε`` before the default error is formed (an explicit
-        ``error`` must have been computed from :func:`perturbed` values by the caller).
+        ``error`` must have been computed from :func:`perturbed` values by the caller). With the
+        default error the power judge is ``|θ(1 + ε) − simulation| <= tolerance``; a check that
+        passes its own ``error`` passes its own ``judge`` (or reports no power).
         """
         theory = float(perturbed(float(theory))) if error is None else float(theory)
         simulation = float(simulation)
         err = abs(theory - simulation) if error is None else float(error)
         passed = bool(np.isfinite(err) and err <= model.tolerance)
+        tol = float(model.tolerance)
+        if judge is None and error is None:
+            th, sim = theory, simulation
+
+            def judge(eps: float) -> bool:
+                return bool(abs(th * (1.0 + eps) - sim) <= tol)
+
         return cls(
             name=name,
             theory=theory,
@@ -136,6 +168,7 @@ class CheckResult:
             error_model=model.description,
             details=dict(details or {}),
             figures=list(figures or []),
+            judge=judge,
         )
 
     @classmethod
@@ -164,6 +197,8 @@ class CheckResult:
             "passed": bool(self.passed),
             "error_model": self.error_model,
             "seconds": round(self.seconds, 3),
+            "epsilon": jsonable(self.epsilon) if self.epsilon is not None else None,
+            "epsilon_sides": self.epsilon_sides,
             "details": {k: jsonable(v) for k, v in self.details.items()},
         }
 
@@ -184,3 +219,45 @@ def jsonable(v: Any) -> Any:
     if isinstance(v, (str, int, bool)) or v is None:
         return v
     return str(v)
+
+
+def detectable_error(
+    judge: Judge, *, eps_max: float = 10.0, rel: float = 0.01
+) -> tuple[float, str]:
+    """The power of a check: the smallest relative error of its prediction that it detects.
+
+    ``judge(eps)`` says whether the check passes with the prediction scaled by ``1 + eps``. For each
+    sign, the smallest |ε| ≤ ``eps_max`` that fails is located on a geometric grid and refined by
+    bisection to ``rel`` relative precision. Returns ``(ε, sides)``: for a two-sided check ε is the
+    larger of the two (an error of ±ε is detected whichever its sign), ``sides = "±"``; a check
+    that only detects one sign (a one-sided bound) returns that side's ε and ``"+"`` or ``"-"``;
+    ``(inf, "none")`` if no relative error up to ``eps_max`` fails it (the prediction is 0, or the
+    verdict does not depend on it); ``(0.0, "failed")`` if it already fails.
+    """
+    if not judge(0.0):
+        return 0.0, "failed"
+    grid = np.geomspace(1e-5, eps_max, 61)
+
+    def first_fail(sign: float) -> float:
+        prev = 0.0
+        for e in grid:
+            if not judge(sign * float(e)):
+                lo, hi = prev, float(e)
+                while hi - lo > rel * hi:
+                    mid = 0.5 * (lo + hi)
+                    if judge(sign * mid):
+                        lo = mid
+                    else:
+                        hi = mid
+                return hi
+            prev = float(e)
+        return math.inf
+
+    up, down = first_fail(1.0), first_fail(-1.0)
+    if math.isfinite(up) and math.isfinite(down):
+        return max(up, down), "±"
+    if math.isfinite(up):
+        return up, "+"
+    if math.isfinite(down):
+        return down, "-"
+    return math.inf, "none"

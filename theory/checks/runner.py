@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from theory.checks.registry import CHECKS, Check, select
-from theory.checks.result import CheckResult, injected_error
+from theory.checks.result import CheckResult, detectable_error, injected_error
 from theory.errors import ParameterError
 
 __all__ = [
@@ -89,7 +89,9 @@ def _resolve(check: Check | str) -> Check:
 def run_check(check: Check | str, ctx: CheckContext | None = None) -> CheckResult:
     """Run one check (a :class:`Check` or its exact name) and time it; never raises.
 
-    A check that raises becomes a failed row with the exception and traceback in its details.
+    A check that raises becomes a failed row with the exception and traceback in its details. The
+    result's power, ``epsilon`` (:func:`theory.checks.result.detectable_error`), is computed from
+    its judge: the smallest relative error of the prediction the check would detect.
     """
     c = _resolve(check)
     ctx = ctx or CheckContext()
@@ -98,6 +100,8 @@ def run_check(check: Check | str, ctx: CheckContext | None = None) -> CheckResul
         with injected_error(ctx.perturb):
             res = c(ctx)
         res.name = c.name
+        if res.judge is not None and res.epsilon is None:
+            res.epsilon, res.epsilon_sides = detectable_error(res.judge)
     except Exception as exc:  # a crashing check is a failing check, reported
         res = CheckResult.crashed(c.name, exc, traceback.format_exc())
     res.seconds = time.perf_counter() - t0
