@@ -132,3 +132,21 @@ def test_derivations_compile_and_fit_the_page(name: str, tmp_path: Path) -> None
     problems = log_problems((tmp_path / f"{name}.log").read_text(errors="replace"))
     assert problems.overfull == [], f"{name}: overfull boxes {problems.overfull}"
     assert problems.undefined == [], f"{name}: {problems.undefined}"
+
+
+def test_a_derivation_renders_the_same_alone() -> None:
+    """Labels of Gaussian expectations do not depend on what else a process has derived."""
+    import subprocess
+    import sys
+
+    name = "gating_fixed_points"
+    code = (
+        "import sys; from theory.symbolic.export import render_all; "
+        f"sys.stdout.write(render_all([{name!r}])[{name + '.tex'!r}])"
+    )
+    root = ROOT.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env, check=True
+    ).stdout
+    assert out == (ROOT / f"{name}.tex").read_text()

@@ -358,7 +358,7 @@ def linear_kernel_derivation(L: int = 3) -> Derivation:
         ),
         notation=[
             (r"\xi=(x_0,x_{-1},\dots),\ \xi'=(x'_0,x'_{-1},\dots)", "two histories"),
-            (mC, r"$=\mathbb EC^2$, the second moment of the output weights"),
+            (r"m_C=\mathbb EC^2", "the second moment of the output weights"),
         ],
     )
 

@@ -185,7 +185,8 @@ def _expect2_rule(
 
 # ============================================================================ symbolic
 _LABELS: dict[str, str] = {}
-_LABELLED: dict[str, sp.Expr] = {}  # label -> expression (for powers of labelled functions)
+#: srepr -> (expression, label): the labelled functions, for powers of them
+_LABELLED: dict[str, tuple[sp.Expr, str]] = {}
 
 
 def _canon(F: sp.Lambda | Callable[[sp.Symbol], sp.Expr] | sp.Expr) -> sp.Expr:
@@ -208,7 +209,7 @@ def name_function(F: Any, label: str) -> None:
     """
     e = _canon(F)
     _LABELS[sp.srepr(e)] = label
-    _LABELLED[label] = e
+    _LABELLED[sp.srepr(e)] = (e, label)
     if not (e.has(sp.DiracDelta) or e.has(sp.Heaviside)):
         _LABELS[sp.srepr(sp.simplify(e))] = label
 
@@ -225,7 +226,7 @@ def _known_label(expr: sp.Expr) -> str | None:
             return f"{base}^{{{int(expr.exp)}}}"
     if isinstance(expr, sp.Pow | sp.Mul):
         # (1 + e^{-x})^{-2} is σ² for σ = (1 + e^{-x})^{-1}: SymPy merges the powers
-        for label, e in _LABELLED.items():
+        for e, label in _LABELLED.values():
             if "^" in label:
                 continue
             for n in (2, 3, 4):

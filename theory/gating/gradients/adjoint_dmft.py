@@ -419,7 +419,7 @@ def adjoint_dmft_derivation() -> Derivation:
         notation=[
             (
                 r"C_F(\tau)",
-                r"the forward Gaussian cross moments at lag $\tau$ (as in \derivref{gating_dmft})",
+                r"the forward Gaussian cross moments at lag $\tau$ \derivref{gating_dmft}",
             ),
             (
                 r"C_{hh},C_{rr}",
