@@ -48,7 +48,7 @@ def limit_ode_derivation() -> Derivation:
         or mode.subs(t_s, 0) != 0
     ):
         raise AssertionError("dsolve result does not solve the mode equation")
-    xi, xip = sp.Symbol("xi", real=True), sp.Symbol("xi'", real=True)
+    xi, xip = sp.Symbol("xi", real=True), sp.Symbol(r"\xi'", real=True)
     A, Pi, yF, g = (
         sp.Function("A", real=True),
         sp.Function("Pi", nonnegative=True),

@@ -108,7 +108,7 @@ class WorkbenchLatexPrinter(LatexPrinter):
                 head = self._print(f.func(sp.Symbol("_")))
                 name = head.split("(", 1)[0]
                 return f"{name}{chr(39) * vc[0][1]}{_paren(self._print(f.args[0]))}"
-            if len(vc) == 1 and str(vc[0][0]) == "t" and vc[0][1] in (1, 2):
+            if len(vc) == 1 and str(vc[0][0]) == "t" and vc[0][1] in (1, 2) and vc[0][0] in f.args:
                 dots = r"\dot" if vc[0][1] == 1 else r"\ddot"
                 head = self._print(f.func(*[sp.Symbol("_") for _ in f.args]))
                 name = head.split("(", 1)[0].split(r"\left(", 1)[0]
@@ -216,7 +216,9 @@ def _structured(expr: Any) -> bool:
         return True
     greek = any(isinstance(a, sp.Symbol) and a.name in _GREEK for a in expr.args)
     sym_pow = any(isinstance(a, sp.Pow) and not a.exp.is_Number for a in expr.args)
-    return greek and sym_pow or (sym_pow and len(expr.args) > 2)
+    # a LaTeX-named symbol such as \delta_t\,dt goes after the Greek coefficients
+    verbatim = any(isinstance(a, sp.Symbol) and "\\" in a.name for a in expr.args)
+    return greek and (sym_pow or verbatim) or (sym_pow and len(expr.args) > 2)
 
 
 def _term_rank(term: Any) -> int:
