@@ -1,11 +1,23 @@
 """Derivations as data: ordered, named SymPy steps with assumptions and citations.
 
 A :class:`Derivation` is what a theory *derives*: an ordered list of :class:`Step` objects (each a
-SymPy equation or expression with a label and a sentence of prose), the symbols it uses (every one
-carrying explicit assumptions), and the :class:`Reference` s it implements. It renders itself to
-LaTeX (``align*`` environments through :func:`sympy.latex`) and to a standalone ``.tex`` document
-that compiles with ``pdflatex``; the same file can be ``\\input`` by the index document written by
-``theory derive`` (see :mod:`theory.symbolic.export`).
+SymPy equation or expression with a human title and prose), the symbols it uses (every one
+carrying explicit assumptions), a notation paragraph in words, and the :class:`Reference` s it
+implements (BibTeX keys of :mod:`theory.symbolic.bibliography`). It renders itself, with the
+workbench printer of :mod:`theory.symbolic.printing` (named functions, index notation, long
+right-hand sides broken across lines), to
+
+* LaTeX: a section whose steps are numbered ``align`` equations labelled
+  ``eq:<derivation>.<step>`` (a paper can ``\\eqref`` any of them), with ``\\cite`` keys;
+* a standalone ``.tex`` document with its own bibliography that compiles with ``pdflatex``; the
+  same file is ``\\input`` by the book ``index.tex`` written by ``theory derive``
+  (:mod:`theory.symbolic.export`);
+* Markdown with MathJax (the API reference) and, in Jupyter, itself.
+
+Steps marked ``hidden`` (small-N expansions SymPy verifies, pieces the compiled code reads) stay
+in the derivation but are not printed. :func:`prove_equal` lets a builder print a simpler form
+only when SymPy proves it equal to the derived one; :func:`tidy_sums` cleans the index sums SymPy
+returns when it differentiates sums of ``Indexed`` objects.
 
 Derivations are registered with the :func:`derivation` decorator on a zero-argument builder, so
 that importing :mod:`theory` stays fast: nothing is derived until a derivation is asked for.

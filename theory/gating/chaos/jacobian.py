@@ -9,9 +9,10 @@ E = diag(e), e = −h + J^h σ_r(r)φ(h) + I^h = ḣ/σ_z(z),
     \mathcal D=\begin{pmatrix}-A+AJ^hRP' & Z'E & AJ^hR'P\\ \tau_z^{-1}J^zP' & -\tau_z^{-1} & 0\\
     \tau_r^{-1}J^rP' & 0 & -\tau_r^{-1}\end{pmatrix}.
 
-:func:`jacobian_derivation` differentiates one neuron's right-hand side with respect to its own
-state and to a presynaptic neuron's state; every partial derivative factorises into a row factor
-(of neuron i), a coupling J_ij and a column factor (of neuron j). The factors are compiled once
+:func:`jacobian_derivation` differentiates the vector field of N units, written in index notation
+with the named functions φ, σ_z, σ_r, and checks the block form above against an explicit two-unit
+network; every partial derivative factorises into a row factor (of unit i), a coupling J_ij and a
+column factor (of unit j). The factors are compiled once
 (:class:`JacobianFactors`) and used by :func:`jacobian_matrix` (dense, for eigenvalues) and
 :func:`tangent_map` (structured products D·Q for Lyapunov vectors, O(N²k) per call).
 """

@@ -12,9 +12,9 @@ For a loss :math:`L=\int_0^T\ell(x(t))\,dt` the adjoint a = (a_h, a_z, a_r) obey
     \frac{dL}{dJ^{z}_{ij}}=\tau_z^{-1}\!\int a_{z,i}\phi(h_j)\,dt,\quad
     \frac{dL}{dJ^{r}_{ij}}=\tau_r^{-1}\!\int a_{r,i}\phi(h_j)\,dt .
 
-:func:`adjoint_derivation` obtains 𝒟ᵀ by SymPy from a symbolic two-neuron network (the
-transposed blocks are identified with the factor form of :mod:`theory.gating.chaos.jacobian`) and the
-parameter derivatives ∂f/∂J. The homogeneous adjoint is the transpose of the tangent flow, so its
+:func:`adjoint_derivation` obtains 𝒟ᵀa by SymPy for general N, in index notation (sums over units
+of the derivatives of the vector field, Kronecker deltas collapsed) and in matrix form, checks
+both against an explicit three-unit network, and differentiates the vector field in the couplings. The homogeneous adjoint is the transpose of the tangent flow, so its
 backward growth rate equals λ_max: exploding gradients at rate λ_max in the chaotic phase
 (:func:`adjoint_growth_rate`).
 """
