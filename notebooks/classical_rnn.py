@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
+import theory
 from theory.checks import mean_sem
 from theory.gating.classical import (
     ClassicalDMFT,
@@ -52,11 +53,15 @@ d  # renders in Jupyter
 
 # %% [markdown]
 # ## 2. Export LaTeX
-# `d.latex()` is the body (an `align*` per step); `d.standalone()` a compilable document. From a shell:
-# `theory derive` writes every registered derivation to `derivations/`.
+# `d.latex()` is the body: a section with one numbered, labelled equation per step
+# (`\eqref{eq:classical_dmft.potential}` in a paper); `d.standalone()` is a compilable document.
+# From a shell, `theory derive` writes every registered derivation to `derivations/`, with the
+# book `index.tex` and the bibliography `references.bib`; `theory.citation(...)` returns the
+# BibTeX entries a derivation cites.
 
 # %%
 print(d.latex()[:1200])
+print(theory.citation("classical_dmft", format="text"))
 
 # %% [markdown]
 # ## 3. Solve

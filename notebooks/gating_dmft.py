@@ -22,7 +22,7 @@ import os
 
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import Math, display
+from IPython.display import display
 
 from theory.gating import GatedParams, simulate_gated
 from theory.gating.dmft import (
@@ -53,11 +53,12 @@ def mean_autocorrelation(p, max_lag, seed0):
 
 # %% [markdown]
 # ## The DMFT, derived by SymPy
+# The derivation renders itself with the same printer as the exported LaTeX: named functions
+# ($\phi$, $\sigma_r$, the closures $C_\phi$), numbered steps, citations.
 
 # %%
 d = gated_dmft_derivation()
-for step in d:
-    display(Math(step.latex().replace("&", "")))
+display(d)
 
 # %% [markdown]
 # ## C_h(τ): solver A for several α_r (α_z = 0) vs simulation

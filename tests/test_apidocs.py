@@ -28,3 +28,10 @@ def test_docs_build_strict(tmp_path: Path) -> None:
     assert (
         "register" not in theory.gating.__all__ and "dmft" not in theory.gating.__all__
     )  # restored
+
+
+def test_display_math_line_breaks_survive_markdown() -> None:
+    """Broken equations keep their line breaks through pdoc's markdown, which reads ``\\\\`` as
+    an escaped backslash: the page holds ``\\\\\\\\`` so that MathJax sees ``\\\\``."""
+    md = theory_page_extras("theory.gating.gradients")
+    assert "Adjoint of the state" in md and "\\\\\\\\ &\\quad" in md

@@ -49,7 +49,9 @@ mixing, time series, quadrature), `theory.sweeps` (parameter sweeps on Dask). A 
 starts with the package path of its code: `gating.chaos.lyapunov_max[...]` lives in
 `theory/gating/chaos/checks.py`.
 
-`theory.citation("classical_dmft")` returns the references behind a derivation.
+`theory.citation("classical_dmft")` returns the BibTeX entries of the works a derivation cites
+(`format="text"` for plain text); `theory derive` writes every derivation as LaTeX, a book of
+them (`derivations/index.tex`) and their bibliography (`derivations/references.bib`).
 """
 
 from __future__ import annotations
@@ -74,18 +76,38 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'theory' has no attribute {name!r}")
 
 
-def citation(*names: str) -> str:
-    """The references behind the named derivations (default: every registered derivation).
+def citation(*names: str, format: str = "bibtex") -> str:
+    """The works behind the named derivations (default: every registered derivation).
 
-    Example: ``print(theory.citation("classical_dmft"))``.
+    Parameters
+    ----------
+    names:
+        Derivation names (``theory list`` shows them).
+    format:
+        ``"bibtex"`` (default): the BibTeX entries, each once, of every work the derivations cite
+        (their references and the ``\\cite`` s of their text); ``"text"``: the same works as
+        plain text, one per line.
+
+    Example: ``print(theory.citation("classical_dmft"))``; the same entries are written to
+    ``derivations/references.bib`` by ``theory derive``.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown derivation name or format.
     """
+    from theory.errors import ParameterError
+    from theory.symbolic.bibliography import bibtex, get_entry
     from theory.symbolic.derivation import derivation_names, get_derivation
 
+    if format not in ("bibtex", "text"):
+        raise ParameterError("format", format, "'bibtex' or 'text'")
     chosen = names or tuple(derivation_names())
-    refs: list[str] = []
+    keys: list[str] = []
     for n in chosen:
-        for r in get_derivation(n).references:
-            s = str(r)
-            if s not in refs:
-                refs.append(s)
-    return "\n".join(refs)
+        for k in get_derivation(n).bib_keys():
+            if k not in keys:
+                keys.append(k)
+    if format == "bibtex":
+        return bibtex(keys)
+    return "\n".join(get_entry(k).plain() for k in keys)

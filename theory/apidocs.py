@@ -20,6 +20,7 @@ import base64
 import importlib
 import io
 import pkgutil
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -67,16 +68,25 @@ def _expose_submodules(pkg: ModuleType) -> list[str] | None:
     return list(names)
 
 
+_DISPLAY_MATH = re.compile(r"\$\$.*?\$\$", re.DOTALL)
+
+
+def _protect_math(md: str) -> str:
+    """Keep the line breaks ``\\\\`` of display maths through markdown2 (pdoc), which would read
+    them as an escaped backslash; MathJax then sees the same LaTeX as a notebook."""
+    return _DISPLAY_MATH.sub(lambda m: m.group(0).replace("\\\\", "\\\\\\\\"), md)
+
+
 def theory_page_extras(package: str) -> str:
     """Markdown appended to a theory's page: its derivations (rendered) and its checks."""
     from theory.checks.registry import CHECKS
-    from theory.symbolic.derivation import DERIVATION_BUILDERS, get_derivation
+    from theory.symbolic.derivation import DERIVATION_BUILDERS, derivation_names, get_derivation
 
     parts: list[str] = []
     ders = [
         n
-        for n, (builder, _th) in sorted(DERIVATION_BUILDERS.items())
-        if getattr(builder, "__module__", "").startswith(package + ".")
+        for n in derivation_names()  # loads every theory first
+        if getattr(DERIVATION_BUILDERS[n][0], "__module__", "").startswith(package + ".")
     ]
     if ders:
         parts.append("\n\n# Derivations\n")
@@ -85,7 +95,7 @@ def theory_page_extras(package: str) -> str:
             "`theory.symbolic.get_derivation(name)` returns the SymPy object.\n"
         )
         for n in ders:
-            parts.append(get_derivation(n).markdown(level=2))
+            parts.append(_protect_math(get_derivation(n).markdown(level=2)))
     prefix = package.removeprefix("theory.") + "."
     rows = [c for c in CHECKS.values() if c.name.startswith(prefix)]
     if rows:

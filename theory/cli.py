@@ -3,9 +3,10 @@
 * ``theory check [--quick] [--only NAME ...] [--json PATH] [--report DIR]`` runs the registered
   checks (default sizes, or the small CI sizes with ``--quick``), prints the table, writes an HTML
   + Markdown report with plots, and exits 1 if a check fails.
-* ``theory derive [--out DIR] [--check] [--pdf]`` writes every registered derivation to
-  ``derivations/<name>.tex`` plus ``index.tex``; ``--check`` only reports stale files (exit 1);
-  ``--pdf`` also compiles them with pdflatex.
+* ``theory derive [--out DIR] [--only NAME ...] [--check] [--pdf]`` writes every registered
+  derivation to ``derivations/<name>.tex``, the book ``index.tex`` and ``references.bib``;
+  ``--check`` only reports stale files (exit 1); ``--pdf`` also compiles them with pdflatex into
+  ``OUT/pdf`` (a LaTeX failure is one error line with the log's first error, exit 1).
 * ``theory list`` lists theories, derivations and checks.
 * ``theory docs [--out DIR] [--strict]`` builds the API reference and guide (:mod:`theory.apidocs`).
 
@@ -88,7 +89,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_derive(args: argparse.Namespace) -> int:
-    from theory.symbolic.export import compile_pdf, stale_files, write_all
+    from theory.symbolic.export import INDEX_NAME, LatexError, compile_pdf, stale_files, write_all
 
     out = Path(args.out)
     if args.check:
@@ -101,12 +102,21 @@ def _cmd_derive(args: argparse.Namespace) -> int:
             return 1
         print(f"derivations in {out} are up to date")
         return 0
+    _writable_target(args.out, "--out", directory=True)
     paths = write_all(out, args.only or None)
     for p in paths:
         print(f"wrote {p}")
     if args.pdf:
+        pdf_dir = out.resolve() / "pdf"
         for p in paths:
-            pdf = compile_pdf(p, outdir=out / "pdf")
+            if p.suffix != ".tex":
+                continue
+            try:
+                # the book needs three runs: contents, then page numbers, then references
+                pdf = compile_pdf(p, outdir=pdf_dir, runs=3 if p.stem == INDEX_NAME else 2)
+            except (LatexError, FileNotFoundError) as exc:
+                print(f"theory derive: error: {exc}", file=sys.stderr)
+                return 1
             print(f"compiled {pdf}")
     return 0
 
@@ -181,10 +191,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     pd = sub.add_parser("derive", help="export derivations as LaTeX")
     pd.add_argument("--out", default="derivations", help="output directory (default: derivations)")
-    pd.add_argument("--only", nargs="+", metavar="NAME", help="derivation names")
+    pd.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="derivation names (the book index.tex and references.bib then cover these only)",
+    )
     pd.add_argument("--check", action="store_true", help="exit 1 if the files in --out are stale")
     pd.add_argument(
-        "--pdf", action="store_true", help="also compile the files with pdflatex into OUT/pdf"
+        "--pdf",
+        action="store_true",
+        help="also compile every file and the book with pdflatex into OUT/pdf",
     )
     pd.set_defaults(func=_cmd_derive)
 

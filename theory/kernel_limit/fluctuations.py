@@ -37,7 +37,7 @@ from theory.kernel_limit.model import LSS
 from theory.markov.histories import HistoryChain
 from theory.markov.poisson import MEYN_TWEEDIE, asymptotic_covariance
 from theory.symbolic.compile import CompiledFunction, compile_function
-from theory.symbolic.derivation import Derivation, Step, derivation
+from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 
 __all__ = ["kernel_dynamics", "predicted_covariance", "fluctuation_derivation", "mode_variance"]
 
@@ -132,6 +132,7 @@ def fluctuation_derivation() -> Derivation:
                     + alpha_s / N_s * (yF(xi[k]) - g(xi[k])) * A(sp.Symbol("xi", real=True), xi[k]),
                 ),
                 r"Infinite-width dynamics along one data path, $t=k/N$.",
+                title="Pre-limit dynamics",
             ),
             Step(
                 "martingale_split",
@@ -141,8 +142,10 @@ def fluctuation_derivation() -> Derivation:
                         r"\sum_{k\le Nt}[v(\xi_k)-P_Lv(\xi_{k-1})]+v(\xi_0)-v(\xi_{Nt})", real=True
                     ),
                 ),
-                r"Poisson equation $(I-P_L)v=F-\Pi F$: martingale plus boundary terms.",
-                "Meyn--Tweedie (17.39)",
+                r"With the solution $v$ of the Poisson equation $(I-P_L)v=F-\Pi F$ of the history "
+                r"chain, the centred sums split into a martingale and boundary terms.",
+                Reference(key="meyn2009", where="Eq. (17.39)"),
+                title="Martingale decomposition",
             ),
             Step(
                 "linear_sde",
@@ -152,16 +155,19 @@ def fluctuation_derivation() -> Derivation:
                     + alpha_s / sp.sqrt(N_s) * sp.Symbol("dM_t", real=True),
                 ),
                 r"One eigenmode of $KD$ (eigenvalue $\lambda$); $d\langle M\rangle_t=\sigma^2dt$ with $\sigma^2$ the CLT variance of the mode's $F$.",
+                title="Fluctuation of one mode",
             ),
             Step(
                 "variance",
                 sp.Eq(Vsym, var),
                 r"SymPy integrates $\frac{\alpha^2\sigma^2}{N}\int_0^Te^{-2\alpha\lambda(T-s)}ds$.",
+                title="Variance",
             ),
             Step(
                 "stationary_variance",
                 sp.Eq(sp.Symbol(r"\mathrm{Var}\,\delta_\infty", nonnegative=True), limit_T),
                 r"Large-$T$ limit: $O(N^{-1/2})$ standard deviation.",
+                title="Long-time limit",
             ),
             Step(
                 "matrix_form",
@@ -173,10 +179,16 @@ def fluctuation_derivation() -> Derivation:
                     ),
                 ),
                 r"All modes at once, with time-dependent $F_s(\xi')=(y-g_s)(\xi')A(\cdot,\xi')$ and $\Sigma(F)=\Pi(F_cv^\top+vF_c^\top-F_cF_c^\top)$.",
+                title="All modes",
             ),
         ],
         references=[LSS, MEYN_TWEEDIE],
-        summary=r"The $O(N^{-1/2})$ fluctuation of the pre-limit around the ODE is a linear SDE driven by the martingale of the Poisson equation of the history chain.",
+        summary=(
+            r"The $O(N^{-1/2})$ fluctuation of the network around the limit ODE "
+            r"\derivref{kernel_limit_ode} is a linear SDE driven by the martingale of the Poisson "
+            r"equation of the history chain \derivref{markov_poisson} (our reading of "
+            r"\cite{lam2023})."
+        ),
     )
 
 

@@ -38,7 +38,9 @@ from theory.kernel_limit.memory import memory_on_histories
 from theory.kernel_limit.model import LSS, KernelLimitParams
 from theory.markov.histories import HistoryChain
 from theory.symbolic.compile import CompiledFunction, compile_function
-from theory.symbolic.derivation import Derivation, Reference, Step, derivation
+from theory.symbolic.derivation import Derivation, Reference, Step, derivation, prove_equal
+from theory.symbolic.nonlinearities import named_function
+from theory.symbolic.printing import tex_name
 
 __all__ = [
     "quadrature_nodes",
@@ -58,9 +60,7 @@ DEFAULT_NB = 10
 TRUNCATION = 7.0
 
 JACOT = Reference(
-    "Jacot, Gabriel, Hongler, Neural tangent kernel, NeurIPS (2018)",
-    "Thm. 1",
-    "definition of the NTK",
+    "Jacot, Gabriel, Hongler, Neural tangent kernel, NeurIPS (2018)", "Thm. 1", key="jacot2018"
 )
 
 
@@ -251,7 +251,7 @@ W_s, B_s, b_s = sp.symbols("W B b", real=True)
 sw, sb, bmax, mC = (
     sp.Symbol("sigma_w", positive=True),
     sp.Symbol("sigma_b", nonnegative=True),
-    sp.Symbol("b_max", positive=True),
+    tex_name(sp.Symbol("b_max", positive=True), r"b_{\max}"),
     sp.Symbol("m_C", positive=True),
 )
 
@@ -303,27 +303,31 @@ def linear_kernel_derivation(L: int = 3) -> Derivation:
     Af = sp.Function("A", real=True)
     return Derivation(
         name=f"kernel_limit_linear_kernel_l{L}",
-        title=f"Closed-form kernel for linear $\\sigma$, histories of length {L}",
+        title=f"Closed-form kernel for a linear activation, histories of length {L}",
         steps=[
             Step(
                 "memory",
                 sp.Eq(sp.Symbol("S_L", real=True), S_expr),
-                r"Unrolled memory for $\sigma(x)=x$ (SymPy checks the recursion $S=Wx_0+BS(\xi^-)+b$).",
+                r"For $\sigma(x)=x$ the memory on a history $\xi=(x_0,x_{-1},\dots)$ truncated at "
+                rf"length {L} is a polynomial in the parameters (SymPy checks that it satisfies the "
+                r"recursion $S=Wx_0+BS(\xi^-)+b$):",
+                title="Memory",
             ),
             Step(
                 "gradient_W",
                 sp.Eq(sp.Symbol("G_W", real=True), grads[0]),
-                r"$\partial S_L/\partial W$.",
+                r"SymPy differentiates it in $W$, $B$ and $b$:",
+                title="Gradients",
             ),
             Step(
                 "gradient_B",
                 sp.Eq(sp.Symbol("G_B", real=True), grads[1]),
-                r"$\partial S_L/\partial B$.",
+                "",
             ),
             Step(
                 "gradient_b",
                 sp.Eq(sp.Symbol("G_b", real=True), grads[2]),
-                r"$\partial S_L/\partial b$.",
+                "",
             ),
             Step(
                 "moments",
@@ -332,17 +336,30 @@ def linear_kernel_derivation(L: int = 3) -> Derivation:
                     bmax ** (2 * sp.Symbol("k", integer=True, positive=True))
                     / (2 * sp.Symbol("k", integer=True, positive=True) + 1),
                 ),
-                r"Uniform moments; Gaussian $\mathbb E W^{2k}=(2k-1)!!\,\sigma_w^{2k}$.",
+                r"Under the initial law $W\sim\mathcal N(0,\sigma_w^2)$, $b\sim\mathcal N(0,\sigma_b^2)$, "
+                r"$B\sim\mathcal U[-b_{\max},b_{\max}]$ the odd moments vanish, "
+                r"$\mathbb EW^{2k}=(2k-1)!!\,\sigma_w^{2k}$, and",
+                title="Moments of the initial law",
             ),
             Step(
                 "kernel",
                 sp.Eq(Af(*xs, *xps), A),
-                r"$A=\mathbb E[SS']+m_C\,\mathbb E[G\cdot G']$, exactly.",
-                "our reading of arXiv 2308.14555",
+                r"The tangent kernel $A=\mathbb E[SS']+m_C\,\mathbb E[G\cdot G']$ "
+                r"\derivref{kernel_limit_memory_kernel} is, exactly,",
+                title="Kernel",
             ),
         ],
         references=[LSS, JACOT],
-        summary=r"For linear $\sigma$ the truncated memory is a polynomial in $(W,B,b)$ and the kernel is a polynomial in the histories and the initial-law parameters.",
+        summary=(
+            r"For a linear activation the truncated memory is a polynomial in the parameters "
+            r"$(W,B,b)$, and the tangent kernel \cite{jacot2018} of the network of \cite{lam2023} "
+            r"(our reading) is a polynomial in the histories and the parameters of the initial "
+            r"law; the checks compare the trained network against it end to end."
+        ),
+        notation=[
+            (r"\xi=(x_0,x_{-1},\dots),\ \xi'=(x'_0,x'_{-1},\dots)", "two histories"),
+            (r"m_C=\mathbb EC^2", "the second moment of the output weights"),
+        ],
     )
 
 
@@ -374,16 +391,18 @@ def memory_kernel_derivation() -> Derivation:
     x0 = sp.Symbol("x_0", real=True)
     Sm = sp.Symbol(r"S(\theta;\xi^-)", real=True)
     Gm = sp.Symbol(r"G(\theta;\xi^-)", real=True)
-    sigma = sp.Function("sigma", real=True)
+    sigma = named_function("sigma", r"\sigma")
     u = W_s * x0 + B_s * Sm + b_s
     S_rhs = sigma(u)
     dS_dSm = sp.diff(S_rhs, Sm)
     rho, Lsym = sp.Symbol("rho", positive=True), sp.Symbol("L", integer=True, positive=True)
     supsig = sp.Symbol(r"\sup|\sigma|", positive=True)
     C = sp.Symbol("C", real=True)
-    G_rhs = (
-        sp.diff(S_rhs, W_s) + B_s * sp.diff(S_rhs, Sm) * Gm
-    )  # W-component, chain rule through ξ⁻
+    # forward derivative (W component): d/dW of σ(u) with S(ξ⁻) depending on W through the past
+    G_rhs = sp.diff(S_rhs, W_s) + sp.diff(S_rhs, Sm) * Gm
+    u_s = sp.Symbol("u", real=True)
+    G_rhs = prove_equal(G_rhs, sigma.derivative()(u) * (x0 + B_s * Gm), "forward derivative")
+    G_show, dS_show = G_rhs.subs(u, u_s), dS_dSm.subs(u, u_s)
     return Derivation(
         name="kernel_limit_memory_kernel",
         title="Memory fixed point (random algebraic equation) and the RNN tangent kernel",
@@ -391,40 +410,60 @@ def memory_kernel_derivation() -> Derivation:
             Step(
                 "fixed_point",
                 sp.Eq(sp.Symbol(r"S(\theta;\xi)", real=True), S_rhs),
-                r"Memory on a history $\xi=(x_0,x_{-1},\dots)$; $\xi^-$ is the shifted history.",
-                "our reading of arXiv 2308.14555",
+                r"On a history $\xi=(x_0,x_{-1},\dots)$ with shifted history "
+                r"$\xi^-=(x_{-1},x_{-2},\dots)$ the limit memory solves the random algebraic "
+                r"equation",
+                title="Memory fixed point",
             ),
             Step(
                 "contraction",
                 sp.Eq(
-                    sp.Symbol(r"\partial S(\theta;\xi)/\partial S(\theta;\xi^-)", real=True), dS_dSm
+                    sp.Symbol(
+                        r"\frac{\partial S(\theta;\xi)}{\partial S(\theta;\xi^-)}", real=True
+                    ),
+                    dS_show,
                 ),
-                r"Lipschitz constant $|B\sigma'|\le b_{\max}\sup|\sigma'|=\rho<1$: a contraction, unique fixed point.",
+                r"Its Lipschitz constant is $|B\sigma'|\le b_{\max}\sup|\sigma'|=\rho<1$: a "
+                r"contraction with a unique fixed point.",
+                title="Contraction",
             ),
             Step(
                 "truncation",
                 sp.Eq(sp.Symbol(r"|S-S_L|", nonnegative=True), supsig * rho**Lsym),
-                r"Truncating at length $L$ (start from $S=0$) changes $S$ by at most $\sup|\sigma|\rho^L$.",
+                r"Truncating the history at length $L$ (starting from $S=0$) changes $S$ by at most",
+                title="Truncation",
             ),
             Step(
                 "forward_derivative",
-                sp.Eq(sp.Symbol(r"G_W(\theta;\xi)", real=True), G_rhs),
-                r"Forward derivative (W component; B, b alike): $G=\sigma'(u)[(x_0,S(\xi^-),1)+BG(\xi^-)]$.",
+                sp.Eq(sp.Symbol(r"G_W(\theta;\xi)", real=True), G_show),
+                r"The forward derivative (the $W$ component; $B$ and $b$ alike) is the fixed point of "
+                r"$G=\sigma'(u)[(x_0,S(\xi^-),1)+BG(\xi^-)]$:",
+                title="Forward derivative",
             ),
             Step(
                 "kernel",
                 sp.Eq(
                     sp.Function("A", real=True)(
-                        sp.Symbol("xi", real=True), sp.Symbol("xi'", real=True)
+                        sp.Symbol("xi", real=True), sp.Symbol(r"\xi'", real=True)
                     ),
                     sp.Symbol(r"\mathbb{E}[S S']", real=True)
                     + C**2 * sp.Symbol(r"\mathbb{E}[G\cdot G']", real=True),
                 ),
-                r"NTK: $\mathbb E$ over $\theta\sim\mu_0$; $C$ independent of $(W,B,b)$ so $C^2\to m_C=\mathbb E C^2$.",
+                r"The tangent kernel averages over the initial law $\theta\sim\mu_0$; $C$ is "
+                r"independent of $(W,B,b)$, so $C^2\to m_C=\mathbb EC^2$.",
+                title="Tangent kernel",
             ),
         ],
         references=[LSS, JACOT],
-        summary=r"The limit of the memory is the fixed point of a random contraction; the limit dynamics is driven by the tangent kernel of this fixed point.",
+        summary=(
+            r"In our reading of \cite{lam2023}, the memory of a unit converges to the fixed point "
+            r"of a random contraction, and the limit dynamics \derivref{kernel_limit_ode} is driven "
+            r"by the neural tangent kernel \cite{jacot2018} of this fixed point."
+        ),
+        notation=[
+            (r"\theta=(C,W,B,b)", r"the parameters of a unit, drawn from the initial law $\mu_0$"),
+            (r"u=Wx_0+BS(\theta;\xi^-)+b", "the pre-activation"),
+        ],
     )
 
 

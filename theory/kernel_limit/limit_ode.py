@@ -48,7 +48,7 @@ def limit_ode_derivation() -> Derivation:
         or mode.subs(t_s, 0) != 0
     ):
         raise AssertionError("dsolve result does not solve the mode equation")
-    xi, xip = sp.Symbol("xi", real=True), sp.Symbol("xi'", real=True)
+    xi, xip = sp.Symbol("xi", real=True), sp.Symbol(r"\xi'", real=True)
     A, Pi, yF, g = (
         sp.Function("A", real=True),
         sp.Function("Pi", nonnegative=True),
@@ -69,18 +69,22 @@ def limit_ode_derivation() -> Derivation:
                         (xip, 1, sp.Symbol("H", integer=True, positive=True)),
                     ),
                 ),
-                r"Limit on $m^L$ histories; $t=k/N$, $g_0=0$.",
-                "our reading of arXiv 2308.14555",
+                r"On the $H=m^L$ histories $\xi$ of length $L$, in the time $t=k/N$, starting from "
+                r"$g_0=0$, the trained output follows the tangent kernel $A$ weighted by the "
+                r"stationary law $\Pi$ of the histories.",
+                title="Limit ODE",
             ),
             Step(
                 "mode_equation",
                 ode,
                 r"In the eigenbasis of $D^{1/2}KD^{1/2}$ (eigenvalue $\lambda\ge0$) each mode obeys a scalar linear ODE.",
+                title="One mode",
             ),
             Step(
                 "mode_solution",
                 sp.Eq(gF(t_s), mode),
                 r"SymPy's \texttt{dsolve} with $g(0)=0$ (and verifies it).",
+                title="Solution of a mode",
             ),
             Step(
                 "matrix_solution",
@@ -90,6 +94,7 @@ def limit_ode_derivation() -> Derivation:
                     * sp.Symbol("y", real=True),
                 ),
                 r"Hence $g_t=(I-e^{-\alpha tKD})y$ on the histories, evaluated by eigendecomposition or \texttt{expm\_multiply}.",
+                title="Solution on the histories",
             ),
             Step(
                 "symmetrisation",
@@ -98,10 +103,22 @@ def limit_ode_derivation() -> Derivation:
                     sp.Symbol(r"D^{-1/2}(D^{1/2}KD^{1/2})D^{1/2}", real=True),
                 ),
                 r"$KD$ is similar to the symmetric positive semidefinite $D^{1/2}KD^{1/2}$: real non-negative spectrum, $g_t\to$ the $\Pi$-weighted kernel regression of $y$.",
+                title="Spectrum of the kernel operator",
             ),
         ],
         references=[LSS],
-        summary=r"The infinite-width dynamics of the trained output on histories: a linear ODE driven by the tangent kernel and the stationary law of histories.",
+        summary=(
+            r"The infinite-width dynamics of the output of the RNN trained online on Markov data, "
+            r"in our reading of \cite{lam2023} (only its abstract is public): a linear ODE on the "
+            r"histories driven by the tangent kernel \derivref{kernel_limit_memory_kernel} and "
+            r"the stationary law of the histories, solved exactly."
+        ),
+        notation=[
+            (r"K=(A(\xi,\xi'))", "the kernel matrix on the histories"),
+            (r"D=\operatorname{diag}\Pi", "their stationary probabilities"),
+            (r"y", "the target on the histories"),
+            (alpha_s, "the learning-rate constant"),
+        ],
     )
 
 

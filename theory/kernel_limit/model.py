@@ -34,9 +34,9 @@ from theory.symbolic.nonlinearities import Nonlinearity, get_nonlinearity
 __all__ = ["KernelLimitParams", "Task", "example_task", "LSS", "ALLOWED_PHI", "sup_abs_derivative"]
 
 LSS = Reference(
-    "Lam, Sirignano, Spiliopoulos, Kernel limit of recurrent neural networks trained on ergodic data sequences (2023), arXiv 2308.14555",
-    "abstract",
-    "only the abstract is public; the model and the equations implemented here are our reading",
+    "Lam, Sirignano, Spiliopoulos, Kernel limit of recurrent neural networks trained on ergodic "
+    "data sequences (2023), arXiv 2308.14555",
+    key="lam2023",
 )
 
 #: Nonlinearities covered by the theory (bounded smooth) plus the linear case (closed forms).

@@ -30,9 +30,10 @@ import sympy as sp
 
 from theory.kernel_limit.model import LSS
 from theory.symbolic.compile import CompiledFunction, compile_function
-from theory.symbolic.derivation import Derivation, Reference, Step, derivation
+from theory.symbolic.derivation import Derivation, Reference, Step, derivation, prove_equal
 from theory.symbolic.gaussian import X
-from theory.symbolic.nonlinearities import get_nonlinearity
+from theory.symbolic.nonlinearities import get_nonlinearity, named_function
+from theory.symbolic.printing import tex
 
 __all__ = ["rtrl_derivation", "RTRL", "SYMBOLS"]
 
@@ -55,11 +56,10 @@ SYMBOLS = {
     "alpha": alpha,
 }
 
-WILLIAMS_ZIPSER = Reference(
-    "Williams, Zipser, A learning algorithm for continually running fully recurrent neural networks, Neural Comput. 1, 270 (1989)",
-    "Eq. (4)",
-    "RTRL",
-)
+WILLIAMS_ZIPSER = Reference(key="williams1989", where="Eq. (4)")
+#: The activation σ as a named, abstract function (σ' is its named derivative).
+SIGMA = named_function("sigma", r"\sigma")
+SIGMA_P = SIGMA.derivative()
 
 
 def _forward(sig: sp.Expr, truncated: bool) -> tuple[sp.Expr, tuple[sp.Expr, sp.Expr, sp.Expr]]:
@@ -82,7 +82,7 @@ def _forward(sig: sp.Expr, truncated: bool) -> tuple[sp.Expr, tuple[sp.Expr, sp.
 @functools.cache
 def rtrl_derivation(phi: str = "tanh") -> Derivation:
     """RTRL recursion, output gradients and SGD step, derived for a generic σ and for ``phi``."""
-    sigma = sp.Function("sigma", real=True)
+    sigma = SIGMA
     sig_generic = sigma(X)
     Sn_g, (gW_g, gB_g, gb_g) = _forward(sig_generic, truncated=False)
     _, (tW_g, tB_g, tb_g) = _forward(sig_generic, truncated=True)
@@ -101,39 +101,69 @@ def rtrl_derivation(phi: str = "tanh") -> Derivation:
         diff = compile_function(got - want, args)(*pts)
         if not np.all(np.abs(diff) < 1e-12):
             raise AssertionError(f"RTRL self-check failed: {got} != {want}")
+    # display: unit i, step k; the pre-activation u^i_k named after differentiation
+    disp = {
+        x: sp.Symbol("X_k", real=True),
+        S: sp.Symbol("S^i_k", real=True),
+        W: sp.Symbol("W^i", real=True),
+        B: sp.Symbol("B^i", real=True),
+        b: sp.Symbol("b^i", real=True),
+        GW: sp.Symbol("G_{W,k}^{i}", real=True),
+        GB: sp.Symbol("G_{B,k}^{i}", real=True),
+        Gb: sp.Symbol("G_{b,k}^{i}", real=True),
+        C: sp.Symbol("C^i", real=True),
+    }
+    u_sym = sp.Symbol("u^i_k", real=True)
+
+    def show(e: sp.Expr) -> sp.Expr:
+        return e.subs(u, u_sym).xreplace(disp)
+
+    stated = {
+        "W": prove_equal(gW_g, SIGMA_P(u) * (x + B * GW), "G_W"),
+        "B": prove_equal(gB_g, SIGMA_P(u) * (S + B * GB), "G_B"),
+        "b": prove_equal(gb_g, SIGMA_P(u) * (1 + B * Gb), "G_b"),
+    }
     out = N ** (-beta) * C * sigma(u)
     dC = sp.diff(out, C)
     eta = alpha * N ** (2 * beta - 2)
-    S1, G1 = sp.Symbol("S_{k+1}", real=True), sp.Symbol("G_{k+1}", real=True)
-    Gk = sp.Function("G", real=True)
+    S1, G1 = sp.Symbol("S_{k+1}^{i}", real=True), sp.Symbol("G_{k+1}^{i}", real=True)
     steps = [
         Step(
             "memory_update",
-            sp.Eq(sp.Symbol("S_{k+1}", real=True), Sn_g),
-            r"Memory update of one unit; $S_k=S_k(W,B,b)$ depends on the parameters through the past.",
+            sp.Eq(sp.Symbol("S_{k+1}^{i}", real=True), show(Sn_g).subs(u_sym, u.xreplace(disp))),
+            r"Unit $i$ of the diagonal network updates its memory from the input $X_k$; the "
+            r"previous memory $S^i_k$ depends on the unit's parameters $\varphi^i=(W^i,B^i,b^i)$ "
+            r"through the past.",
+            title="Memory update",
         ),
         Step(
             "forward_W",
-            sp.Eq(sp.Symbol(r"G_{W,k+1}", real=True), gW_g),
-            r"SymPy differentiates the update in $W$ and substitutes $\partial_W S_k\to G_{W}$.",
-            "Williams--Zipser Eq. (4)",
+            sp.Eq(sp.Symbol(r"G_{W,k+1}^{i}", real=True), show(stated["W"])),
+            r"SymPy differentiates the update with $S^i_k$ an unknown function of $\varphi^i$ "
+            r"and carries $\partial S^i_k/\partial\varphi^i$ forward as $G^i_k$, with "
+            r"$G^i_0=0$; the recursion is exact and costs $O(N)$ per step because the "
+            r"recurrence is diagonal.",
+            Reference(key="williams1989", where="Eq. (4)"),
+            title="Forward derivatives",
         ),
-        Step("forward_B", sp.Eq(sp.Symbol(r"G_{B,k+1}", real=True), gB_g), r"Same in $B$."),
-        Step("forward_b", sp.Eq(sp.Symbol(r"G_{b,k+1}", real=True), gb_g), r"Same in $b$."),
+        Step("forward_B", sp.Eq(sp.Symbol(r"G_{B,k+1}^{i}", real=True), show(stated["B"]))),
+        Step("forward_b", sp.Eq(sp.Symbol(r"G_{b,k+1}^{i}", real=True), show(stated["b"]))),
         Step(
             "truncated",
             sp.Eq(
                 sp.Matrix(
                     [
-                        sp.Symbol(r"G^{\mathrm{tr}}_{W,k+1}", real=True),
-                        sp.Symbol(r"G^{\mathrm{tr}}_{B,k+1}", real=True),
-                        sp.Symbol(r"G^{\mathrm{tr}}_{b,k+1}", real=True),
+                        sp.Symbol(r"G^{\mathrm{tr},i}_{W,k+1}", real=True),
+                        sp.Symbol(r"G^{\mathrm{tr},i}_{B,k+1}", real=True),
+                        sp.Symbol(r"G^{\mathrm{tr},i}_{b,k+1}", real=True),
                     ]
                 ),
-                sp.Matrix([tW_g, tB_g, tb_g]),
+                sp.Matrix([show(tW_g), show(tB_g), show(tb_g)]),
                 evaluate=False,
             ),
-            r"Truncated gradient (option): $S_k$ treated as a constant, the $B G_k$ terms drop.",
+            r"The truncated gradient (an option) treats $S^i_k$ as a constant, which drops the "
+            r"terms $B^iG^i_k$:",
+            title="Truncated gradient",
         ),
         Step(
             "forward_concrete",
@@ -148,44 +178,69 @@ def rtrl_derivation(phi: str = "tanh") -> Derivation:
                 sp.Matrix([gW, gB, gb]),
                 evaluate=False,
             ),
-            rf"For $\sigma(x)={sp.latex(nl.expr)}$ (SymPy verifies $=\sigma'(u)[(x,S,1)+BG]$).",
+            title=f"the forward derivatives for $\\sigma={tex(nl.expr.subs(X, sp.Symbol('x')))}$ "
+            "equal the general recursion",
+            hidden=True,
         ),
         Step(
             "output_gradient_C",
-            sp.Eq(sp.Symbol(r"\partial\hat Y/\partial C", real=True), dC.subs(sigma(u), S1)),
-            r"Output $\hat Y=N^{-\beta}\sum_iC^iS^i_{k+1}$: derivative in $C^i$.",
+            sp.Eq(
+                sp.Symbol(r"\frac{\partial\hat Y_k}{\partial C^i}", real=True),
+                show(dC.subs(sigma(u), S1)),
+            ),
+            r"The output $\hat Y_k=N^{-\beta}\sum_iC^iS^i_{k+1}$ has the derivatives",
+            title="Output gradients",
         ),
         Step(
             "output_gradient_phi",
-            sp.Eq(sp.Symbol(r"\partial\hat Y/\partial\varphi", real=True), (N ** (-beta) * C * G1)),
-            r"Chain rule through $S_{k+1}$: $N^{-\beta}C\,G_{k+1}$ with $G_{k+1}$ from the recursion.",
+            sp.Eq(
+                sp.Symbol(r"\frac{\partial\hat Y_k}{\partial\varphi^i}", real=True),
+                N ** (-beta) * disp[C] * G1,
+            ),
+            r"by the chain rule through $S^i_{k+1}$, with $G^i_{k+1}$ from the recursion.",
         ),
         Step(
             "sgd",
             sp.Eq(
                 sp.Symbol(r"\Delta\theta", real=True),
-                sp.expand(eta)
-                * (Y - Yhat)
-                * sp.Symbol(r"\partial\hat Y/\partial\theta", real=True),
+                eta
+                * (sp.Symbol("Y_k", real=True) - sp.Symbol(r"\hat Y_k", real=True))
+                * sp.Symbol(r"\frac{\partial\hat Y_k}{\partial\theta}", real=True),
             ),
-            r"Online SGD step on $\tfrac12(Y_k-\hat Y_k)^2$ with $\eta_N=\alpha N^{2\beta-2}$.",
-            "our reading of arXiv 2308.14555",
+            r"Online SGD on $\tfrac12(Y_k-\hat Y_k)^2$ with the learning rate "
+            r"$\eta_N=\alpha N^{2\beta-2}$ (our reading of \cite{lam2023}).",
+            title="Stochastic gradient step",
         ),
         Step(
             "lazy_scale",
             sp.Eq(
                 sp.Symbol(r"|\Delta\theta|", nonnegative=True), sp.powsimp(eta * N ** (-beta) * N)
             ),
-            r"Per step a parameter moves $O(\eta_N N^{-\beta})$; over $NT$ steps $O(N^{\beta-1})$ (lazy regime).",
+            r"Per step a parameter moves by $O(\eta_NN^{-\beta})$, so over the $NT$ steps of "
+            r"the time $T$ it moves by",
+            title="Lazy regime",
         ),
     ]
-    del Gk
     return Derivation(
         name="kernel_limit_rtrl" if phi == "tanh" else f"kernel_limit_rtrl_{phi}",
         title="RTRL forward derivatives of the diagonal RNN, derived from the update rule",
         steps=steps,
         references=[LSS, WILLIAMS_ZIPSER],
-        summary=r"Real-time recurrent learning for $S^i_{k+1}=\sigma(W^iX_k+B^iS^i_k+b^i)$: exact forward derivatives, O(N) per step because the recurrence is diagonal.",
+        summary=(
+            r"Real-time recurrent learning \cite{williams1989} for the network of "
+            r"\cite{lam2023} (our reading): exact forward derivatives of the memory, derived by "
+            r"SymPy for any activation $\sigma$, and the online gradient step. SymPy also checks "
+            rf"the recursion against the derivatives of the concrete activation "
+            rf"$\sigma(x)={tex(nl.expr.subs(X, sp.Symbol('x', real=True)))}$ that the compiled "
+            r"code uses."
+        ),
+        notation=[
+            (r"u^i_k=W^iX_k+B^iS^i_k+b^i", "the pre-activation of unit $i$"),
+            (r"\sigma", "the activation (bounded, with a bounded derivative)"),
+            (N, "the number of units"),
+            (r"\tfrac12<\beta<1", "the output scaling exponent"),
+            (alpha, "the learning-rate constant"),
+        ],
     )
 
 

@@ -77,18 +77,24 @@ def construction_derivation() -> Derivation:
         Step(
             "change_of_variables",
             sp.Eq(t, t_of_u),
-            r"Map the half line to $(0,1]$ by $u=e^{-\beta' t}$ (LHEL proof of Thm~7).",
+            r"The half line maps to $(0,1]$ by $u=e^{-\beta t}$, as in the proof of "
+            r"\cite[Thm. 7]{li2022}:",
+            title="Change of variables",
         ),
-        Step("jacobian", sp.Eq(sp.Derivative(t, u), dt_du), r"so $dt=-du/(\beta' u)$."),
+        Step("jacobian", sp.Eq(sp.Derivative(t, u), dt_du), "so that"),
         Step(
             "rescaled_target",
             sp.Eq(q(u), sp.exp(beta * t_of_u) * rho(t_of_u)),
-            r"$q(u)=e^{\beta' t}\rho(t)$ is continuous on $[0,1]$ with $q(0)=0$ when $\beta'$ is below the decay rate of $\rho$.",
+            r"The rescaled target $q(u)=e^{\beta t}\rho(t)$ is continuous on $[0,1]$ with "
+            r"$q(0)=0$ when $\beta$ is below the decay rate of $\rho$:",
+            title="Rescaled target",
         ),
         Step(
             "monomial_is_neuron",
             sp.Eq(sp.exp(-beta * t) * u ** (j - 1), monomial),
-            r"A monomial $u^{j-1}$ times the weight $e^{-\beta' t}$ is one neuron with decay rate $j\beta'$.",
+            r"A monomial $u^{j-1}$ times the weight $e^{-\beta t}$ is one unit with decay rate "
+            r"$j\beta$,",
+            title="Polynomials are diagonal RNNs",
         ),
         Step(
             "model",
@@ -96,40 +102,44 @@ def construction_derivation() -> Derivation:
                 sp.Symbol(r"\hat\rho(t)", real=True),
                 sp.Sum(pj[j - 1] * sp.exp(-j * beta * t), (j, 1, m)),
             ),
-            r"With $P(u)=\sum_{j<m}p_j u^j$ the Chebyshev interpolant of $q$, $\hat\rho=e^{-\beta' t}P(e^{-\beta' t})$ is a width-$m$ diagonal RNN.",
+            r"so with $P(u)=\sum_{j<m}p_ju^j$ the Chebyshev interpolant of $q$, "
+            r"$\hat\rho=e^{-\beta t}P(e^{-\beta t})$ is a diagonal RNN of width $m$:",
         ),
         Step(
             "weight_integral",
             sp.Eq(sp.Integral(sp.exp(-beta * t), (t, 0, sp.oo)), weight_int),
-            r"SymPy's integral of the weight.",
+            r"The weight integrates to",
+            title="Error bound",
         ),
         Step(
             "l1_bound",
             sp.Eq(
                 sp.Symbol(r"\|\rho-\hat\rho\|_{L^1}", nonnegative=True),
-                sp.Symbol(r"\int_0^\infty e^{-\beta' t}|q-P|\,dt", nonnegative=True),
+                sp.Symbol(r"\int_0^\infty e^{-\beta t}|q-P|\,dt", nonnegative=True),
             ),
-            r"Since $\rho-\hat\rho=e^{-\beta' t}(q-P)(u)$,",
+            r"Since $\rho-\hat\rho=e^{-\beta t}(q-P)(u)$,",
         ),
         Step(
             "bound",
-            sp.Le(sp.Symbol(r"\int_0^\infty e^{-\beta' t}|q-P|\,dt", nonnegative=True), bound),
-            r"the L$^1$ error is at most $\|q-P\|_\infty/\beta'$ (Jackson: $\|q-P\|_\infty=O(m^{-\alpha}\log m)$ for $q\in C^\alpha$).",
+            sp.Le(sp.Symbol(r"\int_0^\infty e^{-\beta t}|q-P|\,dt", nonnegative=True), bound),
+            r"and the $L^1$ error is at most $\|q-P\|_\infty/\beta$; by Jackson's theorem "
+            r"$\|q-P\|_\infty=O(m^{-\alpha}\log m)$ for $q\in C^\alpha$.",
         ),
     ]
     del P
     return Derivation(
         name="linear_memory_chebyshev_construction",
-        title="Constructive diagonal RNN: Chebyshev in $u=e^{-\\beta' t}$ and its error bound",
+        title="Constructive diagonal RNN by Chebyshev interpolation, and its error bound",
         steps=steps,
         references=[
-            Reference(
-                LHEL.work,
-                "Thm 7 (proof) and Thm 10",
-                "made constructive and quantitative here (Chebyshev in u = exp(-beta' t))",
-            ),
+            Reference(LHEL.work, "Thm 7 (proof) and Thm 10", key="li2022"),
         ],
-        summary=r"The universal-approximation construction made quantitative: every step is SymPy's; the numerical interpolant uses Chebyshev nodes of the first kind.",
+        summary=(
+            r"The universal-approximation construction of \cite{li2022}, made constructive and "
+            r"quantitative here: after the change of variables $u=e^{-\beta t}$ an exponential sum "
+            r"is a polynomial, so Chebyshev interpolation (nodes of the first kind) gives a "
+            r"diagonal RNN with an explicit $L^1$ error bound."
+        ),
     )
 
 
@@ -148,13 +158,22 @@ def stable_floor_derivation() -> Derivation:
         Step(
             "envelope",
             sp.Le(sp.Abs(sp.Symbol(r"\hat\rho(t)", real=True)), A_ * sp.exp(-beta * t)),
-            r"Rates $w_i\ge\beta$ and $\sum_i|a_i|\le A$ bound every width-$m$ model by an exponential envelope.",
+            r"A stable model with rates $w_i\ge\beta$ and bounded coefficients $\sum_i|a_i|\le A$ "
+            r"has, for every width $m$, an exponential envelope:",
+            title="Envelope of stable models",
         ),
-        Step("crossing", crossing, r"$T^*$: the last time the power law crosses the envelope."),
+        Step(
+            "crossing",
+            crossing,
+            r"The power law $\rho(t)=(1+t)^{-p}$ crosses it for the last time at $T=T^*$,",
+        ),
         Step(
             "floor",
             sp.Eq(sp.Symbol("L", nonnegative=True), tail),
-            r"Hence $\|\rho-\hat\rho\|_{L^1}\ge\int_{T^*}^\infty(\rho-Ae^{-\beta t})\,dt$ for every $m$: stable approximation stalls (the curse of memory, LHEL Thm~11).",
+            r"so $\|\rho-\hat\rho\|_{L^1}\ge\int_{T^*}^\infty(\rho-Ae^{-\beta t})\,dt=L$ for "
+            r"every $m$: stable approximation of power-law memory stalls, the curse of memory "
+            r"\cite[Thm 11]{li2022}. SymPy integrates",
+            title="Floor",
         ),
     ]
     return Derivation(
@@ -162,13 +181,13 @@ def stable_floor_derivation() -> Derivation:
         title="Stable approximation of power-law memory stalls",
         steps=steps,
         references=[
-            Reference(
-                LHEL.work,
-                "Thm 11 (Bernstein-type inverse theorem)",
-                "the quantitative floor L(A, beta) for power-law targets is our addition",
-            ),
+            Reference(LHEL.work, "Thm 11", key="li2022"),
         ],
-        summary=r"A quantitative floor for models with rates bounded away from zero and bounded coefficients.",
+        summary=(
+            r"A quantitative floor, our addition to the inverse (Bernstein-type) theorem of "
+            r"\cite{li2022}: the $L^1$ error below which no model with rates bounded away from "
+            r"zero and bounded coefficients can approximate a power-law memory."
+        ),
     )
 
 

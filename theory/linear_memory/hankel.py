@@ -24,13 +24,15 @@ import sympy as sp
 from theory.errors import require
 from theory.linear_memory.kernels import LHEL, MemoryKernel, t
 from theory.symbolic.compile import CompiledFunction, compile_function
-from theory.symbolic.derivation import Derivation, Reference, Step, derivation
+from theory.symbolic.derivation import Derivation, Reference, Step, derivation, prove_equal
+from theory.symbolic.printing import tex_name
 
 __all__ = ["hankel_derivation", "hankel_singular_values", "hankel_singular_values_exp", "AAK"]
 
 AAK = Reference(
     "Adamjan, Arov, Krein, Math. USSR Sb. 15, 31 (1971); Glover, Int. J. Control 39, 1115 (1984)",
-    "Thm 7.2 (Glover)",
+    "Thm 7.2",
+    key="glover1984",
 )
 vi, vj = sp.symbols("v_i v_j", positive=True)
 bi, bj = sp.symbols("b_i b_j", real=True)
@@ -41,17 +43,23 @@ def hankel_derivation() -> Derivation:
     """Gramians of the diagonal realisation of an exponential sum, and the AAK bound."""
     Pij = sp.integrate(sp.exp(-vi * t) * sp.exp(-vj * t), (t, 0, sp.oo))
     Qij = sp.integrate(bi * sp.exp(-vi * t) * bj * sp.exp(-vj * t), (t, 0, sp.oo))
-    sig = sp.Symbol("sigma_{m+1}", nonnegative=True)
+    sig = tex_name(sp.Symbol("sigma_{m+1}", nonnegative=True), r"\sigma_{m+1}")
+    Pij = prove_equal(Pij, 1 / (vi + vj), "P_ij")
+    Qij = prove_equal(Qij, bi * bj / (vi + vj), "Q_ij")
     steps = [
         Step(
             "controllability_gramian",
             sp.Eq(sp.Symbol("P_{ij}", real=True), Pij),
-            r"$P=\int_0^\infty e^{Wt}UU^Te^{W^Tt}dt$ for $W=-\mathrm{diag}(v)$, $U=\mathbf 1$.",
+            r"An exponential sum $\rho(t)=\sum_ib_ie^{-v_it}$ is realised by "
+            r"$W=-\operatorname{diag}(v)$, $U=\mathbf 1$, $c=b$; SymPy integrates the Gramians "
+            r"$P=\int_0^\infty e^{Wt}UU^\top e^{W^\top t}dt$ and "
+            r"$Q=\int_0^\infty e^{W^\top t}cc^\top e^{Wt}dt$:",
+            title="Gramians of an exponential sum",
         ),
         Step(
             "observability_gramian",
             sp.Eq(sp.Symbol("Q_{ij}", real=True), Qij),
-            r"$Q=\int_0^\infty e^{W^Tt}cc^Te^{Wt}dt$ for $c=b$.",
+            "",
         ),
         Step(
             "singular_values",
@@ -59,12 +67,15 @@ def hankel_derivation() -> Derivation:
                 sp.Symbol(r"\sigma_k^2", nonnegative=True),
                 sp.Symbol(r"\lambda_k(PQ)", nonnegative=True),
             ),
-            r"Hankel singular values.",
+            r"The Hankel singular values are",
+            title="Hankel singular values and the AAK bound",
         ),
         Step(
             "aak_bound",
             sp.Ge(sp.Symbol(r"\|\rho-\hat\rho\|_{L^1}", nonnegative=True), sig),
-            r"AAK: no width-$m$ RNN gets closer than $\sigma_{m+1}$ (since $\|\cdot\|_{L^1}\ge\|\cdot\|_{H_\infty}\ge$ Hankel norm).",
+            r"and no linear RNN of width $m$ gets closer than $\sigma_{m+1}$ "
+            r"\cite{adamjan1971,glover1984}, since the $L^1$ norm bounds the $H_\infty$ norm, "
+            r"which bounds the Hankel norm:",
         ),
     ]
     return Derivation(
@@ -72,14 +83,15 @@ def hankel_derivation() -> Derivation:
         title="Hankel singular values and the AAK lower bound",
         steps=steps,
         references=[
+            Reference(key="adamjan1971"),
             AAK,
-            Reference(
-                LHEL.work,
-                "Sec. 3 (linear RNNs as linear functionals)",
-                "the Hankel lower bound for width-m models is our addition",
-            ),
+            Reference(LHEL.work, "Sec. 3", key="li2022"),
         ],
-        summary=r"Lower bound on the approximation error of any width-$m$ linear RNN.",
+        summary=(
+            r"A lower bound, our addition to \cite{li2022}, on the error with which any linear "
+            r"RNN of width $m$ approximates a linear functional, from the Hankel singular values "
+            r"of its memory kernel."
+        ),
     )
 
 

@@ -57,6 +57,7 @@ __all__ = [
 LHEL = Reference(
     "Li, Han, E, Li, Approximation and optimization theory for linear continuous-time recurrent "
     "neural networks, JMLR 23 (2022); arXiv 2009.07799",
+    key="li2022",
 )
 
 #: Time (lag) and Laplace variable.
@@ -629,27 +630,22 @@ def kernel_family_derivation() -> Derivation:
     """Laplace transforms and norms of the kernel families, derived by SymPy."""
     steps: list[Step] = []
     Gf = sp.Function("G", real=True)
+    rho_f = sp.Function("rho", real=True)
     n1 = sp.Symbol(r"\|\rho\|_{1}", nonnegative=True)
     n2 = sp.Symbol(r"\|\rho\|_{2}^{2}", nonnegative=True)
     for name, title in [
-        ("exponential", "exponential"),
-        ("power_law", "power law"),
+        ("exponential", "Exponential kernel"),
+        ("power_law", "Power law"),
         ("gaussian_bump", "Gaussian bump"),
-        ("window", "shifted window"),
+        ("window", "Shifted window"),
     ]:
         fam = family(name)
-        steps.append(
-            Step(
-                f"{name}_kernel",
-                sp.Eq(sp.Function("rho", real=True)(t), fam.rho),
-                f"The {title} kernel.",
-            )
-        )
+        steps.append(Step(f"{name}_kernel", sp.Eq(rho_f(t), fam.rho), title=title))
         steps.append(
             Step(
                 f"{name}_laplace",
                 sp.Eq(Gf(s), fam.laplace),
-                r"$G(s)=\int_0^\infty\rho(t)e^{-st}dt$, integrated by SymPy.",
+                r"Laplace transform:" if name == "exponential" else "",
             )
         )
         if fam.l1 is not None:
@@ -657,7 +653,9 @@ def kernel_family_derivation() -> Derivation:
                 Step(
                     f"{name}_l1",
                     sp.Eq(n1, fam.l1),
-                    r"$\|\rho\|_{L^1}=\sup_t\|H_t\|$ (LHEL Sec.~3).",
+                    r"$L^1$ norm, the norm $\sup_t\|H_t\|$ of the functional:"
+                    if name == "power_law"
+                    else "",
                 )
             )
         if fam.l2sq is not None:
@@ -665,7 +663,9 @@ def kernel_family_derivation() -> Derivation:
                 Step(
                     f"{name}_l2",
                     sp.Eq(n2, fam.l2sq),
-                    r"$\|\rho\|_{L^2}^2$, the white-noise loss of the zero model.",
+                    r"squared $L^2$ norm, the white-noise loss of the zero model:"
+                    if name == "exponential"
+                    else "",
                 )
             )
     pl32 = sp.simplify(_laplace((1 + t) ** sp.Rational(-3, 2)))
@@ -673,29 +673,31 @@ def kernel_family_derivation() -> Derivation:
         Step(
             "power_law_three_halves",
             sp.Eq(Gf(s), pl32),
-            r"At $p=3/2$ SymPy reduces $\Gamma(-\tfrac12,s)$ to the erfc form $2-2\sqrt{\pi s}\,e^{s}\operatorname{erfc}\sqrt s$.",
+            r"At $p=3/2$ SymPy reduces $\Gamma(-\tfrac12,s)$ to the complementary error function:",
+            title="Power law with exponent 3/2",
         )
     )
     airy = family("airy")
     steps.append(
         Step(
             "airy_kernel",
-            sp.Eq(sp.Function("rho", real=True)(t), airy.rho),
-            r"The Airy family has no closed-form Laplace transform on the half line: $G$ and $G'$ are computed by panel Gauss--Legendre quadrature on $[0, t_0+20/s_0]$.",
+            sp.Eq(rho_f(t), airy.rho),
+            r"The Airy family has no closed-form Laplace transform on the half line; $G$ and "
+            r"$G'$ are computed by panel Gauss--Legendre quadrature on $[0,t_0+20/s_0]$.",
+            title="Airy kernel",
         )
     )
     return Derivation(
         name="linear_memory_kernels",
         title="Memory kernels: Laplace transforms and norms",
         steps=steps,
-        references=[
-            Reference(
-                LHEL.work,
-                "Sec. 3 (Riesz representation)",
-                "Laplace transforms and norms of the kernel families re-derived here with SymPy",
-            ),
-        ],
-        summary=r"Targets $H_t(x)=\int_0^\infty x_{t-s}\rho(s)ds$; every transform below is SymPy's integral, compiled by the shared compile step.",
+        references=[Reference(LHEL.work, "Sec. 3", key="li2022")],
+        summary=(
+            r"The targets are linear functionals $H_t(x)=\int_0^\infty x_{t-s}\rho(s)\,ds$ with a "
+            r"memory kernel $\rho$ (Riesz representation, \cite[Sec. 3]{li2022}). For each family "
+            r"of kernels SymPy derives the Laplace transform $G(s)=\int_0^\infty\rho(t)e^{-st}dt$, "
+            r"the $L^1$ norm and the squared $L^2$ norm; the solvers compile these expressions."
+        ),
     )
 
 

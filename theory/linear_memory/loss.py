@@ -33,7 +33,15 @@ from theory.linear_memory.kernels import LHEL, MemoryKernel, t
 from theory.linear_memory.model import DiagonalRNN, LinearRNN
 from theory.symbolic.cache import symbolic_cache
 from theory.symbolic.compile import CompiledFunction, compile_function
-from theory.symbolic.derivation import Derivation, Reference, Step, derivation
+from theory.symbolic.derivation import (
+    Derivation,
+    Reference,
+    Step,
+    derivation,
+    prove_equal,
+    tidy_sums,
+)
+from theory.symbolic.nonlinearities import named_function
 
 __all__ = [
     "loss_derivation",
@@ -52,26 +60,60 @@ sv = sp.Symbol("s", positive=True)
 theta = sp.Symbol("theta", positive=True)
 sp_ = sp.Symbol("s'", nonnegative=True)
 Gf = sp.Function("G", real=True)
-rho = sp.Function("rho", real=True)
+rho = named_function("rho", r"\rho")  # the target memory kernel (abstract)
 Nrho = sp.Symbol(r"\|\rho\|_2^2", nonnegative=True)
 
 
 # ============================================================================ diagonal model
 @functools.cache
 def loss_derivation() -> Derivation:
-    """J and its gradients for the diagonal model (white-noise input)."""
-    pair = sp.integrate(ai * ak * sp.exp(-(wi + wk) * t), (t, 0, sp.oo))
+    """J and its gradients for the diagonal model (white-noise input), for general width m."""
+    pair = prove_equal(
+        sp.integrate(ai * ak * sp.exp(-(wi + wk) * t), (t, 0, sp.oo)), ai * ak / (wi + wk), "pair"
+    )
     target = sp.Integral(ai * sp.exp(-wi * t) * rho(t), (t, 0, sp.oo))
+    # general width m in index notation: SymPy differentiates the double sum
+    i, j, k = sp.symbols("i j k", integer=True, positive=True)
+    m_s = sp.Symbol("m", integer=True, positive=True)
+    aI, wI = sp.IndexedBase("a", real=True), sp.IndexedBase("w", positive=True)
+    Js = sp.Symbol("J", nonnegative=True)
+    pair_ik = pair.subs({ai: aI[i], ak: aI[k], wi: wI[i], wk: wI[k]})
+    J_m = (
+        sp.Sum(sp.Sum(pair_ik, (k, 1, m_s)), (i, 1, m_s))
+        - 2 * sp.Sum(aI[i] * Gf(wI[i]), (i, 1, m_s))
+        + Nrho
+    )
+
+    def one_dummy(e: sp.Expr) -> sp.Expr:
+        """Rename every summation index to k (the free index is j) and factor the summands."""
+        return e.replace(
+            lambda s: isinstance(s, sp.Sum),
+            lambda s: sp.Sum(
+                sp.factor(s.function.xreplace({s.limits[0][0]: k})), (k, *s.limits[0][1:])
+            ),
+        )
+
+    sv_ = sp.Symbol("s", positive=True)
+    E_m = sp.Sum(aI[k] / (sv_ + wI[k]), (k, 1, m_s)) - Gf(sv_)
+    dJ_da = one_dummy(tidy_sums(sp.diff(J_m, aI[j]).doit()))
+    dJ_dw = one_dummy(tidy_sums(sp.diff(J_m, wI[j]).doit()))
+    grad_a_m = prove_equal(dJ_da, 2 * E_m.subs(sv_, wI[j]), "dJ/da_j = 2 E(w_j)")
+    dE = sp.diff(E_m, sv_).subs(sv_, wI[j])
+    grad_w_m = prove_equal(dJ_dw, one_dummy(2 * aI[j] * tidy_sums(dE.doit())), "dJ/dw_j")
     # explicit m = 3 instance: SymPy differentiates, the E-form is verified
     m = 3
     a = sp.symbols("a_1:4", real=True)
     w = sp.symbols("w_1:4", positive=True)
     J3 = (
-        sum(pair.subs({ai: a[i], ak: a[k], wi: w[i], wk: w[k]}) for i in range(m) for k in range(m))
-        - 2 * sum(a[i] * Gf(w[i]) for i in range(m))
+        sum(
+            pair.subs({ai: a[i_], ak: a[k_], wi: w[i_], wk: w[k_]})
+            for i_ in range(m)
+            for k_ in range(m)
+        )
+        - 2 * sum(a[i_] * Gf(w[i_]) for i_ in range(m))
         + Nrho
     )
-    E = sum(a[k] / (sv + w[k]) for k in range(m)) - Gf(sv)
+    E = sum(a[k_] / (sv + w[k_]) for k_ in range(m)) - Gf(sv)
     dJ_da1 = sp.diff(J3, a[0])
     dJ_dw1 = sp.diff(J3, w[0])
     if sp.simplify(dJ_da1 - 2 * E.subs(sv, w[0])) != 0:  # the derivation validates itself
@@ -80,64 +122,86 @@ def loss_derivation() -> Derivation:
         raise AssertionError("dJ/dw_1 != 2 a_1 E'(w_1)")
     grad_a_pair = sp.diff(pair, ai)  # ∂/∂a_i of one (i,k) pair, counted twice by symmetry
     grad_w_pair = sp.diff(pair, wi)
-    Js = sp.Symbol("J", nonnegative=True)
     steps = [
         Step(
             "loss",
             sp.Eq(
                 Js, sp.Integral((sp.Symbol(r"\hat\rho(t)", real=True) - rho(t)) ** 2, (t, 0, sp.oo))
             ),
-            r"White-noise input: $E|\hat H_t-H_t|^2=\int_0^\infty(\hat\rho-\rho)^2$ (It\^o isometry).",
+            r"For white-noise input the mean squared error of the linear functional with "
+            r"memory kernel $\hat\rho$ against the target with kernel $\rho$ is, by the It\^o "
+            r"isometry,",
+            "Sec. 5",
+            title="Loss",
         ),
         Step(
             "pair_term",
             sp.Eq(sp.Integral(ai * ak * sp.exp(-(wi + wk) * t), (t, 0, sp.oo)), pair),
-            r"Model--model term of $\hat\rho=\sum_i a_ie^{-w_it}$, integrated by SymPy.",
+            r"For $\hat\rho(t)=\sum_{i=1}^ma_ie^{-w_it}$ SymPy integrates the model--model terms",
+            title="Model and target terms",
         ),
         Step(
             "target_term",
             sp.Eq(target, ai * Gf(wi)),
-            r"Model--target term: the Laplace transform $G$ of the target at the decay rate.",
+            r"and the model--target terms are the Laplace transform $G$ of the target at the "
+            r"decay rates:",
         ),
-        Step("loss_m3", sp.Eq(Js, J3), r"Assembled at $m=3$ (any $m$ is the same double sum)."),
+        Step(
+            "loss_general",
+            sp.Eq(Js, J_m),
+            r"So, for any width $m$,",
+        ),
+        Step("loss_m3", sp.Eq(Js, J3), hidden=True),
         Step(
             "grad_a",
-            sp.Eq(sp.Derivative(Js, a[0]), sp.factor_terms(dJ_da1)),
-            r"SymPy's derivative; it equals $2E(w_1)$ with $E(s)=\sum_k a_k/(s+w_k)-G(s)$ (verified).",
+            sp.Eq(sp.Derivative(Js, aI[j]), grad_a_m),
+            r"SymPy differentiates the double sum in index notation (collapsing the Kronecker "
+            r"deltas and merging the two halves of the symmetric sum) and recognises the error "
+            r"function $E$ of \stepref{error_function}:",
+            title="Gradients",
         ),
-        Step(
-            "grad_w",
-            sp.Eq(sp.Derivative(Js, w[0]), sp.factor_terms(dJ_dw1)),
-            r"and $\partial J/\partial w_1=2a_1E'(w_1)$ (verified).",
-        ),
+        Step("grad_w", sp.Eq(sp.Derivative(Js, wI[j]), grad_w_m)),
         Step(
             "error_function",
-            sp.Eq(sp.Function("E", real=True)(sv), E),
-            r"Stationary points: $E(w_i)=0$ and $a_iE'(w_i)=0$ for every neuron (LHEL Sec.~5).",
+            sp.Eq(sp.Function("E", real=True)(sv_), E_m),
+            r"so that $\partial J/\partial a_j=2E(w_j)$ and $\partial J/\partial w_j=2a_jE'(w_j)$ "
+            r"with",
+            "Sec. 5",
+        ),
+        Step(
+            "gradients_m3",
+            sp.Eq(sp.Derivative(Js, a[0]), sp.factor_terms(dJ_da1)),
+            title="the gradients of the explicit width-3 loss equal the general forms",
+            hidden=True,
         ),
         Step(
             "pair_grad_a",
-            sp.Eq(sp.Symbol(r"\partial_{a_i}(\mathrm{pair})", real=True), grad_a_pair),
-            r"Compiled pieces: derivative of one pair term in $a_i$,",
+            sp.Eq(sp.Symbol(r"\partial_{a_i}p_{ik}", real=True), grad_a_pair),
+            hidden=True,
         ),
         Step(
             "pair_grad_w",
-            sp.Eq(sp.Symbol(r"\partial_{w_i}(\mathrm{pair})", real=True), grad_w_pair),
-            r"and in $w_i$.",
+            sp.Eq(sp.Symbol(r"\partial_{w_i}p_{ik}", real=True), grad_w_pair),
+            hidden=True,
         ),
     ]
     return Derivation(
         name="linear_memory_loss_diagonal",
         title="White-noise loss of the diagonal linear RNN and its gradients",
         steps=steps,
-        references=[
-            Reference(
-                LHEL.work,
-                "Sec. 5, loss and gradient flow of the diagonal model",
-                "re-derived here with SymPy",
-            ),
+        references=[Reference(LHEL.work, "Sec. 5", key="li2022")],
+        summary=(
+            r"The loss of the diagonal linear RNN \cite{li2022} in closed form, for any width $m$: "
+            r"SymPy integrates the terms of the loss, differentiates it in index notation, and "
+            r"checks the result against the explicit width-3 model. Stationary points satisfy "
+            r"$E(w_i)=0$ and $a_iE'(w_i)=0$ for every unit."
+        ),
+        notation=[
+            (r"a_i", r"the read-out weights times the input weights"),
+            (r"w_i>0", "the decay rates"),
+            (r"G(s)=\int_0^\infty e^{-st}\rho(t)\,dt", "the Laplace transform of the target"),
+            (Nrho, "its squared norm"),
         ],
-        summary=r"$\hat\rho(t)=\sum_{i=1}^m a_ie^{-w_it}$, $w_i>0$; SymPy integrates, differentiates and checks the $E$-form of the gradients.",
     )
 
 
@@ -244,8 +308,15 @@ def gramian_derivation() -> Derivation:
     JU_m = U.T * Q * U - 2 * c.T * M * U
     grad_c = sp.diff(Jc_m, c)
     grad_U = sp.diff(JU_m, U)
-    Jc = sp.Add(sp.Symbol(r"c^{T}Pc", real=True), -2 * sp.Symbol(r"c^{T}M_\rho U", real=True), Nrho)
-    JU = sp.Add(sp.Symbol(r"U^{T}QU", real=True), -2 * sp.Symbol(r"c^{T}M_\rho U", real=True), Nrho)
+    Jc = sp.Add(
+        sp.Symbol(r"c^\top Pc", real=True), -2 * sp.Symbol(r"c^\top M_\rho U", real=True), Nrho
+    )
+    JU = sp.Add(
+        sp.Symbol(r"U^\top QU", real=True), -2 * sp.Symbol(r"c^\top M_\rho U", real=True), Nrho
+    )
+    # the Gramians are symmetric: the matrix derivatives simplify
+    grad_c_sym = grad_c.subs(P.T, P).doit()
+    grad_U_sym = grad_U.subs(Q.T, Q).doit()
     # Lyapunov: d/dt (e^{Wt} U U^T e^{W^T t}) = W X + X W^T, integrated over (0, ∞) with X(∞) = 0
     Xf = sp.Function("X", real=True)
     lyap = sp.Eq(W * P + P * W.T + U * U.T, sp.ZeroMatrix(m, m), evaluate=False)
@@ -258,35 +329,53 @@ def gramian_derivation() -> Derivation:
     steps = [
         Step(
             "kernel",
-            sp.Eq(sp.Symbol(r"\hat\rho(t)", real=True), sp.Symbol(r"c^{T}e^{Wt}U", real=True)),
-            r"General model, $W$ Hurwitz.",
+            sp.Eq(sp.Symbol(r"\hat\rho(t)", real=True), sp.Symbol(r"c^\top e^{Wt}U", real=True)),
+            r"The general model $\dot h=Wh+Ux$, $\hat y=c^\top h$ with $W$ Hurwitz has the memory "
+            r"kernel",
+            "Sec. 3",
+            title="Memory kernel of the general model",
         ),
         Step(
             "controllability",
             lyap,
-            r"$P=\int_0^\infty e^{Wt}UU^Te^{W^Tt}dt$; integrating $\tfrac{d}{dt}X=WX+XW^T$ over $(0,\infty)$ gives the Lyapunov equation.",
+            r"The controllability Gramian $P=\int_0^\infty e^{Wt}UU^\top e^{W^\top t}dt$ solves a "
+            r"Lyapunov equation: integrate $\tfrac{d}{dt}X=WX+XW^\top$ for "
+            r"$X=e^{Wt}UU^\top e^{W^\top t}$ over $(0,\infty)$ (SymPy checks the scalar case "
+            r"$W=-w$).",
+            title="Gramians",
         ),
-        Step("observability", lyapQ, r"$Q=\int_0^\infty e^{W^Tt}cc^Te^{Wt}dt$."),
+        Step(
+            "observability",
+            lyapQ,
+            r"Likewise the observability Gramian $Q=\int_0^\infty e^{W^\top t}cc^\top e^{Wt}dt$:",
+        ),
         Step(
             "scalar_instance",
             sp.Eq(sp.Symbol("P_{m=1}", positive=True), P1),
-            r"Check at $m=1$, $W=-w$: SymPy's integral satisfies $-2wP+u^2=0$.",
+            title="the scalar Gramian $u^2/2w$ solves $-2wP+u^2=0$",
+            hidden=True,
         ),
         Step(
             "loss",
             sp.Eq(Js, Jc),
-            r"With $M_\rho(W)=\int_0^\infty\rho(t)e^{Wt}dt$: $J=\int(\hat\rho-\rho)^2$.",
+            r"With $M_\rho(W)=\int_0^\infty\rho(t)e^{Wt}dt$ the loss $J=\int(\hat\rho-\rho)^2$ "
+            r"is",
+            title="Loss",
+        ),
+        Step(
+            "loss_U",
+            sp.Eq(Js, JU),
+            r"or, since $c^\top Pc=U^\top QU$,",
         ),
         Step(
             "grad_c",
-            sp.Eq(sp.MatrixSymbol(r"\nabla_c J", m, 1), grad_c, evaluate=False),
-            r"SymPy's matrix derivative ($P$ symmetric: $2Pc-2M_\rho U$).",
+            sp.Eq(sp.MatrixSymbol(r"\nabla_c J", m, 1), grad_c_sym, evaluate=False),
+            r"SymPy's matrix calculus differentiates the two forms; with the Gramians symmetric",
+            title="Gradients",
         ),
-        Step("loss_U", sp.Eq(Js, JU), r"The same loss written with $Q$ ($c^TPc=U^TQU$),"),
         Step(
             "grad_U",
-            sp.Eq(sp.MatrixSymbol(r"\nabla_U J", m, 1), grad_U, evaluate=False),
-            r"whose derivative in $U$ is $2QU-2M_\rho^Tc$.",
+            sp.Eq(sp.MatrixSymbol(r"\nabla_U J", m, 1), grad_U_sym, evaluate=False),
         ),
     ]
     del Xf
@@ -294,14 +383,19 @@ def gramian_derivation() -> Derivation:
         name="linear_memory_loss_gramian",
         title="Loss of the general linear RNN: Gramians and gradients",
         steps=steps,
-        references=[
-            Reference(
-                LHEL.work,
-                "Sec. 5 (general linear RNN)",
-                "the Gramian form of the loss and its gradients is our re-derivation",
+        references=[Reference(LHEL.work, "Secs. 3 and 5", key="li2022")],
+        summary=(
+            r"For the general linear RNN of \cite{li2022} the loss and its gradients in $c$ and "
+            r"$U$ follow from the Gramians, which solve Lyapunov equations (the solver calls "
+            r"SciPy's continuous Lyapunov solver). The Gramian form is our re-derivation."
+        ),
+        notation=[
+            (
+                r"W\in\mathbb R^{m\times m},\ U,c\in\mathbb R^m",
+                "the recurrent, input and read-out weights",
             ),
+            (Nrho, r"the squared norm of the target kernel $\rho$"),
         ],
-        summary=r"Gradients of $J$ in $c$ and $U$ through the Lyapunov-equation Gramians; solved numerically by \texttt{scipy.linalg.solve\_continuous\_lyapunov}.",
     )
 
 
@@ -406,36 +500,43 @@ def ou_loss_derivation() -> Derivation:
         Step(
             "loss",
             sp.Eq(Js, sp.Symbol(r"\iint e(s)e(s')e^{-\theta|s-s'|}\,ds\,ds'", real=True)),
-            r"OU input $dx=-\theta x\,dt+\sqrt{2\theta}\,dB$ (unit variance), $e=\hat\rho-\rho$.",
+            r"For the Ornstein--Uhlenbeck input $dx=-\theta x\,dt+\sqrt{2\theta}\,dB$ (unit "
+            r"variance, correlation $e^{-\theta|\tau|}$) and the error kernel $e=\hat\rho-\rho$ "
+            r"the loss is",
+            title="Loss",
         ),
         Step(
             "filter",
             sp.Eq(sp.Function("k_w", real=True)(sp_), k_w),
-            r"$\int_0^\infty e^{-ws}e^{-\theta|s-s'|}ds$, split at $s=s'$ by SymPy.",
+            r"SymPy integrates $\int_0^\infty e^{-ws}e^{-\theta|s-s'|}ds$, split at $s=s'$ "
+            r"(for $w\neq\theta$; $w=\theta$ is the removable limit):",
+            title="Filtered exponential",
         ),
         Step(
             "pair_kernel",
-            sp.Eq(sp.Function("K_theta", real=True)(wi, wk), K),
-            r"Model--model term per $a_ia_k$.",
+            sp.Eq(sp.Function(r"K_\theta", real=True)(wi, wk), K),
+            r"The model--model term per $a_ia_k$ and the model--target term per $a_i$, through "
+            r"the Laplace transform $G$ of the target at $w_i$ and $\theta$ (SymPy checks the "
+            r"second against the first for the target $e^{-w_kt}$), are",
+            title="Model and target terms",
         ),
         Step(
             "cross_term",
-            sp.Eq(sp.Function("C_theta", real=True)(wi), cross),
-            r"Model--target term per $a_i$, through $G$ at $w_i$ and $\theta$ (verified on $e^{-vt}$).",
+            sp.Eq(sp.Function(r"C_\theta", real=True)(wi), cross),
         ),
     ]
     return Derivation(
         name="linear_memory_loss_ou",
         title="Loss of the diagonal linear RNN under Ornstein--Uhlenbeck input",
         steps=steps,
-        references=[
-            Reference(
-                LHEL.work,
-                "Sec. 5 (non-white inputs, remark)",
-                "the OU-input loss is our re-derivation",
-            ),
-        ],
-        summary=r"$J_\theta=\sum_{ik}a_ia_kK_\theta(w_i,w_k)-2\sum_ia_iC_\theta(w_i)+N_\theta$; $\theta\to\infty$ with $\theta/2$ rescaling recovers white noise.",
+        references=[Reference(LHEL.work, "Sec. 5", key="li2022")],
+        summary=(
+            r"The loss of the diagonal model \derivref{linear_memory_loss_diagonal} for a "
+            r"correlated input, our re-derivation: "
+            r"$J_\theta=\sum_{i,k}a_ia_kK_\theta(w_i,w_k)-2\sum_ia_iC_\theta(w_i)+N_\theta$, "
+            r"where $N_\theta$ does not depend on the model. As $\theta\to\infty$, with $J_\theta$ "
+            r"rescaled by $\theta/2$, it tends to the white-noise loss."
+        ),
     )
 
 

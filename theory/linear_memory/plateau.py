@@ -68,27 +68,32 @@ def plateau_derivation() -> Derivation:
     Ginf_w0 = G_inf.subs(s, w0)
     tau_qs = sp.simplify(1 / (8 * w0 * mu**2 * Ginf_w0**2))
     slope = sp.simplify(sp.diff(sp.log(tau_qs), mu))
-    T = sp.Symbol("tau_qs", positive=True)
+    T = sp.Symbol(r"\tau_{qs}", positive=True)
     steps = [
         Step(
             "bump_transform",
-            sp.Eq(sp.Function("G_bump", real=True)(s), G),
-            r"SymPy's Laplace transform of $Ae^{-(t-\mu)^2}$.",
+            sp.Eq(sp.Function(r"G_{\rm bump}", real=True)(s), G),
+            r"SymPy's Laplace transform of the delayed part $Ae^{-(t-\mu)^2}$ of the target is",
+            title="Transform of the delayed memory",
         ),
         Step(
             "asymptotic_transform",
-            sp.Eq(sp.Function("G_infty", real=True)(s), G_inf),
-            r"Delayed memory ($\mu\to\infty$, $G/G_\infty\to1$ by SymPy's limit): every gradient carries $e^{-w\mu}$.",
+            sp.Eq(sp.Function(r"G_\infty", real=True)(s), G_inf),
+            r"For a long delay ($\mu\to\infty$; SymPy checks $G_{\rm bump}/G_\infty\to1$) every "
+            r"gradient carries the factor $e^{-w\mu}$:",
         ),
         Step(
             "quasi_static_time",
             sp.Eq(T, tau_qs),
-            r"Our quasi-static estimate $\tau=1/(8w_0\mu^2G_\infty(w_0)^2)$ of the plateau length with all rates $\ge w_0$.",
+            r"Our quasi-static estimate $\tau_{qs}=1/(8w_0\mu^2G_\infty(w_0)^2)$ of the length of "
+            r"the plateau, with all rates $\ge w_0$, is",
+            title="Escape time",
         ),
         Step(
             "slope",
             sp.Eq(sp.Derivative(sp.log(T), mu), slope),
-            r"Its exponential rate in the lag: $d\ln\tau/d\mu\to2w_0$ (the curse of memory in optimization, LHEL Sec.~5).",
+            r"Its exponential rate in the delay tends to $2w_0$: the curse of memory in "
+            r"optimisation \cite[Sec. 5]{li2022}.",
         ),
     ]
     return Derivation(
@@ -96,13 +101,14 @@ def plateau_derivation() -> Derivation:
         title="Plateau of the gradient flow on delayed memory",
         steps=steps,
         references=[
-            Reference(
-                LHEL.work,
-                "Sec. 5 (plateaus, lower bound of the escape time)",
-                "the quasi-static estimate and the delayed-memory experiment are ours",
-            ),
+            Reference(LHEL.work, "Sec. 5", key="li2022"),
         ],
-        summary=r"Target $\rho=e^{-t}+Ae^{-(t-\mu)^2}$, diagonal model of width 2 started at $(a,w)=((1,0),(1,w_0))$.",
+        summary=(
+            r"Plateaus of the gradient flow of the loss \derivref{linear_memory_loss_diagonal} "
+            r"on a target with delayed memory, $\rho=e^{-t}+Ae^{-(t-\mu)^2}$, for the diagonal "
+            r"model of width 2 started at $(a,w)=((1,0),(1,w_0))$. The quasi-static estimate of "
+            r"the escape time and the delayed-memory experiment are ours."
+        ),
     )
 
 

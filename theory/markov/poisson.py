@@ -36,7 +36,7 @@ import sympy as sp
 from theory.errors import ConvergenceError, require
 from theory.markov.chain import MarkovChain
 from theory.symbolic.compile import CompiledFunction, compile_function
-from theory.symbolic.derivation import Derivation, Reference, Step, derivation
+from theory.symbolic.derivation import Derivation, Reference, Step, derivation, prove_equal
 
 __all__ = [
     "stationary_numeric",
@@ -56,12 +56,14 @@ __all__ = [
 ]
 
 KEMENY_SNELL = Reference(
-    "Kemeny, Snell, Finite Markov Chains, Van Nostrand (1960)", "Thm. 4.3.1 (fundamental matrix)"
+    "Kemeny, Snell, Finite Markov Chains, Van Nostrand (1960)",
+    "Thm. 4.3.1 (fundamental matrix)",
+    key="kemeny1960",
 )
 MEYN_TWEEDIE = Reference(
     "Meyn, Tweedie, Markov Chains and Stochastic Stability, 2nd ed., Cambridge (2009)",
     "Ch. 17, Eq. (17.39) and Thm. 17.0.1",
-    "Poisson equation, CLT variance",
+    key="meyn2009",
 )
 
 #: Relative residual required of the numeric solvers.
@@ -335,6 +337,16 @@ def poisson_derivation() -> Derivation:
     spectral = var_pi * (1 + lam) / (1 - lam)
     if sp.simplify(sigma2 - spectral) != 0:
         raise AssertionError("sigma^2 differs from Var_pi(F)(1+lambda)/(1-lambda)")
+    # display forms, proved equal to the derived ones
+    Z = Z.applyfunc(sp.factor)
+    v = v.applyfunc(sp.factor)
+    sigma2 = prove_equal(
+        sigma2,
+        p_sym * q_sym * (f1 - f2) ** 2 * (2 - p_sym - q_sym) / (p_sym + q_sym) ** 3,
+        "asymptotic variance",
+    )
+    lam_s = sp.Symbol("lambda", real=True)
+    var_s = sp.Symbol(r"\mathrm{Var}_\pi(F)", nonnegative=True)
 
     from theory.markov.chain import example_chain
 
@@ -360,23 +372,27 @@ def poisson_derivation() -> Derivation:
             "chain",
             sp.Eq(sp.Symbol("P", real=True), P, evaluate=False),
             r"General two-state chain, $0<p,q$, $p+q<2$ (aperiodic).",
+            title="Two-state chain",
         ),
         Step(
             "stationary",
             sp.Eq(sym["pi"], pi.T, evaluate=False),
             r"Solving $\pi^\top P=\pi^\top$, $\pi^\top\mathbf 1=1$.",
+            title="Stationary law",
         ),
         Step(
             "fundamental",
             sp.Eq(sym["Z"], Z, evaluate=False),
-            r"Fundamental matrix $Z=(I-P+\mathbf 1\pi^\top)^{-1}$.",
-            "Kemeny--Snell Thm. 4.3.1",
+            r"The fundamental matrix $Z=(I-P+\mathbf 1\pi^\top)^{-1}$:",
+            Reference(key="kemeny1960", where="Thm. 4.3.1"),
+            title="Fundamental matrix",
         ),
         Step(
             "poisson",
             sp.Eq(sym["v"], v.T, evaluate=False),
             r"$v=Z(F-\pi F)$ solves $(I-P)v=F-\pi(F)$ with $\pi(v)=0$ (SymPy verifies both).",
-            "Meyn--Tweedie (17.39)",
+            Reference(key="meyn2009", where="Eq. (17.39)"),
+            title="Poisson equation",
         ),
         Step(
             "martingale",
@@ -384,35 +400,39 @@ def poisson_derivation() -> Derivation:
                 sp.Sum(FcF(xi[k]), (k, 0, n_sym - 1)),
                 sp.Sum(vF(xi[k]) - PvF(xi[k - 1]), (k, 1, n_sym)) + vF(xi[0]) - vF(xi[n_sym]),
             ),
-            r"Martingale decomposition of ergodic sums: with $F_c=v-Pv$ the sum telescopes; "
+            r"With $F_c=F-\pi(F)=v-Pv$ an ergodic sum telescopes; the "
             r"$v(\xi_k)-Pv(\xi_{k-1})$ are martingale increments.",
-            "Meyn--Tweedie Ch. 17",
+            Reference(key="meyn2009", where="Ch. 17"),
+            title="Martingale decomposition",
         ),
         Step(
             "asymptotic_variance",
             sp.Eq(sym["sigma2"], sigma2),
             r"$\sigma^2(F)=2\pi(F_cv)-\pi(F_c^2)$; SymPy factors it.",
-            "Meyn--Tweedie Thm. 17.0.1",
+            Reference(key="meyn2009", where="Thm. 17.0.1"),
+            title="Asymptotic variance",
         ),
         Step(
             "spectral_form",
-            sp.Eq(sym["sigma2"], spectral),
-            r"With $\lambda=1-p-q$ the second eigenvalue: $\sigma^2=\mathrm{Var}_\pi(F)\,(1+\lambda)/(1-\lambda)$ (SymPy verifies equality with the previous line).",
+            sp.Eq(sym["sigma2"], var_s * (1 + lam_s) / (1 - lam_s)),
+            r"With the second eigenvalue $\lambda=1-p-q$ of $P$, SymPy verifies that this equals",
         ),
         Step(
             "example_stationary",
             sp.Eq(sp.Symbol(r"\pi_{\mathrm{ex}}", real=True), pi_ex.T, evaluate=False),
-            r"The example chain of the checks, $P=[[.5,.3,.2],[.1,.6,.3],[.3,.3,.4]]$, exact.",
+            r"For the three-state chain of the checks, with rows $(0.5,0.3,0.2)$, "
+            r"$(0.1,0.6,0.3)$, $(0.3,0.3,0.4)$, everything is exact and rational:",
+            title="The example chain",
         ),
         Step(
             "example_fundamental",
             sp.Eq(sp.Symbol(r"Z_{\mathrm{ex}}", real=True), Z_ex, evaluate=False),
-            r"Its fundamental matrix, exact.",
+            "",
         ),
         Step(
             "example_variance",
             sp.Eq(sp.Symbol(r"\sigma^{2}_{\mathrm{ex}}(F)", nonnegative=True), sig_ex),
-            r"Its asymptotic variance as an exact quadratic form in $F=(F_1,F_2,F_3)$.",
+            r"and the asymptotic variance is a quadratic form in $F=(F_1,F_2,F_3)$:",
         ),
     ]
     return Derivation(
@@ -425,11 +445,21 @@ def poisson_derivation() -> Derivation:
             Reference(
                 "Lam, Sirignano, Spiliopoulos, Kernel limit of recurrent neural networks trained "
                 "on ergodic data sequences (2023), arXiv 2308.14555",
-                "abstract",
-                "the Poisson equation of the history chain drives the fluctuations: our reading",
+                key="lam2023",
             ),
         ],
-        summary=r"Closed forms derived by SymPy for the two-state chain and the exact rational example chain; the numeric solvers are tested against them.",
+        summary=(
+            r"The Poisson equation of a finite ergodic chain and the variance in the central limit "
+            r"theorem of its ergodic sums \cite{kemeny1960,meyn2009}, in closed form for the "
+            r"general two-state chain and exactly for the rational example chain; the numeric "
+            r"solvers are tested against them. The Poisson equation of the history chain drives "
+            r"the fluctuations of the kernel limit \derivref{kernel_limit_fluctuations}."
+        ),
+        notation=[
+            (r"P", "the transition matrix"),
+            (r"\pi", "the stationary law"),
+            (r"F", r"a function of the state, $\pi(F)$ its stationary mean"),
+        ],
     )
 
 

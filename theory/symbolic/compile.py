@@ -8,6 +8,9 @@ wraps :func:`sympy.lambdify` with
   float64 work, ``"mpmath"`` for arbitrary precision,
 * numeric implementations of the workbench's own SymPy function classes (Gaussian expectations,
   see :mod:`theory.symbolic.gaussian`), found by walking the expression,
+* specialisation of named functions (:class:`DefinedFunction`: φ, σ_z, ... of
+  :mod:`theory.symbolic.nonlinearities`): derivations keep them as named objects, the compiled
+  code evaluates their definitions (:func:`specialize`),
 * broadcasting: every output has the broadcast shape of the inputs, also when the expression does
   not depend on some of them (a constant comes back as a full array),
 * a cache keyed on the expression, the argument list, the backend and the SymPy version.
@@ -32,6 +35,8 @@ __all__ = [
     "compile_function",
     "CompiledFunction",
     "NumericFunction",
+    "DefinedFunction",
+    "specialize",
     "compile_cache_info",
     "upper_gamma",
 ]
@@ -49,6 +54,47 @@ class NumericFunction(sp.Function):
     @classmethod
     def numeric_impl(cls, backend: Backend) -> Callable[..., Any]:  # pragma: no cover - abstract
         raise NotImplementedError(f"{cls.__name__} has no numeric implementation for {backend}")
+
+
+class DefinedFunction(sp.Function):
+    r"""Base class of named SymPy functions that carry their definition (a :class:`sympy.Lambda`).
+
+    A derivation prints ``phi(h_j)`` as :math:`\phi(h_j)`; :func:`specialize` (called by
+    :func:`compile_function`) replaces it by the definition applied to the arguments. Subclasses
+    set ``definition`` (``None`` for an abstract function that cannot be compiled).
+    """
+
+    definition: sp.Lambda | None = None
+
+    def specialized(self) -> sp.Expr:
+        """The definition applied to the arguments."""
+        lam = type(self).definition
+        if lam is None:
+            raise ParameterError(
+                "expression",
+                type(self).__name__,
+                "named functions with a definition (this one is abstract) before compiling",
+            )
+        return sp.sympify(lam(*self.args))
+
+
+def specialize(expr: Any) -> Any:
+    """Replace every :class:`DefinedFunction` in ``expr`` by its definition (recursively).
+
+    Unevaluated derivatives of named functions are evaluated after the replacement.
+    """
+    if isinstance(expr, tuple):
+        return tuple(specialize(e) for e in expr)
+    e = sp.sympify(expr)
+    for _ in range(10):
+        if not e.has(DefinedFunction):
+            return e
+        e = e.replace(lambda f: isinstance(f, DefinedFunction), lambda f: f.specialized())
+        if e.has(sp.Derivative):
+            e = e.replace(lambda d: isinstance(d, sp.Derivative), lambda d: d.doit())
+    if e.has(DefinedFunction):  # pragma: no cover - definitions that refer to themselves
+        raise ParameterError("expression", expr, "named functions with non-recursive definitions")
+    return e
 
 
 def upper_gamma(a: Any, x: Any) -> np.ndarray:
@@ -226,10 +272,10 @@ def compile_function(
     if backend not in ("numpy", "mpmath"):
         raise ParameterError("backend", backend, "'numpy' or 'mpmath'")
     if isinstance(expr, (list, tuple)):
-        expr_t: Any = tuple(sp.sympify(e) for e in expr)
+        expr_t: Any = tuple(specialize(sp.sympify(e)) for e in expr)
         free = set().union(*(e.free_symbols for e in expr_t))
     else:
-        expr_t = sp.sympify(expr)
+        expr_t = specialize(sp.sympify(expr))
         free = expr_t.free_symbols
     args_t = tuple(args)
     missing = free - set(args_t)

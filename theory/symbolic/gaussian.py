@@ -40,7 +40,7 @@ import sympy as sp
 from theory.errors import ParameterError
 from theory.numerics import quadrature as _quad
 from theory.symbolic.cache import register_sympy_class, symbolic_cache
-from theory.symbolic.compile import NumericFunction, compile_function
+from theory.symbolic.compile import DefinedFunction, NumericFunction, compile_function
 
 __all__ = [
     "diff_x",
@@ -185,6 +185,8 @@ def _expect2_rule(
 
 # ============================================================================ symbolic
 _LABELS: dict[str, str] = {}
+#: srepr -> (expression, label): the labelled functions, for powers of them
+_LABELLED: dict[str, tuple[sp.Expr, str]] = {}
 
 
 def _canon(F: sp.Lambda | Callable[[sp.Symbol], sp.Expr] | sp.Expr) -> sp.Expr:
@@ -207,15 +209,50 @@ def name_function(F: Any, label: str) -> None:
     """
     e = _canon(F)
     _LABELS[sp.srepr(e)] = label
+    _LABELLED[sp.srepr(e)] = (e, label)
     if not (e.has(sp.DiracDelta) or e.has(sp.Heaviside)):
         _LABELS[sp.srepr(sp.simplify(e))] = label
 
 
-def _label(expr: sp.Expr) -> str:
+def _known_label(expr: sp.Expr) -> str | None:
     key = sp.srepr(expr)
     if key in _LABELS:
         return _LABELS[key]
-    return sp.latex(expr)
+    if isinstance(expr, DefinedFunction) and expr.args == (X,) and hasattr(type(expr), "head"):
+        return str(type(expr).head())  # a named function of the canonical variable: φ, σ_r'
+    if isinstance(expr, sp.Pow) and expr.exp.is_Integer and int(expr.exp) > 1:
+        base = _known_label(expr.base)
+        if base is not None:
+            return f"{base}^{{{int(expr.exp)}}}"
+    if isinstance(expr, sp.Pow | sp.Mul):
+        # (1 + e^{-x})^{-2} is σ² for σ = (1 + e^{-x})^{-1}: SymPy merges the powers
+        for e, label in _LABELLED.values():
+            if "^" in label:
+                continue
+            for n in (2, 3, 4):
+                if e**n == expr:
+                    return f"{label}^{{{n}}}"
+    if isinstance(expr, sp.Mul):
+        coeff, factors = expr.as_coeff_mul()
+        parts = [_known_label(f) for f in factors]
+        if coeff == 1 and all(p is not None for p in parts):
+            return " ".join(p for p in parts if p is not None)
+    return None
+
+
+def _label(expr: sp.Expr) -> str:
+    """LaTeX name of a one-argument function F(x) inside an expectation.
+
+    Registered names first (:func:`name_function`), then powers and products of named parts
+    (φ² prints ``\\phi^{2}``, σ_r'φ prints ``\\sigma_r' \\phi``), named functions of the canonical
+    variable by their name; otherwise the expression itself.
+    """
+    known = _known_label(expr)
+    if known is not None:
+        return known
+    from theory.symbolic.printing import tex
+
+    return tex(expr)
 
 
 class GaussianMean(NumericFunction):

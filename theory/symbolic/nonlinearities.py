@@ -1,4 +1,11 @@
-"""Named nonlinearities shared by every theory: SymPy expression, derivative, antiderivative.
+"""Named functions and the nonlinearities shared by every theory.
+
+:func:`named_function` makes a SymPy function class that prints as its name (``\\phi(h_j)``,
+``\\sigma_z'(z_i)``), differentiates to its named derivative (φ → φ' → φ''), and carries its
+definition, which :func:`theory.symbolic.compile.compile_function` substitutes only when it
+compiles (:func:`theory.symbolic.compile.specialize`). A derivation written with named functions
+therefore prints as a paper writes it and serves every concrete φ or gate; a function without a
+definition (the target memory kernel ρ) stays abstract and cannot be compiled.
 
 Each :class:`Nonlinearity` is defined once as a SymPy expression in the canonical variable
 :data:`theory.symbolic.gaussian.X`; its derivative and antiderivative (normalised to Φ(0) = 0) are
@@ -10,16 +17,116 @@ SymPy's ``x − log(1 + tanh x)`` is replaced by the equal and stable ``log cosh
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import sympy as sp
 
 from theory.errors import ParameterError
-from theory.symbolic.compile import CompiledFunction, compile_function
+from theory.symbolic.cache import register_sympy_class
+from theory.symbolic.compile import CompiledFunction, DefinedFunction, compile_function
 from theory.symbolic.gaussian import X, name_function
 
-__all__ = ["Nonlinearity", "NONLINEARITIES", "get_nonlinearity"]
+__all__ = [
+    "Nonlinearity",
+    "NONLINEARITIES",
+    "get_nonlinearity",
+    "NamedFunction",
+    "named_function",
+]
+
+
+class NamedFunction(DefinedFunction):
+    """A named one-argument function: φ, σ_z, ρ, ... (made by :func:`named_function`).
+
+    Class attributes: ``symbol`` (LaTeX name), ``plain`` (text name), ``order`` (derivatives
+    taken: printed as primes), ``definition`` (a :class:`sympy.Lambda` in one variable, possibly
+    with parameters as free symbols, or ``None``).
+    """
+
+    symbol: ClassVar[str] = ""
+    plain: ClassVar[str] = ""
+    order: ClassVar[int] = 0
+    nargs = 1
+    is_real = True
+
+    @classmethod
+    def head(cls) -> str:
+        """The LaTeX name with the derivative marks (``\\phi'``, ``\\sigma_{z}''``, ``\\phi^{(3)}``)."""
+        if cls.order <= 2:
+            return cls.symbol + "'" * cls.order
+        return f"{cls.symbol}^{{({cls.order})}}"
+
+    @classmethod
+    def specialized_expr(cls) -> sp.Expr:
+        """The definition as an expression in its variable (for a function with a definition)."""
+        if cls.definition is None:
+            raise ParameterError(cls.plain, "abstract", "a named function with a definition")
+        return sp.sympify(cls.definition.expr)
+
+    @classmethod
+    def derivative(cls) -> type[NamedFunction]:
+        """The named derivative (its definition is SymPy's derivative of this definition)."""
+        lam = cls.definition
+        d_lam = None
+        if lam is not None:
+            (v,) = lam.variables
+            d_lam = sp.Lambda(v, sp.diff(lam.expr, v))
+        return _named_class(cls.plain, cls.symbol, d_lam, cls.order + 1)
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return type(self).derivative()(*self.args)
+
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        args = ", ".join(printer._print(a) for a in self.args)
+        tall = "\\frac" in args or "\\sum" in args
+        out = f"{type(self).head()}" + (rf"\left({args}\right)" if tall else f"({args})")
+        return out if exp is None else f"{out}^{{{exp}}}"
+
+    def _sympystr(self, printer: Any) -> str:
+        cls = type(self)
+        marks = "'" * cls.order if cls.order <= 2 else f"^({cls.order})"
+        return f"{cls.plain}{marks}({', '.join(printer._print(a) for a in self.args)})"
+
+
+@functools.cache
+def _named_class(
+    plain: str, symbol: str, definition: sp.Lambda | None, order: int
+) -> type[NamedFunction]:
+    key = "|".join((plain, symbol, sp.srepr(definition), str(order)))
+    tag = hashlib.sha1(key.encode()).hexdigest()[:8]
+    name = f"Named_{''.join(ch for ch in plain if ch.isalnum())}_{order}_{tag}"
+    cls = type(
+        name,
+        (NamedFunction,),
+        {"symbol": symbol, "plain": plain, "order": order, "definition": definition},
+    )
+    return register_sympy_class(cls)
+
+
+def named_function(
+    plain: str, symbol: str, definition: sp.Expr | None = None, var: sp.Symbol = X
+) -> type[NamedFunction]:
+    """A named function class: ``phi = named_function("phi", r"\\phi", sp.tanh(g * X))``.
+
+    Parameters
+    ----------
+    plain:
+        Text name (``str`` form and class name).
+    symbol:
+        LaTeX name.
+    definition:
+        Expression in ``var`` (parameters may appear as free symbols), or ``None`` for an
+        abstract function.
+    var:
+        The variable of ``definition`` (default :data:`theory.symbolic.gaussian.X`).
+
+    The class is cached: the same arguments give the same class.
+    """
+    lam = None if definition is None else sp.Lambda(var, sp.sympify(definition))
+    return _named_class(plain, symbol, lam, 0)
 
 
 @dataclass(frozen=True)
@@ -57,6 +164,10 @@ class Nonlinearity:
     def antiderivative(self) -> sp.Expr:
         """Φ = ∫_0^x φ, derived by SymPy (stable closed form when verified equal)."""
         return _antiderivative(self.expr, self.stable_antiderivative)
+
+    def function(self, symbol: str | None = None, plain: str | None = None) -> type[NamedFunction]:
+        """This nonlinearity as a named function (printed ``symbol``, default its ``label``)."""
+        return named_function(plain or self.name, symbol or self.label, self.expr)
 
     @property
     def numpy(self) -> CompiledFunction:

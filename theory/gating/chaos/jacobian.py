@@ -9,9 +9,10 @@ E = diag(e), e = −h + J^h σ_r(r)φ(h) + I^h = ḣ/σ_z(z),
     \mathcal D=\begin{pmatrix}-A+AJ^hRP' & Z'E & AJ^hR'P\\ \tau_z^{-1}J^zP' & -\tau_z^{-1} & 0\\
     \tau_r^{-1}J^rP' & 0 & -\tau_r^{-1}\end{pmatrix}.
 
-:func:`jacobian_derivation` differentiates one neuron's right-hand side with respect to its own
-state and to a presynaptic neuron's state; every partial derivative factorises into a row factor
-(of neuron i), a coupling J_ij and a column factor (of neuron j). The factors are compiled once
+:func:`jacobian_derivation` differentiates the vector field of N units, written in index notation
+with the named functions φ, σ_z, σ_r, and checks the block form above against an explicit two-unit
+network; every partial derivative factorises into a row factor (of unit i), a coupling J_ij and a
+column factor (of unit j). The factors are compiled once
 (:class:`JacobianFactors`) and used by :func:`jacobian_matrix` (dense, for eigenvalues) and
 :func:`tangent_map` (structured products D·Q for Lyapunov vectors, O(N²k) per call).
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -27,7 +29,16 @@ import sympy as sp
 from theory.errors import ParameterError, require
 from theory.gating.model import GatedNetwork, GatedParams
 from theory.symbolic.compile import CompiledFunction, compile_function
-from theory.symbolic.derivation import Derivation, Reference, Step, derivation
+from theory.symbolic.derivation import (
+    Derivation,
+    Reference,
+    Step,
+    derivation,
+    prove_equal,
+    tidy_sums,
+)
+from theory.symbolic.gaussian import X
+from theory.symbolic.nonlinearities import named_function
 
 __all__ = [
     "jacobian_derivation",
@@ -39,11 +50,7 @@ __all__ = [
     "KCS_PAPER",
 ]
 
-KCS_PAPER = Reference(
-    "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)",
-    "Sec. IV, Eq. (10)",
-    "our re-derivation: derivation gated_jacobian",
-)
+KCS_PAPER = Reference(key="krishnamurthy2022", where="Sec. IV, Eq. (10)")
 
 # --------------------------------------------------------------------------- symbols
 h_i, z_i, r_i, h_j, r_j = sp.symbols("h_i z_i r_i h_j r_j", real=True)
@@ -57,45 +64,152 @@ beta_h, beta_z, beta_r = sp.symbols("beta_h beta_z beta_r", real=True)
 alpha_z, alpha_r = sp.symbols("alpha_z alpha_r", nonnegative=True)
 PARAM_SYMBOLS = (g_phi, beta_h, alpha_z, beta_z, alpha_r, beta_r)
 
+#: φ, σ_z, σ_r as named functions: derivations print φ(h_j), σ_z'(z_i); compiling substitutes
+#: φ(x) = tanh(g x + β_h) (g = g_h in convention A, 1 in B) and σ(x) = 1/(1 + exp(−αx + β)),
+#: written (1 + tanh((αx − β)/2))/2 (overflow-free).
+PHI = named_function("phi", r"\phi", sp.tanh(g_phi * X + beta_h))
+SIGMA_Z = named_function("sigma_z", r"\sigma_z", (1 + sp.tanh((alpha_z * X - beta_z) / 2)) / 2)
+SIGMA_R = named_function("sigma_r", r"\sigma_r", (1 + sp.tanh((alpha_r * X - beta_r) / 2)) / 2)
+
+# index notation for the network-level steps
+i_, j_, k_ = sp.symbols("i j k", integer=True, positive=True)
+N_units = sp.Symbol("N", integer=True, positive=True)
+hI, zI, rI, eI = (sp.IndexedBase(n, real=True) for n in ("h", "z", "r", "e"))
+JhI, JzI, JrI = (sp.IndexedBase(n, real=True) for n in ("J^h", "J^z", "J^r"))
+IhI, IzI, IrI = (sp.IndexedBase(n, real=True) for n in ("I^h", "I^z", "I^r"))
+
 
 def phi_sym(x: sp.Expr) -> sp.Expr:
-    """φ(x) = tanh(g x + β_h) (g = g_h in convention A, 1 in B)."""
-    return sp.tanh(g_phi * x + beta_h)
+    """φ(x), the named function (compiles to tanh(g x + β_h); g = g_h in convention A, 1 in B)."""
+    return PHI(x)
 
 
 def sigma_z_sym(x: sp.Expr) -> sp.Expr:
-    """σ_z(x) = 1/(1 + exp(−α_z x + β_z)), written (1 + tanh((α_z x − β_z)/2))/2 (overflow-free)."""
-    return (1 + sp.tanh((alpha_z * x - beta_z) / 2)) / 2
+    """σ_z(x), the named function (compiles to (1 + tanh((α_z x − β_z)/2))/2)."""
+    return SIGMA_Z(x)
 
 
 def sigma_r_sym(x: sp.Expr) -> sp.Expr:
-    """σ_r(x) = 1/(1 + exp(−α_r x + β_r)), written (1 + tanh((α_r x − β_r)/2))/2 (overflow-free)."""
-    return (1 + sp.tanh((alpha_r * x - beta_r) / 2)) / 2
+    """σ_r(x), the named function (compiles to (1 + tanh((α_r x − β_r)/2))/2)."""
+    return SIGMA_R(x)
+
+
+def vector_field(i: Any) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """(ḣ_i, ż_i, ṙ_i) of the gated network for general N, in index notation (sums over k)."""
+    k = k_
+    f_h = sigma_z_sym(zI[i]) * (
+        -hI[i] + sp.Sum(JhI[i, k] * sigma_r_sym(rI[k]) * phi_sym(hI[k]), (k, 1, N_units)) + IhI[i]
+    )
+    f_z = (-zI[i] + sp.Sum(JzI[i, k] * phi_sym(hI[k]), (k, 1, N_units)) + IzI[i]) / tau_z
+    f_r = (-rI[i] + sp.Sum(JrI[i, k] * phi_sym(hI[k]), (k, 1, N_units)) + IrI[i]) / tau_r
+    return f_h, f_z, f_r
+
+
+def diag_blocks(n: int | sp.Symbol) -> dict[str, sp.MatrixSymbol]:
+    """Matrix symbols of the block form: A = diag σ_z(z), Z' = diag σ_z'(z), R, R', P, P', E."""
+    names = ("A", "Z'", "R", "R'", "P", "P'", "E", "J^h", "J^z", "J^r")
+    return {nm: sp.MatrixSymbol(nm, n, n) for nm in names}
+
+
+def block_jacobian(m: dict[str, sp.MatrixSymbol], n: int | sp.Symbol) -> sp.BlockMatrix:
+    """𝒟 in block form (order h, z, r)."""
+    eye, zero = sp.Identity(n), sp.ZeroMatrix(n, n)
+    A, Zp, R, Rp, P, Pp, E = (m[k] for k in ("A", "Z'", "R", "R'", "P", "P'", "E"))
+    return sp.BlockMatrix(
+        [
+            [-A + A * m["J^h"] * R * Pp, Zp * E, A * m["J^h"] * Rp * P],
+            [m["J^z"] * Pp / tau_z, -eye / tau_z, zero],
+            [m["J^r"] * Pp / tau_r, zero, -eye / tau_r],
+        ]
+    )
+
+
+def explicit_blocks(n: int) -> tuple[dict[str, sp.Matrix], sp.Matrix, sp.Matrix]:
+    """An explicit n-neuron network: the diagonal matrices of the block form, its state vector
+    (h, z, r) and its vector field (for SymPy's verification of the general-N steps)."""
+    h = sp.symbols(f"h_1:{n + 1}", real=True)
+    z = sp.symbols(f"z_1:{n + 1}", real=True)
+    r = sp.symbols(f"r_1:{n + 1}", real=True)
+    J = {
+        nm: sp.Matrix(n, n, lambda a, b, nm=nm: sp.Symbol(f"{nm}_{a + 1}{b + 1}", real=True))
+        for nm in ("J^h", "J^z", "J^r")
+    }
+    Ih = sp.symbols(f"I^h_1:{n + 1}", real=True)
+    Iz = sp.symbols(f"I^z_1:{n + 1}", real=True)
+    Ir = sp.symbols(f"I^r_1:{n + 1}", real=True)
+    pre = [sigma_r_sym(r[b]) * phi_sym(h[b]) for b in range(n)]
+    e = [-h[a] + sum(J["J^h"][a, b] * pre[b] for b in range(n)) + Ih[a] for a in range(n)]
+    fh = [sigma_z_sym(z[a]) * e[a] for a in range(n)]
+    fz = [
+        (-z[a] + sum(J["J^z"][a, b] * phi_sym(h[b]) for b in range(n)) + Iz[a]) / tau_z
+        for a in range(n)
+    ]
+    fr = [
+        (-r[a] + sum(J["J^r"][a, b] * phi_sym(h[b]) for b in range(n)) + Ir[a]) / tau_r
+        for a in range(n)
+    ]
+    d = sp.diag
+    mats: dict[str, sp.Matrix] = {
+        "A": d(*[sigma_z_sym(x) for x in z]),
+        "Z'": d(*[sp.diff(sigma_z_sym(x), x) for x in z]),
+        "R": d(*[sigma_r_sym(x) for x in r]),
+        "R'": d(*[sp.diff(sigma_r_sym(x), x) for x in r]),
+        "P": d(*[phi_sym(x) for x in h]),
+        "P'": d(*[sp.diff(phi_sym(x), x) for x in h]),
+        "E": d(*e),
+        **J,
+    }
+    return mats, sp.Matrix([*h, *z, *r]), sp.Matrix([*fh, *fz, *fr])
+
+
+def _explicit(
+    block: sp.BlockMatrix, m: dict[str, sp.MatrixSymbol], mats: dict[str, sp.Matrix]
+) -> sp.Matrix:
+    return sp.Matrix(block.subs({m[k]: mats[k] for k in m}).as_explicit())
 
 
 @functools.cache
 def jacobian_derivation() -> Derivation:
-    """Partial derivatives of one neuron's vector field, factorised as row × J_ij × column."""
-    bracket = -h_i + Jh * sigma_r_sym(r_j) * phi_sym(h_j) + S_h + I_h
-    f_h = sigma_z_sym(z_i) * bracket
-    f_z = (-z_i + Jz * phi_sym(h_j) + S_z + I_z) / tau_z
-    f_r = (-r_i + Jr * phi_sym(h_j) + S_r + I_r) / tau_r
-    # bracket in terms of e_i:  S_h = e_i + h_i - Jh σ_r φ - I_h
-    to_e = {S_h: e_i + h_i - Jh * sigma_r_sym(r_j) * phi_sym(h_j) - I_h}
+    """The Jacobian of the gated network for general N, its block form, and the compiled factors."""
+    i, j = i_, j_
+    f_h, f_z, f_r = vector_field(i)
+    bracket = f_h / sigma_z_sym(zI[i])
+    to_sym = {
+        hI[i]: h_i,
+        hI[j]: h_j,
+        zI[i]: z_i,
+        rI[i]: r_i,
+        rI[j]: r_j,
+        eI[i]: e_i,
+        JhI[i, j]: Jh,
+        JzI[i, j]: Jz,
+        JrI[i, j]: Jr,
+    }
 
-    d_hh_self = sp.diff(f_h, h_i)
-    d_hz_self = sp.factor(sp.expand(sp.diff(f_h, z_i).subs(to_e)))
-    d_hh = sp.diff(f_h, h_j)
-    d_hr = sp.diff(f_h, r_j)
-    d_zh = sp.diff(f_z, h_j)
-    d_rh = sp.diff(f_r, h_j)
-    d_zz = sp.diff(f_z, z_i)
-    d_rr = sp.diff(f_r, r_i)
+    def D(f: sp.Expr, x: sp.Indexed) -> sp.Expr:
+        return tidy_sums(sp.diff(f, x).doit())
+
+    d_hh = D(f_h, hI[j])
+    d_hz = D(f_h, zI[j]).subs(bracket, eI[i])
+    d_hr = D(f_h, rI[j])
+    d_zh, d_zz = D(f_z, hI[j]), D(f_z, zI[j])
+    d_rh, d_rr = D(f_r, hI[j]), D(f_r, rI[j])
+    delta = sp.KroneckerDelta(i, j)
+    # the stated forms (SymPy proves each equal to its derivative)
+    d_hh = prove_equal(
+        d_hh,
+        sigma_z_sym(zI[i])
+        * (JhI[i, j] * sigma_r_sym(rI[j]) * sp.Derivative(phi_sym(hI[j]), hI[j]).doit() - delta),
+        "D_hh",
+    )
+    d_hz = prove_equal(d_hz, delta * sp.diff(sigma_z_sym(zI[i]), zI[i]) * eI[i], "D_hz")
+    # per-neuron factors read by the compiled code: row x coupling x column
     row_h = sigma_z_sym(z_i)
-    col_hh = sp.cancel(d_hh / (Jh * row_h))
-    col_hr = sp.cancel(d_hr / (Jh * row_h))
-    col_zh = sp.simplify(d_zh * tau_z / Jz)
-    col_rh = sp.simplify(d_rh * tau_r / Jr)
+    off = d_hh.subs(delta, 0).xreplace(to_sym)
+    col_hh = sp.cancel(off / (Jh * row_h))
+    col_hr = sp.cancel(d_hr.xreplace(to_sym) / (Jh * row_h))
+    col_zh = sp.cancel(d_zh.xreplace(to_sym) * tau_z / Jz)
+    col_rh = sp.cancel(d_rh.xreplace(to_sym) * tau_r / Jr)
     for col, own in (
         (col_hh, {h_i, z_i, r_i}),
         (col_hr, {h_i, z_i, r_i}),
@@ -104,83 +218,119 @@ def jacobian_derivation() -> Derivation:
     ):
         if col.free_symbols & (own | {Jh, Jz, Jr}):  # the derivation validates its factorisation
             raise AssertionError(f"column factor {col} depends on the row neuron")
+    if sp.simplify(col_zh - col_rh) != 0:
+        raise AssertionError("z and r rows must share the column factor phi'(h_j)")
+    d_hh_self = -row_h  # the δ_ij part of D_hh
+    d_hz_self = d_hz.subs(delta, 1).xreplace(to_sym)
     # the derivatives of the gates in closed form: σ' = α σ(1 − σ), φ' = g(1 − φ²)
-    sz, sr, ph = sigma_z_sym(z_i), sigma_r_sym(r_j), phi_sym(h_j)
-    assert sp.simplify(sp.diff(sz, z_i) - alpha_z * sz * (1 - sz)) == 0
-    assert sp.simplify(sp.diff(sr, r_j) - alpha_r * sr * (1 - sr)) == 0
-    assert sp.simplify(sp.diff(ph, h_j) - g_phi * (1 - ph**2)) == 0
+    for F, rate in ((SIGMA_Z, alpha_z), (SIGMA_R, alpha_r)):
+        s_ = F.specialized_expr()
+        if sp.simplify(sp.diff(s_, X) - rate * s_ * (1 - s_)) != 0:
+            raise AssertionError(f"{F.plain}' != alpha {F.plain}(1 - {F.plain})")
+    ph = PHI.specialized_expr()
+    if sp.simplify(sp.diff(ph, X) - g_phi * (1 - ph**2)) != 0:
+        raise AssertionError("phi' != g (1 - phi^2)")
+    # block form, checked against the Jacobian of an explicit two-neuron network
+    msym = diag_blocks(N_units)
+    block = block_jacobian(msym, N_units)
+    m2 = diag_blocks(2)
+    mats, state, field = explicit_blocks(2)
+    if sp.simplify(_explicit(block_jacobian(m2, 2), m2, mats) - field.jacobian(state)) != sp.zeros(
+        6, 6
+    ):
+        raise AssertionError("block form of the Jacobian does not match the two-neuron network")
 
-    D = sp.Function("D", real=True)
+    def lhs(f: str, x: str) -> sp.Symbol:
+        return sp.Symbol(rf"\frac{{\partial\dot {f}_i}}{{\partial {x}_j}}", real=True)
+
     steps = [
         Step(
             "update_h",
             sp.Eq(sp.Symbol(r"\dot h_i", real=True), f_h),
-            r"Vector field of $h_i$, isolating the presynaptic neuron $j$; $S_h$ is the rest of the recurrent sum.",
+            r"Each unit $i=1,\dots,N$ has a state $h_i$, an update gate $z_i$ and an output gate "
+            r"$r_i$; the couplings $J^{h,z,r}_{ij}$ are i.i.d.\ Gaussian and $I_i$ are static inputs.",
             "Eq. (1)",
+            title="Vector field of the state",
         ),
         Step(
             "update_z",
             sp.Eq(sp.Symbol(r"\dot z_i", real=True), f_z),
-            r"Update-gate variable.",
-            "Eq. (2)",
+            cite="Eq. (2)",
+            title="Update gate",
         ),
         Step(
             "update_r",
             sp.Eq(sp.Symbol(r"\dot r_i", real=True), f_r),
-            r"Output-gate variable.",
-            "Eq. (3)",
+            cite="Eq. (3)",
+            title="Output gate",
         ),
         Step(
-            "d_hh_self",
-            sp.Eq(D(h_i, h_i), d_hh_self),
-            r"Diagonal $-A$ (the self-coupling $J_{ii}$ belongs to the $AJ^hRP'$ term).",
+            "d_hh",
+            sp.Eq(lhs("h", "h"), d_hh),
+            r"SymPy differentiates the sums for general $N$ (the Kronecker $\delta_{ij}$ collects "
+            r"the leak).",
+            title="Derivative of the state in the states",
         ),
         Step(
             "d_hz_self",
-            sp.Eq(D(h_i, z_i), d_hz_self),
-            r"$Z'E$: the update gate's derivative times $e_i=\dot h_i/\sigma_z(z_i)$.",
-        ),
-        Step("d_hh", sp.Eq(D(h_i, h_j), d_hh), r"$h$–$h$ block: $A\,J^h R P'$."),
-        Step("d_hr", sp.Eq(D(h_i, r_j), d_hr), r"$h$–$r$ block: $A\,J^h R' P$."),
-        Step("d_zh", sp.Eq(D(z_i, h_j), d_zh), r"$z$–$h$ block: $\tau_z^{-1}J^zP'$."),
-        Step("d_rh", sp.Eq(D(r_i, h_j), d_rh), r"$r$–$h$ block: $\tau_r^{-1}J^rP'$."),
-        Step("d_zz", sp.Eq(D(z_i, z_i), d_zz), r"Diagonal of the $z$ block."),
-        Step("d_rr", sp.Eq(D(r_i, r_i), d_rr), r"Diagonal of the $r$ block."),
-        Step(
-            "row_h",
-            sp.Eq(sp.Symbol("a_i", positive=True), row_h),
-            r"Row factor of the $h$ rows, $A=\mathrm{diag}\,\sigma_z$.",
+            sp.Eq(sp.Symbol(r"\frac{\partial\dot h_i}{\partial z_i}", real=True), d_hz_self),
+            r"Only the unit's own update gate enters ($\partial\dot h_i/\partial z_j=0$ for "
+            r"$j\neq i$); $e_i=-h_i+\sum_kJ^h_{ik}\sigma_r(r_k)\phi(h_k)+I^h_i=\dot h_i/\sigma_z(z_i)$.",
+            title="Derivative of the state in the update gate",
         ),
         Step(
-            "col_hh",
-            sp.Eq(sp.Symbol(r"(RP')_j", real=True), col_hh),
-            r"Column factor of $D(h_i,h_j)/(a_iJ^h_{ij})$.",
+            "d_hr", sp.Eq(lhs("h", "r"), d_hr), title="Derivative of the state in the output gates"
+        ),
+        Step("d_zh", sp.Eq(lhs("z", "h"), d_zh), title="Derivatives of the update gate"),
+        Step("d_zz", sp.Eq(lhs("z", "z"), d_zz), hidden=True),
+        Step("d_rh", sp.Eq(lhs("r", "h"), d_rh), title="Derivatives of the output gate"),
+        Step("d_rr", sp.Eq(lhs("r", "r"), d_rr), hidden=True),
+        Step(
+            "block_form",
+            sp.Eq(sp.MatrixSymbol(r"\mathcal D", 3 * N_units, 3 * N_units), block, evaluate=False),
+            r"Collecting the derivatives (with $\partial\dot z_i/\partial z_j=-\delta_{ij}/\tau_z$, "
+            r"$\partial\dot r_i/\partial r_j=-\delta_{ij}/\tau_r$) in the diagonal matrices of the "
+            r"notation gives the $3N\times3N$ Jacobian in the order $(h,z,r)$. SymPy checks this "
+            r"block form against the Jacobian of an explicit two-unit network.",
+            "Eq. (10)",
+            title="Block form",
         ),
         Step(
-            "col_hr",
-            sp.Eq(sp.Symbol(r"(R'P)_j", real=True), col_hr),
-            r"Column factor of $D(h_i,r_j)/(a_iJ^h_{ij})$.",
+            "d_hh_self",
+            sp.Eq(sp.Symbol(r"D_{h_ih_i}^{\rm leak}", real=True), d_hh_self),
+            hidden=True,
         ),
-        Step(
-            "col_gate",
-            sp.Eq(sp.Symbol(r"P'_j", real=True), col_zh),
-            r"Column factor of the gate rows, $\tau_z D(z_i,h_j)/J^z_{ij}=\tau_r D(r_i,h_j)/J^r_{ij}=\phi'(h_j)$.",
-        ),
+        Step("row_h", sp.Eq(sp.Symbol("a_i", positive=True), row_h), hidden=True),
+        Step("col_hh", sp.Eq(sp.Symbol(r"(RP')_j", real=True), col_hh), hidden=True),
+        Step("col_hr", sp.Eq(sp.Symbol(r"(R'P)_j", real=True), col_hr), hidden=True),
+        Step("col_gate", sp.Eq(sp.Symbol(r"P'_j", real=True), col_zh), hidden=True),
     ]
-    if sp.simplify(col_zh - col_rh) != 0:
-        raise AssertionError("z and r rows must share the column factor phi'(h_j)")
     return Derivation(
         name="gated_jacobian",
         title="Jacobian of the gated RNN",
         steps=steps,
         references=[KCS_PAPER],
         summary=(
-            r"SymPy differentiates the vector field of one neuron with respect to its own state and to "
-            r"the state of a presynaptic neuron $j$; each derivative factorises into a row factor, "
-            r"a coupling and a column factor, which assemble into the block matrix "
-            r"$\mathcal D=\begin{pmatrix}-A+AJ^hRP'&Z'E&AJ^hR'P\\ \tau_z^{-1}J^zP'&-\tau_z^{-1}&0\\ "
-            r"\tau_r^{-1}J^rP'&0&-\tau_r^{-1}\end{pmatrix}$."
+            r"The gated network of \cite{krishnamurthy2022} is written for $N$ units in index "
+            r"notation; SymPy differentiates its vector field and the derivatives assemble into "
+            r"the block Jacobian \stepref{block_form}, whose spectrum and products with tangent "
+            r"vectors the solvers evaluate. Every derivative factorises into a factor of the row "
+            r"unit $i$, a coupling $J_{ij}$ and a factor of the column unit $j$; the compiled code "
+            r"evaluates these factors once per state."
         ),
+        notation=[
+            (
+                r"\phi(x)=\tanh(g_\phi x+\beta_h)",
+                r"the nonlinearity ($g_\phi=g_h$ or 1 in the two conventions)",
+            ),
+            (r"\sigma_{z,r}(x)=[1+e^{-\alpha_{z,r}x+\beta_{z,r}}]^{-1}", "the gates"),
+            (
+                r"A,Z',R,R',P,P',E",
+                r"the diagonal matrices of $\sigma_z(z_i)$, $\sigma_z'(z_i)$, "
+                r"$\sigma_r(r_i)$, $\sigma_r'(r_i)$, $\phi(h_i)$, $\phi'(h_i)$, $e_i$",
+            ),
+            (r"\tau_z,\tau_r>0", "the time constants of the gates"),
+        ],
     )
 
 

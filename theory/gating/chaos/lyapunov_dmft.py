@@ -46,6 +46,7 @@ from theory.gating.model import GatedParams
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 from theory.symbolic.gaussian import X, diff_x, gaussian_cross
+from theory.symbolic.printing import tex_name
 
 if TYPE_CHECKING:
     from theory.gating.dmft.equations import GatedDMFTSolution
@@ -60,16 +61,8 @@ __all__ = [
     "green_kernel",
 ]
 
-KCS_LYAP = Reference(
-    "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)",
-    "Sec. VI.B",
-    "our re-derivation: derivation gated_lyapunov_dmft",
-)
-CS2018 = Reference(
-    "Crisanti, Sompolinsky, Phys. Rev. E 98, 062120 (2018)",
-    "Sec. III",
-    "Schroedinger form of the maximal Lyapunov exponent",
-)
+KCS_LYAP = Reference(key="krishnamurthy2022", where="Sec. VI.B")
+CS2018 = Reference(key="crisanti2018", where="Sec. III")
 
 lam = sp.Symbol("lambda", real=True)
 s_z = sp.Symbol("s_z", positive=True)
@@ -81,7 +74,13 @@ tau = sp.Symbol("tau", real=True)
 E0 = sp.Symbol("E_0", real=True)
 psi_h, psi_r = sp.Function("psi_h", real=True), sp.Function("psi_r", real=True)
 C_sr, C_srp, C_ph, C_php = (
-    sp.Function(n, real=True) for n in ("C_sigma_r", "C_sigma_r'", "C_phi", "C_phi'")
+    tex_name(sp.Function(n, real=True), t)
+    for n, t in (
+        ("C_sigma_r", r"C_{\sigma_r}"),
+        ("C_sigma_r'", r"C_{\sigma_r'}"),
+        ("C_phi", r"C_{\phi}"),
+        ("C_phi'", r"C_{\phi'}"),
+    )
 )
 
 
@@ -120,39 +119,57 @@ def lyapunov_dmft_derivation() -> Derivation:
         Step(
             "replica_h",
             eq_h,
-            r"Linearised two-replica equation for the $h$ channel ($\alpha_z=0$, $\sigma_z\equiv s_z$, ansatz $\epsilon=e^{\lambda(t+t')}\psi(t-t')$).",
+            r"Two replicas of the network share the couplings. For $\alpha_z=0$ "
+            r"($\sigma_z\equiv s_z$) their linearised cross-correlation with the ansatz "
+            r"$\epsilon(t,t')=e^{\lambda(t+t')}\psi(t-t')$ obeys, in the $h$ channel,",
             "Sec. VI.B",
+            title="Two-replica equations",
         ),
-        Step("replica_r", eq_r, r"The $r$ channel, driven by $C_{\phi'}\psi_h$ through $J^r$."),
+        Step(
+            "replica_r",
+            eq_r,
+            r"and in the $r$ channel, driven by $C_{\phi'}\psi_h$ through $J^r$,",
+        ),
         Step(
             "green",
             sp.Eq(
                 sp.Function("G", positive=True)(kappa, tau),
                 sp.exp(-kappa * sp.Abs(tau)) / (2 * kappa),
             ),
-            r"Bounded Green's function of $\kappa^2-\partial_\tau^2$ (SymPy verifies the homogeneous equation off $0$ and the unit jump of $-G'$); "
-            r"$\lambda_{\max}$ is where the top eigenvalue of $\mathcal K_\lambda=s_z^2g_JG_{\lambda+s_z}[C_{\sigma_r}C_{\phi'}+C_\phi C_{\sigma_r'}\tau_r^{-2}G_{\lambda+1/\tau_r}C_{\phi'}]$ equals 1.",
+            r"The bounded Green's function of $\kappa^2-\partial_\tau^2$ (SymPy verifies the "
+            r"homogeneous equation off 0 and the unit jump of $-\partial_\tau G$) turns the pair "
+            r"into one integral operator; $\lambda_{\max}$ is where the top eigenvalue of "
+            r"$\mathcal K_\lambda=s_z^2g_JG_{\lambda+s_z}[C_{\sigma_r}C_{\phi'}+C_\phi "
+            r"C_{\sigma_r'}\tau_r^{-2}G_{\lambda+1/\tau_r}C_{\phi'}]$ equals 1.",
+            title="Green's function form",
         ),
         Step(
             "schrodinger_energy",
             sp.Eq(E, schro_energy),
-            r"$\alpha_r=0$: $C_{\sigma_r'}=0$, $C_{\sigma_r}=s_r^2$, and the $h$ equation becomes $[-\partial^2+s_z^2(1-g_Js_r^2C_{\phi'})]\psi=E\psi$.",
+            r"Without output-gate sharpness ($\alpha_r=0$: $C_{\sigma_r'}=0$, "
+            r"$C_{\sigma_r}=s_r^2$) the $h$ equation is the Schr\"odinger problem "
+            r"$[-\partial_\tau^2+s_z^2(1-g_Js_r^2C_{\phi'})]\psi=E\psi$ with",
+            title='Schr"odinger form',
         ),
         Step(
             "lyapunov_from_ground_state",
             sp.Eq(sp.Symbol(r"\lambda_{\max}", real=True), lam_max),
-            r"The bounded solution with the largest $\lambda$ is the ground state $E_0$ (larger root).",
-            "Crisanti-Sompolinsky 2018",
+            r"The bounded solution with the largest $\lambda$ is the ground state $E_0$ (the "
+            r"larger root) \cite{crisanti2018}:",
+            title="Lyapunov exponent from the ground state",
         ),
         Step(
             "classical_potential_curvature",
             sp.Eq(sp.Symbol("V''", real=True), Vpp),
-            r"Classical network: SymPy differentiates the SCS potential twice ($\partial_\Delta^2C_\Phi=C_{\phi'}$), so $H=-\partial^2-V''(\Delta(\tau))=-\partial^2+1-g^2C_{\phi'}$.",
+            r"For the classical network SymPy differentiates the potential $V$ of its DMFT "
+            r"\derivref{classical_dmft} twice ($\partial_\Delta^2C_\Phi=C_{\phi'}$), so "
+            r"$H=-\partial_\tau^2-V''(\Delta(\tau))$,",
+            title="The classical network",
         ),
         Step(
             "classical_lyapunov",
             sp.Eq(sp.Symbol(r"\lambda_{\max}^{\rm SCS}", real=True), lam_classical),
-            r"With $s_z=1$.",
+            r"and, with $s_z=1$,",
         ),
     ]
     return Derivation(
@@ -160,7 +177,21 @@ def lyapunov_dmft_derivation() -> Derivation:
         title="Maximal Lyapunov exponent from the two-replica DMFT",
         steps=steps,
         references=[KCS_LYAP, CS2018],
-        summary=r"Two replicas of the gated network share the couplings; the growth rate of their distance is the largest $\lambda$ for which the linearised cross-correlation equations have a bounded solution.",
+        summary=(
+            r"Two replicas of the gated network \cite{krishnamurthy2022} share the couplings; the "
+            r"growth rate of their distance is the largest $\lambda$ for which the linearised "
+            r"equations of their cross-correlation have a bounded solution. Without output-gate "
+            r"sharpness this is the ground state of a Schr\"odinger problem, as for the classical "
+            r"network \cite{crisanti2018}."
+        ),
+        notation=[
+            (
+                r"C_F(\tau)",
+                r"the stationary Gaussian cross moment $C_F(C_h(\tau);C_h(0))$ of the forward DMFT",
+            ),
+            (s_z, r"the constant update gate $\sigma_z(0)$"),
+            (s_r, r"the constant output gate"),
+        ],
         symbols=[jump] if isinstance(jump, sp.Symbol) else [],
     )
 

@@ -39,8 +39,9 @@ from theory.errors import ConvergenceError, ParameterError, require
 from theory.gating.chaos import jacobian as jac
 from theory.gating.model import GatedParams
 from theory.symbolic.compile import CompiledFunction, compile_function
-from theory.symbolic.derivation import Derivation, Reference, Step, derivation
+from theory.symbolic.derivation import Derivation, Reference, Step, derivation, prove_equal
 from theory.symbolic.gaussian import expect
+from theory.symbolic.printing import tex_name
 
 __all__ = [
     "spectrum_derivation",
@@ -51,19 +52,15 @@ __all__ = [
     "SPECTRUM_REF",
 ]
 
-SPECTRUM_REF = Reference(
-    "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)",
-    "Sec. IV, Eqs. (11)-(13); Sec. V",
-    "the general E != 0 boundary (step boundary) is our derivation",
-)
+SPECTRUM_REF = Reference(key="krishnamurthy2022", where="Sec. IV, Eqs. (11)--(13); Sec. V")
 
 # per-neuron symbols
 a = sp.Symbol("sigma_z", positive=True)
 c = sp.Symbol("c", real=True)  # σ_z'(z) e
 sr = sp.Symbol("sigma_r", positive=True)
-srp = sp.Symbol("sigma_r'", nonnegative=True)
+srp = tex_name(sp.Symbol("sigma_r'", nonnegative=True), r"\sigma_r'")
 ph = sp.Symbol("phi", real=True)
-php = sp.Symbol("phi'", nonnegative=True)
+php = tex_name(sp.Symbol("phi'", nonnegative=True), r"\phi'")
 x, y = sp.symbols("x y", real=True)  # λ = x + i y
 tz, tr = jac.tau_z, jac.tau_r
 KS = {
@@ -115,7 +112,11 @@ def spectrum_derivation() -> Derivation:
     sol = sp.solve(sp.Eq(det, 0), KS["hh"])
     if len(sol) != 1:
         raise AssertionError(f"boundary: expected one solution for K_hh, got {sol}")
-    lhs_general = sp.simplify(KS["hh"] + (1 - sol[0]))  # K_hh + (K_hz+K_hr)K_zh/(1-K_zz)
+    lhs_general = prove_equal(
+        sp.simplify(KS["hh"] + (1 - sol[0])),
+        KS["hh"] + (KS["hz"] + KS["hr"]) * KS["zh"] / (1 - KS["zz"]),
+        "boundary",
+    )
     # fixed point: c = 0 and independent h, z, r: averages factor
     k0 = {n: sp.simplify(v.subs(c, 0)) for n, v in k.items()}
     Fz = sp.simplify(a**2 / ((x + a) ** 2 + y**2))
@@ -134,43 +135,69 @@ def spectrum_derivation() -> Derivation:
     if sp.simplify(check - lhs_fp) != 0:
         raise AssertionError("fixed-point form does not follow from the general boundary")
     lhs_real_axis = sp.simplify(lhs_fp.subs(y, 0))
-    Kf = sp.Function("K", real=True)
+    # the resolvent in terms of λ (display form), equal to G0 at λ = x + iy
+    lam_s = sp.Symbol("lambda", complex=True)
+    G0_lam = sp.Matrix(
+        [
+            [1 / (lam_s + a), c * tz / ((lam_s + a) * (tz * lam_s + 1)), 0],
+            [0, tz / (tz * lam_s + 1), 0],
+            [0, 0, tr / (tr * lam_s + 1)],
+        ]
+    )
+    if sp.simplify(G0_lam.subs(lam_s, lam) - G0) != sp.zeros(3, 3):
+        raise AssertionError("resolvent in lambda form differs from G_0")
+
+    def k_lhs(n: str) -> sp.Symbol:
+        return sp.Symbol(rf"|R_{n[0]}G_0L_{n[1]}|^2", nonnegative=True)
+
     steps = [
         Step(
             "bare_resolvent",
-            sp.Eq(sp.MatrixSymbol("G_0", 3, 3), G0),
-            r"Per-neuron resolvent of the diagonal part $D_0$ ($c=\sigma_z'(z)e$, $\lambda=x+iy$).",
+            sp.Eq(sp.MatrixSymbol("G_0", 3, 3), G0_lam, evaluate=False),
+            r"Per unit the Jacobian has the diagonal block $D_0$ (with $c=\sigma_z'(z)e$); its "
+            r"resolvent $G_0=(\lambda-D_0)^{-1}$ at $\lambda=x+iy$ is",
+            title="Resolvent of the diagonal part",
         ),
         *[
             Step(
                 f"k_{n}",
-                sp.Eq(Kf(sp.Symbol(n, real=True)), k[n]),
-                rf"$|R_{n[0]}G_0L_{n[1]}|^2$ per neuron; $K_{{{n}}}$ is its population average.",
+                sp.Eq(k_lhs(n), k[n]),
+                r"The gains $K_{kl}$ are population averages of $|R_kG_0L_l|^2$ over the units:"
+                if n == "hh"
+                else "",
+                title="Gains" if n == "hh" else "",
             )
             for n in ("hh", "hz", "hr", "zh", "zz")
         ],
         Step(
             "perron_determinant",
             sp.Eq(sp.Symbol(r"\det(1-K)", real=True), det),
-            r"$K$ has rows $(K_{hh},K_{hz},K_{hr})$, $(K_{zh},K_{zz},0)$, $(K_{zh},K_{zz},0)$ (SymPy finds $K_{r\cdot}=K_{z\cdot}$, $K_{zr}=K_{rr}=0$); its Perron root is 1 where the determinant vanishes.",
+            r"SymPy finds that the rows of $z$ and $r$ coincide ($K_{r\cdot}=K_{z\cdot}$) and "
+            r"$K_{zr}=K_{rr}=0$, so $K$ has rows $(K_{hh},K_{hz},K_{hr})$, $(K_{zh},K_{zz},0)$, "
+            r"$(K_{zh},K_{zz},0)$; its Perron root is 1 where",
+            title="Perron condition",
         ),
         Step(
             "boundary",
             sp.Eq(lhs_general, 1),
-            r"General ($E\neq0$) boundary of the support, solved for $K_{hh}$; inside where the left side exceeds 1.",
-            "our derivation (E != 0); reduces to Eq. (12) at a fixed point",
+            r"Solved for $K_{hh}$: the boundary of the support for a general state ($E\neq0$, our "
+            r"derivation); $\lambda$ lies inside where the left side exceeds 1.",
+            title="Boundary of the support",
         ),
         Step(
             "boundary_fixed_point",
             sp.Eq(lhs_fp, 1),
-            r"Fixed point ($e=0$, $h,z,r$ independent): the averages factor.",
+            r"At a fixed point ($e=0$, and $h,z,r$ independent) the averages factor; SymPy checks "
+            r"that this follows from \stepref{boundary}.",
             "Eq. (12)",
+            title="Fixed-point form",
         ),
         Step(
             "abscissa_condition",
             sp.Eq(lhs_real_axis, 1),
             r"The spectral abscissa is the largest real root of the boundary on $y=0$.",
             "Eq. (13)",
+            title="Spectral abscissa",
         ),
         Step(
             "slow_modes",
@@ -178,19 +205,32 @@ def spectrum_derivation() -> Derivation:
                 sp.Symbol(r"P(|\lambda|<\delta)", nonnegative=True),
                 sp.Symbol(r"P(\sigma_z<\delta)", nonnegative=True),
             ),
-            r"As $\alpha_z$ grows, $\langle\sigma_z^2/|\lambda+\sigma_z|^2\rangle$ falls from 1 to $P(\sigma_z\gtrsim|\lambda|)$ within an exponentially small range: the support pinches at 0 and each closed gate contributes an eigenvalue near $-\sigma_z$.",
+            r"As $\alpha_z$ grows, $\langle\sigma_z^2/|\lambda+\sigma_z|^2\rangle$ falls from 1 to "
+            r"$P(\sigma_z\gtrsim|\lambda|)$ within an exponentially small range: the support "
+            r"pinches at 0 and each closed gate contributes an eigenvalue near $-\sigma_z$.",
             "Sec. V",
+            title="Slow modes",
         ),
     ]
     return Derivation(
         name="gated_jacobian_spectrum",
         title="Support of the Jacobian spectrum of the gated RNN",
         steps=steps,
-        references=[
-            SPECTRUM_REF,
-            Reference("Feinberg, Zee, Nucl. Phys. B 504, 579 (1997)", "", "hermitisation"),
+        references=[SPECTRUM_REF, Reference(key="feinberg1997")],
+        summary=(
+            r"Write the Jacobian \derivref{gated_jacobian} as $\mathcal D=D_0+\sum_kL_kJ_kR_k$ "
+            r"($k=h,z,r$) with a $3\times3$ diagonal block $D_0$ per unit and injection and "
+            r"read-out vectors $L_k,R_k$. Hermitisation \cite{feinberg1997} puts the boundary of "
+            r"the support of the spectrum where the Perron root of the gain matrix "
+            r"$K_{kl}(\lambda)=\langle|R_kG_0L_l|^2\rangle$ equals one \cite{krishnamurthy2022}."
+        ),
+        notation=[
+            (
+                r"\sigma_z,\sigma_z',\sigma_r,\sigma_r',\phi,\phi'",
+                "the gate and nonlinearity values of a unit",
+            ),
+            (r"\langle\cdot\rangle", "the average over the units"),
         ],
-        summary=r"Hermitisation of $\mathcal D=D_0+\sum_k L_kJ_kR_k$: the support is where the Perron root of $K_{kl}=\langle|R_kG_0L_l|^2\rangle$ exceeds one.",
     )
 
 

@@ -34,6 +34,7 @@ from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 from theory.symbolic.gaussian import X, gaussian_cross
 from theory.symbolic.nonlinearities import get_nonlinearity
+from theory.symbolic.printing import tex
 
 __all__ = [
     "classical_dmft_derivation",
@@ -45,11 +46,8 @@ __all__ = [
     "SCS",
 ]
 
-SCS = Reference("Sompolinsky, Crisanti, Sommers, Phys. Rev. Lett. 61, 259 (1988)")
-KCS = Reference(
-    "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)",
-    "Sec. II (ungated limit)",
-)
+SCS = Reference(key="sompolinsky1988")
+KCS = Reference(key="krishnamurthy2022", where="Sec. II (ungated limit)")
 
 # Symbols (every one with assumptions).
 g = sp.Symbol("g", positive=True)
@@ -110,73 +108,98 @@ def classical_dmft_derivation(phi: str = "tanh") -> Derivation:
         Step(
             "model",
             sp.Eq(sp.Derivative(xF(t), t), -xF(t) + etaF(t)),
-            r"Single-site equation; $\eta_i=\sum_j J_{ij}\phi(x_j)$ with $J_{ij}\sim\mathcal N(0,g^2/N)$ "
-            r"becomes a Gaussian field at $N\to\infty$ with self-consistent covariance.",
-            "SCS 1988",
+            r"In $\dot x_i=-x_i+\sum_jJ_{ij}\phi(x_j)$ with $J_{ij}\sim\mathcal N(0,g^2/N)$ the "
+            r"input $\eta_i=\sum_jJ_{ij}\phi(x_j)$ becomes a Gaussian field at $N\to\infty$, with "
+            r"a covariance fixed self-consistently by the process itself.",
+            Reference(key="sompolinsky1988"),
+            title="Single-site equation",
         ),
         Step(
             "field_covariance",
             sp.Eq(CetaF(tau), g**2 * C_phi(DeltaF(tau), Delta0)),
-            r"Covariance of the field, $\langle\eta(t)\eta(t+\tau)\rangle$, a Gaussian cross moment of "
+            r"The covariance $\langle\eta(t)\eta(t+\tau)\rangle$ is a Gaussian cross moment of "
             r"$\phi$ at covariance $\Delta(\tau)$ and variance $\Delta_0=\Delta(0)$.",
-            "SCS 1988",
+            title="Field covariance",
         ),
         Step(
             "antiderivative",
             sp.Eq(sp.Function("Phi", real=True)(X), Phi_expr),
-            r"$\Phi=\int_0^x\phi$, derived by SymPy.",
+            r"SymPy integrates $\phi$ (and checks the numerically stable closed form).",
+            title="Antiderivative of the nonlinearity",
         ),
         Step(
             "potential",
             sp.Eq(VF(Delta), V),
-            r"Potential of the classical particle.",
-            "SCS 1988",
+            r"The autocorrelation moves as a classical particle in the potential",
+            Reference(key="sompolinsky1988"),
+            title="Potential",
         ),
         Step(
             "equation_of_motion",
             sp.Eq(sp.Derivative(DeltaF(tau), (tau, 2)), force.subs(Delta, DeltaF(tau))),
-            r"$(1-\partial_\tau^2)\Delta=C_\eta$; SymPy obtains the right side as $-\partial V/\partial\Delta$ "
-            r"using Price's theorem $\partial_\Delta C_\Phi=C_\phi$.",
-            "SCS 1988",
+            r"From $(1-\partial_\tau^2)\Delta=C_\eta$; SymPy obtains the right side as "
+            r"$-\partial V/\partial\Delta$ by Price's theorem $\partial_\Delta C_\Phi=C_\phi$ "
+            r"\cite{price1958}.",
+            title="Equation of motion",
         ),
         Step(
             "energy",
             sp.Eq(sp.Derivative(DeltaF(tau), tau) ** 2 / 2 + VF(DeltaF(tau)), VF(Delta0)),
-            r"Energy conservation, starting at rest at $\Delta(0)=\Delta_0$.",
+            r"The particle starts at rest at $\Delta(0)=\Delta_0$.",
+            title="Energy conservation",
         ),
         Step(
             "self_consistency",
             sp.Eq(energy_gap, 0),
-            r"Chaotic solution: $\Delta(\tau)\to0$ requires $V(\Delta_0)=V(0)$, i.e. "
-            r"$\Delta_0^2/2=g^2(\langle\Phi^2\rangle-\langle\Phi\rangle^2)$; this fixes $\Delta_0$.",
-            "SCS 1988",
+            r"A chaotic solution decays, $\Delta(\tau)\to0$, which requires $V(\Delta_0)=V(0)$, "
+            r"i.e.\ $\Delta_0^2/2=g^2(\langle\Phi^2\rangle-\langle\Phi\rangle^2)$; this fixes "
+            r"$\Delta_0$.",
+            Reference(key="sompolinsky1988"),
+            title="Self-consistency",
         ),
         Step(
             "kinetic_identity",
             sp.Eq(sp.Symbol(r"\langle\dot x^2\rangle", nonnegative=True), kinetic),
-            r"$\langle\dot x^2\rangle=-\ddot\Delta(0)$.",
+            r"$\langle\dot x^2\rangle=-\partial_\tau^2\Delta(0)$, from the equation of motion at "
+            r"$\tau=0$.",
+            title="Kinetic identity",
         ),
         Step(
             "relaxation",
             sp.Eq(sp.Symbol("tau_R", positive=True) ** -2, stiffness),
             r"Linearising at $\Delta=0$: $\Delta\sim e^{-\tau/\tau_R}$.",
+            title="Relaxation time",
         ),
         Step(
             "onset",
             sp.Eq(g**2, g2_onset),
-            r"Small-$\Delta_0$ expansion of the self-consistency (Taylor series of $\Phi$, Gaussian moments): "
-            rf"chaos sets in at $g_c={sp.latex(g_c)}$ with $\Delta_0\simeq (g^2-g_c^2)/{sp.latex(slope)}$.",
+            r"The small-$\Delta_0$ expansion of the self-consistency (Taylor series of $\Phi$, "
+            rf"Gaussian moments) puts the onset of chaos at $g_c={tex(g_c)}$, with "
+            rf"$\Delta_0\simeq(g^2-g_c^2)/{tex(slope)}$.",
+            title="Onset of chaos",
         ),
     ]
     return Derivation(
         name="classical_dmft" if phi == "tanh" else f"classical_dmft_{phi}",
-        title=f"DMFT of the classical random RNN ($\\phi={sp.latex(nl.expr)}$)",
+        title="DMFT of the classical random RNN",
         steps=steps,
         references=[SCS, KCS],
         summary=(
-            r"Stationary dynamical mean-field theory of $\dot x=-x+J\phi(x)$, $J_{ij}\sim\mathcal N(0,g^2/N)$: "
-            r"the autocorrelation $\Delta(\tau)$ moves as a particle in the potential $V$."
+            r"The stationary dynamical mean-field theory of the random network "
+            r"$\dot x=-x+J\phi(x)$, $J_{ij}\sim\mathcal N(0,g^2/N)$ \cite{sompolinsky1988}, the "
+            r"ungated limit of the gated network \cite{krishnamurthy2022}. The equations hold for "
+            rf"any odd $\phi$; the exported instance has $\phi(x)={tex(nl.expr)}$."
         ),
+        notation=[
+            (g, "the gain"),
+            (r"\Delta(\tau)", r"the autocorrelation of $x$ at lag $\tau$"),
+            (Delta0, "its variance"),
+            (
+                r"C_F(c;c_0)",
+                r"$\mathbb E[F(x)F(y)]$ for a Gaussian pair with variances $c_0$ and covariance $c$",
+            ),
+            (r"\langle F\rangle_{c_0}", r"the mean over $\mathcal N(0,c_0)$"),
+        ],
     )
 
 
@@ -390,22 +413,37 @@ def quiescent_decay_derivation() -> Derivation:
     q = sp.Function("q", positive=True)
     return Derivation(
         name="classical_quiescent_decay",
-        title="Quiescent phase: decay of the classical random RNN for $g<1$",
+        title="Quiescent phase: decay of the classical random RNN",
         steps=[
             Step(
                 "linearisation",
                 sp.Eq(q(t), sp.exp(-2 * t) * series),
-                r"$q(t)=\langle x^2\rangle(t)/\langle x^2\rangle(0)$ for $x(t)=e^{-t}e^{tJ}x(0)$, using $\mathbb E\|J^kx\|^2/N\to g^{2k}\|x\|^2/N$.",
+                r"Linearising ($\phi'(0)=1$), $x(t)=e^{-t}e^{tJ}x(0)$. For a Ginibre matrix "
+                r"\cite{ginibre1965} with variance $g^2/N$, $\mathbb E\|J^kx\|^2/N\to "
+                r"g^{2k}\|x\|^2/N$ and the cross terms vanish at $N\to\infty$, so the relative "
+                r"variance $q(t)=\langle x^2\rangle(t)/\langle x^2\rangle(0)$ is",
+                title="Linearised decay",
             ),
-            Step("closed_form", sp.Eq(q(t), ratio), r"SymPy sums the series."),
+            Step(
+                "closed_form",
+                sp.Eq(q(t), ratio),
+                r"SymPy sums the series:",
+                title="Closed form",
+            ),
             Step(
                 "asymptotics",
                 sp.Eq(sp.Symbol("q_{\\infty}", positive=True), asym),
-                r"Large-$t$ form: the rate $2(1-g)$ with a $t^{-1/2}$ prefactor; $g<1$ decays to 0.",
+                r"At large $t$ the decay rate is $2(1-g)$ with a $t^{-1/2}$ prefactor: for $g<1$ "
+                r"the activity dies out, in agreement with the circular law \cite{girko1985} for "
+                r"the spectrum of $J$.",
+                title="Asymptotics",
             ),
         ],
-        references=[SCS, Reference("Girko circular law; Ginibre ensemble", "", "moments of J^k")],
-        summary=r"Below the transition the only DMFT solution is $\Delta_0=0$; from a small random state the decay is computed exactly at large $N$.",
+        references=[SCS, Reference(key="ginibre1965"), Reference(key="girko1985")],
+        summary=(
+            r"Below the transition ($g<1$) the only DMFT solution is $\Delta_0=0$; from a small "
+            r"random state the decay of the activity is computed exactly at large $N$."
+        ),
     )
 
 

@@ -39,6 +39,7 @@ from theory.numerics.quadrature import strip_step
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 from theory.symbolic.gaussian import diff_x, name_function
+from theory.symbolic.printing import tex, tex_name
 
 __all__ = [
     "KCS",
@@ -55,11 +56,7 @@ __all__ = [
     "check_grid",
 ]
 
-KCS = Reference(
-    "Krishnamurthy, Can, Schwab, Theory of gating in recurrent neural networks, Phys. Rev. X 12, 011011 (2022); arXiv:2007.14823",
-    "Sec. III (dynamical mean-field theory)",
-    "our re-derivation: derivation gating_dmft; the section is cited, not equation numbers",
-)
+KCS = Reference(key="krishnamurthy2022", where="Sec. III")
 
 #: Parameters of the exported (registered) instance of the derivation: our reference case
 #: (β = 0, τ_z = τ_r = 1, α_z = 0; g_h = 2.5, α_r = 20).
@@ -74,14 +71,14 @@ s_z = sp.Symbol("s_z", positive=True)
 tau_z = sp.Symbol("tau_z", positive=True)
 tau_r = sp.Symbol("tau_r", positive=True)
 g_J = sp.Symbol("g_J", positive=True)
-sig_h = sp.Symbol("sigma_{I_h}", nonnegative=True)
-sig_z = sp.Symbol("sigma_{I_z}", nonnegative=True)
-sig_r = sp.Symbol("sigma_{I_r}", nonnegative=True)
+sig_h = tex_name(sp.Symbol("sigma_{I_h}", nonnegative=True), r"\sigma_{I_h}")
+sig_z = tex_name(sp.Symbol("sigma_{I_z}", nonnegative=True), r"\sigma_{I_z}")
+sig_r = tex_name(sp.Symbol("sigma_{I_r}", nonnegative=True), r"\sigma_{I_r}")
 I_h = sp.Symbol("I^h", real=True)
 c = sp.Symbol("c", real=True)
 c0 = sp.Symbol("c_0", positive=True)
-Ch0 = sp.Symbol("C_h0", positive=True)
-Cr0 = sp.Symbol("C_r0", positive=True)
+Ch0 = tex_name(sp.Symbol("C_h0", positive=True), "C_{h0}")
+Cr0 = tex_name(sp.Symbol("C_r0", positive=True), "C_{r0}")
 hdot2 = sp.Symbol(r"\langle\dot h^2\rangle", nonnegative=True)
 
 hF, zF, rF = (sp.Function(n, real=True) for n in ("h", "z", "r"))
@@ -89,7 +86,9 @@ eta_h, eta_z, eta_r = (sp.Function(n, real=True) for n in ("eta_h", "eta_z", "et
 xF, etaF = sp.Function("x", real=True), sp.Function("eta", real=True)
 sigma_zF = sp.Function("sigma_z", positive=True)
 ChF, CzF, CrF = (sp.Function(n, real=True) for n in ("C_h", "C_z", "C_r"))
-CehF, CezF, CerF = (sp.Function(n, real=True) for n in ("C_{eta_h}", "C_{eta_z}", "C_{eta_r}"))
+CehF, CezF, CerF = (
+    sp.Function(n, real=True) for n in (r"C_{\eta_h}", r"C_{\eta_z}", r"C_{\eta_r}")
+)
 SxF, SetaF = sp.Function(r"\hat C_x", real=True), sp.Function(r"\hat C_\eta", real=True)
 Xhat, Hhat = sp.symbols(r"\hat{x} \hat{\eta}", complex=True)
 
@@ -155,48 +154,48 @@ def gated_dmft_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation:
         Step(
             "single_site_h",
             sp.Eq(sp.Derivative(hF(t), t), sigma_zF(zF(t)) * (-hF(t) + eta_h(t) + I_h)),
-            r"Single-site equation for $h$: at $N\to\infty$ the recurrent input "
-            r"$\sum_j J^h_{ij}\sigma_r(r_j)\phi(h_j)$ becomes a Gaussian field $\eta_h$ (no response terms: "
-            r"the couplings are i.i.d. and fully asymmetric).",
-            "Sec. III (single-site equations)",
-        ),
-        Step(
-            "single_site_z",
-            sp.Eq(tau_z * sp.Derivative(zF(t), t), -zF(t) + eta_z(t)),
-            r"Update gate.",
+            r"At $N\to\infty$ the recurrent inputs $\sum_jJ^h_{ij}\sigma_r(r_j)\phi(h_j)$, "
+            r"$\sum_jJ^{z}_{ij}\phi(h_j)$, $\sum_jJ^{r}_{ij}\phi(h_j)$ of a unit become Gaussian "
+            r"fields $\eta_h,\eta_z,\eta_r$; the couplings are i.i.d.\ and fully asymmetric, so "
+            r"there are no response terms.",
             "Sec. III",
+            title="Single-site process",
         ),
+        Step("single_site_z", sp.Eq(tau_z * sp.Derivative(zF(t), t), -zF(t) + eta_z(t))),
         Step(
             "single_site_r",
             sp.Eq(tau_r * sp.Derivative(rF(t), t), -rF(t) + eta_r(t)),
-            r"Output gate; $r$ is independent of $(h,z)$.",
-            "Sec. III",
+            r"The output gate $r$ is independent of $(h,z)$.",
         ),
         Step(
             "field_h",
             sp.Eq(CehF(tau), field_h),
-            r"Covariance of $\eta_h$: raw moments of the single-site process, $g_J=1$ (convention A) or "
-            r"$g_h^2$ (B), plus a static input variance.",
-            "Sec. III (field covariances: raw moments)",
+            r"The field covariances are raw moments of the single-site process, closed by the "
+            r"Gaussian cross moments $C_F(c;c_0)=\mathbb E[F(x)F(y)]$ of a pair with variances "
+            r"$c_0$ and covariance $c$; $g_J=1$ in convention A, $g_h^2$ in convention B.",
+            "Sec. III",
+            title="Self-consistent field covariances",
         ),
-        Step("field_z", sp.Eq(CezF(tau), field_z), r"Covariance of $\eta_z$.", "Sec. III"),
-        Step("field_r", sp.Eq(CerF(tau), field_r), r"Covariance of $\eta_r$.", "Sec. III"),
+        Step("field_z", sp.Eq(CezF(tau), field_z)),
+        Step("field_r", sp.Eq(CerF(tau), field_r)),
         Step(
             "price_phi",
-            sp.Eq(sp.Derivative(sp.Function("C_phi", real=True)(c, c0), c), price_phi),
-            r"Price's theorem for the closure $C_\phi(c;c_0)=\mathbb E[\phi(x)\phi(y)]$ (Var $c_0$, Cov $c$).",
+            sp.Eq(sp.Derivative(sp.Function(r"C_{\phi}", real=True)(c, c0), c), price_phi),
+            r"Derivatives of the closures in the covariance \cite{price1958}; SymPy's closure "
+            r"classes carry this rule.",
+            title="Price's theorem",
         ),
         Step(
             "price_sigma_r",
-            sp.Eq(sp.Derivative(sp.Function("C_sigma_r", real=True)(c, c0), c), price_sr),
-            r"Price's theorem for $C_{\sigma_r}$.",
+            sp.Eq(sp.Derivative(sp.Function(r"C_{\sigma_r}", real=True)(c, c0), c), price_sr),
         ),
         Step(
             "filter_spectrum",
             sp.Eq(SxF(omega), mult * SetaF(omega)),
-            r"A linear filter $\dot x=a(-x+\eta)$: SymPy solves $i\omega\hat x=a(-\hat x+\hat\eta)$ and "
-            r"takes $|\hat x/\hat\eta|^2$.",
-            "Sec. III (stationary state)",
+            r"Each variable is a linear filter $\dot x=a(-x+\eta)$ of its field: SymPy solves "
+            r"$i\omega\hat x=a(-\hat x+\hat\eta)$ and takes $|\hat x/\hat\eta|^2$.",
+            "Sec. III",
+            title="Spectrum of a linear filter",
         ),
         Step(
             "spectrum_z",
@@ -204,8 +203,9 @@ def gated_dmft_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation:
                 sp.Function(r"\hat C_z", real=True)(omega),
                 mult_z * sp.Function(r"\hat C_{\eta_z}", real=True)(omega),
             ),
-            r"$a=1/\tau_z$.",
-            "Sec. III (stationary state)",
+            r"With $a=1/\tau_z$, $a=1/\tau_r$ for the gates and, for $\alpha_z=0$, the constant "
+            r"rate $a=s_z=\sigma_z(0)$ for the state:",
+            title="Stationary spectra",
         ),
         Step(
             "spectrum_r",
@@ -213,8 +213,6 @@ def gated_dmft_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation:
                 sp.Function(r"\hat C_r", real=True)(omega),
                 mult_r * sp.Function(r"\hat C_{\eta_r}", real=True)(omega),
             ),
-            r"$a=1/\tau_r$.",
-            "Sec. III (stationary state)",
         ),
         Step(
             "spectrum_h",
@@ -222,30 +220,26 @@ def gated_dmft_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation:
                 sp.Function(r"\hat C_h", real=True)(omega),
                 mult_h * sp.Function(r"\hat C_{\eta_h}", real=True)(omega),
             ),
-            r"For $\alpha_z=0$ the rate is the constant $s_z=\sigma_z(0)$.",
-            "Sec. III (stationary state)",
         ),
         Step(
             "stationary_z",
             sp.Eq(op_z, CezF(tau)),
-            r"Time domain ($\omega^2\to-\partial_\tau^2$).",
-            "Sec. III (stationary state)",
+            r"Back in the time domain ($\omega^2\to-\partial_\tau^2$):",
+            title="Stationary equations",
         ),
-        Step(
-            "stationary_r", sp.Eq(op_r, CerF(tau)), r"Time domain.", "Sec. III (stationary state)"
-        ),
+        Step("stationary_r", sp.Eq(op_r, CerF(tau))),
         Step(
             "stationary_h",
             sp.Eq(op_h, field_h),
-            r"Time domain, $\alpha_z=0$, with the closure inserted.",
-            "Sec. III (stationary state)",
+            r"and, for $\alpha_z=0$, with the closure inserted,",
         ),
         Step(
             "kinetic_identity",
             sp.Eq(hdot2, kinetic),
-            r"$\langle\dot h^2\rangle=-\ddot C_h(0)$ from the $h$-equation at $\tau=0$ "
-            r"($C_{\sigma_r}(C_{r0};C_{r0})=\langle\sigma_r^2\rangle$, $C_\phi(C_{h0};C_{h0})=\langle\phi^2\rangle$).",
-            "our identity: step stationary_h at tau = 0",
+            r"SymPy solves \stepref{stationary_h} for $\partial_\tau^2C_h$ at $\tau=0$: "
+            r"$\langle\dot h^2\rangle=-\partial_\tau^2C_h(0)$, with $C_h(0)=C_{h0}$, "
+            r"$C_r(0)=C_{r0}$ and $C_F(c_0;c_0)=\langle F^2\rangle_{c_0}$.",
+            title="Kinetic identity",
         ),
     ]
     return Derivation(
@@ -254,11 +248,23 @@ def gated_dmft_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation:
         steps=steps,
         references=[KCS],
         summary=(
-            r"Single-site process, self-consistent field covariances, Gaussian closures with Price's "
-            r"theorem, and the stationary equations for $C_z$, $C_r$ and (for $\alpha_z=0$) $C_h$. "
-            r"$\phi$, $\sigma_r$ are the model's nonlinearities; the exported instance uses "
-            rf"$\phi(x)={sp.latex(phi)}$, $\sigma_r(x)={sp.latex(sr)}$ (the solver builds one per parameter set)."
+            r"The dynamical mean-field theory of the gated network \cite{krishnamurthy2022} as "
+            r"re-derived here: the single-site process, its self-consistent field covariances, the "
+            r"Gaussian closures with Price's theorem, and the stationary equations for $C_z$, $C_r$ "
+            r"and (for $\alpha_z=0$) $C_h$, which the Fourier solver iterates. The closures are "
+            r"written for the model's $\phi$ and $\sigma_r$; the exported instance has "
+            rf"$\phi(x)={tex(phi)}$ and $\sigma_r(x)={tex(sr)}$ ($g_h=5/2$, $\alpha_r=20$)."
         ),
+        notation=[
+            (r"C_h,C_z,C_r", r"the stationary autocorrelations of $h,z,r$ at lag $\tau$"),
+            (r"C_{\eta_h},C_{\eta_z},C_{\eta_r}", "those of the fields"),
+            (r"\hat C", "a power spectrum"),
+            (
+                r"\sigma_{I_h},\sigma_{I_z},\sigma_{I_r}",
+                "the standard deviations of the static inputs",
+            ),
+            (r"\tau_z,\tau_r>0", "the time constants of the gates"),
+        ],
     )
 
 

@@ -30,12 +30,13 @@ import sympy as sp
 
 from theory.errors import ParameterError, require
 from theory.gating.dmft.closures import gate_strip, phi_strip, sharp_mean
-from theory.gating.dmft.equations import KCS, REFERENCE_PARAMS, coupling_variance, input_variances
+from theory.gating.dmft.equations import REFERENCE_PARAMS, coupling_variance, input_variances
 from theory.gating.model import GatedParams, gate_expr, phi_expr
 from theory.numerics.quadrature import strip_step
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 from theory.symbolic.gaussian import X, diff_x, name_function
+from theory.symbolic.printing import tex, tex_name
 
 __all__ = [
     "fixed_point_derivation",
@@ -46,19 +47,15 @@ __all__ = [
     "tricritical_alpha_r",
 ]
 
-FP_REF = Reference(
-    KCS.work,
-    "Secs. IV-VI (fixed points, topological complexity)",
-    "our re-derivation: derivation gating_fixed_points; sections cited, not equation numbers",
-)
+FP_REF = Reference(key="krishnamurthy2022", where="Secs. IV--VI")
 
 Dh = sp.Symbol("Delta_h", positive=True)
 Dz = sp.Symbol("Delta_z", positive=True)
 Dr = sp.Symbol("Delta_r", positive=True)
 g_J = sp.Symbol("g_J", positive=True)
-sig_h = sp.Symbol("sigma_{I_h}", nonnegative=True)
-sig_z = sp.Symbol("sigma_{I_z}", nonnegative=True)
-sig_r = sp.Symbol("sigma_{I_r}", nonnegative=True)
+sig_h = tex_name(sp.Symbol("sigma_{I_h}", nonnegative=True), r"\sigma_{I_h}")
+sig_z = tex_name(sp.Symbol("sigma_{I_z}", nonnegative=True), r"\sigma_{I_z}")
+sig_r = tex_name(sp.Symbol("sigma_{I_r}", nonnegative=True), r"\sigma_{I_r}")
 g_h = sp.Symbol("g_h", positive=True)
 alpha = sp.Symbol("alpha_r", nonnegative=True)
 beta = sp.Symbol("beta_r", real=True)
@@ -115,6 +112,8 @@ def fixed_point_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation
     name_function(phi, r"\phi")
     name_function(sr, r"\sigma_r")
     name_function(diff_x(phi), r"\phi'")
+    if params.alpha_r > 0:
+        name_function(diff_x(sr), r"\sigma_r'")
     step_phi = strip_step(phi_strip(params))
     step_sr = strip_step(gate_strip(params.alpha_r))
     phi2 = sharp_mean(phi**2, step_phi)(Dh)
@@ -131,8 +130,11 @@ def fixed_point_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation
         Step(
             "moment_phi2",
             sp.Eq(sp.Symbol(r"\langle\phi^2\rangle", nonnegative=True), phi2),
-            r"Gaussian means over $h\sim\mathcal N(0,\Delta_h)$, $r\sim\mathcal N(0,\Delta_r)$ (quadrature step adapted to the sharpness).",
-            "static DMFT, Secs. IV-VI",
+            r"Means over $h\sim\mathcal N(0,\Delta_h)$ and $r\sim\mathcal N(0,\Delta_r)$ "
+            r"(compiled to quadrature with a step adapted to the sharpness of $\phi$ and "
+            r"$\sigma_r$).",
+            "Secs. IV--VI",
+            title="Gaussian moments",
         ),
         Step("moment_dphi2", sp.Eq(sp.Symbol(r"\langle\phi'^2\rangle", nonnegative=True), dphi2)),
         Step(
@@ -145,97 +147,96 @@ def fixed_point_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation
         Step(
             "fp_h",
             sp.Eq(Dh, g_J * sr2 * phi2 + sig_h**2),
-            r"Static field of $h$ at a fixed point: $h_i=\sum_jJ^h_{ij}\sigma_r(r_j)\phi(h_j)$ (+ input).",
-            "static DMFT, Secs. IV-VI",
+            r"At a fixed point the inputs $h_i=\sum_jJ^h_{ij}\sigma_r(r_j)\phi(h_j)+I^h_i$, "
+            r"$z_i=\sum_jJ^z_{ij}\phi(h_j)+I^z_i$ and $r_i=\sum_jJ^r_{ij}\phi(h_j)+I^r_i$ are "
+            r"static Gaussian fields whose variances close on the moments:",
+            "Secs. IV--VI",
+            title="Static mean-field equations",
         ),
-        Step(
-            "fp_z",
-            sp.Eq(Dz, phi2.subs(Dh, Dh) + sig_z**2),
-            r"$z_i=\sum_jJ^z_{ij}\phi(h_j)$.",
-            "static DMFT, Secs. IV-VI",
-        ),
+        Step("fp_z", sp.Eq(Dz, phi2.subs(Dh, Dh) + sig_z**2)),
         Step(
             "fp_r",
             sp.Eq(Dr, phi2 + sig_r**2),
-            r"$r_i=\sum_jJ^r_{ij}\phi(h_j)$; independent of $\alpha_z,\beta_z,\tau$.",
-            "static DMFT, Secs. IV-VI",
+            r"None of them depends on $\alpha_z$, $\beta_z$ or the time constants.",
         ),
         Step(
             "V1",
             sp.Eq(V1s, g_J * sr2 * dphi2),
-            r"Bulk-stability term from $J^hRP'$.",
-            "Sec. IV at lambda = 0: derivation gated_jacobian_spectrum, step boundary_fixed_point",
+            r"At $\lambda=0$ the boundary of the spectral support \derivref{gated_jacobian_spectrum} "
+            r"has two terms, from the block $J^hRP'$ and from the loop $J^hR'P\cdot J^rP'$,",
+            "Sec. IV",
+            title="Stability of a nonzero fixed point",
         ),
-        Step(
-            "V2",
-            sp.Eq(V2s, g_J * dsr2 * phi2 * dphi2),
-            r"Term from the $r$-loop $J^hR'P\cdot J^rP'$.",
-            "Sec. IV at lambda = 0: derivation gated_jacobian_spectrum, step boundary_fixed_point",
-        ),
+        Step("V2", sp.Eq(V2s, g_J * dsr2 * phi2 * dphi2)),
         Step(
             "bulk_stability",
             sp.StrictLessThan(V1s + V2s, 1),
-            r"A nonzero fixed point (all $\sigma_z>0$) is bulk-stable iff this holds.",
-            "Sec. IV at lambda = 0: derivation gated_jacobian_spectrum, step boundary_fixed_point",
+            r"and a nonzero fixed point (all $\sigma_z>0$) is stable in the bulk iff",
         ),
         Step(
             "zero_fp_radius",
             sp.Eq(sp.Symbol("rho_0", positive=True), radius),
-            r"Spectral radius of the $h$-block $g_h\sigma_r(0)J^h$ at $h=z=r=0$ ($\beta_h=0$), circular law.",
-            "circular law for the h-block at h = z = r = 0",
+            r"At $h=z=r=0$ (and $\beta_h=0$) the Jacobian's $h$ block is $g_h\sigma_r(0)J^h$; by "
+            r"the circular law \cite{girko1985} its spectral radius is",
+            title="Stability of the zero fixed point",
         ),
         Step(
             "zero_fp_threshold",
             sp.Eq(sp.Symbol("g_h^c", positive=True), threshold),
-            r"Zero FP stable iff $g_h<g_h^c$; independent of $\alpha_z,\alpha_r,\tau$.",
-            "circular law for the h-block at h = z = r = 0",
+            r"so the zero fixed point is stable iff $g_h<g_h^c$, independently of $\alpha_z$, "
+            r"$\alpha_r$ and the time constants:",
         ),
         Step(
             "gate_second_moment",
             sp.Eq(
                 sp.Symbol(r"\langle\sigma_r^2\rangle_{\Delta_r\to0}", positive=True), exp_["sigma2"]
             ),
-            r"Small-$\Delta_r$ expansion, $s=\sigma_r(0)$, from the Taylor series of the gate.",
-            "our small-Delta expansion of the static DMFT",
+            r"The Taylor series of the gate about $s=\sigma_r(0)$ and of $\phi(x)=\tanh(g_hx)$ "
+            r"give, to leading orders in the variances,",
+            title="Expansion at small variance",
         ),
         Step(
             "phi_second_moment",
             sp.Eq(sp.Symbol(r"\langle\phi^2\rangle_{\Delta\to0}", positive=True), exp_["phi2"]),
-            r"Small-$\Delta$ expansion of $\langle\tanh^2(g_hx)\rangle$.",
-            "our small-Delta expansion of the static DMFT",
         ),
         Step(
             "fp_map_linear",
             sp.Eq(sp.Symbol("m_0", real=True), exp_["linear"]),
-            r"$\Delta_h'/\Delta_h=m_0+m_1\Delta+O(\Delta^2)$ on the (FP) map: linear part.",
-            "our small-Delta expansion of the static DMFT",
+            r"On the map $\Delta_h\mapsto\Delta_h'$ of \stepref{fp_h} (no inputs), "
+            r"$\Delta_h'/\Delta_h=m_0+m_1\Delta_h+O(\Delta_h^2)$ with",
         ),
         Step(
             "fp_map_cubic",
             sp.Eq(sp.Symbol("m_1", real=True), exp_["cubic"]),
-            r"Coefficient $m_1$ at $g_h=1/s$; the branch from zero is subcritical iff $m_1>0$.",
-            "our small-Delta expansion of the static DMFT",
+            r"and, at the threshold $g_h=1/s$ where $m_0=1$,",
         ),
         Step(
             "tricritical",
             sp.Eq(sp.Symbol("alpha_r^*", positive=True), exp_["alpha_star"]),
-            r"$m_1=0$: the tricritical gate sharpness ($2\sqrt2$ at $s=1/2$).",
-            "our small-Delta expansion of the static DMFT",
+            r"The branch of nonzero fixed points leaves zero subcritically iff $m_1>0$; $m_1=0$ "
+            r"gives the tricritical gate sharpness ($2\sqrt2$ at $s=1/2$).",
+            title="Tricritical point",
         ),
     ]
     return Derivation(
         name="gating_fixed_points" if params == REFERENCE_PARAMS else "gating_fixed_points_custom",
         title="Fixed points of the gated RNN: threshold, branches, tricritical point, stability",
         steps=steps,
-        references=[
-            FP_REF,
-            Reference(
-                "Wainrib, Touboul, Phys. Rev. Lett. 110, 118101 (2013)",
-                "",
-                "topological complexity <-> nonzero static mean-field solution",
-            ),
+        references=[FP_REF, Reference(key="wainrib2013")],
+        summary=(
+            r"The time-independent mean-field theory of the gated network "
+            r"\cite{krishnamurthy2022}, the stability of its fixed points, and the small-variance "
+            r"expansion that locates the threshold and the tricritical point of the branch of "
+            r"nonzero fixed points (our re-derivation; a nonzero static solution marks the onset of "
+            r"exponentially many fixed points \cite{wainrib2013}). The moments are written for the "
+            rf"model's $\phi$ and $\sigma_r$; the exported instance has $\phi(x)={tex(phi)}$ and "
+            rf"$\sigma_r(x)={tex(sr)}$."
+        ),
+        notation=[
+            (r"\Delta_h,\Delta_z,\Delta_r", r"the static variances of $h,z,r$"),
+            (g_J, r"the variance scale of $J^h$ (1 in convention A, $g_h^2$ in B)"),
+            (r"\sigma_{I_h},\sigma_{I_z},\sigma_{I_r}", "the input standard deviations"),
         ],
-        summary=r"Time-independent DMFT of the gated RNN and the stability of its fixed points.",
     )
 
 

@@ -12,9 +12,9 @@ For a loss :math:`L=\int_0^T\ell(x(t))\,dt` the adjoint a = (a_h, a_z, a_r) obey
     \frac{dL}{dJ^{z}_{ij}}=\tau_z^{-1}\!\int a_{z,i}\phi(h_j)\,dt,\quad
     \frac{dL}{dJ^{r}_{ij}}=\tau_r^{-1}\!\int a_{r,i}\phi(h_j)\,dt .
 
-:func:`adjoint_derivation` obtains 𝒟ᵀ by SymPy from a symbolic two-neuron network (the
-transposed blocks are identified with the factor form of :mod:`theory.gating.chaos.jacobian`) and the
-parameter derivatives ∂f/∂J. The homogeneous adjoint is the transpose of the tangent flow, so its
+:func:`adjoint_derivation` obtains 𝒟ᵀa by SymPy for general N, in index notation (sums over units
+of the derivatives of the vector field, Kronecker deltas collapsed) and in matrix form, checks
+both against an explicit three-unit network, and differentiates the vector field in the couplings. The homogeneous adjoint is the transpose of the tangent flow, so its
 backward growth rate equals λ_max: exploding gradients at rate λ_max in the chaotic phase
 (:func:`adjoint_growth_rate`).
 """
@@ -33,7 +33,7 @@ from theory.gating.chaos import jacobian as jac
 from theory.gating.model import GatedNetwork
 from theory.numerics.integrate import rk_step
 from theory.numerics.quadrature import trapezoid_weights
-from theory.symbolic.derivation import Derivation, Reference, Step, derivation
+from theory.symbolic.derivation import Derivation, Reference, Step, derivation, tidy_sums
 
 __all__ = [
     "adjoint_derivation",
@@ -47,111 +47,189 @@ __all__ = [
     "backward_step",
 ]
 
-ADJ_REF = Reference(
-    "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)",
-    "Sec. IX (arXiv v1-v3)",
-    "our re-derivation: derivation gated_adjoint",
-)
+ADJ_REF = Reference(key="krishnamurthy2022", where="Sec. IX (arXiv v1--v3)")
+
+
+def _to_explicit(expr: sp.Expr, n: int, mats: dict[str, sp.Matrix], state: sp.Matrix) -> sp.Expr:
+    """An index-notation expression at N = n with integer indices, on the explicit network."""
+    vec = {"h": state[:n, 0], "z": state[n : 2 * n, 0], "r": state[2 * n :, 0]}
+
+    def repl(ix: sp.Indexed) -> sp.Expr:
+        name = ix.base.label.name
+        idx = [int(v) - 1 for v in ix.indices]
+        if name in vec:
+            return vec[name][idx[0]]
+        if name in mats:
+            return mats[name][idx[0], idx[1]]
+        if name == "e":
+            return mats["E"][idx[0], idx[0]]
+        return sp.Symbol(f"{name}_{idx[0] + 1}", real=True)
+
+    out = expr.subs(jac.N_units, n).doit()
+    return out.replace(lambda e: isinstance(e, sp.Indexed), repl)
 
 
 @functools.cache
 def adjoint_derivation() -> Derivation:
-    """𝒟ᵀ of a symbolic two-neuron network and the gradients dL/dJ, in factor form."""
-    n = 2
-    h = sp.symbols("h_1:3", real=True)
-    z = sp.symbols("z_1:3", real=True)
-    r = sp.symbols("r_1:3", real=True)
-    Jh = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"J^h_{i + 1}{j + 1}", real=True))
-    Jz = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"J^z_{i + 1}{j + 1}", real=True))
-    Jr = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"J^r_{i + 1}{j + 1}", real=True))
-    pre = [jac.sigma_r_sym(r[j]) * jac.phi_sym(h[j]) for j in range(n)]
-    fh = [
-        jac.sigma_z_sym(z[i]) * (-h[i] + sum(Jh[i, j] * pre[j] for j in range(n))) for i in range(n)
-    ]
-    fz = [
-        (-z[i] + sum(Jz[i, j] * jac.phi_sym(h[j]) for j in range(n))) / jac.tau_z for i in range(n)
-    ]
-    fr = [
-        (-r[i] + sum(Jr[i, j] * jac.phi_sym(h[j]) for j in range(n))) / jac.tau_r for i in range(n)
-    ]
-    X = sp.Matrix([*h, *z, *r])
-    F = sp.Matrix([*fh, *fz, *fr])
-    D = F.jacobian(X)
-    a = sp.Matrix(
-        sp.symbols("a_h1:3", real=True)
-        + sp.symbols("a_z1:3", real=True)
-        + sp.symbols("a_r1:3", real=True)
+    """The adjoint equations and the gradients dL/dJ for general N (index and matrix forms)."""
+    i, j, k, N = jac.i_, jac.j_, jac.k_, jac.N_units
+    ah, az, ar = (sp.IndexedBase(n, real=True) for n in ("a_h", "a_z", "a_r"))
+    t = sp.Symbol("t", real=True)
+    T = sp.Symbol("T", positive=True)
+    f_h, f_z, f_r = jac.vector_field(i)
+    rows = ((ah, f_h), (az, f_z), (ar, f_r))
+
+    def D(f: sp.Expr, x: sp.Indexed) -> sp.Expr:
+        return tidy_sums(sp.diff(f, x).doit())
+
+    def adjoint_row(x: sp.IndexedBase) -> sp.Expr:
+        # (𝒟ᵀa)_x,j = Σ_i Σ_rows a_row,i ∂f_row,i/∂x_j, then rename j -> i, i -> k
+        col = sum((sp.Sum(a[i] * D(f, x[j]), (i, 1, N)) for a, f in rows), sp.Integer(0))
+        out = tidy_sums(col.doit())
+        bracket = f_h.xreplace({i: j}) / jac.sigma_z_sym(jac.zI[j])
+        out = out.subs(bracket, jac.eI[j])
+        return out.xreplace({j: i, i: k})
+
+    src = {
+        x: sp.Symbol(rf"\frac{{\partial\ell}}{{\partial {x.label.name}_i}}", real=True)
+        for x in (jac.hI, jac.zI, jac.rI)
+    }
+    adj_h = adjoint_row(jac.hI)
+    adj_z = adjoint_row(jac.zI)
+    adj_r = adjoint_row(jac.rI)
+    # SymPy verifies the general-N rows on an explicit three-unit network: row i of 𝒟ᵀa
+    n = 3
+    mats, state, field = jac.explicit_blocks(n)
+    a_vec = sp.Matrix(
+        [sp.Symbol(f"a_{b}_{c + 1}", real=True) for b in ("h", "z", "r") for c in range(n)]
     )
-    adj = D.T * a
-    # factor form of the h-row of the adjoint for neuron 1 (check against the compiled factors)
-    d = jac.jacobian_derivation()
-    sub = {jac.h_j: h[0], jac.r_j: r[0]}
-    col_hh, col_hr, col_g = (d.rhs(nm).subs(sub) for nm in ("col_hh", "col_hr", "col_gate"))
-    a_h, a_z, a_r = a[:n, 0], a[n : 2 * n, 0], a[2 * n :, 0]
-    expected_h1 = (
-        -jac.sigma_z_sym(z[0]) * a_h[0]
-        + col_hh * sum(Jh[i, 0] * jac.sigma_z_sym(z[i]) * a_h[i] for i in range(n))
-        + col_g * sum(Jz[i, 0] * a_z[i] for i in range(n)) / jac.tau_z
-        + col_g * sum(Jr[i, 0] * a_r[i] for i in range(n)) / jac.tau_r
-    )
-    if sp.simplify(sp.expand(adj[0] - expected_h1).rewrite(sp.exp)) != 0:
-        raise AssertionError("adjoint h-row does not match the factor form")
-    expected_r1 = (
-        col_hr * sum(Jh[i, 0] * jac.sigma_z_sym(z[i]) * a_h[i] for i in range(n))
-        - a_r[0] / jac.tau_r
-    )
-    if sp.simplify(sp.expand(adj[2 * n] - expected_r1).rewrite(sp.exp)) != 0:
-        raise AssertionError("adjoint r-row does not match the factor form")
-    gJh = sp.simplify(sp.diff(fh[0], Jh[0, 1]))
-    gJz = sp.simplify(sp.diff(fz[0], Jz[0, 1]))
-    gJr = sp.simplify(sp.diff(fr[0], Jr[0, 1]))
-    A = sp.Function("a", real=True)
+    DTa = field.jacobian(state).T * a_vec
+    for block, row in enumerate((adj_h, adj_z, adj_r)):
+        for c in range(1, n + 1):
+            got = _to_explicit(row.subs(i, c), n, mats, state)
+            if sp.simplify(sp.expand(got - DTa[block * n + c - 1])) != 0:
+                raise AssertionError(f"adjoint row {block}, unit {c} does not match the network")
+    # matrix form, checked on the explicit network
+    m = jac.diag_blocks(N)
+    A, Zp, R, Rp, P, Pp, E = (m[x] for x in ("A", "Z'", "R", "R'", "P", "P'", "E"))
+    Ah, Az, Ar = (sp.MatrixSymbol(x, N, 1) for x in ("a_h", "a_z", "a_r"))
+    JhT, JzT, JrT = (m[x].T for x in ("J^h", "J^z", "J^r"))
+    mat_h = -A * Ah + Pp * R * JhT * A * Ah + Pp * JzT * Az / jac.tau_z + Pp * JrT * Ar / jac.tau_r
+    mat_z = Zp * E * Ah - Az / jac.tau_z
+    mat_r = Rp * P * JhT * A * Ah - Ar / jac.tau_r
+    m3 = jac.diag_blocks(n)
+    sub = {m3[x]: mats[x] for x in m3}
+    sub |= {
+        sp.MatrixSymbol("a_h", n, 1): a_vec[:n, 0],
+        sp.MatrixSymbol("a_z", n, 1): a_vec[n : 2 * n, 0],
+        sp.MatrixSymbol("a_r", n, 1): a_vec[2 * n :, 0],
+    }
+    for block, expr in enumerate((mat_h, mat_z, mat_r)):
+        got = sp.Matrix(expr.subs(N, n).subs(sub).as_explicit())
+        if sp.simplify(got - DTa[block * n : (block + 1) * n, 0]) != sp.zeros(n, 1):
+            raise AssertionError(f"matrix form of adjoint block {block} does not match")
+    # gradients: ∂f/∂J, differentiated by SymPy in index notation
+    gJh = D(f_h, jac.JhI[i, j])
+    gJz = D(f_z, jac.JzI[i, j])
+    gJr = D(f_r, jac.JrI[i, j])
+    L = sp.Symbol("L", real=True)
+
+    def minus_dot(a: sp.IndexedBase) -> sp.Symbol:
+        return sp.Symbol(rf"-\dot a_{{{a.label.name[-1]},i}}", real=True)
+
+    def grad(J: sp.IndexedBase, a: sp.IndexedBase, g: sp.Expr) -> sp.Eq:
+        lhs = sp.Symbol(rf"\frac{{dL}}{{d{sp.latex(sp.Symbol(J.label.name))}_{{ij}}}}", real=True)
+        const, body = (a[i] * g).as_independent(sp.Indexed, as_Add=False)
+        return sp.Eq(lhs, const * sp.Integral(body, (t, 0, T)))
+
     steps = [
         Step(
-            "adjoint_h",
+            "adjoint_equation",
             sp.Eq(
-                -sp.Derivative(A(sp.Symbol("t_h1", real=True)), sp.Symbol("t", real=True)), adj[0]
+                sp.MatrixSymbol(r"-\dot{\mathbf a}", 3 * N, 1),
+                sp.MatrixSymbol(r"\mathcal D^\top\mathbf a", 3 * N, 1)
+                + sp.MatrixSymbol(r"\partial_{\mathbf x}\ell", 3 * N, 1),
+                evaluate=False,
             ),
-            r"Row $h_1$ of $\mathcal D^\top a$ for a two-neuron network (SymPy Jacobian, transposed); it equals $-Aa_h+P'RJ^{h\top}(Aa_h)+\tau_z^{-1}P'J^{z\top}a_z+\tau_r^{-1}P'J^{r\top}a_r$ (verified).",
-            "adjoint sensitivity method, Sec. IX (arXiv v1-v3)",
+            r"For a loss $L=\int_0^T\ell(\mathbf x(t))\,dt$ of the state "
+            r"$\mathbf x=(h,z,r)\in\mathbb R^{3N}$, the adjoint $\mathbf a=(a_h,a_z,a_r)$ runs "
+            r"backward from $\mathbf a(T)=0$ with the transposed Jacobian \derivref{gated_jacobian}.",
+            title="Adjoint sensitivity equation",
+        ),
+        Step(
+            "adjoint_h",
+            sp.Eq(minus_dot(ah), adj_h + src[jac.hI]),
+            r"SymPy forms $\sum_i a_i\,\partial\dot x_i/\partial h_j$ from the vector field of "
+            r"general $N$ and collapses the Kronecker deltas; the sums over $k$ run over the "
+            r"columns of the couplings (the transposes $J^\top$).",
+            title="Adjoint of the state",
         ),
         Step(
             "adjoint_z",
-            sp.Eq(
-                -sp.Derivative(A(sp.Symbol("t_z1", real=True)), sp.Symbol("t", real=True)), adj[n]
-            ),
-            r"Row $z_1$: $Z'E\,a_h-\tau_z^{-1}a_z$.",
+            sp.Eq(minus_dot(az), adj_z + src[jac.zI]),
+            r"Here $e_i=\dot h_i/\sigma_z(z_i)$ as in the Jacobian.",
+            title="Adjoint of the update gate",
         ),
         Step(
             "adjoint_r",
-            sp.Eq(
-                -sp.Derivative(A(sp.Symbol("t_r1", real=True)), sp.Symbol("t", real=True)),
-                adj[2 * n],
-            ),
-            r"Row $r_1$: $PR'J^{h\top}(Aa_h)-\tau_r^{-1}a_r$ (verified).",
+            sp.Eq(minus_dot(ar), adj_r + src[jac.rI]),
+            title="Adjoint of the output gate",
+        ),
+        Step(
+            "adjoint_matrix_h",
+            sp.Eq(sp.MatrixSymbol(r"-\dot a_h", N, 1), mat_h, evaluate=False),
+            r"The same equations with the diagonal matrices of the Jacobian (the source terms "
+            r"$\partial\ell$ omitted); SymPy checks all three index forms and these matrix forms "
+            r"against $\mathcal D^\top\mathbf a$ of an explicit three-unit network.",
+            title="Matrix form",
+        ),
+        Step(
+            "adjoint_matrix_z",
+            sp.Eq(sp.MatrixSymbol(r"-\dot a_z", N, 1), mat_z, evaluate=False),
+        ),
+        Step(
+            "adjoint_matrix_r",
+            sp.Eq(sp.MatrixSymbol(r"-\dot a_r", N, 1), mat_r, evaluate=False),
         ),
         Step(
             "grad_Jh",
-            sp.Eq(sp.Symbol(r"\partial f_{h,1}/\partial J^h_{12}", real=True), gJh),
-            r"$dL/dJ^h_{ij}=\int a_{h,i}\,\partial f_{h,i}/\partial J^h_{ij}\,dt=\int a_{h,i}\sigma_z(z_i)\sigma_r(r_j)\phi(h_j)\,dt$.",
+            grad(jac.JhI, ah, gJh),
+            r"A coupling enters only the vector field of its row unit, so "
+            r"$dL/d\theta=\int_0^T\mathbf a\cdot\partial_\theta\dot{\mathbf x}\,dt$ has one term; "
+            r"SymPy differentiates the sums.",
+            title="Gradient with respect to the recurrent couplings",
         ),
         Step(
             "grad_Jz",
-            sp.Eq(sp.Symbol(r"\partial f_{z,1}/\partial J^z_{12}", real=True), gJz),
-            r"$dL/dJ^z_{ij}=\tau_z^{-1}\int a_{z,i}\phi(h_j)\,dt$.",
+            grad(jac.JzI, az, gJz),
+            title="Gradient with respect to the update-gate couplings",
         ),
         Step(
             "grad_Jr",
-            sp.Eq(sp.Symbol(r"\partial f_{r,1}/\partial J^r_{12}", real=True), gJr),
-            r"$dL/dJ^r_{ij}=\tau_r^{-1}\int a_{r,i}\phi(h_j)\,dt$.",
+            grad(jac.JrI, ar, gJr),
+            title="Gradient with respect to the output-gate couplings",
         ),
     ]
+    del L
     return Derivation(
         name="gated_adjoint",
         title="Adjoint equations and gradients of the gated RNN",
         steps=steps,
         references=[ADJ_REF],
-        summary=r"Adjoint sensitivity: $-\dot a=\mathcal D^\top a+\partial_x\ell$ backward from $a(T)=0$; gradients are time integrals of $a$ against $\partial f/\partial\theta$.",
+        summary=(
+            r"Gradients of a loss of the trajectory of the gated network \cite{krishnamurthy2022} "
+            r"by the adjoint (backward sensitivity) method, for $N$ units. The homogeneous adjoint "
+            r"is the transpose of the tangent flow, so in the chaotic phase its norm grows backward "
+            r"in time at the rate $\lambda_{\max}$ of the forward dynamics: exploding gradients."
+        ),
+        notation=[
+            (r"a_{h,i},a_{z,i},a_{r,i}", r"the adjoint variables of $h_i,z_i,r_i$"),
+            (r"\ell", "the running loss"),
+            (
+                r"A,Z',R,R',P,P',E",
+                r"the diagonal matrices of the Jacobian \derivref{gated_jacobian}",
+            ),
+        ],
     )
 
 

@@ -66,11 +66,7 @@ __all__ = [
     "reaction_response",
 ]
 
-ADJ_DMFT_REF = Reference(
-    "Krishnamurthy, Can, Schwab, Phys. Rev. X 12, 011011 (2022)",
-    "Sec. IX (arXiv v1-v3)",
-    "our re-derivation: derivation gated_adjoint_dmft; the reaction term is ours",
-)
+ADJ_DMFT_REF = Reference(key="krishnamurthy2022", where="Sec. IX (arXiv v1--v3)")
 
 # ------------------------------------------------------------------ symbols
 t, s, u, v = sp.symbols("t s u v", real=True)
@@ -255,34 +251,42 @@ def adjoint_dmft_derivation() -> Derivation:
     }
     mean_dS_h = _wick(dS_h, {xh_v: "h", xr_v: "r"}, {}, fwd_h, fwd_r, {rv_, rw_})
     mean_dS_r = _wick(dS_r, {xh_v: "h", xr_v: "r"}, {}, fwd_h, fwd_r, {rv_, rw_})
+    mean_dS_h = sp.collect(sp.expand(mean_dS_h), [Gvu, Gwu])
+    mean_dS_r = sp.collect(sp.expand(mean_dS_r), [Gvu, Gwu])
     steps = [
         Step(
             "adjoint_sources",
             sp.Eq(sp.Symbol(r"S_{h}(u)", real=True), S_h(P1u, Ru, xhu, xru, hu)),
-            r"$\alpha_z=0$: $\sigma_z\equiv s_z$, $\sigma_z'\equiv0$, so $a_z\equiv0$; in the rows of the adjoint (derivation \texttt{gated\_adjoint}) "
-            r"$J^{h\top}(s_za_h)\to\xi_h$, $J^{r\top}a_r\to\xi_r$, fresh Gaussian fields independent of the forward path; $\rho$ is the weight of the running loss $\sum_ih_i^2/2N$ (adjoint rescaled by $N$).",
-            "fresh-field closure: our reading of Sec. IX (arXiv v1-v3)",
+            r"For $\alpha_z=0$, $\sigma_z\equiv s_z$ and $\sigma_z'\equiv0$, so $a_z\equiv0$. In "
+            r"the adjoint equations \derivref{gated_adjoint} the recurrent sums "
+            r"$J^{h\top}(s_za_h)$ and $J^{r\top}a_r$ become fields $\xi_h$, $\xi_r$ which the "
+            r"closure takes fresh, i.e.\ Gaussian and independent of the forward path (our reading "
+            r"of \cite[Sec. IX]{krishnamurthy2022}); $\rho$ weights the running loss "
+            r"$\sum_ih_i^2/2N$ and the adjoint is rescaled by $N$. The sources of "
+            r"$-\dot a_h=-s_za_h+S_h$ and $-\dot a_r=-\tau_r^{-1}a_r+S_r$ are",
+            title="Single-site adjoint",
         ),
-        Step(
-            "adjoint_source_r",
-            sp.Eq(sp.Symbol(r"S_{r}(u)", real=True), S_r(R1u, Pu, xhu)),
-            r"The $r$ row: $-\dot a_r=-\tau_r^{-1}a_r+S_r$, the same $\xi_h$ as in $S_h$.",
-        ),
+        Step("adjoint_source_r", sp.Eq(sp.Symbol(r"S_{r}(u)", real=True), S_r(R1u, Pu, xhu))),
         Step(
             "source_hh",
             sp.Eq(sp.Symbol(r"\langle S_{h}(u)S_{h}(v)\rangle", real=True), src_hh),
-            r"SymPy expands the product and applies Wick's rule (odd field terms vanish, $\xi_h\perp\xi_r$, $r\perp h$ so $\langle\phi'\sigma_r\,\phi'\sigma_r\rangle=C_{\phi'}C_{\sigma_r}$).",
+            r"SymPy expands the products and applies Wick's rule: odd field terms vanish, "
+            r"$\xi_h\perp\xi_r$, and $r\perp h$ in the DMFT, so "
+            r"$\langle\phi'\sigma_r\,\phi'\sigma_r\rangle=C_{\phi'}C_{\sigma_r}$.",
+            title="Source covariances",
         ),
-        Step(
-            "source_rr", sp.Eq(sp.Symbol(r"\langle S_{r}(u)S_{r}(v)\rangle", real=True), src_rr), ""
-        ),
+        Step("source_rr", sp.Eq(sp.Symbol(r"\langle S_{r}(u)S_{r}(v)\rangle", real=True), src_rr)),
         Step(
             "covariance_pde_h",
             sp.Eq(
                 sp.Symbol(r"(s_z-\partial_t)(s_z-\partial_s)C_{hh}(t,s)", real=True),
                 src_hh.subs({u: t, v: s}),
             ),
-            r"$a_h(t)=\int_t^Te^{-s_z(u-t)}S_h(u)\,du+e^{-s_z(T-t)}a_h(T)$; terminal $C_{hh}(T,s)=\kappa^2e^{-s_z(T-s)}$ for the read-out loss $\kappa\,w\cdot h(T)/N$.",
+            r"With $a_h(t)=\int_t^Te^{-s_z(u-t)}S_h(u)\,du+e^{-s_z(T-t)}a_h(T)$ the adjoint "
+            r"covariances obey hyperbolic equations on $[0,T]^2$; the terminal values are "
+            r"$C_{hh}(T,s)=\kappa^2e^{-s_z(T-s)}$ for the read-out loss $\kappa\,w\cdot h(T)/N$ "
+            r"and $C_{rr}(T,s)=0$.",
+            title="Covariance equations",
         ),
         Step(
             "covariance_pde_r",
@@ -292,13 +296,17 @@ def adjoint_dmft_derivation() -> Derivation:
                 ),
                 src_rr.subs({u: t, v: s}),
             ),
-            r"$C_{rr}(T,s)=0$.",
         ),
         Step(
             "transpose_of_replica",
             sp.Eq(sp.Symbol(r"\det M_{\rm adj}", real=True), sp.factor(M_adj_q.det())),
-            r"With $C=e^{-\lambda(t+s)}\psi(t-s)$ the homogeneous system is $[(\lambda+k)^2-\partial_\tau^2]\psi=M\psi$; SymPy checks that $M_{\rm adj}$ (variables $g_Js_z^2C_{hh},C_{rr}$) and the two-replica $M_{\rm rep}$ of \texttt{gated\_lyapunov\_dmft} have equal trace and determinant "
-            r"(they are transposes up to a diagonal similarity), so $C_{hh}(t,t)\propto e^{2\lambda_{\max}(T-t)}$: exploding gradients at rate $\lambda_{\max}$.",
+            r"With $C=e^{-\lambda(t+s)}\psi(t-s)$ the homogeneous system becomes "
+            r"$[(\lambda+k)^2-\partial_\tau^2]\psi=M\psi$. SymPy checks that $M_{\rm adj}$ (in the "
+            r"variables $g_Js_z^2C_{hh}$, $C_{rr}$) and the two-replica operator $M_{\rm rep}$ of "
+            r"\derivref{gated_lyapunov_dmft} have equal trace and determinant: they are transposes "
+            r"up to a diagonal similarity, so $C_{hh}(t,t)\propto e^{2\lambda_{\max}(T-t)}$ and "
+            r"the gradients explode at the rate $\lambda_{\max}$.",
+            title="Relation to the two-replica operator",
         ),
         Step(
             "marching",
@@ -308,7 +316,11 @@ def adjoint_dmft_derivation() -> Derivation:
                 - sp.exp(-2 * k_rate * dt_) * C(t + dt_, s + dt_)
                 + sp.Symbol(r"\iint_{\rm cell}e^{-k(u-t)-k(v-s)}F", real=True),
             ),
-            r"Inclusion--exclusion over the quadrant $\{u\ge t,v\ge s\}$ (SymPy verifies it exactly for constant $F$); the cell integral by the 2-D trapezoid rule (error $O(\Delta t^2)$), implicit in $C(t,s)$; anti-diagonals are marched backward from $t+s=2T$.",
+            r"Inclusion--exclusion over the quadrant $\{u\ge t,v\ge s\}$ (SymPy verifies it "
+            r"exactly for constant $F$). The cell integral is taken by the 2-D trapezoid rule "
+            r"(error $O(\Delta t^2)$), implicit in $C(t,s)$, and the anti-diagonals are marched "
+            r"backward from $t+s=2T$.",
+            title="Marching scheme",
         ),
         Step(
             "reaction_field_h",
@@ -323,9 +335,14 @@ def adjoint_dmft_derivation() -> Derivation:
                     (u, 0, T_),
                 ),
             ),
-            r"$\xi_{h,i}=\sum_jJ^h_{ji}s_za_{h,j}$ and $a_{h,j}$ depends on $J^h_{ji}$ through the input $J^h_{ji}\sigma_r(r_i)\phi(h_i)$ of $h_j$; $\sum_j(J^h_{ji})^2\to g_J$ makes this an $O(1)$ reaction on neuron $i$'s own path, "
-            r"$\bar\chi_h(t,u)=\langle\delta a_h(t)/\delta I_h(u)\rangle$. (Products $J^h_{ji}J^r_{ji}$, $J_{ji}J_{ij}$ average out.) The fresh-field closure above drops it; it vanishes for a read-out loss "
-            r"(adjoint odd in an independent $w$, so $\bar\chi=0$) but not for the running loss.",
+            r"The fresh-field closure drops a reaction (our finding): $\xi_{h,i}=\sum_j "
+            r"J^h_{ji}s_za_{h,j}$, and $a_{h,j}$ depends on $J^h_{ji}$ through the input "
+            r"$J^h_{ji}\sigma_r(r_i)\phi(h_i)$ of $h_j$. Since $\sum_j(J^h_{ji})^2\to g_J$, this "
+            r"is an $O(1)$ reaction on the unit's own path, with the mean response "
+            r"$\bar\chi_h(t,u)=\langle\delta a_h(t)/\delta I_h(u)\rangle$ (products "
+            r"$J^h_{ji}J^r_{ji}$ and $J_{ji}J_{ij}$ average out). It vanishes for a read-out loss "
+            r"(the adjoint is odd in an independent $w$) but not for the running loss.",
+            title="Reaction term",
         ),
         Step(
             "reaction_field_r",
@@ -338,23 +355,31 @@ def adjoint_dmft_derivation() -> Derivation:
                     (u, 0, T_),
                 ),
             ),
-            r"Likewise through $J^r_{ji}$ in the input of $r_j$, with $\bar\chi_r(t,u)=\langle\delta a_r(t)/\delta I_r(u)\rangle$.",
+            r"Likewise through $J^r_{ji}$ in the input of $r_j$, with "
+            r"$\bar\chi_r(t,u)=\langle\delta a_r(t)/\delta I_r(u)\rangle$.",
         ),
         Step(
             "reaction_response_h",
             sp.Eq(
                 sp.Symbol(r"\langle\delta S_{h}(v)/\delta I_{h}(u)\rangle", real=True), mean_dS_h
             ),
-            r"SymPy differentiates $S_h$ (with the reaction fields, $\int dw$ implied) along the forward response $\delta h(v)=G_{vu}=s_ze^{-s_z(v-u)}\theta(v-u)$ (Gaussian forward, $\alpha_z=0$) and averages: "
-            r"$\langle\xi\rangle=0$, $r\perp h$. Then $\bar\chi_h(t,u)=\int_t^Te^{-s_z(v-t)}\langle\delta S_h(v)/\delta I_h(u)\rangle dv$.",
+            r"SymPy differentiates $S_h$ with the reaction fields (an integral over $w$ implied) "
+            r"along the forward response $\delta h(v)=G_{vu}=s_ze^{-s_z(v-u)}\theta(v-u)$ "
+            r"(Gaussian forward path, $\alpha_z=0$) and averages ($\langle\xi\rangle=0$, "
+            r"$r\perp h$); then $\bar\chi_h(t,u)=\int_t^Te^{-s_z(v-t)}"
+            r"\langle\delta S_h(v)/\delta I_h(u)\rangle\,dv$.",
+            title="Mean response of the sources",
         ),
         Step(
             "reaction_response_r",
             sp.Eq(
                 sp.Symbol(r"\langle\delta S_{r}(v)/\delta I_{r}(u)\rangle", real=True), mean_dS_r
             ),
-            r"Along $\delta r(v)=G_{vu}=\tau_r^{-1}e^{-(v-u)/\tau_r}\theta(v-u)$; $\bar\chi_r(t,u)=\int_t^Te^{-(v-t)/\tau_r}\langle\delta S_r(v)/\delta I_r(u)\rangle dv$. Both linear equations are marched backward in $t$; "
-            r"the reaction sources $\langle D D\rangle$ of the covariance equations are averaged over Gaussian forward paths (Monte Carlo).",
+            r"The same holds for the output gate along its forward response $\delta r(v)=G_{vu}$, "
+            r"now with $G_{vu}=\tau_r^{-1}e^{-(v-u)/\tau_r}\theta(v-u)$, and then "
+            r"$\bar\chi_r(t,u)=\int_t^Te^{-(v-t)/\tau_r}\langle\delta S_r(v)/\delta I_r(u)\rangle"
+            r"\,dv$. Both linear equations are marched backward in $t$; the reaction sources of "
+            r"the covariance equations are averaged over Gaussian forward paths (Monte Carlo).",
         ),
         Step(
             "gradient_norm",
@@ -365,7 +390,18 @@ def adjoint_dmft_derivation() -> Derivation:
                     sp.Integral(Chh(t, s) * Csr(t - s) * Cph(t - s), (t, 0, T_)), (s, 0, T_)
                 ),
             ),
-            r"Exact factorisation $\sum_{ij}(\int X_iY_j)^2=\iint(\sum_iX_iX_i)(\sum_jY_jY_j)$ with $X=s_za_h$, $Y=\sigma_r\phi$; the empirical correlations self-average (leading order in $1/N$). Likewise $\|\nabla_{J^r}L\|_F^2\simeq\tau_r^{-2}\iint C_{rr}C_\phi$.",
+            r"The exact factorisation $\sum_{ij}(\int X_iY_j)^2=\iint(\sum_iX_iX_i)"
+            r"(\sum_jY_jY_j)$ with $X=s_za_h$, $Y=\sigma_r\phi$, and self-averaging of the "
+            r"empirical correlations (leading order in $1/N$), give",
+            title="Gradient norms",
+        ),
+        Step(
+            "gradient_norm_r",
+            sp.Eq(
+                sp.Symbol(r"\|\nabla_{J^r}L\|_{F}^{2}", real=True),
+                tau_r**-2
+                * sp.Integral(sp.Integral(Crr(t, s) * Cph(t - s), (t, 0, T_)), (s, 0, T_)),
+            ),
         ),
     ]
     return Derivation(
@@ -373,7 +409,24 @@ def adjoint_dmft_derivation() -> Derivation:
         title="Adjoint DMFT: covariance equations and gradient norms",
         steps=steps,
         references=[ADJ_DMFT_REF],
-        summary=r"The adjoint sees fresh Gaussian fields; its covariances obey hyperbolic equations on $[0,T]^2$ driven by the forward DMFT correlations, and the gradient norms are double integrals of adjoint and forward covariances.",
+        summary=(
+            r"The mean-field theory of the adjoint (gradient) dynamics of the gated network for "
+            r"$\alpha_z=0$: the adjoint sees Gaussian fields, its covariances obey hyperbolic "
+            r"equations on $[0,T]^2$ driven by the forward DMFT correlations, and the gradient "
+            r"norms are double integrals of adjoint and forward covariances. The reaction term "
+            r"\stepref{reaction_field_h}, which the fresh-field closure misses, is ours."
+        ),
+        notation=[
+            (
+                r"C_F(\tau)",
+                r"the forward Gaussian cross moments at lag $\tau$ \derivref{gating_dmft}",
+            ),
+            (
+                r"C_{hh},C_{rr}",
+                r"the covariances of the normalised adjoints $Na_h$, $Na_r$ at times $(t,s)$",
+            ),
+            (r"\phi_u,\phi'_u,\sigma_{ru},\sigma'_{ru}", r"the forward values at time $u$"),
+        ],
     )
 
 
