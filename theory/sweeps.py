@@ -168,42 +168,50 @@ def _call_task(
     fixed: dict[str, Any],
     threads: int | None,
 ) -> list[dict[str, Any]]:
-    """Evaluate one task (a chunk of points) with BLAS/OpenMP pools pinned to ``threads``.
+    """Evaluate one task (a chunk of points) with BLAS/OpenMP pools pinned to ``threads``
+    (:func:`_pin_threads`; None leaves them alone).
 
     A vectorised function is called once with 1-D arrays (one per grid name) and must return a
     mapping name -> sequence of one value per point; an exception fails every point of the task.
     Other functions are called point by point (an exception fails that point only).
     """
-    import contextlib
-
-    ctx: Any = contextlib.nullcontext()
     if threads is not None:
-        from threadpoolctl import threadpool_limits
-
-        ctx = threadpool_limits(limits=int(threads))
-    with ctx:
-        if not is_vectorized(func):
-            return [_call(func, pt, fixed) for pt in points]
-        try:
-            arrays = {k: np.array([pt[k] for pt in points]) for k in points[0]}
-            res = func(**arrays, **fixed)
-            if not isinstance(res, Mapping):
-                raise TypeError(
-                    f"vectorised sweep function must return a mapping name -> array, got {type(res).__name__}"
+        _pin_threads(int(threads))
+    if not is_vectorized(func):
+        return [_call(func, pt, fixed) for pt in points]
+    try:
+        arrays = {k: np.array([pt[k] for pt in points]) for k in points[0]}
+        res = func(**arrays, **fixed)
+        if not isinstance(res, Mapping):
+            raise TypeError(
+                f"vectorised sweep function must return a mapping name -> array, got {type(res).__name__}"
+            )
+        cols = {str(k): np.asarray(v) for k, v in res.items()}
+        for k, v in cols.items():
+            if v.shape != (len(points),):
+                raise ValueError(
+                    f"vectorised sweep function returned {k!r} of shape {v.shape}, expected ({len(points)},)"
                 )
-            cols = {str(k): np.asarray(v) for k, v in res.items()}
-            for k, v in cols.items():
-                if v.shape != (len(points),):
-                    raise ValueError(
-                        f"vectorised sweep function returned {k!r} of shape {v.shape}, expected ({len(points)},)"
-                    )
-            return [
-                {"__ok__": True, **{k: v[i].item() for k, v in cols.items()}}
-                for i in range(len(points))
-            ]
-        except Exception as exc:  # the whole task fails
-            err = f"{type(exc).__name__}: {exc}"
-            return [{"__ok__": False, "__error__": err} for _ in points]
+        return [
+            {"__ok__": True, **{k: v[i].item() for k, v in cols.items()}}
+            for i in range(len(points))
+        ]
+    except Exception as exc:  # the whole task fails
+        err = f"{type(exc).__name__}: {exc}"
+        return [{"__ok__": False, "__error__": err} for _ in points]
+
+
+def _pin_threads(threads: int) -> None:
+    """Limit this process's BLAS/OpenMP pools to ``threads`` and leave them so.
+
+    The pools are process-wide: restoring them after each task would race between the threads
+    of a threaded worker (one task restoring while another still runs), so a sweep worker keeps
+    the limit for the rest of its life.
+    """
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    if any(int(d.get("num_threads", 0)) != threads for d in threadpool_info()):
+        threadpool_limits(limits=threads)
 
 
 def worker_threads() -> dict[str, Any]:
@@ -343,8 +351,9 @@ def sweep(
         whole in one task (:func:`task_chunks`); a task pays the start-up of its function once.
         A function with ``vectorized = True`` gets each task's points as arrays in one call.
     threads:
-        BLAS/OpenMP threads of each task (threadpoolctl), so that workers on the cores of one
-        machine do not oversubscribe them; None leaves the pools alone.
+        BLAS/OpenMP threads of each worker process (threadpoolctl, set by its first task and kept:
+        the pools are process-wide), so that workers on the cores of one machine do not
+        oversubscribe them; None leaves the pools alone.
 
     Returns
     -------

@@ -209,6 +209,8 @@ class InplacePlan:
                 uses[node.id] -= 1
                 return env[node.id]
             if isinstance(node, ast.Constant):
+                if not isinstance(node.value, (int, float)):
+                    raise ValueError(f"unsupported constant {node.value!r}")
                 return ("const", float(node.value))
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
                 if not (isinstance(node.right, ast.Constant) and node.right.value == 2):

@@ -257,12 +257,10 @@ class ScaledClosureTable:
             try:
                 file.parent.mkdir(parents=True, exist_ok=True)
                 tmp = file.with_suffix(f".{os.getpid()}.tmp.npz")
-                np.savez(
-                    tmp,
-                    error=err,
-                    v0=v0,
-                    **{f"coef{i}": c for i, (_l, _h, c) in enumerate(pieces_l)},
-                )
+                arrays: dict[str, Any] = {f"coef{i}": c for i, (_l, _h, c) in enumerate(pieces_l)}
+                arrays["error"] = np.array(err)
+                arrays["v0"] = v0
+                np.savez(tmp, **arrays)
                 tmp.replace(file)
             except OSError:
                 pass
@@ -671,11 +669,13 @@ class FourierPool:
                 mix = c >= 2
                 if np.any(mix):
                     mr = rows[mix]
-                    dG = self.HG[mr, 1:] - self.HG[mr, :-1]  # consecutive differences
-                    dX = self.HX[mr, 1:] - self.HX[mr, :-1]
-                    valid = np.arange(depth)[None, :] < (c[mix] - 1)[:, None]
-                    dG *= valid[:, :, None]
-                    dX *= valid[:, :, None]
+                    hg, hx = self.HG[mr], self.HX[mr]
+                    dG = hg[:, 1:] - hg[:, :-1]  # consecutive differences
+                    dX = hx[:, 1:] - hx[:, :-1]
+                    if np.any(c[mix] <= depth):
+                        valid = np.arange(depth)[None, :] < (c[mix] - 1)[:, None]
+                        dG *= valid[:, :, None]
+                        dX *= valid[:, :, None]
                     # minimum-norm least squares as numpy.linalg.lstsq(rcond=None): SVD with the
                     # cut-off eps·max(D, depth)·σ_max (zero padding columns get γ = 0)
                     U, S, Vt = np.linalg.svd(np.swapaxes(dG, 1, 2), full_matrices=False)
@@ -740,9 +740,7 @@ class FourierPool:
             # ⟨φ²⟩, ⟨σ_r²⟩: the closures at c = c0 (last θ-node, θ = π/2)
             P = float(bt.phi.nodes(np.array([self.lam_phi[i] * ch[0]]))[0, -1])
             S = float(bt.gate.nodes(np.array([self.lam_gate[i] * cr[0]]))[0, -1])
-            kinetic = float(
-                bt.kinetic(P, S, ch[0], p.s_z, self.gJ[i], math.sqrt(self.var[i, 0]))
-            )
+            kinetic = float(bt.kinetic(P, S, ch[0], p.s_z, self.gJ[i], math.sqrt(self.var[i, 0])))
         history = tuple(self.hist[i, :it].tolist())
         seconds = time.perf_counter() - self.t0.pop(i)
         self.free.append(i)
