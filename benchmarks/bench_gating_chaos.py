@@ -1,13 +1,15 @@
 """Benchmarks of the gated-RNN chaos tools; ratios against baselines measured in the same run.
 
 * QR Lyapunov step (state + k tangent vectors, RK4) vs the bare simulation step (RK4 of the state).
-* Phase-diagram sweep of DMFT solves on 2 local Dask workers vs serial (40 x 40 (g_h, alpha_r)
-  grid, 6 x 6 with --quick; compile caches warmed on both sides first). Measured on the 2-core
-  development machine (2026-11-22): 1210 s on 2 workers vs 1340 s serial, ratio 1.11; the workers
-  were busy 100 % of the wall time (no load imbalance, no scheduler bottleneck) but each point took
-  1.64x its serial time when two solves ran at once (the quadrature grids contend for the shared
-  cache; a pure elementwise numpy loop scales 2.16x on the same machine). Expect more on machines
-  with more cores or memory bandwidth per core.
+* The 40 x 40 (g_h, alpha_r) phase diagram with its lines L1, L2, L3
+  (:func:`theory.gating.chaos.phase_diagram.phase_diagram`: batched Fourier solves on tabulated
+  closures, continuation down the alpha_r columns with the multi-start test, L3 bisection) vs the
+  same decisions point by point with ``solve_dmft_fourier`` (stratified subset, scaled); 10 x 10
+  with --quick. History: the point-by-point sweep took 1210 s on 2 Dask workers and 1340 s serial
+  (2026-11-22), each point 1.64x slower when two ran at once (16 MB quadrature temporaries
+  contending for the shared cache).
+* Time vs grid size (10², 20², 40² points) with the fitted exponent (plot with --plots).
+* The same diagram on 1 vs 2 local worker processes (whole columns per task).
 * Spectral abscissa by root finding on the RMT boundary vs dense eigendecomposition of the
   3N x 3N Jacobian.
 
@@ -62,77 +64,198 @@ def _qr_vs_step(quick: bool) -> list[dict]:
     return out
 
 
-def _timed_point(g_h: float, alpha_r: float) -> dict:
-    """chaotic_point plus its own wall time (to separate per-point slow-down from load imbalance)."""
-    from theory.gating.chaos.phase_diagram import chaotic_point
+def _pointwise_branch(g_h: float, alpha_r: float, warm, n: int, dtau: float):
+    """Baseline: branch_exists(g_h, α_r, warm) decided point by point with solve_dmft_fourier."""
+    from theory.gating.chaos.transitions import (
+        ChaoticBranchPoint,
+        branch_guesses,
+        distance_bound,
+    )
+    from theory.gating.dmft.fourier import solve_dmft_fourier
+    from theory.gating.model import GatedParams
 
+    for guess in branch_guesses(warm):
+        sol = solve_dmft_fourier(
+            GatedParams(g_h=round(g_h, 6), alpha_r=alpha_r),
+            n=n,
+            dtau=dtau,
+            tol=1e-8,
+            init=guess,
+            max_iter=1500,
+        )
+        ch0 = float(sol.C_h[0])
+        chaotic = ch0 > 1e-6
+        pt = ChaoticBranchPoint(
+            round(g_h, 6),
+            ch0,
+            float(sol.C_r[0]),
+            bool(sol.converged or not chaotic),
+            chaotic,
+            residual=float(sol.residual),
+            distance=0.0 if sol.converged else distance_bound(sol.residual_history),
+            tail_decay=float(sol.info["tail_decay"]),
+            init=guess,
+        )
+        if pt.accepted:
+            return pt
+    return None
+
+
+def _diagram_grid(n: int, quick: bool = False) -> dict:
+    """The benchmark diagram: g_h in [1.5, 2.5], alpha_r in [0, 20] ([5, 20] for the smoke runs:
+    at small alpha_r every guess runs to max_iter near L1, where the window is too short)."""
+    return {
+        "g_h": np.linspace(1.5, 2.5, n),
+        "alpha_r": np.linspace(5.0 if quick else 0.0, 20.0, n),
+    }
+
+
+def _phase_diagram(quick: bool) -> list[dict]:
+    """The (g_h, α_r) diagram with L1, L2, L3 (theory.gating.chaos.phase_diagram.phase_diagram)
+    in one process vs the point-by-point decisions of the same multi-start test with
+    solve_dmft_fourier (the package's public point solver), on a stratified subset of points
+    (each with the warm start the diagram used), scaled to the grid. Accuracy: the largest
+    |ΔC_h(0)| between the two on the subset and the number of points whose decision differs."""
+    from theory.gating.chaos.phase_diagram import phase_diagram
+    from theory.gating.chaos.transitions import ChaoticBranchPoint
+    from theory.gating.dmft.batched import batch_theory
+
+    n = 4 if quick else 40
+    grid = _diagram_grid(n, quick)
+    batch_theory.cache_clear()
     t0 = time.perf_counter()
-    out = dict(chaotic_point(g_h, alpha_r))
-    out["seconds"] = time.perf_counter() - t0
-    return out
+    batch_theory(0.0, 0.0)
+    t_tables = time.perf_counter() - t0  # compile + tables (from the disk cache when present)
+    t0 = time.perf_counter()
+    ds = phase_diagram(grid["g_h"], grid["alpha_r"], n=512, dtau=0.2)
+    t_diag = time.perf_counter() - t0
+    # baseline on a stratified subset: every `stride`-th column, every 2nd g_h, with the warm
+    # start the diagram's continuation had there (the branch point at the next larger g_h)
+    stride = 2 if quick else 8
+    G = np.asarray(ds["g_h"].values)
+    cols = list(range(0, n, stride))
+    t_base = 0.0
+    worst = 0.0
+    differ = 0
+    n_sub = 0
+    for j in cols:
+        a = float(ds["alpha_r"].values[j])
+        for i in range(n - 1, -1, -2):
+            warm = None
+            for k in range(i + 1, n):  # nearest chaotic point above (the diagram's warm start)
+                if bool(ds["chaotic"].values[k, j]):
+                    warm = ChaoticBranchPoint(
+                        float(G[k]),
+                        float(ds["C_h0"].values[k, j]),
+                        float(ds["C_r0"].values[k, j]),
+                        True,
+                        True,
+                    )
+                    break
+            t0 = time.perf_counter()
+            pt = _pointwise_branch(float(G[i]), a, warm, 512, 0.2)
+            t_base += time.perf_counter() - t0
+            n_sub += 1
+            got = bool(ds["chaotic"].values[i, j])
+            if got != (pt is not None):
+                differ += 1
+            elif pt is not None:
+                worst = max(worst, abs(pt.C_h0 - float(ds["C_h0"].values[i, j])))
+    per_point = t_base / n_sub
+    t_baseline = per_point * n * n
+    return [
+        dict(
+            name=f"phase_diagram[{n}x{n}]",
+            value=t_diag,
+            unit="s",
+            baseline=t_baseline,
+            ratio=t_baseline / t_diag,
+            accuracy=worst,
+            note=(
+                f"(g_h, alpha_r) diagram with L1, L2, L3 in one process (1 core) incl. L3 bisection to 5e-3; "
+                f"compiled theory + closure tables {t_tables:.1f} s before it; baseline: the same multi-start "
+                f"decisions point by point with solve_dmft_fourier on {n_sub} points ({per_point:.2f} s/point) "
+                f"scaled to {n * n} points, without the lines; accuracy: max |dC_h(0)| on the subset "
+                f"(solver tolerance 1e-8), decisions differing: {differ}/{n_sub}; "
+                f"L3 = {np.round(ds['L3'].values, 3).tolist()}"
+            ),
+        )
+    ]
+
+
+def _diagram_scaling(quick: bool) -> list[dict]:
+    """Time of phase_diagram vs the number of grid points (n x n), with the fitted exponent."""
+    from theory.gating.chaos.phase_diagram import phase_diagram
+
+    sizes = (2, 3, 4) if quick else (10, 20, 40)
+    pts, times = [], []
+    for m in sizes:
+        grid = _diagram_grid(m, quick)
+        t0 = time.perf_counter()
+        phase_diagram(grid["g_h"], grid["alpha_r"])
+        times.append(time.perf_counter() - t0)
+        pts.append(m * m)
+    slope = float(np.polyfit(np.log(pts), np.log(times), 1)[0])
+    return [
+        dict(
+            name="phase_diagram scaling",
+            value=times[-1],
+            unit="s",
+            baseline=None,
+            ratio=None,
+            note=f"time ~ points^{slope:.2f} over {list(sizes)} squared grids",
+            series={
+                "x": pts,
+                "y": times,
+                "xlabel": "grid points",
+                "ylabel": "phase_diagram time [s]",
+                "exponent": slope,
+            },
+        )
+    ]
 
 
 def _sweep_speedup(quick: bool) -> list[dict]:
-    """(g_h, α_r) grid of chaotic-branch DMFT solves: 2 local Dask workers vs serial, warm caches on both sides.
-
-    The point function (:func:`theory.gating.chaos.phase_diagram.chaotic_point`) solves in convention B,
-    whose compiled theory depends on α_r only; each worker (and the serial process) compiles the
-    n distinct α_r theories once before timing (warm-up timed separately, reported in the note).
-    Per-point costs are heavy-tailed (median ≈ 0.5 s, up to ≈ 10 s near L3), so in full mode the
-    serial baseline is a deterministic stratified subset (every 4th point: all g_h, every 4th α_r),
-    scaled to the grid; a random subset of 64 points gave a biased baseline (measured ratio 0.92
-    where a like-for-like 72-point run gave 1.45). Each task also returns its own time, so the note
-    separates the per-point slow-down on the workers (sharing 2 cores with the scheduler) from
-    load imbalance.
-    """
+    """The diagram on a LocalCluster of 1 vs 2 single-threaded worker processes (whole α_r columns
+    per task; compiled theory and tables warmed on the workers first, not timed), and the BLAS
+    thread pools the workers see without and with the per-task pin (threadpoolctl)."""
     from distributed import Client, LocalCluster
 
-    from theory.gating.chaos.phase_diagram import warm_compiled
-    from theory.sweeps import sweep
+    from theory.gating.chaos.phase_diagram import phase_diagram
+    from theory.gating.dmft.batched import batch_theory
+    from theory.sweeps import worker_threads
 
-    n = 6 if quick else 40
-    grid = {"g_h": np.linspace(1.5, 2.5, n), "alpha_r": np.linspace(0.0, 20.0, n)}
-    points = [(g, a) for g in grid["g_h"] for a in grid["alpha_r"]]
-    t0 = time.perf_counter()
-    warm_compiled(grid["alpha_r"])
-    t_warm_serial = time.perf_counter() - t0
-    stride = 1 if quick else 4
-    subset = points[::stride]
-    serial_times = np.array([_timed_point(g, a)["seconds"] for g, a in subset])
-    t_serial = float(serial_times.sum()) * len(points) / len(subset)
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        t0 = time.perf_counter()
-        client.run(
-            warm_compiled, list(grid["alpha_r"])
-        )  # each worker compiles the n alpha_r theories once
-        t_warm_par = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        ds = sweep(_timed_point, grid, client=client, cache=False, progress=False)
-        t_par = time.perf_counter() - t0
-    worker_times = np.asarray(ds["seconds"].values).ravel()
-    slow = float(worker_times[::stride].sum() / serial_times.sum())
-    how = (
-        "full grid"
-        if quick
-        else f"serial time scaled from a stratified {len(subset)}-point subset (every {stride}th point)"
-    )
+    n = 4 if quick else 40
+    grid = _diagram_grid(n, quick)
+    times = {}
+    pools = {}
+    for workers in (1, 2):
+        with (
+            LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            client.run(batch_theory, 0.0, 0.0)
+            pools[workers] = client.run(worker_threads)
+            t0 = time.perf_counter()
+            ds = phase_diagram(
+                grid["g_h"], grid["alpha_r"], client=client, n_workers=workers, columns_per_task=2
+            )
+            times[workers] = time.perf_counter() - t0
+    before = max(p["max_threads"] for p in pools[2].values())
     return [
         dict(
-            name=f"phase_sweep[{n}x{n}]",
-            value=t_par,
+            name=f"phase_diagram sweep[{n}x{n}] 2 vs 1 workers",
+            value=times[2],
             unit="s",
-            baseline=t_serial,
-            ratio=t_serial / t_par,
+            baseline=times[1],
+            ratio=times[1] / times[2],
             note=(
-                f"2 local workers vs serial, warm compile caches ({how}); per-point time on the workers / serial "
-                f"(same points) {slow:.2f}, worker busy time / (2 x wall) {worker_times.sum() / (2 * t_par):.2f}; "
-                f"warm-up (compile {n} alpha_r theories) serial {t_warm_serial:.1g} s, workers {t_warm_par:.1g} s, not in the ratio; "
-                f"chaotic points {int(ds['chaotic'].sum())}, failed points: {int(ds['failed'].sum())}"
+                f"LocalCluster processes, 2 columns per task, warm workers; 1 worker {times[1]:.1f} s, "
+                f"2 workers {times[2]:.1f} s; BLAS threads per worker process: {before} "
+                f"(Nanny sets OMP/OPENBLAS_NUM_THREADS=1), pinned to 1 per task by threadpoolctl on any "
+                f"cluster; failed points {int(ds['failed'].sum())}"
             ),
         )
     ]
@@ -172,8 +295,14 @@ def _abscissa_vs_eig(quick: bool) -> list[dict]:
 
 
 def run(quick: bool = False) -> list[dict]:
-    """All benchmarks; each dict has name, value, unit, baseline, ratio, note."""
-    return _qr_vs_step(quick) + _abscissa_vs_eig(quick) + _sweep_speedup(quick)
+    """All benchmarks; each dict has name, value, unit, baseline, ratio, note (accuracy, series)."""
+    return (
+        _qr_vs_step(quick)
+        + _abscissa_vs_eig(quick)
+        + _phase_diagram(quick)
+        + _diagram_scaling(quick)
+        + _sweep_speedup(quick)
+    )
 
 
 if __name__ == "__main__":

@@ -8,14 +8,23 @@ convergence flags), plus ``failed`` (the call raised) and ``error`` (the excepti
 Engine: :mod:`dask.distributed`. By default a :class:`~distributed.LocalCluster` with
 ``n_workers`` single-threaded workers is started for the sweep and shut down afterwards; pass
 ``scheduler="tcp://host:8786"`` to run on an existing cluster (connection attempts time out after
-``timeout`` seconds with a clear error, never hang), or an existing ``client``. Progress is shown
-with a tqdm bar as futures complete. Results are cached in ``cache_dir`` (netCDF, keyed on the
+``timeout`` seconds with a clear error, never hang), or an existing ``client``: the same call runs
+unchanged on either. Points are sent in tasks of several points (``chunk``; whole lines of
+``chunk_axis`` for continuations), so each task pays its function's start-up (imports, compiled
+theory) once; a function marked ``vectorized = True`` receives a task's points as arrays. Each task
+pins the BLAS/OpenMP pools of its worker to ``threads`` (threadpoolctl; default 1), so two workers
+on two cores do not oversubscribe them (:func:`worker_threads` shows the pools). Progress is shown
+with a tqdm bar as tasks complete, only when stderr is a terminal unless asked. Results are cached in ``cache_dir`` (netCDF, keyed on the
 function's qualified name, its source, the grid and the fixed arguments).
 
 Command line (registered in :data:`theory.cli.EXTRA_COMMANDS`)::
 
     theory sweep theory.gating.chaos.phase_diagram:phase_point --grid g_h=1.2:3:40 --grid alpha_r=0:20:40 \\
-        [--fixed n=1024] [--scheduler tcp://...] [--workers 2] [--out sweep.nc]
+        [--fixed n=1024] [--scheduler tcp://...] [--workers 2] [--out sweep.nc] [--chunk 40]
+        [--chunk-axis g_h] [--allow-failures]
+
+It exits with status 1 and a summary of the failures (grouped by error) when any point failed,
+unless ``--allow-failures``.
 """
 
 from __future__ import annotations
@@ -27,7 +36,6 @@ import inspect
 import itertools
 import json
 import math
-import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +44,17 @@ import numpy as np
 
 from theory.errors import ParameterError
 
-__all__ = ["sweep", "parse_grid", "validate_grid", "resolve_function", "sweep_cache_dir"]
+__all__ = [
+    "sweep",
+    "parse_grid",
+    "validate_grid",
+    "resolve_function",
+    "sweep_cache_dir",
+    "task_chunks",
+    "worker_threads",
+    "is_vectorized",
+    "failure_summary",
+]
 
 
 def sweep_cache_dir() -> Path:
@@ -128,7 +146,6 @@ def _call(
     func: Callable[..., Mapping[str, Any]], point: dict[str, float], fixed: dict[str, Any]
 ) -> dict[str, Any]:
     """Evaluate one point; exceptions become ``failed=True`` with the message (never a lost task)."""
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     try:
         res = func(**point, **fixed)
         if not isinstance(res, Mapping):
@@ -138,6 +155,113 @@ def _call(
         return {"__ok__": True, **{str(k): v for k, v in res.items()}}
     except Exception as exc:  # reported per point
         return {"__ok__": False, "__error__": f"{type(exc).__name__}: {exc}"}
+
+
+def is_vectorized(func: Callable[..., Any]) -> bool:
+    """Whether ``func`` takes whole arrays of points (attribute ``vectorized = True``)."""
+    return bool(getattr(func, "vectorized", False))
+
+
+def _call_task(
+    func: Callable[..., Mapping[str, Any]],
+    points: list[dict[str, float]],
+    fixed: dict[str, Any],
+    threads: int | None,
+) -> list[dict[str, Any]]:
+    """Evaluate one task (a chunk of points) with BLAS/OpenMP pools pinned to ``threads``
+    (:func:`_pin_threads`; None leaves them alone).
+
+    A vectorised function is called once with 1-D arrays (one per grid name) and must return a
+    mapping name -> sequence of one value per point; an exception fails every point of the task.
+    Other functions are called point by point (an exception fails that point only).
+    """
+    if threads is not None:
+        _pin_threads(int(threads))
+    if not is_vectorized(func):
+        return [_call(func, pt, fixed) for pt in points]
+    try:
+        arrays = {k: np.array([pt[k] for pt in points]) for k in points[0]}
+        res = func(**arrays, **fixed)
+        if not isinstance(res, Mapping):
+            raise TypeError(
+                f"vectorised sweep function must return a mapping name -> array, got {type(res).__name__}"
+            )
+        cols = {str(k): np.asarray(v) for k, v in res.items()}
+        for k, v in cols.items():
+            if v.shape != (len(points),):
+                raise ValueError(
+                    f"vectorised sweep function returned {k!r} of shape {v.shape}, expected ({len(points)},)"
+                )
+        return [
+            {"__ok__": True, **{k: v[i].item() for k, v in cols.items()}}
+            for i in range(len(points))
+        ]
+    except Exception as exc:  # the whole task fails
+        err = f"{type(exc).__name__}: {exc}"
+        return [{"__ok__": False, "__error__": err} for _ in points]
+
+
+def _pin_threads(threads: int) -> None:
+    """Limit this process's BLAS/OpenMP pools to ``threads`` and leave them so.
+
+    The pools are process-wide: restoring them after each task would race between the threads
+    of a threaded worker (one task restoring while another still runs), so a sweep worker keeps
+    the limit for the rest of its life.
+    """
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    if any(int(d.get("num_threads", 0)) != threads for d in threadpool_info()):
+        threadpool_limits(limits=threads)
+
+
+def worker_threads() -> dict[str, Any]:
+    """BLAS/OpenMP thread pools of this process (``threadpoolctl.threadpool_info``), summarised:
+    ``{"max_threads": ..., "pools": [(internal_api, num_threads), ...]}`` (run on workers with
+    ``client.run(worker_threads)`` to see oversubscription)."""
+    from threadpoolctl import threadpool_info
+
+    pools = [(d.get("internal_api", "?"), int(d.get("num_threads", 0))) for d in threadpool_info()]
+    return {"max_threads": max((t for _, t in pools), default=0), "pools": pools}
+
+
+def task_chunks(
+    grid: Mapping[str, np.ndarray], chunk: int | None, chunk_axis: str | None, n_tasks_hint: int
+) -> list[list[int]]:
+    """Split the points of ``grid`` (C order over its names) into tasks of point indices.
+
+    ``chunk_axis``: keep every line along this axis in one task (tasks are groups of whole
+    lines). ``chunk``: points per task (rounded up to whole lines); default about
+    ``n_tasks_hint`` tasks.
+    """
+    names = list(grid)
+    shape = tuple(len(grid[n]) for n in names)
+    total = int(np.prod(shape))
+    idx = np.arange(total).reshape(shape)
+    if chunk_axis is not None:
+        if chunk_axis not in grid:
+            raise ParameterError("chunk_axis", chunk_axis, f"one of the grid names {names}")
+        ax = names.index(chunk_axis)
+        lines = np.moveaxis(idx, ax, -1).reshape(-1, shape[ax])
+        units = [list(map(int, line)) for line in lines]
+    else:
+        units = [[i] for i in range(total)]
+    per_unit = len(units[0])
+    if chunk is None:
+        n_units = max(1, math.ceil(len(units) / max(1, n_tasks_hint)))
+    else:
+        if not (isinstance(chunk, int) and chunk >= 1):
+            raise ParameterError("chunk", chunk, "an integer >= 1 (points per task)")
+        n_units = max(1, math.ceil(chunk / per_unit))
+    return [sum(units[i : i + n_units], []) for i in range(0, len(units), n_units)]
+
+
+def _show_progress(progress: bool | None) -> bool:
+    """``None``: a bar only when stderr is a terminal (no carriage returns in a redirected log)."""
+    if progress is None:
+        import sys
+
+        return bool(getattr(sys.stderr, "isatty", lambda: False)())
+    return bool(progress)
 
 
 def _cache_key(func: Callable[..., Any], grid: dict[str, np.ndarray], fixed: dict[str, Any]) -> str:
@@ -192,8 +316,11 @@ def sweep(
     timeout: float = 10.0,
     cache: bool = True,
     cache_dir: str | Path | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     name: str = "",
+    chunk: int | None = None,
+    chunk_axis: str | None = None,
+    threads: int | None = 1,
 ) -> Any:
     """Evaluate ``func`` on a Cartesian grid with Dask and return an :class:`xarray.Dataset`.
 
@@ -217,7 +344,16 @@ def sweep(
     cache, cache_dir:
         Read/write the result at ``cache_dir/<key>.nc`` (default :func:`sweep_cache_dir`).
     progress:
-        tqdm progress bar over completed points.
+        tqdm progress bar over completed points; ``None`` (default): only when stderr is a
+        terminal, so a redirected log gets no carriage-return updates.
+    chunk, chunk_axis:
+        Points per task (default: about four tasks per worker) and an axis whose lines are kept
+        whole in one task (:func:`task_chunks`); a task pays the start-up of its function once.
+        A function with ``vectorized = True`` gets each task's points as arrays in one call.
+    threads:
+        BLAS/OpenMP threads of each worker process (threadpoolctl, set by its first task and kept:
+        the pools are process-wide), so that workers on the cores of one machine do not
+        oversubscribe them; None leaves the pools alone.
 
     Returns
     -------
@@ -238,6 +374,8 @@ def sweep(
         raise ParameterError("func", func, "a callable")
     if not (isinstance(n_workers, int) and n_workers >= 1):
         raise ParameterError("n_workers", n_workers, "an integer >= 1")
+    if threads is not None and not (isinstance(threads, int) and threads >= 1):
+        raise ParameterError("threads", threads, "None or an integer >= 1")
     if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
         raise ParameterError("timeout", timeout, "a finite number of seconds > 0")
     overlap = set(g) & set(fixed_d)
@@ -268,17 +406,24 @@ def sweep(
         from distributed import as_completed
         from tqdm.auto import tqdm
 
-        futures = cl.map(_call, [func] * len(points), points, [fixed_d] * len(points), pure=False)
-        index = {f.key: i for i, f in enumerate(futures)}
+        n_workers_now = len(cl.scheduler_info().get("workers", {})) or n_workers
+        tasks = task_chunks(g, chunk, chunk_axis, 4 * max(1, n_workers_now))
+        futures = [
+            cl.submit(_call_task, func, [points[i] for i in t], fixed_d, threads, pure=False)
+            for t in tasks
+        ]
+        index = {f.key: k for k, f in enumerate(futures)}
         bar = tqdm(
             total=len(points),
             desc=name or f"sweep {func.__name__}",
             unit="pt",
-            disable=not progress,
+            disable=not _show_progress(progress),
         )
         for fut in as_completed(futures):
-            results[index[fut.key]] = fut.result()
-            bar.update(1)
+            t = tasks[index[fut.key]]
+            for i, r in zip(t, fut.result(), strict=True):
+                results[i] = r
+            bar.update(len(t))
         bar.close()
     finally:
         if own_client:
@@ -354,7 +499,24 @@ def _configure(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out", default="sweep.nc", help="output netCDF file")
     p.add_argument("--no-cache", action="store_true", help="recompute even if cached")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (default: a bar only when stderr is a terminal)",
+    )
+    p.add_argument(
+        "--chunk", type=int, default=None, help="points per task (default: ~4 tasks per worker)"
+    )
+    p.add_argument(
+        "--chunk-axis",
+        default=None,
+        help="grid axis whose lines stay whole in one task (e.g. g_h for a continuation)",
+    )
+    p.add_argument(
+        "--allow-failures",
+        action="store_true",
+        help="exit 0 even if some points failed (default: exit 1 with a summary of the failures)",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -377,12 +539,46 @@ def _run(args: argparse.Namespace) -> int:
         n_workers=args.workers,
         timeout=args.timeout,
         cache=not args.no_cache,
-        progress=not args.no_progress,
+        progress=False if args.no_progress else None,
+        chunk=args.chunk,
+        chunk_axis=args.chunk_axis,
     )
     ds.to_netcdf(args.out, engine="scipy")
     print(ds)
-    print(f"wrote {args.out} ({int(ds['failed'].sum())} failed points)")
+    n_failed = int(ds["failed"].sum())
+    print(f"wrote {args.out} ({n_failed} failed points of {int(ds['failed'].size)})")
+    if n_failed:
+        import sys
+
+        print(failure_summary(ds), file=sys.stderr)
+        if not args.allow_failures:
+            print(
+                f"theory sweep: {n_failed} point(s) failed; exit status 1 (--allow-failures to accept)",
+                file=sys.stderr,
+            )
+            return 1
     return 0
+
+
+def failure_summary(ds: Any, max_points: int = 3) -> str:
+    """The failed points of a sweep Dataset grouped by error message, one line per message
+    (count and the first ``max_points`` points); "" when nothing failed."""
+    failed = np.asarray(ds["failed"].values, dtype=bool)
+    if not failed.any():
+        return ""
+    names = list(ds["failed"].dims)
+    errors = np.asarray(ds["error"].values).astype(str)
+    groups: dict[str, list[str]] = {}
+    for pos in zip(*np.nonzero(failed), strict=True):
+        label = ", ".join(
+            f"{n}={float(ds[n].values[i]):g}" for n, i in zip(names, pos, strict=True)
+        )
+        groups.setdefault(str(errors[pos]), []).append(label)
+    lines = [f"{int(failed.sum())} failed point(s):"]
+    for msg, pts in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        more = f" and {len(pts) - max_points} more" if len(pts) > max_points else ""
+        lines.append(f"  {len(pts)} x {msg}  at ({'); ('.join(pts[:max_points])}){more}")
+    return "\n".join(lines)
 
 
 def _register_cli() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from theory.kernel_limit.memory import memory_on_histories
 from theory.kernel_limit.model import KernelLimitParams, example_task
@@ -69,3 +70,49 @@ def test_threaded_training_matches_serial() -> None:
     for k in a.theta:
         np.testing.assert_allclose(a.theta[k], b.theta[k], atol=1e-13)
     np.testing.assert_allclose(a.outputs, b.outputs, atol=1e-13)
+
+
+def test_inplace_plan_is_bitwise_the_compiled_step() -> None:
+    from theory.kernel_limit.network import InplacePlan
+    from theory.kernel_limit.rtrl import RTRL
+
+    for trunc in (False, True):
+        r = RTRL.for_phi("tanh", trunc)
+        plan = InplacePlan(r.step.source)
+        rng = np.random.default_rng(7)
+        R, N = 2, 300
+        args = [rng.normal(size=(R, 1))] + [rng.normal(size=(R, N)) for _ in range(7)]
+        outs = [np.empty((R, N)) for _ in range(4)]
+        plan.run(args, outs, [np.empty((R, N)) for _ in range(plan.n_tmp)])
+        for a, b in zip(r.raw(*args), outs, strict=True):
+            np.testing.assert_array_equal(np.broadcast_to(a, (R, N)), b)
+
+
+def test_blocks_and_threads_do_not_change_the_numbers() -> None:
+    """Every operation is elementwise and Ŷ is summed over all units after the blocks."""
+    p = KernelLimitParams()
+    task = example_task()
+    hc = HistoryChain(task.chain, 2)
+    rng = np.random.default_rng(11)
+    N, T = 3000, 0.2
+    paths = task.chain.sample(int(N * T) + task.q, 2, rng)
+    th = init_network(p, N, 2, rng)
+    kw = dict(R=2, rng=rng, theta0=th, paths=paths, eval_values=hc.values)
+    a = train(p, task, N, T, **kw)
+    for extra in (dict(block=1000), dict(block=512, threads=2), dict(block=10**6)):
+        b = train(p, task, N, T, **kw, **extra)
+        for k in a.theta:
+            np.testing.assert_array_equal(a.theta[k], b.theta[k])
+        np.testing.assert_array_equal(a.outputs, b.outputs)
+        np.testing.assert_array_equal(a.losses, b.losses)
+
+
+@pytest.mark.slow
+def test_full_size_network_runs() -> None:
+    """N = 1e5 units for 1e5 steps (issue 14): it runs (about 2 min on 2 cores), finite results."""
+    p = KernelLimitParams()
+    task = example_task()
+    r = train(p, task, 100_000, 1.0, R=1, rng=np.random.default_rng(0), threads=2)
+    assert r.steps == 100_000
+    assert all(np.all(np.isfinite(v)) for v in r.theta.values())
+    assert np.isfinite(r.losses).all()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Literal, cast, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from theory.kernel_limit.model import KernelLimitParams, Task
 from theory.kernel_limit.rtrl import RTRL
 
 __all__ = [
+    "InplacePlan",
     "TrainResult",
     "train",
     "forward_on_histories",
@@ -153,6 +154,136 @@ def empirical_ntk(
     return A / N
 
 
+class InplacePlan:
+    """A compiled (lambdified) elementwise function replayed as in-place NumPy ufunc calls.
+
+    The generated source of a :class:`~theory.symbolic.compile.CompiledFunction` (assignments of
+    common subexpressions, then a returned tuple) is parsed once into a list of ufunc calls with
+    ``out=`` buffers, in Python's evaluation order, so that :meth:`run` computes exactly what the
+    function computes (the same operations on the same operands: bitwise equal results) without
+    allocating temporaries. The training loop runs it on blocks of units that stay in cache.
+    Supported: ``+ - * /``, ``** 2``, unary minus, calls of NumPy ufuncs of one argument.
+    """
+
+    def __init__(self, source: str) -> None:
+        import ast
+
+        fn = ast.parse(source).body[0]
+        if not isinstance(fn, ast.FunctionDef):
+            raise ValueError("expected a function definition")
+        self.args = [a.arg for a in fn.args.args]
+        body = fn.body
+        ret = body[-1]
+        if not (isinstance(ret, ast.Return) and isinstance(ret.value, ast.Tuple)):
+            raise ValueError("expected a returned tuple")
+        uses: dict[str, int] = {}
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                uses[node.id] = uses.get(node.id, 0) + 1
+        out_names = {e.id: k for k, e in enumerate(ret.value.elts) if isinstance(e, ast.Name)}
+        env: dict[str, tuple[str, Any]] = {a: ("arg", i) for i, a in enumerate(self.args)}
+        self.code: list[tuple[Any, tuple[tuple[str, Any], ...], tuple[str, Any]]] = []
+        free: list[int] = []
+        self.n_tmp = 0
+        named_tmp: set[int] = set()
+        binops = {
+            ast.Add: np.add,
+            ast.Sub: np.subtract,
+            ast.Mult: np.multiply,
+            ast.Div: np.true_divide,
+        }
+
+        def new_tmp() -> tuple[str, Any]:
+            if free:
+                return ("tmp", free.pop())
+            self.n_tmp += 1
+            return ("tmp", self.n_tmp - 1)
+
+        def dead(ref: tuple[str, Any], name: str | None) -> bool:
+            if ref[0] != "tmp":
+                return False
+            return name is None or uses.get(name, 0) == 0
+
+        def emit(node: Any, dest: tuple[str, Any] | None) -> tuple[str, Any]:
+            if isinstance(node, ast.Name):
+                uses[node.id] -= 1
+                return env[node.id]
+            if isinstance(node, ast.Constant):
+                if not isinstance(node.value, (int, float)):
+                    raise ValueError(f"unsupported constant {node.value!r}")
+                return ("const", float(node.value))
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+                if not (isinstance(node.right, ast.Constant) and node.right.value == 2):
+                    raise ValueError("only ** 2 is supported")
+                return op(np.square, [node.left], dest)
+            if isinstance(node, ast.BinOp) and type(node.op) in binops:
+                return op(binops[type(node.op)], [node.left, node.right], dest)
+            if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+                return op(np.negative, [node.operand], dest)
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and len(node.args) == 1
+            ):
+                uf = getattr(np, node.func.id, None)
+                if not isinstance(uf, np.ufunc):
+                    raise ValueError(f"unsupported function {node.func.id}")
+                return op(uf, node.args, dest)
+            raise ValueError(f"unsupported expression {ast.dump(node)}")
+
+        def op(uf: Any, operands: list[Any], dest: tuple[str, Any] | None) -> tuple[str, Any]:
+            refs = []
+            for o in operands:
+                name = o.id if isinstance(o, ast.Name) else None
+                r = emit(o, None)
+                refs.append((r, name))
+            out = dest
+            if out is None:
+                for r, name in refs:
+                    if dead(r, name) and (name is None or r[1] not in named_tmp or uses[name] == 0):
+                        out = r
+                        break
+            if out is None:
+                out = new_tmp()
+            self.code.append((uf, tuple(r for r, _ in refs), out))
+            for r, name in refs:
+                if r != out and dead(r, name):
+                    free.append(r[1])
+                    named_tmp.discard(r[1])
+            return out
+
+        for st in body[:-1]:
+            if not (isinstance(st, ast.Assign) and len(st.targets) == 1):
+                raise ValueError("expected simple assignments")
+            target = st.targets[0]
+            if not isinstance(target, ast.Name):
+                raise ValueError("expected a name on the left")
+            dest = ("out", out_names[target.id]) if target.id in out_names else None
+            ref = emit(st.value, dest)
+            if ref[0] in ("arg", "const"):  # a plain alias: materialise it
+                ref2 = dest or new_tmp()
+                self.code.append((np.positive, (ref,), ref2))
+                ref = ref2
+            env[target.id] = ref
+            if ref[0] == "tmp":
+                named_tmp.add(ref[1])
+        self.n_out = len(ret.value.elts)
+        for k, e in enumerate(ret.value.elts):
+            if isinstance(e, ast.Name) and env[e.id] == ("out", k):
+                continue
+            r = emit(e, ("out", k))
+            if r != ("out", k):
+                self.code.append((np.positive, (r,), ("out", k)))
+
+    def run(self, args: list[Any], outs: list[np.ndarray], tmps: list[np.ndarray]) -> None:
+        """Evaluate into ``outs`` (arrays of the result shape) using the buffers ``tmps``
+        (``n_tmp`` arrays of that shape); ``args`` in the function's argument order."""
+        slots = {"arg": args, "out": outs, "tmp": tmps}
+        for uf, refs, (kind, i) in self.code:
+            operands = [r[1] if r[0] == "const" else slots[r[0]][r[1]] for r in refs]
+            uf(*operands, out=slots[kind][i])
+
+
 @dataclass
 class TrainResult:
     """Outcome of :func:`train` for R networks.
@@ -206,6 +337,7 @@ def train(
     learn: bool = True,
     keep_recent: int = 12,
     threads: int = 1,
+    block: int = 8192,
 ) -> TrainResult:
     """Train R networks of N units online for ⌊N T⌋ steps on R independent stationary paths.
 
@@ -222,9 +354,18 @@ def train(
     learn:
         If False, only the memory runs (parameters frozen).
     threads:
-        Split the units into this many chunks processed by threads (NumPy releases the GIL); one
+        Threads that share the blocks of units (NumPy releases the GIL inside each pass); one
         dispatch per step applies the pending SGD update and the next memory/RTRL step. Results
-        agree with ``threads=1`` up to the summation order of Ŷ.
+        are bitwise those of ``threads=1`` (Ŷ is summed over all units after the blocks).
+    block:
+        Array elements (R × units) per block: a step runs the compiled RTRL step
+        (:class:`InplacePlan`, no temporaries) and the SGD update block by block, so the ~30
+        passes of a step read and write a cache-resident block instead of streaming the arrays
+        from memory each time. Results do not depend on it (every operation is elementwise).
+
+    Memory: 12 arrays of R × N floats (parameters, double-buffered memory and RTRL derivatives)
+    plus the data path (R × (⌊NT⌋ + q) states and targets), about 0.1 GB at R = 1, N = 10⁵,
+    10⁵ steps.
     """
     require(isinstance(N, (int, np.integer)) and N >= 2, "N", N, "an integer N >= 2")
     require(T > 0, "T", T, "T > 0")
@@ -243,7 +384,7 @@ def train(
     rec_steps = np.clip(np.round(rec * N).astype(int), 0, steps)
     H = 0 if eval_values is None else eval_values.shape[0]
     outputs = np.zeros((rec.size, R, H))
-    step = RTRL.for_phi(params.phi, params.truncated_gradient).raw
+    plan = InplacePlan(RTRL.for_phi(params.phi, params.truncated_gradient).step.source)
     C, W, B, b = th["C"], th["W"], th["B"], th["b"]
     scale = float(N) ** (-params.beta)
     lr = params.learning_rate(N) * scale
@@ -251,46 +392,70 @@ def train(
     require(
         isinstance(threads, int) and 1 <= threads <= 64, "threads", threads, "an integer in [1, 64]"
     )
-    n_chunks = max(1, min(threads, N // 1024 if threads > 1 else 1))
-    bounds = np.linspace(0, N, n_chunks + 1).astype(int)
-    chunks = [slice(int(a), int(z)) for a, z in zip(bounds[:-1], bounds[1:], strict=True)]
-    zeros = [np.zeros((R, sl.stop - sl.start)) for sl in chunks]
-    state = [[z, z.copy(), z.copy(), z.copy()] for z in zeros]  # per chunk: S, G_W, G_B, G_b
+    require(isinstance(block, int) and block >= 1, "block", block, "an integer >= 1")
+    # blocks of units small enough to stay in cache through the ~30 in-place passes of a step;
+    # threads take interleaved blocks (NumPy releases the GIL inside each pass)
+    n_threads = max(1, min(threads, N // 1024 if threads > 1 else 1))
+    width = max(1, min(block // R, N))
+    blocks = [slice(a, min(a + width, N)) for a in range(0, N, width)]
+    # double-buffered state (S, G_W, G_B, G_b): a step reads `cur` and writes `nxt`
+    cur = [np.zeros((R, N)) for _ in range(4)]
+    nxt = [np.zeros((R, N)) for _ in range(4)]
+    n_tmp = max(plan.n_tmp, 2)
+    tmps = [[np.empty((R, width)) for _ in range(n_tmp)] for _ in range(n_threads)]
 
-    def update(j: int, e: np.ndarray) -> None:
-        """SGD step of chunk j with the error e of the last sample (uses C before its update)."""
-        sl, st = chunks[j], state[j]
-        c = (lr * e)[:, None]
-        Cj = C[:, sl]
-        cC = c * Cj
-        Cj += c * st[0]
-        W[:, sl] += cC * st[1]
-        B[:, sl] += cC * st[2]
-        b[:, sl] += cC * st[3]
+    def work(j: int, col: int, c: np.ndarray | None) -> None:
+        """Blocks of thread j: the pending SGD step (factor c = lr·e, old C), then one
+        memory/RTRL step on sample ``col``."""
+        x = xs[:, col : col + 1]
+        tj = tmps[j]
+        for sl in blocks[j::n_threads]:
+            m = sl.stop - sl.start
+            t = [buf[:, :m] for buf in tj]
+            S0, G0, G1, G2 = (a[:, sl] for a in cur)
+            Wj, Bj, bj = W[:, sl], B[:, sl], b[:, sl]
+            if c is not None:
+                Cj = C[:, sl]
+                cC = np.multiply(c, Cj, out=t[0])  # old C
+                Cj += np.multiply(c, S0, out=t[1])
+                Wj += np.multiply(cC, G0, out=t[1])
+                Bj += np.multiply(cC, G1, out=t[1])
+                bj += np.multiply(cC, G2, out=t[1])
+            plan.run([x, S0, G0, G1, G2, Wj, Bj, bj], [a[:, sl] for a in nxt], t)
 
-    def work(j: int, col: int, e_prev: np.ndarray | None) -> np.ndarray:
-        """Apply the pending update, then one memory/RTRL step on sample ``col``; return Σ_i C S."""
-        if e_prev is not None:
-            update(j, e_prev)
-        sl, st = chunks[j], state[j]
-        st[:] = step(xs[:, col : col + 1], st[0], st[1], st[2], st[3], W[:, sl], B[:, sl], b[:, sl])
-        return np.einsum("rn,rn->r", C[:, sl], st[0])
+    def sgd(j: int, c: np.ndarray) -> None:
+        tj = tmps[j]
+        for sl in blocks[j::n_threads]:
+            m = sl.stop - sl.start
+            t = [buf[:, :m] for buf in tj]
+            S0, G0, G1, G2 = (a[:, sl] for a in cur)
+            Cj = C[:, sl]
+            cC = np.multiply(c, Cj, out=t[0])
+            Cj += np.multiply(c, S0, out=t[1])
+            W[:, sl] += np.multiply(cC, G0, out=t[1])
+            B[:, sl] += np.multiply(cC, G1, out=t[1])
+            b[:, sl] += np.multiply(cC, G2, out=t[1])
 
-    pool = ThreadPoolExecutor(n_chunks) if n_chunks > 1 else None
+    pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
 
     def run_all(col: int, e_prev: np.ndarray | None) -> np.ndarray:
+        nonlocal cur, nxt
+        c = None if e_prev is None else (lr * e_prev)[:, None]
         if pool is None:
-            return work(0, col, e_prev)
-        # builtins.sum is typed `T | Literal[0]` (empty sum); here n_chunks > 1 arrays are summed
-        return cast(np.ndarray, sum(pool.map(lambda j: work(j, col, e_prev), range(n_chunks))))
+            work(0, col, c)
+        else:
+            list(pool.map(lambda j: work(j, col, c), range(n_threads)))
+        cur, nxt = nxt, cur
+        return np.einsum("rn,rn->r", C, cur[0])
 
     def flush(e_prev: np.ndarray | None) -> None:
         if e_prev is None or not learn:
             return
+        c = (lr * e_prev)[:, None]
         if pool is None:
-            update(0, e_prev)
+            sgd(0, c)
         else:
-            list(pool.map(lambda j: update(j, e_prev), range(n_chunks)))
+            list(pool.map(lambda j: sgd(j, c), range(n_threads)))
 
     # warm the memory on the q samples preceding the first target (no learning)
     for k in range(q):
@@ -319,7 +484,7 @@ def train(
     finally:
         if pool is not None:
             pool.shutdown()
-    S = np.concatenate([st[0] for st in state], axis=1)
+    S = cur[0]
     record(steps)
     return TrainResult(
         N=N,

@@ -94,3 +94,96 @@ def test_marginal_point():
     assert m["abscissa_az0"] > 0.05
     assert abs(m["abscissa"]) < 0.2 * m["abscissa_az0"]  # the update gate pulls the edge to 0
     assert 0.0 < m["slow_fraction"] < 0.5
+
+
+# ---------------------------------------------------------------- the batched diagram
+def _pointwise_column(gs, alpha_r, n, dtau):
+    """Reference: branch_exists(g, alpha_r, warm=last) decided point by point with the public
+    point solver solve_dmft_fourier (descending g_h, warm start from the last branch point)."""
+    from theory.gating.chaos.transitions import ChaoticBranchPoint, branch_guesses, distance_bound
+    from theory.gating.dmft.fourier import solve_dmft_fourier
+    from theory.gating.model import GatedParams
+
+    last, out = None, []
+    for g in gs:
+        found = None
+        for guess in branch_guesses(last):
+            sol = solve_dmft_fourier(
+                GatedParams(g_h=g, alpha_r=alpha_r),
+                n=n,
+                dtau=dtau,
+                tol=1e-8,
+                init=guess,
+                max_iter=1500,
+            )
+            ch0 = float(sol.C_h[0])
+            pt = ChaoticBranchPoint(
+                g,
+                ch0,
+                float(sol.C_r[0]),
+                bool(sol.converged or ch0 <= 1e-6),
+                ch0 > 1e-6,
+                residual=float(sol.residual),
+                distance=0.0 if sol.converged else distance_bound(sol.residual_history),
+                tail_decay=float(sol.info["tail_decay"]),
+                init=guess,
+            )
+            if pt.accepted:
+                found = pt
+                break
+        out.append(found)
+        if found is not None:
+            last = found
+    return out
+
+
+def test_phase_columns_equal_point_by_point_decisions():
+    """The batched continuation decides every point as the point-by-point multi-start test does,
+    with C_h(0) equal to the solver tolerance (1e-8; error model: same map to 1e-15, same
+    iteration, both stopped below tol), and brackets L3 between the last branch point and the
+    first point without one."""
+    import numpy as np
+
+    from theory.gating.chaos.phase_diagram import phase_columns
+
+    gs = [1.9, 1.8, 1.7]
+    grid = dict(n=256, dtau=0.25)
+    res = phase_columns(np.array(gs), np.full(3, 20.0), **grid)
+    ref = _pointwise_column(gs, 20.0, **grid)
+    assert list(res["chaotic"]) == [r is not None for r in ref]
+    assert res["chaotic"][0] and not res["chaotic"][2]
+    for i, r in enumerate(ref):
+        if r is not None:
+            assert abs(res["C_h0"][i] - r.C_h0) < 1e-7
+    last = max(i for i in range(3) if res["chaotic"][i])
+    assert gs[last + 1] < res["L3"][0] < gs[last]
+    assert res["guesses"][2] == 4  # three guesses and the warm start, none accepted
+    assert res["region"][0] == 2 and res["region"][2] == 1  # bistable ... topologically complex
+    assert res["L2"][0] == pytest.approx(1.627, abs=2e-3) and res["L1"][0] == 2.0
+
+
+def test_phase_diagram_dataset():
+    from theory.gating.chaos.phase_diagram import phase_diagram
+
+    ds = phase_diagram([1.5, 2.5], [0.0, 10.0])
+    assert dict(ds.sizes) == {"g_h": 2, "alpha_r": 2}
+    assert ds["L1"].dims == ("alpha_r",) and ds["L3"].dims == ("alpha_r",)
+    assert not bool(ds["failed"].any())
+    # below L1 = 2 at alpha_r = 0: quiescent; above: chaotic
+    assert int(ds["region"].sel(g_h=1.5, alpha_r=0.0)) == 0
+    assert int(ds["region"].sel(g_h=2.5, alpha_r=0.0)) == 3
+    assert bool(ds["chaotic"].sel(g_h=2.5, alpha_r=10.0))
+    assert ds.attrs["seconds"] > 0
+
+
+@pytest.mark.slow
+def test_diagram_l3_agrees_with_line_l3():
+    """L3 of the diagram (its own grid, bisected to xtol) vs line_l3 (steps of 0.05 from L1)."""
+    import numpy as np
+
+    from theory.gating.chaos.phase_diagram import phase_columns
+    from theory.gating.chaos.transitions import line_l3
+
+    gs = np.linspace(1.6, 2.1, 11)
+    res = phase_columns(gs, np.full(gs.size, 20.0))
+    assert abs(res["L3"][0] - line_l3(20.0)) <= 5e-3

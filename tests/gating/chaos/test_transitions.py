@@ -136,3 +136,27 @@ def test_lambda_jump_collapses_below_l3(l3_20):
     assert r["L3"] == l3_20
     assert r["C_h0_above"] > 100 * COLLAPSE and r["lambda_above"] > 0
     assert r["C_h0_below"] < COLLAPSE  # every guess collapses at L3 - eps
+
+
+def test_branch_search_decides_as_branch_exists():
+    """The batched multi-start test: the same guesses in the same order, the same answers."""
+    from theory.gating.chaos.transitions import branch_exists_batch, branch_search
+
+    warm = branch_exists(1.8, 20.0, n=256, dtau=0.25)
+    pts = [(1.9, 20.0), (1.74, 20.0), (2.3, 5.0)]
+    got = branch_search(pts, warms=[None, warm, None], n=256, dtau=0.25)
+    refs = []
+    for (g, a), w, (ans, tried) in zip(pts, [None, warm, None], got, strict=True):
+        ref = branch_exists(g, a, warm=w, n=256, dtau=0.25)
+        refs.append(ref)
+        assert (ans is None) == (ref is None)
+        if ref is not None:
+            assert ans.init == ref.init and ans.C_h0 == pytest.approx(ref.C_h0, abs=1e-12)
+            assert tried[-1] is ans
+        else:
+            assert len(tried) == len(branch_guesses(w))
+    assert refs[0] is not None and refs[1] is None  # on the branch at 1.9; below L3 at 1.74
+    batch = branch_exists_batch(pts, warms=[None, warm, None], n=256, dtau=0.25)
+    assert [a is None for a in batch] == [r is None for r in refs]
+    with pytest.raises(ParameterError):
+        branch_search([(1.8, 20.0)], warms=[None, None])

@@ -20,9 +20,11 @@ Figs. 9–11) and Sec. VIII (phase diagrams); L1 and L2 from our fixed-point ana
   at g_h = 1.778; with the multi-start test L3 ≈ 1.758, where the branch ends at a fold with
   C_h(0) ≈ 0.011; α_r = 15: 1.848 → 1.795; α_r = 10: 1.898 → 1.858). Unconverged iterates count
   only when a contraction bound puts them near a fixed point (:attr:`ChaoticBranchPoint.accepted`):
-  near the fold the iteration wanders without converging. Cost: 1–2 min per α_r (each g_h
-  compiles its convention-A closures; points without the branch run every guess, up to 1500
-  iterations each).
+  near the fold the iteration wanders without converging. The solves run on the batched
+  Fourier solver (:func:`theory.gating.dmft.batched.solve_dmft_fourier_batch`: one compiled
+  theory and tabulated closures for every g_h and α_r, the iteration of ``solve_dmft_fourier``),
+  which made L3 a matter of seconds per α_r instead of 1–2 minutes;
+  :func:`branch_search` decides many points at once (the phase diagram's continuation).
 
 Between L3 and L1 the stable zero state coexists with chaos (bistable window): simulations started
 from small states decay, from order-one states stay chaotic. At L3 the chaotic branch appears with
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +50,10 @@ __all__ = [
     "line_l3",
     "chaotic_branch",
     "branch_exists",
+    "branch_exists_batch",
+    "branch_search",
+    "branch_point",
+    "chaotic_branch_batch",
     "branch_guesses",
     "largest_guess_C_h0",
     "ChaoticBranchPoint",
@@ -91,12 +98,13 @@ def line_l1(alpha_r: float, beta_r: float = 0.0) -> float:
 
 def line_l2(alpha_r: float, beta_r: float = 0.0, *, xtol: float = 2e-3) -> float:
     """L2: smallest g_h with a nonzero solution of the fixed-point DMFT (bisection on existence)."""
-    from theory.gating.dmft.fixed_points import fixed_point_branches
+    from theory.gating.dmft.batched import fixed_point_exists_batch
 
     g1 = line_l1(alpha_r, beta_r)
 
     def exists(g: float) -> bool:
-        return len(fixed_point_branches(_params(g, alpha_r, beta_r), n_grid=200)) > 0
+        # len(fixed_point_branches(p, n_grid=200)) > 0 without compiling a derivation per g_h
+        return bool(fixed_point_exists_batch([_params(g, alpha_r, beta_r)], n_grid=200)[0])
 
     if not exists(g1 - 1e-3):
         return g1
@@ -181,25 +189,8 @@ def distance_bound(history: tuple[float, ...], window: int = RATE_WINDOW) -> flo
     return float(np.max(h[1:]) / (1.0 - rho))
 
 
-@functools.lru_cache(maxsize=512)
-def chaotic_branch(
-    g_h: float,
-    alpha_r: float,
-    beta_r: float = 0.0,
-    init: tuple[float, float] = (1.0, 1.0),
-    n: int = 512,
-    dtau: float = 0.2,
-) -> ChaoticBranchPoint:
-    """Solve the α_z = 0 DMFT (solver A) from one guess; the chaotic branch when it attracts it.
-
-    One guess can miss the branch in the bistable window (the zero state attracts the iteration
-    too): use :func:`branch_exists` to decide whether the branch exists.
-    """
-    from theory.gating.dmft.fourier import solve_dmft_fourier
-
-    sol = solve_dmft_fourier(
-        _params(g_h, alpha_r, beta_r), n=n, dtau=dtau, tol=1e-8, init=init, max_iter=1500
-    )
+def branch_point(sol: Any, g_h: float, init: tuple[float, float]) -> ChaoticBranchPoint:
+    """The ChaoticBranchPoint of a Fourier solve at g_h started from ``init`` (as chaotic_branch)."""
     ch0 = float(sol.C_h[0])
     chaotic = ch0 > COLLAPSE
     distance = 0.0 if sol.converged else distance_bound(sol.residual_history)
@@ -215,6 +206,54 @@ def chaotic_branch(
         tail_decay=float(sol.info["tail_decay"]),
         init=(float(init[0]), float(init[1])),
     )
+
+
+def chaotic_branch_batch(
+    points: Sequence[tuple[float, float, float, tuple[float, float]]],
+    *,
+    n: int = 512,
+    dtau: float = 0.2,
+) -> list[ChaoticBranchPoint]:
+    """:func:`chaotic_branch` at many (g_h, α_r, β_r, init) at once (one batched Fourier solve).
+
+    Each point's result depends only on its own inputs
+    (:func:`theory.gating.dmft.batched.solve_dmft_fourier_batch`).
+    """
+    from theory.gating.dmft.batched import solve_dmft_fourier_batch
+
+    pts = [(float(g), float(a), float(b), (float(i[0]), float(i[1]))) for g, a, b, i in points]
+    if not pts:
+        return []
+    sols = solve_dmft_fourier_batch(
+        [_params(g, a, b) for g, a, b, _ in pts],
+        n=n,
+        dtau=dtau,
+        tol=1e-8,
+        init=np.array([i for *_, i in pts]),
+        max_iter=1500,
+    )
+    return [branch_point(s, g, i) for s, (g, _a, _b, i) in zip(sols, pts, strict=True)]
+
+
+@functools.lru_cache(maxsize=512)
+def chaotic_branch(
+    g_h: float,
+    alpha_r: float,
+    beta_r: float = 0.0,
+    init: tuple[float, float] = (1.0, 1.0),
+    n: int = 512,
+    dtau: float = 0.2,
+) -> ChaoticBranchPoint:
+    """Solve the α_z = 0 DMFT (solver A) from one guess; the chaotic branch when it attracts it.
+
+    The iteration of :func:`theory.gating.dmft.fourier.solve_dmft_fourier` (``tol=1e-8``,
+    ``max_iter=1500``), run by :func:`theory.gating.dmft.batched.solve_dmft_fourier_batch`, whose
+    tabulated closures make it one to two orders of magnitude cheaper at large α_r (same results
+    to the solver tolerance; tested). One guess can miss the branch in the bistable window (the
+    zero state attracts the iteration too): use :func:`branch_exists` to decide whether the
+    branch exists.
+    """
+    return chaotic_branch_batch([(g_h, alpha_r, beta_r, init)], n=n, dtau=dtau)[0]
 
 
 def branch_guesses(warm: ChaoticBranchPoint | None = None) -> tuple[tuple[float, float], ...]:
@@ -280,6 +319,75 @@ def branch_exists(
         if pt.accepted:
             return pt
     return None
+
+
+def branch_search(
+    points: Sequence[tuple[float, float]],
+    beta_r: float = 0.0,
+    *,
+    warms: Sequence[ChaoticBranchPoint | None] | None = None,
+    n: int = 512,
+    dtau: float = 0.2,
+) -> list[tuple[ChaoticBranchPoint | None, tuple[ChaoticBranchPoint, ...]]]:
+    """:func:`branch_exists` at many (g_h, α_r) at once, with every solve it made.
+
+    Round k solves, in one batch, guess k of :func:`branch_guesses` (``warms[i]`` adds the warm
+    start of point i) for every point that has no accepted solution yet; each point's answer is
+    its first accepted solution in guess order, exactly as :func:`branch_exists` decides it
+    (g_h rounded to 6 digits as there).
+
+    Returns
+    -------
+    list of (answer, tried)
+        ``answer``: the accepted point or None; ``tried``: the solves made for the point, in
+        guess order (the last one is the answer when there is one).
+    """
+    pts = [(round(float(g), 6), float(a)) for g, a in points]
+    for g, a in pts:
+        require(np.isfinite(g) and g > 0, "g_h", g, "a finite g_h > 0")
+        require(np.isfinite(a) and a >= 0, "alpha_r", a, "a finite alpha_r >= 0")
+    ws = list(warms) if warms is not None else [None] * len(pts)
+    require(len(ws) == len(pts), "warms", len(ws), f"{len(pts)} entries (one per point)")
+    for w in ws:
+        require(
+            w is None or isinstance(w, ChaoticBranchPoint),
+            "warm",
+            w,
+            "None or a ChaoticBranchPoint",
+        )
+    guesses = [branch_guesses(w) for w in ws]
+    answer: list[ChaoticBranchPoint | None] = [None] * len(pts)
+    tried: list[list[ChaoticBranchPoint]] = [[] for _ in pts]
+    todo = list(range(len(pts)))
+    k = 0
+    while todo:
+        todo = [i for i in todo if k < len(guesses[i])]
+        if not todo:
+            break
+        res = chaotic_branch_batch(
+            [(pts[i][0], pts[i][1], float(beta_r), guesses[i][k]) for i in todo], n=n, dtau=dtau
+        )
+        left = []
+        for i, r in zip(todo, res, strict=True):
+            tried[i].append(r)
+            if r.accepted:
+                answer[i] = r
+            else:
+                left.append(i)
+        todo, k = left, k + 1
+    return [(a, tuple(t)) for a, t in zip(answer, tried, strict=True)]
+
+
+def branch_exists_batch(
+    points: Sequence[tuple[float, float]],
+    beta_r: float = 0.0,
+    *,
+    warms: Sequence[ChaoticBranchPoint | None] | None = None,
+    n: int = 512,
+    dtau: float = 0.2,
+) -> list[ChaoticBranchPoint | None]:
+    """:func:`branch_exists` at many (g_h, α_r) at once (see :func:`branch_search`)."""
+    return [a for a, _ in branch_search(points, beta_r, warms=warms, n=n, dtau=dtau)]
 
 
 def largest_guess_C_h0(
