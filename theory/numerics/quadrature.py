@@ -168,24 +168,32 @@ def sinh_normal_rule(
         Arrays of shape (G, n) (one row per variance, the same n for all rows): E[f] ≈ Σ_k w_k f(x_k).
     """
     v = np.atleast_1d(np.asarray(variance, dtype=float))
-    if v.ndim != 1 or not (np.all(np.isfinite(v)) and np.all(v > 0)):
+    vmin, vmax_in = (float(v.min()), float(v.max())) if v.size else (1.0, 1.0)
+    if v.ndim != 1 or not (vmin > 0 and math.isfinite(vmax_in)):
         raise ParameterError("variance", variance, "finite variances > 0 (a 1-d array)")
     if not (step > 0 and feature > 0 and truncation > 0):
         raise ParameterError("step, feature, truncation", (step, feature, truncation), "> 0")
-    s = np.sqrt(v)
-    a = np.minimum(s, feature)
-    T = np.arcsinh(truncation * s / a)
-    vmax = float(v.max()) if max_variance is None else float(max_variance)
-    if not vmax >= float(v.max()):
-        raise ParameterError("max_variance", max_variance, f">= the largest variance {v.max():g}")
+    vmax = vmax_in if max_variance is None else float(max_variance)
+    if not vmax >= vmax_in:
+        raise ParameterError("max_variance", max_variance, f">= the largest variance {vmax_in:g}")
     smax = math.sqrt(vmax)
     n = max(2, int(math.ceil(math.asinh(truncation * smax / min(smax, feature)) / step)))
-    k = np.arange(-n, n + 1, dtype=float)
-    h = (T / n)[:, None]
-    t = k[None, :] * h
-    x = a[:, None] * np.sinh(t)
-    w = h * a[:, None] * np.cosh(t) * np.exp(-0.5 * (x / s[:, None]) ** 2) / (s[:, None] * _SQRT2PI)
+    s = np.sqrt(v)
+    a = np.minimum(s, feature)
+    h = (np.arcsinh(truncation * s / a) / n)[:, None]
+    et = np.exp(h * _sinh_steps(n)[None, :])  # e^t
+    ie = 1.0 / et
+    x = (0.5 * a)[:, None] * (et - ie)  # a sinh t
+    z = x / s[:, None]
+    w = (h * (0.5 / _SQRT2PI) * (a / s)[:, None]) * (et + ie) * np.exp(-0.5 * z * z)
     return x, w
+
+
+@functools.lru_cache(maxsize=16)
+def _sinh_steps(n: int) -> np.ndarray:
+    k = np.arange(-n, n + 1, dtype=float)
+    k.flags.writeable = False
+    return k
 
 
 _SQRT2PI = math.sqrt(2.0 * math.pi)
