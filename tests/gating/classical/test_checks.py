@@ -9,7 +9,7 @@ from theory.checks import CheckContext, run_check, run_checks
 
 def test_quick_classical_checks_pass() -> None:
     results = run_checks(["gating.classical"], quick=True, progress=False)
-    assert len(results) == 7
+    assert len(results) == 9
     failed = [
         (r.name, r.error, r.tolerance, r.details.get("exception")) for r in results if not r.passed
     ]
@@ -27,6 +27,8 @@ def test_quick_classical_checks_pass() -> None:
         ("gating.classical.autocorrelation[g=2.0]", 0.2),
         # log-ratio decay: the prediction's rate off by 50 %
         ("gating.classical.quiescent[g=0.5]", 0.5),
+        # lambda_max = 0.235, quick tolerance ~0.05 (t x SE of the extrapolated intercept)
+        ("gating.classical.lyapunov_max[g=3.0]", 0.5),
     ],
 )
 def test_classical_checks_can_fail(name: str, eps: float) -> None:
@@ -34,3 +36,11 @@ def test_classical_checks_can_fail(name: str, eps: float) -> None:
     bad = run_check(name, CheckContext(quick=True, perturb=eps))
     assert "exception" not in bad.details
     assert not bad.passed, (name, bad.error, bad.tolerance)
+
+
+def test_lyapunov_check_reports_the_size_trend() -> None:
+    r = run_check("gating.classical.lyapunov_max[g=3.0]", CheckContext(quick=True))
+    d = r.details
+    assert len(d["sizes"]) >= 4 and d["slope_a"] < 0  # finite networks sit below the DMFT
+    assert "lambda_N = lambda_inf + a/N" in r.error_model
+    assert r.tolerance < 0.5 * r.theory  # power: at quick sizes a 50 % error must fail

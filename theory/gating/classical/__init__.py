@@ -10,6 +10,7 @@ motion of a particle in a potential V(Δ; Δ0) (:func:`derivation`, exported as
     sol = solve(ClassicalParams(g=2.0))                    # Δ0 = 1.92481; sol.delta on demand
     sweep = classical_dmft_sweep(np.linspace(1.1, 10, 40))  # Δ0, ⟨ẋ²⟩, τ_R for 40 gains
     traj = simulate(ClassicalParams(g=2.0), 1000, T=300, burn_in=50, seed=0)
+    lyap = classical_lyapunov_spectra(ClassicalParams(2.0), 1000, 10, seeds=[0], T=200, transient=50)
 """
 
 from typing import TYPE_CHECKING
@@ -32,6 +33,8 @@ __all__ = [
     "classical_dmft_derivation",
     "quiescent_decay",
     "quiescent_decay_derivation",
+    "classical_lyapunov_spectra",
+    "ClassicalLyapunovSpectrum",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -52,6 +55,8 @@ __getattr__, __dir__ = lazy_exports(
         "classical_dmft_derivation": "dmft",
         "quiescent_decay": "dmft",
         "quiescent_decay_derivation": "dmft",
+        "classical_lyapunov_spectra": "lyapunov",
+        "ClassicalLyapunovSpectrum": "lyapunov",
     },
 )
 
@@ -72,6 +77,10 @@ if TYPE_CHECKING:
     )
     from theory.gating.classical.dmft import (
         solve_classical_dmft as solve,
+    )
+    from theory.gating.classical.lyapunov import (
+        ClassicalLyapunovSpectrum,
+        classical_lyapunov_spectra,
     )
     from theory.gating.classical.model import ClassicalParams
     from theory.gating.classical.simulation import (
