@@ -299,17 +299,23 @@ def check_quiescent(ctx: CheckContext, g: float) -> CheckResult:
 
 
 # ============================================================================ Lyapunov λ_max
-#: Sizes (N, networks), record T, transient and RK4 step of the classical λ_max size trends.
-#: Error model: λ_1 of a network = λ_N + quenched deviation (network-to-network, shrinking with N)
-#: + temporal noise of the finite record (measured ≈ 0.17/√T per network at g = 3, nearly
-#: independent of N); the mean over S networks has SEM² = (σ_q² + σ_t²)/S. The finite-size trend is
-#: λ_N = λ∞ + a/N (+ O(1/N²): a b/N² term changes the intercept by less than its SE over these
-#: sizes, measured); discretisation bias of RK4 at dt = 0.25 is below 2e-4 (measured, paired).
+#: Sizes (N, networks), record T and transient of the classical λ_max size trends (RK4 at
+#: dt = 0.25; float32 products from N = 1000). Error model: λ_1 of one network = λ_N + quenched
+#: deviation (network to network; measured sd ≈ 0.018 at N = 250, 0.011 at 500, < 0.003 from
+#: 1000 at g = 3) + the temporal noise of a record of length T, variance ≈ 14/(N·T) at g = 3 and
+#: ≈ 10/(N·T) at g = 2 (measured); the mean over S networks has SEM² = (σ_q² + σ_t²)/S, and the
+#: finite-size trend λ_N = λ∞ + a/N (a ≈ −14 at g = 3) describes N = 250 … 4000 within the
+#: errors (reduced χ² 0.5; a b/N² term moves the intercept by 1e-3 < its SE). The RK4 bias of
+#: λ_1 at dt = 0.25 is below the resolution of a paired comparison with dt = 0.1 (±0.002,
+#: benchmarks/bench_lyapunov_bias.py); float32 changes λ_1 by ~1e-7 (tests/gating/classical/
+#: test_lyapunov.py), far below the temporal noise.
 CLASSICAL_TREND = {
-    "quick": TrendPlan(((200, 8), (400, 6), (800, 4), (1600, 2)), 100.0, 30.0),
-    "full": TrendPlan(((250, 16), (500, 12), (1000, 8), (2000, 4), (4000, 2)), 200.0, 50.0),
+    "quick": TrendPlan(((200, 12), (400, 8), (800, 6), (1600, 4)), 60.0, 30.0),
+    "full": TrendPlan(((250, 16), (500, 12), (1000, 8), (2000, 6), (4000, 4)), 100.0, 30.0),
 }
 LYAPUNOV_DT = 0.25
+#: From this size on the products run in float32 (J no longer fits the cache).
+FLOAT32_FROM = 1000
 
 
 @functools.lru_cache(maxsize=64)
@@ -320,7 +326,14 @@ def classical_lambda1(
     from theory.gating.classical.lyapunov import classical_lyapunov_spectra
 
     res = classical_lyapunov_spectra(
-        ClassicalParams(g), N, 1, seeds=seeds, T=T, transient=transient, dt=dt
+        ClassicalParams(g),
+        N,
+        1,
+        seeds=seeds,
+        T=T,
+        transient=transient,
+        dt=dt,
+        dtype=np.float32 if N >= FLOAT32_FROM else np.float64,
     )
     return np.array([r.exponents[0] for r in res])
 
