@@ -7,13 +7,18 @@ r"""Quadrature rules and weights.
   (Trefethen & Weideman, SIAM Rev. 56, 385 (2014), Thm 5.1), O(step²) for a kink;
 * :func:`strip_step` — the step that makes that error ≈ e^{−49} for a given strip half-width;
 * :func:`trapezoid_weights` — the composite trapezoid rule on an equally spaced grid (O(dt²));
-* :func:`gauss_legendre` — Gauss–Legendre nodes and weights on [a, b].
+* :func:`gauss_legendre` — Gauss–Legendre nodes and weights on [a, b];
+* :func:`sinh_normal_rule` — E[f(x)], x ~ N(0, v), with a node count flat in the scale of v
+  (sinh-mapped trapezoid rule);
+* :class:`LocalizedCrossMoment` — E[f(x)f(y)] for jointly Gaussian (x, y) and a localised f, at a
+  cost flat in the variances (rotated coordinates, kernel tabulated once).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from typing import Any
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
@@ -29,6 +34,9 @@ __all__ = [
     "DEFAULT_STEP",
     "TRUNCATION",
     "TARGET_EXPONENT",
+    "sinh_normal_rule",
+    "LocalizedCrossMoment",
+    "SINH_STEP",
 ]
 
 #: Default step (in units of the integration variable x) of the Gaussian trapezoid rule.
@@ -116,3 +124,179 @@ def gauss_legendre(n: int, a: float = -1.0, b: float = 1.0) -> tuple[np.ndarray,
     x, w = _legendre(int(n))
     half = 0.5 * (b - a)
     return a + half * (x + 1.0), half * w
+
+
+# ============================================================================ multiscale Gaussian rules
+#: Step of :func:`sinh_normal_rule` in the mapped variable (error ≈ e^{−π²/(2h)} ≈ 1e-18).
+SINH_STEP = 0.12
+
+
+def sinh_normal_rule(
+    variance: np.ndarray | float,
+    *,
+    feature: float = 1.0,
+    step: float = SINH_STEP,
+    truncation: float = 9.5,
+    max_variance: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Nodes and weights for :math:`\mathbb E[f(x)]`, :math:`x\sim\mathcal N(0,v)`, uniform in the scale of v.
+
+    The trapezoid rule in t after the map :math:`x=a\sinh t`, :math:`a=\min(\sqrt v,\ \text{feature})`:
+    the nodes are spaced ≈ a·step near 0 (resolving structure of f on the scale ``feature``) and
+    geometrically beyond (resolving the Gaussian of width √v), so the node count grows only like
+    log(√v/feature): 51 nodes at v ≤ feature², 163 at v = 10⁶. For f analytic in the strip
+    |Im x| < feature·π/2 the transformed integrand is analytic in |Im t| < π/4 (where the mapped
+    Gaussian still decays), so the error is O(exp(−π²/(2·step))) ≈ 1e-18 for the default step
+    (Trefethen & Weideman, SIAM Rev. 56, 385 (2014), Thm 5.1; Tanaka et al., Numer. Math. 111, 631
+    (2009) for the single-exponential sinh map). The mapped domain is cut where |x| = truncation·√v
+    (tail mass e^{−truncation²/2} ≈ 2e-20 times the growth of f).
+
+    Parameters
+    ----------
+    variance:
+        Variance(s) v > 0, any shape (G,) after ``atleast_1d``.
+    feature:
+        Scale of the structure of f near x = 0 (1 for tanh and the erf of this package).
+    max_variance:
+        Size the node count for this variance (default: the largest of ``variance``). Passing a
+        fixed bound makes each row independent of the others (bitwise-identical results whether
+        a variance is evaluated alone or in a batch).
+
+    Returns
+    -------
+    (x, w):
+        Arrays of shape (G, n) (one row per variance, the same n for all rows): E[f] ≈ Σ_k w_k f(x_k).
+    """
+    v = np.atleast_1d(np.asarray(variance, dtype=float))
+    vmin, vmax_in = (float(v.min()), float(v.max())) if v.size else (1.0, 1.0)
+    if v.ndim != 1 or not (vmin > 0 and math.isfinite(vmax_in)):
+        raise ParameterError("variance", variance, "finite variances > 0 (a 1-d array)")
+    if not (step > 0 and feature > 0 and truncation > 0):
+        raise ParameterError("step, feature, truncation", (step, feature, truncation), "> 0")
+    vmax = vmax_in if max_variance is None else float(max_variance)
+    if not vmax >= vmax_in:
+        raise ParameterError("max_variance", max_variance, f">= the largest variance {vmax_in:g}")
+    smax = math.sqrt(vmax)
+    n = max(2, int(math.ceil(math.asinh(truncation * smax / min(smax, feature)) / step)))
+    s = np.sqrt(v)
+    a = np.minimum(s, feature)
+    h = (np.arcsinh(truncation * s / a) / n)[:, None]
+    et = np.exp(h * _sinh_steps(n)[None, :])  # e^t
+    ie = 1.0 / et
+    x = (0.5 * a)[:, None] * (et - ie)  # a sinh t
+    z = x / s[:, None]
+    w = (h * (0.5 / _SQRT2PI) * (a / s)[:, None]) * (et + ie) * np.exp(-0.5 * z * z)
+    return x, w
+
+
+@functools.lru_cache(maxsize=16)
+def _sinh_steps(n: int) -> np.ndarray:
+    k = np.arange(-n, n + 1, dtype=float)
+    k.flags.writeable = False
+    return k
+
+
+_SQRT2PI = math.sqrt(2.0 * math.pi)
+
+
+class LocalizedCrossMoment:
+    r""":math:`C_f(c;c_0)=\mathbb E[f(x)f(y)]` for an even, localised, analytic f, at any variance.
+
+    (x, y) are zero-mean Gaussians with variances c0 and covariance c, |c| ≤ c0. In the rotated
+    coordinates S = (x + y)/√2, D = (x − y)/√2, which are independent with variances c0 + c and
+    c0 − c,
+
+    .. math::
+        C_f(c;c_0)=\iint K(S,D)\,\mathcal N(S;0,c_0+c)\,\mathcal N(D;0,c_0-c)\,dS\,dD,\qquad
+        K(S,D)=f\big(\tfrac{S+D}{\sqrt2}\big)f\big(\tfrac{S-D}{\sqrt2}\big).
+
+    K does not depend on (c, c0), and vanishes outside |S|, |D| ≤ R when f is localised, so on an
+    axis whose Gaussian is wider than ``min_width`` the trapezoid rule on the fixed grid
+    (step ``step``, K tabulated once) is exact to O(e^{−2πa/step}) (a the strip half-width of K),
+    and each (c, c0) costs two vectors of Gaussian weights and one small matrix product, whatever
+    the scale of c0 (the cost is flat from c0 = 10⁻⁶ to 10⁶). On an axis whose Gaussian is
+    narrower, the rule is Gauss–Hermite in the scaled variable (K smooth on that scale). This is
+    how the classical DMFT evaluates C_{φ'} at gains up to 10³, where Δ0 ≈ 7·10⁵ and the
+    cross-moment quadrature of :mod:`theory.symbolic.gaussian` (grid spacing 0.2 in x over ±8.5√c0)
+    would need 10⁵ nodes per axis.
+
+    Error: on a fixed axis the trapezoid error is ≈ exp(a²/(2w²) + γa² − 2πa/h) at the best strip
+    half-width a, with w ≥ ``min_width`` = 0.35 the Gaussian's width, h = 0.25 the step and γa²
+    the growth of K in the strip: ≤ e^{−34} for sech² (a ≤ π/(2√2)), ≤ e^{−32} for a Gaussian bump
+    e^{−πx²/4} (γ = π/4). On a scaled axis, Gauss–Hermite of order 25 on a function analytic in a
+    strip ≥ 6 standard deviations wide: below 1e-14.
+
+    Parameters
+    ----------
+    f:
+        Vectorised even function decaying so that f(x)² ≤ tol·max f² for |x| ≥ R/√2 with R < 140
+        (sets the radius R of the grid); analytic in a strip around the real axis.
+    tol:
+        Relative size of K at which the grid is cut.
+    hermite_order:
+        Gauss–Hermite order on scaled axes.
+    """
+
+    def __init__(self, f: Any, *, tol: float = 1e-17, hermite_order: int = 25) -> None:
+        self.f = f
+        self.step = 0.25
+        self.min_width = 0.35
+        scan = np.arange(0.0, 200.0, 0.25)
+        f0 = float(np.max(np.abs(f(scan[:8]))))
+        fx = np.abs(f(scan / math.sqrt(2.0)))
+        # K(S, 0) = f(S/√2)² bounds K on the square's edge |S| = R (the slowest direction)
+        small = np.nonzero(fx**2 <= tol * f0**2)[0]
+        if small.size == 0:
+            raise ParameterError("f", f, "a function decaying below tol within |x| < 140")
+        self.radius = float(scan[small[0]])
+        u = np.arange(0.0, self.radius + self.step / 2, self.step)
+        self.u = u
+        self.wu = np.full(u.size, 2.0 * self.step)
+        self.wu[0] = self.step  # even integrand: Σ_Z h f(kh) = h f(0) + 2h Σ_{k>0} f(kh)
+        r2 = 1.0 / math.sqrt(2.0)
+        self.K = f((u[:, None] + u[None, :]) * r2) * f((u[:, None] - u[None, :]) * r2)
+        eta, weta = normal_rule(int(hermite_order))
+        keep = eta >= 0
+        self.eta = np.ascontiguousarray(eta[keep])
+        self.weta = np.where(eta[keep] > 0, 2.0 * weta[keep], weta[keep])
+
+    def _fixed(self, width: np.ndarray) -> np.ndarray:
+        z = self.u[None, :] / width[:, None]
+        return self.wu[None, :] * np.exp(-0.5 * z * z) / (width[:, None] * _SQRT2PI)
+
+    def _kernel(self, S: np.ndarray, D: np.ndarray) -> np.ndarray:
+        r2 = 1.0 / math.sqrt(2.0)
+        return self.f((S + D) * r2) * self.f((S - D) * r2)
+
+    def __call__(self, c: Any, c0: Any) -> np.ndarray:
+        """C_f(c; c0), broadcast over ``c`` and ``c0`` (|c| ≤ c0, c0 ≥ 0)."""
+        c_arr, c0_arr = np.broadcast_arrays(np.asarray(c, dtype=float), np.asarray(c0, dtype=float))
+        shape = c_arr.shape
+        cf, c0f = c_arr.ravel(), c0_arr.ravel()
+        if not (np.all(np.isfinite(cf)) and np.all(np.isfinite(c0f)) and np.all(c0f >= 0)):
+            raise ParameterError("c, c0", (c, c0), "finite c and c0 >= 0")
+        if np.any(np.abs(cf) > c0f * (1 + 1e-12) + 1e-300):
+            raise ParameterError("c", c, "|c| <= c0 (a covariance matrix)")
+        wS = np.sqrt(np.clip(c0f + cf, 0.0, None))
+        wD = np.sqrt(np.clip(c0f - cf, 0.0, None))
+        out = np.empty(cf.shape)
+        fS, fD = wS >= self.min_width, wD >= self.min_width
+        m = fS & fD
+        if m.any():
+            out[m] = np.einsum("mj,mj->m", self._fixed(wS[m]) @ self.K, self._fixed(wD[m]))
+        m = fS & ~fD
+        if m.any():
+            D = wD[m][:, None, None] * self.eta[None, None, :]
+            K = self._kernel(self.u[None, :, None], D)
+            out[m] = np.einsum("mi,mij,j->m", self._fixed(wS[m]), K, self.weta)
+        m = ~fS & fD
+        if m.any():
+            S = wS[m][:, None, None] * self.eta[None, :, None]
+            K = self._kernel(S, self.u[None, None, :])
+            out[m] = np.einsum("i,mij,mj->m", self.weta, K, self._fixed(wD[m]))
+        m = ~fS & ~fD
+        if m.any():
+            S = wS[m][:, None, None] * self.eta[None, :, None]
+            D = wD[m][:, None, None] * self.eta[None, None, :]
+            out[m] = np.einsum("i,mij,j->m", self.weta, self._kernel(S, D), self.weta)
+        return out.reshape(shape)

@@ -9,6 +9,8 @@ from theory.checks import CheckContext, run_check, run_checks, select
 from theory.errors import ParameterError
 from theory.gating.chaos import checks as chaos_checks
 
+np = pytest.importorskip("numpy")
+
 QUICK = CheckContext(quick=True)
 NAMES = ["gating.chaos.lyapunov_compression[g_h=4]", "gating.chaos.lambda_jump[alpha_r=20]"]
 
@@ -93,8 +95,33 @@ def test_all_chaos_checks_pass_quick():
 
 @pytest.mark.slow
 def test_lyapunov_checks_can_fail():
-    # the old additive +0.3 on lambda_max = 0.198 is a relative error of 1.5 (tolerance ~0.08)
-    assert not _fails("gating.chaos.lyapunov_max[g_h=2.5,alpha_r=20.0]", 1.5).passed
+    # lambda_max = 0.198; the tolerance is t x SE of the extrapolated intercept (~0.05 quick)
+    assert not _fails("gating.chaos.lyapunov_max[g_h=2.5,alpha_r=20.0]", 1.0).passed
+
+
+def test_size_trend_fit_recovers_a_known_line_and_calibrates():
+    """Synthetic lambda_N = 0.2 - 15/N + noise: the intercept is within its t-interval in most
+    draws (coverage of the 95 % interval close to 95 %), and b/N^2 is absorbed by order 2."""
+    from theory.gating.chaos.size_trend import fit_size_trend
+
+    rng = np.random.default_rng(0)
+    sizes = [250, 500, 1000, 2000, 4000]
+    S = [16, 12, 8, 4, 3]
+    sd = [0.02, 0.015, 0.01, 0.008, 0.006]
+    cover = 0
+    draws = 600
+    for _ in range(draws):
+        vals = [0.2 - 15 / N + rng.normal(0, s, n) for N, n, s in zip(sizes, S, sd, strict=True)]
+        tr = fit_size_trend(sizes, vals)
+        from scipy.stats import t as student_t
+
+        q95 = student_t.ppf(0.975, tr.dof)
+        cover += abs(tr.intercept - 0.2) <= q95 * tr.se
+    assert 0.925 <= cover / draws <= 0.98  # binomial sd of the coverage ~0.009
+    exact = [np.full(3, 0.2 - 15 / N + 300 / N**2) + [-1e-3, 0, 1e-3] for N in sizes]
+    assert fit_size_trend(sizes, exact, order=2).intercept == pytest.approx(0.2, abs=1e-9)
+    with pytest.raises(ParameterError):
+        fit_size_trend(sizes[:2], exact[:2])
 
 
 @pytest.mark.slow

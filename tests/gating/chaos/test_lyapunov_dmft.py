@@ -19,6 +19,36 @@ def test_classical_schrodinger_reference():
     r = classical_lyapunov_dmft(2.0)
     assert r.value == pytest.approx(0.112, abs=1e-3)
     assert r.ground_energy < 0
+    assert r.discretisation_error < 1e-11
+
+
+@pytest.mark.parametrize("g", [1.5, 2.0, 3.0])
+def test_classical_spectral_elements_against_finite_differences(g):
+    """Spectral elements vs the second-order finite differences (Richardson error estimate)."""
+    sp_ = classical_lyapunov_dmft(g)
+    fd = classical_lyapunov_dmft(g, method="fd")
+    # the FD value carries O(dtau^2) error, estimated by Richardson; allow 3x that estimate
+    assert abs(sp_.value - fd.value) < 3 * fd.discretisation_error + 1e-9
+    assert sp_.discretisation_error < 1e-10
+
+
+def test_classical_lyapunov_order_convergence_and_large_gain():
+    """Exponential convergence in the element order; finite, growing lambda up to g = 1000."""
+    a, b = classical_lyapunov_dmft(3.0, order=12), classical_lyapunov_dmft(3.0, order=24)
+    assert abs(a.value - b.value) < 1e-10
+    lams = [classical_lyapunov_dmft(g).value for g in (10.0, 100.0, 1000.0)]
+    assert np.all(np.isfinite(lams)) and lams[0] < lams[1] < lams[2]
+    # near onset lambda -> 0 (the potential well of -V'' vanishes with Delta0)
+    assert 0 < classical_lyapunov_dmft(1.01).value < classical_lyapunov_dmft(1.1).value < 0.01
+
+
+def test_classical_lyapunov_domain():
+    with pytest.raises(ParameterError, match="g"):
+        classical_lyapunov_dmft(0.9)
+    with pytest.raises(ParameterError, match="g"):
+        classical_lyapunov_dmft(2000.0)
+    with pytest.raises(ParameterError, match="order"):
+        classical_lyapunov_dmft(2.0, order=4)
 
 
 def test_gated_alpha_r0_reference_and_mapping():

@@ -102,3 +102,129 @@ def test_solver_rejects_input_and_bad_grid() -> None:
         solve_classical_dmft(ClassicalParams(2.0), tau_max=-1)
     with pytest.raises(ParameterError, match="g"):
         quiescent_decay(0.0, np.array([1.0]))
+
+
+# ------------------------------------------------------------------ fast solver (energy integral)
+import mpmath as mp  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from theory.errors import ConvergenceError  # noqa: E402
+from theory.gating.classical.dmft import (  # noqa: E402
+    MAX_GAIN,
+    ClassicalSolver,
+    Separatrix,
+    classical_dmft_sweep,
+)
+
+
+def _mp_moments(d0: float) -> tuple[mp.mpf, mp.mpf, mp.mpf]:
+    """Var Phi, <phi^2>, <phi'> for tanh at variance d0 by mpmath (30 digits), split at the kinks."""
+    with mp.workdps(30):
+        s = mp.sqrt(mp.mpf(d0))
+        pts = [-mp.inf, -10, -1 / s, 0, 1 / s, 10, mp.inf]
+
+        def E(f):  # noqa: ANN001, ANN202
+            return mp.quad(lambda u: f(s * u) * mp.npdf(u), pts)
+
+        m1 = E(lambda x: mp.log(mp.cosh(x)))
+        m2 = E(lambda x: mp.log(mp.cosh(x)) ** 2)
+        return m2 - m1**2, E(lambda x: mp.tanh(x) ** 2), E(lambda x: mp.sech(x) ** 2)
+
+
+@pytest.mark.parametrize("g", [1.001, 1.5, 2.0, 3.0, 10.0, 100.0, 1000.0])
+def test_fast_solver_against_mpmath(g: float) -> None:
+    """Delta0, <xdot^2> and tau_R at 1e-12 relative against 30-digit quadrature, up to g = 1000."""
+    s = solve_classical_dmft(ClassicalParams(g))
+    assert s.converged and s.residual < 1e-13
+    varPhi, phi2, dphi = _mp_moments(s.delta0)
+    d0 = mp.mpf(s.delta0)
+    gap = (-(d0**2) / 2 + g**2 * varPhi) / d0**2  # relative energy gap at the returned Delta0
+    # dh/dlogDelta0 ~ -1/2 at large g, ~-Delta0 near onset: |gap| <= 1e-13 means Delta0 to ~1e-12
+    assert abs(float(gap)) < 1e-13 * max(1.0, 1.0 / s.delta0) * 5
+    assert s.kinetic == pytest.approx(float(g**2 * phi2 - d0), rel=1e-11)
+    assert s.tau_R == pytest.approx(float(1 / mp.sqrt(1 - g**2 * dphi**2)), rel=1e-9)
+
+
+@pytest.mark.parametrize("g", [1.001, 1.5, 2.0, 3.0])
+def test_energy_integral_against_ode_method(g: float) -> None:
+    """Delta(tau) from the energy integral vs the DOP853 integration (rtol 1e-11, tail 1e-3 Delta0)."""
+    fast = solve_classical_dmft(ClassicalParams(g))
+    ode = solve_classical_dmft(ClassicalParams(g), method="ode")
+    assert fast.delta0 == pytest.approx(ode.delta0, rel=1e-11)
+    # the ODE path's error: rtol 1e-11 over ~700 steps plus its tail switch: measured <= 1e-10 Delta0
+    np.testing.assert_allclose(fast.delta, ode.delta, rtol=0, atol=3e-10 * fast.delta0)
+
+
+@pytest.mark.parametrize("g", [2.0, 10.0, 100.0, 1000.0])
+def test_separatrix_self_convergence_and_energy(g: float) -> None:
+    """32 vs 48 Chebyshev nodes per panel agree to 1e-12 Delta0; the trajectory conserves energy."""
+    s = solve_classical_dmft(ClassicalParams(g))
+    sep = s.separatrix
+    fine = Separatrix(ClassicalSolver.for_phi("tanh"), s.delta0, g, n=48)
+    tau = np.linspace(0.0, 40.0, 801)
+    np.testing.assert_allclose(sep.delta(tau), fine.delta(tau), rtol=0, atol=1e-12 * s.delta0)
+    # 1/2 Delta'^2 = E(Delta): centred differences at step h have error Delta''' h^2 / 6
+    h = 1e-4 / g
+    t = np.array([0.3, 1.0, 3.0, 8.0]) / np.sqrt(s.kinetic / s.delta0)
+    dd = (sep.delta(t + h) - sep.delta(t - h)) / (2 * h)
+    np.testing.assert_allclose(0.5 * dd**2, sep.energy(sep.delta(t)), rtol=1e-6)
+    # tau(Delta(tau)) = tau
+    d = sep.delta(tau[1:])
+    np.testing.assert_allclose(sep.tau_of(d), tau[1:], rtol=0, atol=1e-11)
+    assert abs(sep.gap) < 1e-13 * s.delta0**2  # the tabulation reproduces V(Delta0) = V(0)
+    assert sep.tau_R == pytest.approx(s.tau_R, rel=1e-11)
+
+
+def test_sweep_matches_single_solves_and_quiescent_phase() -> None:
+    g = np.array([0.3, 1.0, 1.0001, 1.01, 1.7, 4.0, 55.0, 1000.0])
+    sw = classical_dmft_sweep(g)
+    assert list(sw.chaotic) == [False, False, True, True, True, True, True, True]
+    assert np.all(sw.converged)
+    for i, gi in enumerate(g):
+        s = solve_classical_dmft(ClassicalParams(float(gi)))
+        assert s.delta0 == pytest.approx(sw.delta0[i], rel=1e-13, abs=0)
+    assert sw.delta0[0] == sw.delta0[1] == 0.0 and np.isinf(sw.tau_R[0])
+    q = sw.solution(0)
+    assert not q.chaotic and np.all(q.delta == 0)
+    # near-critical expansion g^2 = 1 + 2 Delta0 + O(Delta0^2)
+    assert sw.delta0[2] == pytest.approx((g[2] ** 2 - 1) / 2, rel=2e-4)
+
+
+def test_solver_domain_and_determinism() -> None:
+    with pytest.raises(ParameterError, match="g"):
+        solve_classical_dmft(ClassicalParams(MAX_GAIN * 1.01))
+    with pytest.raises(ParameterError, match="g"):
+        classical_dmft_sweep([2.0, np.nan])
+    with pytest.raises(ParameterError, match="method"):
+        solve_classical_dmft(ClassicalParams(2.0), method="rk45")
+    with pytest.raises(ParameterError, match="dtau"):
+        solve_classical_dmft(ClassicalParams(2.0), tau_max=1e3, dtau=1e-6)
+    a = solve_classical_dmft(ClassicalParams(2.5))
+    b = solve_classical_dmft(ClassicalParams(2.5))
+    assert a.delta0 == b.delta0 and np.array_equal(a.delta, b.delta)
+
+
+def test_erf_network_fast_against_ode() -> None:
+    fast = solve_classical_dmft(ClassicalParams(2.0, phi="erf"))
+    ode = solve_classical_dmft(ClassicalParams(2.0, phi="erf"), method="ode")
+    assert fast.delta0 == pytest.approx(ode.delta0, rel=1e-12)
+    np.testing.assert_allclose(fast.delta, ode.delta, rtol=0, atol=3e-10 * fast.delta0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(min_value=1e-3, max_value=MAX_GAIN, allow_nan=False))
+def test_contract_over_the_gain_domain(gain: float) -> None:
+    """Finite results, honest flags, quiescent below onset, over (0, 1e3]."""
+    try:
+        s = solve_classical_dmft(ClassicalParams(gain))
+    except ConvergenceError:  # allowed by the contract, never observed
+        raise
+    assert np.isfinite(s.delta0) and np.isfinite(s.kinetic) and s.residual >= 0
+    if gain <= 1.0:
+        assert s.delta0 == 0.0 and not s.chaotic
+        return
+    assert s.converged and s.residual < 1e-10 and s.delta0 > 0 and s.tau_R > 0
+    lags = np.array([0.0, 0.5, 5.0, 50.0])
+    d = s.delta_at(lags)
+    assert np.all(np.isfinite(d)) and np.all(np.diff(d) <= 0) and d[0] == pytest.approx(s.delta0)

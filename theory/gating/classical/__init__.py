@@ -7,8 +7,10 @@ motion of a particle in a potential V(Δ; Δ0) (:func:`derivation`, exported as
 (:mod:`theory.gating.classical.checks`) compare them.
 
     from theory.gating.classical import ClassicalParams, simulate, solve
-    sol = solve(ClassicalParams(g=2.0))                    # Δ0 = 1.92481
+    sol = solve(ClassicalParams(g=2.0))                    # Δ0 = 1.92481; sol.delta on demand
+    sweep = classical_dmft_sweep(np.linspace(1.1, 10, 40))  # Δ0, ⟨ẋ²⟩, τ_R for 40 gains
     traj = simulate(ClassicalParams(g=2.0), 1000, T=300, burn_in=50, seed=0)
+    lyap = classical_lyapunov_spectra(ClassicalParams(2.0), 1000, 10, seeds=[0], T=200, transient=50)
 """
 
 from typing import TYPE_CHECKING
@@ -22,12 +24,17 @@ __all__ = [
     "ClassicalTrajectory",
     "solve",
     "solve_classical_dmft",
+    "classical_dmft_sweep",
     "ClassicalDMFTSolution",
+    "ClassicalDMFTSweep",
+    "Separatrix",
     "ClassicalDMFT",
     "derivation",
     "classical_dmft_derivation",
     "quiescent_decay",
     "quiescent_decay_derivation",
+    "classical_lyapunov_spectra",
+    "ClassicalLyapunovSpectrum",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -39,12 +46,17 @@ __getattr__, __dir__ = lazy_exports(
         "ClassicalTrajectory": "simulation",
         "solve": "dmft:solve_classical_dmft",
         "solve_classical_dmft": "dmft",
+        "classical_dmft_sweep": "dmft",
         "ClassicalDMFTSolution": "dmft",
+        "ClassicalDMFTSweep": "dmft",
+        "Separatrix": "dmft",
         "ClassicalDMFT": "dmft",
         "derivation": "dmft:classical_dmft_derivation",
         "classical_dmft_derivation": "dmft",
         "quiescent_decay": "dmft",
         "quiescent_decay_derivation": "dmft",
+        "classical_lyapunov_spectra": "lyapunov",
+        "ClassicalLyapunovSpectrum": "lyapunov",
     },
 )
 
@@ -52,7 +64,10 @@ if TYPE_CHECKING:
     from theory.gating.classical.dmft import (
         ClassicalDMFT,
         ClassicalDMFTSolution,
+        ClassicalDMFTSweep,
+        Separatrix,
         classical_dmft_derivation,
+        classical_dmft_sweep,
         quiescent_decay,
         quiescent_decay_derivation,
         solve_classical_dmft,
@@ -62,6 +77,10 @@ if TYPE_CHECKING:
     )
     from theory.gating.classical.dmft import (
         solve_classical_dmft as solve,
+    )
+    from theory.gating.classical.lyapunov import (
+        ClassicalLyapunovSpectrum,
+        classical_lyapunov_spectra,
     )
     from theory.gating.classical.model import ClassicalParams
     from theory.gating.classical.simulation import (

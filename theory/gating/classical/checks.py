@@ -37,11 +37,12 @@ from theory.checks import (
     stack,
     statistical_tolerance,
 )
+from theory.gating.chaos.size_trend import TrendPlan
 from theory.gating.classical.dmft import quiescent_decay, solve_classical_dmft
 from theory.gating.classical.model import ClassicalParams
 from theory.gating.classical.simulation import simulate_classical
 
-__all__ = ["network_statistics", "NetworkStatistics"]
+__all__ = ["network_statistics", "NetworkStatistics", "classical_lambda1", "CLASSICAL_TREND"]
 
 #: Finite-size bias constant b in the bound b·Δ0/N (see module docstring).
 BIAS_CONSTANT = 10.0
@@ -294,4 +295,81 @@ def check_quiescent(ctx: CheckContext, g: float) -> CheckResult:
             "dmft_delta0": th.delta0,
         },
         figures=[fig],
+    )
+
+
+# ============================================================================ Lyapunov λ_max
+#: Sizes (N, networks), record T and transient of the classical λ_max size trends (RK4 at
+#: dt = 0.25; float32 products from N = 1000). Error model: λ_1 of one network = λ_N + quenched
+#: deviation (network to network; measured sd ≈ 0.018 at N = 250, 0.011 at 500, < 0.003 from
+#: 1000 at g = 3) + the temporal noise of a record of length T, variance ≈ 14/(N·T) at g = 3 and
+#: ≈ 10/(N·T) at g = 2 (measured); the mean over S networks has SEM² = (σ_q² + σ_t²)/S, and the
+#: finite-size trend λ_N = λ∞ + a/N (a ≈ −14 at g = 3) describes N = 250 … 4000 within the
+#: errors (reduced χ² 0.5; a b/N² term moves the intercept by 1e-3 < its SE). The RK4 bias of
+#: λ_1 at dt = 0.25 is below the resolution of a paired comparison with dt = 0.1 (±0.002,
+#: benchmarks/bench_lyapunov_bias.py); float32 changes λ_1 by ~1e-7 (tests/gating/classical/
+#: test_lyapunov.py), far below the temporal noise.
+CLASSICAL_TREND = {
+    "quick": TrendPlan(((200, 12), (400, 8), (800, 6), (1600, 4)), 60.0, 30.0),
+    "full": TrendPlan(((250, 16), (500, 12), (1000, 8), (2000, 6), (4000, 4)), 100.0, 30.0),
+}
+LYAPUNOV_DT = 0.25
+#: From this size on the products run in float32 (J no longer fits the cache).
+FLOAT32_FROM = 1000
+
+
+@functools.lru_cache(maxsize=64)
+def classical_lambda1(
+    g: float, N: int, seeds: tuple[int, ...], T: float, transient: float, dt: float = LYAPUNOV_DT
+) -> np.ndarray:
+    """λ_1 (QR, k = 1, RK4) of the classical networks of ``seeds`` (memoised, batched)."""
+    from theory.gating.classical.lyapunov import classical_lyapunov_spectra
+
+    res = classical_lyapunov_spectra(
+        ClassicalParams(g),
+        N,
+        1,
+        seeds=seeds,
+        T=T,
+        transient=transient,
+        dt=dt,
+        dtype=np.float32 if N >= FLOAT32_FROM else np.float64,
+    )
+    return np.array([r.exponents[0] for r in res])
+
+
+@check(
+    "lyapunov_max",
+    cases=[{"g": 2.0}, {"g": 3.0}],
+    description="Classical RNN: DMFT lambda_max (Schroedinger form) vs the N -> infinity intercept "
+    "of the QR lambda_1 of finite networks (weighted fit lambda_inf + a/N over 4-5 sizes).",
+)
+def check_lyapunov_max(ctx: CheckContext, g: float) -> CheckResult:
+    """DMFT λ_max vs the extrapolated λ_1 of finite classical networks (the network's own QR path)."""
+    from theory.checks import ensemble_seeds
+    from theory.gating.chaos.lyapunov_dmft import classical_lyapunov_dmft
+    from theory.gating.chaos.size_trend import fit_size_trend, plot_size_trend, trend_result
+
+    dm = classical_lyapunov_dmft(g)
+    z = CLASSICAL_TREND["quick" if ctx.quick else "full"]
+    vals = [
+        classical_lambda1(g, N, tuple(ensemble_seeds(ctx, S, stream=30 + i)), z.T, z.transient)
+        for i, (N, S) in enumerate(z.plan)
+    ]
+    trend = fit_size_trend(z.sizes, vals)
+    curved = fit_size_trend(z.sizes, vals, order=2) if len(vals) >= 4 else None
+    details: dict[str, object] = {
+        "T": z.T,
+        "transient": z.transient,
+        "dt (RK4)": LYAPUNOV_DT,
+        "dmft_error": dm.discretisation_error,
+    }
+    if curved is not None:
+        details["intercept with b/N^2"] = f"{curved.intercept:.4f} +- {curved.se:.4f}"
+    return trend_result(
+        trend,
+        dm.value,
+        dm.discretisation_error,
+        details,
+        [plot_size_trend(trend, dm.value, f"classical g = {g}")],
     )
