@@ -374,11 +374,14 @@ def antiderivative(expr: sp.Expr, *, verify_range: float = 60.0) -> sp.Expr:
     if candidate is not None and candidate.free_symbols <= {X}:
         xs = np.linspace(-verify_range, verify_range, 1201)
         try:
-            with np.errstate(all="ignore"):
-                vals = np.asarray(compile_function(candidate, [X])(xs))
+            with np.errstate(all="ignore"):  # raw: complex values are not cast away
+                vals = np.broadcast_to(
+                    np.asarray(compile_function(candidate, [X]).func(xs)), xs.shape
+                )
             ref = _primitive_numpy(compile_function(expr, [X]), 0.25, xs)
-            ok = (not np.iscomplexobj(vals) or np.all(np.abs(vals.imag) == 0)) and np.all(
-                np.abs(np.real(vals) - ref) <= 1e-9 * (1 + np.abs(ref))
+            ok = bool(
+                (not np.iscomplexobj(vals) or np.all(np.abs(vals.imag) == 0))
+                and np.all(np.abs(np.real(vals) - ref) <= 1e-9 * (1 + np.abs(ref)))
             )
         except Exception:
             ok = False

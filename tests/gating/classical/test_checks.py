@@ -8,7 +8,9 @@ from theory.checks import CheckContext, run_check, run_checks
 
 
 def test_quick_classical_checks_pass() -> None:
-    results = run_checks(["gating.classical"], quick=True, progress=False)
+    # the SCS checks (the general mean-field ones are tested in test_mean_field.py)
+    scs = ["delta0", "autocorrelation", "kinetic", "quiescent"]
+    results = run_checks([f"gating.classical.{n}" for n in scs], quick=True, progress=False)
     assert len(results) == 7
     failed = [
         (r.name, r.error, r.tolerance, r.details.get("exception")) for r in results if not r.passed

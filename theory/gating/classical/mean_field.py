@@ -665,8 +665,13 @@ def _chaotic_at_mean(
     if bracket is None:
         bracket = _chaotic_bracket(h, p, m, d_fp)
     lo, hi = bracket
+
+    def h_or_nan(d: float) -> float:
+        v = h(d)
+        return float(v) if v is not None else float("nan")
+
     d0 = so.brentq(
-        lambda d: float(h(d) if h(d) is not None else np.nan),
+        h_or_nan,
         lo,
         hi,
         xtol=1e-13 * (1 + hi),
