@@ -144,6 +144,8 @@ def test_user_derivation_exports(tmp_path: Path, clean_registries) -> None:  # t
     assert main(argv) == 0
     text = (out / "user_toy_theory.tex").read_text()
     assert "A toy theory" in text and r"y &= a^{2}" in text
+    index = (out / "index.tex").read_text()  # the subset's index inputs the subset only
+    assert r"\input{user_toy_theory}" in index and "classical_dmft" not in index
     assert main(["derive", "--module", "no_such_module_xyz", "--out", str(out)]) == 2
 
 

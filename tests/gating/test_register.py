@@ -11,7 +11,7 @@ import pytest
 from theory.checks import CHECKS, check_names, run_checks, select
 from theory.checks.registry import name_prefix
 
-N_GATING_CHECKS = 46
+N_GATING_CHECKS = 60  # 46 + 14 general mean-field checks of gating.classical (issue 11)
 SUBPACKAGES = ("classical", "dmft", "chaos", "gradients")
 
 

@@ -41,10 +41,11 @@ def _index(names: list[str]) -> str:
 
 
 def render_all(names: Iterable[str] | None = None) -> dict[str, str]:
-    """Map file name -> LaTeX text for the selected (default: all) derivations plus the index."""
+    """Map file name -> LaTeX text for the selected (default: all) derivations plus the index,
+    which lists and inputs the selected derivations only (so a subset's index compiles)."""
     chosen = list(names) if names else derivation_names()
     out = {f"{n}.tex": get_derivation(n).standalone() for n in chosen}
-    out[f"{INDEX_NAME}.tex"] = _index(derivation_names() if names else chosen)
+    out[f"{INDEX_NAME}.tex"] = _index(chosen)
     return out
 
 
