@@ -66,7 +66,7 @@ def test_select_gating_selects_all_gating_checks(gating_checks):
     assert len(selected) == N_GATING_CHECKS
     assert [c.name for c in selected] == list(gating_checks)
     per_package = {s: len(select([f"gating.{s}"])) for s in SUBPACKAGES}
-    assert per_package == {"classical": 7, "dmft": 16, "chaos": 14, "gradients": 9}
+    assert per_package == {"classical": 21, "dmft": 16, "chaos": 14, "gradients": 9}
 
 
 @pytest.mark.slow
