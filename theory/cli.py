@@ -3,10 +3,12 @@
 * ``theory check [--quick] [--only NAME ...] [--json PATH] [--report DIR]`` runs the registered
   checks (default sizes, or the small CI sizes with ``--quick``), prints the table, writes an HTML
   + Markdown report with plots, and exits 1 if a check fails.
-* ``theory derive [--out DIR] [--only NAME ...] [--check] [--pdf]`` writes every registered
-  derivation to ``derivations/<name>.tex``, the book ``index.tex`` and ``references.bib``;
-  ``--check`` only reports stale files (exit 1); ``--pdf`` also compiles them with pdflatex into
-  ``OUT/pdf`` (a LaTeX failure is one error line with the log's first error, exit 1).
+* ``theory derive [--out DIR] [--only NAME ...] [--check] [--pdf] [--module MODULE ...]`` writes
+  every registered derivation to ``derivations/<name>.tex``, the book ``index.tex`` and
+  ``references.bib``; ``--check`` only reports stale files (exit 1); ``--pdf`` also compiles them
+  with pdflatex into ``OUT/pdf`` (a LaTeX failure is one error line with the log's first error,
+  exit 1); ``--module`` first imports your modules (paths or ``.py`` files) whose ``@derivation``
+  builders then export with the shipped ones.
 * ``theory list`` lists theories, derivations and checks.
 * ``theory docs [--out DIR] [--strict]`` builds the API reference and guide (:mod:`theory.apidocs`).
 
@@ -91,6 +93,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_derive(args: argparse.Namespace) -> int:
     from theory.symbolic.export import INDEX_NAME, LatexError, compile_pdf, stale_files, write_all
 
+    if args.module:
+        from theory.catalog import load_user_modules
+
+        load_user_modules(args.module, option="--module")
     out = Path(args.out)
     if args.check:
         stale = stale_files(out)
@@ -196,6 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="NAME",
         help="derivation names (the book index.tex and references.bib then cover these only)",
+    )
+    pd.add_argument(
+        "--module",
+        nargs="+",
+        metavar="MODULE",
+        help="also load your own derivations: module paths or .py files that register them with "
+        "theory.symbolic.derivation.derivation",
     )
     pd.add_argument("--check", action="store_true", help="exit 1 if the files in --out are stale")
     pd.add_argument(

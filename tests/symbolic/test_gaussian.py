@@ -136,3 +136,42 @@ def test_bad_input() -> None:
         normal_rule(0)
     with pytest.raises(ParameterError, match="rule"):
         expect(np.tanh, 1.0, rule="simpson")
+
+
+# ---------------------------------------------------------------------------- mean shift
+def test_shifted_expectations_against_gauss_hermite_and_price() -> None:
+    """E F(m + x), E F(m + x) F(m + y) by the package's trapezoid rule vs 300-node Gauss–Hermite,
+    and the Price/mean-shift derivatives vs central differences."""
+    from numpy.polynomial.hermite_e import hermegauss
+
+    from theory.symbolic.gaussian import shifted_gaussian_cross, shifted_gaussian_mean
+
+    c, c0, m = sp.Symbol("c", real=True), sp.Symbol("c_0", positive=True), sp.Symbol("m", real=True)
+    F = sp.tanh(X - sp.Rational(1, 2))
+    Cx = shifted_gaussian_cross(F)(c, c0, m)
+    Mx = shifted_gaussian_mean(F)(c0, m)
+    fC, fM = compile_function(Cx, [c, c0, m]), compile_function(Mx, [c0, m])
+    u, w = hermegauss(300)
+    w = w / np.sqrt(2 * np.pi)
+    cv, c0v, mv = 0.7, 2.0, 0.3
+    a, s = np.sqrt(c0v), cv / np.sqrt(c0v)
+    r = np.sqrt(c0v - s * s)
+    ref = np.einsum(
+        "i,ij,j->", w * np.tanh(mv + a * u - 0.5), np.tanh(mv + s * u[:, None] + r * u - 0.5), w
+    )
+    assert fC(cv, c0v, mv) == pytest.approx(ref, abs=1e-12)
+    assert fM(c0v, mv) == pytest.approx(w @ np.tanh(mv + a * u - 0.5), abs=1e-12)
+    h = 1e-5
+    for var, i in ((c, 0), (c0, 1), (m, 2)):
+        d = compile_function(sp.diff(Cx, var), [c, c0, m])
+        up, dn = [cv, c0v, mv], [cv, c0v, mv]
+        up[i] += h
+        dn[i] -= h
+        assert d(cv, c0v, mv) == pytest.approx((fC(*up) - fC(*dn)) / (2 * h), abs=1e-8)
+    # at c = 0 it factors, at c = c0 it is a mean of F^2; zero shift is the unshifted moment
+    assert shifted_gaussian_cross(F)(0, c0, m) == Mx**2
+    assert fC(0.0, c0v, mv) == pytest.approx(fM(c0v, mv) ** 2, abs=1e-13)
+    G = compile_function(gaussian_cross(F)(c, c0), [c, c0])
+    assert fC(cv, c0v, 0.0) == pytest.approx(G(cv, c0v), abs=1e-13)
+    with pytest.raises(ParameterError):
+        fC(3.0, 2.0, 0.0)  # |c| > c0

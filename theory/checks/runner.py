@@ -13,14 +13,10 @@ with the shipped ones: ``theory check --checks mylab.checks`` imports it (a modu
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -148,37 +144,14 @@ def load_user_checks(modules: Iterable[str] = (), *, entry_points: bool = True) 
     ParameterError
         If a module cannot be found or fails to import (the message carries the reason).
     """
-    from theory.catalog import load_all
+    from theory.catalog import load_user_modules
 
-    load_all()
+    load_user_modules([])
     before = set(CHECKS)
     targets = list(modules)
     if entry_points:
         from importlib.metadata import entry_points as _eps
 
         targets += [ep.value for ep in _eps(group=ENTRY_POINT_GROUP)]
-    for target in targets:
-        try:
-            if target.endswith(".py"):
-                path = Path(target).resolve()
-                if not path.is_file():
-                    raise FileNotFoundError(f"no file {path}")
-                name = path.stem  # the check-name prefix of its checks
-                if getattr(sys.modules.get(name), "__file__", None) == str(path):
-                    continue
-                spec = importlib.util.spec_from_file_location(name, path)
-                assert spec is not None and spec.loader is not None
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[name] = module
-                spec.loader.exec_module(module)
-            else:
-                importlib.import_module(target)
-        except ParameterError:
-            raise
-        except Exception as exc:
-            raise ParameterError(
-                "--checks",
-                target,
-                f"an importable module or .py file of checks ({type(exc).__name__}: {exc})",
-            ) from exc
+    load_user_modules(targets, option="--checks")
     return [n for n in CHECKS if n not in before]

@@ -5,7 +5,7 @@
 * :mod:`~theory.numerics.fixed_point` -- damped fixed-point iteration with Anderson mixing and
   its safeguards (:func:`anderson_solve`);
 * :mod:`~theory.numerics.timeseries` -- FFT autocorrelations, circulant Gaussian paths,
-  batch means;
+  batch means, the resolvent of κ² − ∂² on even functions;
 * :mod:`~theory.numerics.quadrature` -- Gauss–Hermite and real-line trapezoid rules for Gaussian
   expectations, composite trapezoid and Gauss–Legendre weights.
 """
@@ -29,6 +29,7 @@ __all__ = [
     "even_extend",
     "circulant_paths",
     "batch_means",
+    "resolvent_even",
     "normal_rule",
     "trapezoid_rule",
     "strip_step",
@@ -52,6 +53,7 @@ __getattr__, __dir__ = lazy_exports(
                 "even_extend",
                 "circulant_paths",
                 "batch_means",
+                "resolvent_even",
             )
         },
         **{
@@ -91,4 +93,5 @@ if TYPE_CHECKING:
         circulant_paths,
         even_extend,
         periodic_autocorrelation,
+        resolvent_even,
     )

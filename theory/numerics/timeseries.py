@@ -9,6 +9,8 @@ periodic covariance, and batch-means error bars.
 * :func:`circulant_paths` — stationary Gaussian paths on a periodic grid with a prescribed
   covariance, by circulant embedding (Dietrich & Newsam, SIAM J. Sci. Comput. 18, 1088 (1997));
 * :func:`even_extend` — the periodic even extension of a half-line correlation;
+* :func:`resolvent_even` — the bounded solution of (κ² − ∂²)y = f for even f (Green's function
+  e^{−κ|τ|}/2κ, spectrally), the linear step of stationary DMFT equations;
 * :func:`batch_means` — mean and standard error of a correlated series from means of B
   consecutive batches (Flyvbjerg & Petersen, J. Chem. Phys. 91, 461 (1989)).
 """
@@ -25,6 +27,7 @@ __all__ = [
     "even_extend",
     "circulant_paths",
     "batch_means",
+    "resolvent_even",
 ]
 
 
@@ -89,3 +92,42 @@ def batch_means(series: np.ndarray, n_batches: int = 10) -> tuple[float, float]:
     L = y.size // n_batches
     means = y[: L * n_batches].reshape(n_batches, L).mean(axis=1)
     return float(means.mean()), float(means.std(ddof=1) / np.sqrt(n_batches))
+
+
+def resolvent_even(f_half: np.ndarray, dtau: float, kappa: float = 1.0) -> np.ndarray:
+    """Solve (κ² − ∂²_τ) y = f for an even function given on τ = 0, dτ, …, L (bounded solution).
+
+    y = G * f with G(τ) = e^{−κ|τ|}/(2κ), computed spectrally on the periodic even extension of
+    ``f_half`` (period 2L): ŷ(ω) = f̂(ω)/(κ² + ω²). Exact for trigonometric polynomials; for smooth
+    f whose derivative vanishes at τ = L (a correlation function that has reached its plateau)
+    the error decays faster than any power of dτ. A constant f gives the constant f/κ².
+
+    This is the Green's-function step of every stationary DMFT of the form
+    ``(κ² − ∂²)Δ = C[Δ]`` (Sompolinsky, Crisanti & Sommers 1988; one population per call).
+
+    Parameters
+    ----------
+    f_half:
+        Samples f(k dτ), k = 0 … n (shape (n+1,) or (n+1, m) for m functions at once).
+    dtau:
+        Grid spacing (> 0).
+    kappa:
+        κ > 0.
+    """
+    f = np.asarray(f_half, dtype=float)
+    if f.ndim not in (1, 2) or f.shape[0] < 3:
+        raise ParameterError("f_half", f.shape, "shape (n+1,) or (n+1, m) with n >= 2")
+    if not (dtau > 0 and np.isfinite(dtau)):
+        raise ParameterError("dtau", dtau, "a finite dtau > 0")
+    if not (kappa > 0 and np.isfinite(kappa)):
+        raise ParameterError("kappa", kappa, "a finite kappa > 0")
+    if not np.all(np.isfinite(f)):
+        raise ParameterError("f_half", "non-finite values", "finite samples")
+    n = f.shape[0] - 1
+    ext = np.concatenate([f, f[-2:0:-1]], axis=0)  # period 2n, even
+    omega = 2 * np.pi * np.fft.rfftfreq(2 * n, d=dtau)
+    shape = (-1,) + (1,) * (f.ndim - 1)
+    y = np.fft.irfft(
+        np.fft.rfft(ext, axis=0) / (kappa**2 + omega**2).reshape(shape), n=2 * n, axis=0
+    )
+    return y[: n + 1]

@@ -63,6 +63,7 @@ class LatexError(RuntimeError):
 _READING_ORDER = (
     "classical_dmft",
     "classical_quiescent_decay",
+    "classical_mean_field",
     "gating_dmft",
     "gating_fixed_points",
     "gated_jacobian",

@@ -13,11 +13,11 @@ LYAPUNOV = "gating.classical.lyapunov_max"
 
 
 def test_quick_classical_checks_pass() -> None:
+    # the SCS checks (the general mean-field ones are tested in test_mean_field.py)
     names = [c.name for c in select(["gating.classical"])]
-    assert len(names) == 9 and sum(n.startswith(LYAPUNOV) for n in names) == 2
-    results = run_checks(
-        [n for n in names if not n.startswith(LYAPUNOV)], quick=True, progress=False
-    )
+    assert len(names) == 23 and sum(n.startswith(LYAPUNOV) for n in names) == 2
+    scs = ["delta0", "autocorrelation", "kinetic", "quiescent"]
+    results = run_checks([f"gating.classical.{n}" for n in scs], quick=True, progress=False)
     assert len(results) == 7
     failed = [
         (r.name, r.error, r.tolerance, r.details.get("exception")) for r in results if not r.passed

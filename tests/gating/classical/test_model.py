@@ -20,8 +20,11 @@ from theory.symbolic.gaussian import X
         (dict(g=0.0), "g"),
         (dict(g=-1.0), "g"),
         (dict(g=float("nan")), "g"),
-        (dict(g=2.0, phi="relu"), "phi"),
-        (dict(g=2.0, phi="softsign"), "phi"),
+        (dict(g=2.0, phi="softsign"), "phi"),  # not registered, parses to a free symbol
+        (dict(g=2.0, phi="tanh(a*x)"), "phi"),
+        (dict(g=2.0, phi="sqrt(x)"), "phi"),
+        (dict(g=2.0, J0=float("nan")), "J0"),
+        (dict(g=2.0, I_std=-1.0), "I_std"),
     ],
 )
 def test_bad_parameters(kwargs: dict, match: str) -> None:
@@ -60,3 +63,29 @@ def test_require_no_input() -> None:
     ClassicalParams(2.0).require_no_input("the DMFT")
     with pytest.raises(ParameterError, match="I = 0 for the DMFT"):
         ClassicalParams(2.0, I=0.1).require_no_input("the DMFT")
+
+
+def test_phi_as_expression_string_or_name() -> None:
+    """A registered name is kept; an equal expression is stored under the name; another
+    expression is stored validated (issue 11: no whitelist)."""
+    assert ClassicalParams(2.0, phi=sp.tanh(sp.Symbol("x"))) == ClassicalParams(2.0)
+    assert ClassicalParams(2.0, phi="relu").phi == "relu"
+    p = ClassicalParams(2.0, phi="tanh(x - 0.5)", J0=1.0, I=0.3, I_std=0.5)
+    assert isinstance(p.phi, sp.Expr) and p.phi_expr == sp.tanh(X - sp.Float(0.5))
+    assert p.nonlinearity.bounded and p.nonlinearity.smooth
+    assert hash(p) == hash(ClassicalParams(2.0, phi="tanh(x - 0.5)", J0=1.0, I=0.3, I_std=0.5))
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(phi="relu"), "phi"),
+        (dict(phi="tanh(x - 0.5)"), "phi"),
+        (dict(J0=1.0), "J0"),
+        (dict(I_std=0.5), "I_std"),
+    ],
+)
+def test_scs_assumptions_name_the_general_solver(kwargs: dict, name: str) -> None:
+    with pytest.raises(ParameterError, match="mean_field") as exc:
+        ClassicalParams(2.0, **kwargs).require_no_input("the DMFT")
+    assert exc.value.name == name

@@ -60,3 +60,32 @@ def test_autocorrelation_fft_matches_direct_sum() -> None:
     np.testing.assert_allclose(ac, direct, rtol=1e-10)
     with pytest.raises(ParameterError, match="max_lag"):
         autocorrelation_fft(x, 300)
+
+
+def test_mean_coupling_biases_and_expression_phi() -> None:
+    """The general model: phi compiled from its expression, J0/N added to J, quenched inputs drawn
+    after J and x(0); the SCS networks of a seed are unchanged. At a fixed point (g = 0.5, linear
+    phi) x* = (1 - J)^{-1} theta exactly, with the J and theta the simulator drew."""
+    base = simulate_classical(ClassicalParams(2.0), 50, T=2.0, burn_in=1.0, seed=3)
+    same = simulate_classical(ClassicalParams(2.0, phi="tanh(x)"), 50, T=2.0, burn_in=1.0, seed=3)
+    np.testing.assert_array_equal(base.x, same.x)
+    p = ClassicalParams(0.5, phi="linear", J0=0.5, I=0.3, I_std=0.7)
+    tr = simulate_classical(p, 60, T=150.0, burn_in=149.0, seed=5)
+    rng = np.random.default_rng(5)
+    J = rng.standard_normal((60, 60)) * 0.5 / np.sqrt(60) + 0.5 / 60
+    rng.standard_normal(60)  # x(0)
+    theta = 0.3 + 0.7 * rng.standard_normal(60)
+    np.testing.assert_allclose(tr.x[-1], np.linalg.solve(np.eye(60) - J, theta), atol=1e-5)
+
+
+def test_lyapunov_of_a_linear_network_is_its_top_eigenvalue() -> None:
+    """phi = x: the tangent vector is the state, lambda_1 = max Re eig(J) - 1 exactly (same J)."""
+    from theory.gating.classical.lyapunov import max_lyapunov_classical
+
+    p = ClassicalParams(0.9, phi="linear")
+    est = max_lyapunov_classical(p, 80, T=150.0, transient=100.0, seed=2)
+    J = np.random.default_rng(2).standard_normal((80, 80)) * 0.9 / np.sqrt(80)
+    top = float(np.max(np.linalg.eigvals(J).real)) - 1.0
+    assert est.value == pytest.approx(top, abs=max(4 * est.sem, 2e-3))
+    with pytest.raises(ParameterError):
+        max_lyapunov_classical(p, 80, T=150.0, transient=10.0, t_renorm=0.01)

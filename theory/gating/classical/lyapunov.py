@@ -1,6 +1,9 @@
 r"""Lyapunov spectra of finite classical random networks (the network itself, not a gated emulation).
 
-For ẋ = −x + Jφ(x) + I the tangent dynamics is Q̇ = −Q + J diag φ'(x) Q. The QR (Benettin)
+For ẋ = −x + Jφ(x) + θ the tangent dynamics is Q̇ = −Q + J diag φ'(x) Q. φ is the model's
+nonlinearity (a registered name or any SymPy expression: φ' is SymPy's derivative of it, compiled),
+J may carry a mean J0/N and θ quenched inputs of mean I and spread I_std: the network is drawn
+exactly as :func:`~theory.gating.classical.simulation.simulate_classical` draws it for the same seed. The QR (Benettin)
 method of Benettin et al., Meccanica 15, 9 (1980), as used for rate networks by Engelken, Wolf &
 Abbott, arXiv 2006.02427 (2020): integrate the state and an orthonormal frame of k tangent vectors
 together, re-orthonormalise Q ← qr(Q) now and then, and average the logarithms of |R_ii|.
@@ -38,12 +41,15 @@ import numpy as np
 
 from theory.errors import require
 from theory.gating.classical.model import ClassicalParams
-from theory.gating.classical.simulation import PHI_NUMPY
+from theory.gating.classical.simulation import model_phi
 from theory.numerics.integrate import get_method
 from theory.numerics.lyapunov import qr_lyapunov
 
 __all__ = [
     "ClassicalLyapunovSpectrum",
+    "LyapunovEstimate",
+    "max_lyapunov_classical",
+    "sample_network",
     "classical_lyapunov_spectra",
     "default_step",
     "sample_couplings",
@@ -73,12 +79,40 @@ def default_step(method: str = "rk4", rel_bias: float = 1e-3) -> float:
     return float(min(0.25, dt))
 
 
-def sample_couplings(params: ClassicalParams, N: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(J, x0) exactly as :func:`theory.gating.classical.simulation.simulate_classical` draws them."""
+def sample_network(
+    params: ClassicalParams, N: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(J, x0, θ) exactly as :func:`theory.gating.classical.simulation.simulate_classical` draws
+    them: J with mean J0/N, then x(0), then (drawn last) the quenched inputs θ."""
     rng = np.random.default_rng(seed)
     J = rng.standard_normal((N, N)) * (params.g / np.sqrt(N))
+    if params.J0 != 0.0:
+        J += params.J0 / N
     x = rng.standard_normal(N)
+    if params.I_std > 0:
+        theta = params.I + params.I_std * rng.standard_normal(N)
+    else:
+        theta = np.full(N, float(params.I))
+    return J, x, theta
+
+
+def sample_couplings(params: ClassicalParams, N: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(J, x0) of :func:`sample_network`."""
+    J, x, _ = sample_network(params, N, seed)
     return J, x
+
+
+def model_phi_prime(params: ClassicalParams):  # noqa: ANN201
+    """φ' of the model as a NumPy function: :data:`PHI_PRIME_NUMPY` for its names, else SymPy's
+    derivative of the model's expression, compiled (the model, not a theory formula)."""
+    if isinstance(params.phi, str) and params.phi in PHI_PRIME_NUMPY:
+        return PHI_PRIME_NUMPY[params.phi]
+    import sympy as sp
+
+    from theory.symbolic.compile import compile_function
+    from theory.symbolic.gaussian import X
+
+    return compile_function(sp.diff(params.phi_expr, X), [X])
 
 
 @dataclass(frozen=True)
@@ -113,8 +147,8 @@ class ClassicalLyapunovSpectrum:
     final_state: np.ndarray
 
 
-def _field(J: np.ndarray, phi, dphi, I: float):  # noqa: ANN001, ANN202
-    """Ẏ = −Y + J·[φ(x) | φ'(x)⊙Q] for Y = [x | Q] of shape (S, N, k + 1)."""
+def _field(J: np.ndarray, phi, dphi, theta: np.ndarray | None):  # noqa: ANN001, ANN202
+    """Ẏ = −Y + J·[φ(x) | φ'(x)⊙Q] + [θ | 0] for Y = [x | Q] of shape (S, N, k + 1)."""
 
     def f(Y: np.ndarray) -> np.ndarray:
         x = Y[..., 0]
@@ -123,8 +157,8 @@ def _field(J: np.ndarray, phi, dphi, I: float):  # noqa: ANN001, ANN202
         np.multiply(dphi(x)[..., None], Y[..., 1:], out=Z[..., 1:])
         out = np.matmul(J, Z)
         out -= Y
-        if I:
-            out[..., 0] += I
+        if theta is not None:
+            out[..., 0] += theta
         return out
 
     return f
@@ -153,11 +187,11 @@ def classical_lyapunov_spectra(
     Parameters
     ----------
     params:
-        Model parameters (the network is ẋ = −x + Jφ(x) + I).
+        Model parameters (the network is ẋ = −x + Jφ(x) + θ, module docstring).
     N, k:
         Network size and number of exponents, 1 ≤ k ≤ N.
     seeds:
-        One network per seed: J and x(0) drawn as :func:`sample_couplings` (the same networks as
+        One network per seed: J, x(0) and θ drawn as :func:`sample_network` (the same networks as
         :func:`~theory.gating.classical.simulation.simulate_classical` with that seed).
     T, transient:
         Recorded time and discarded transient (state and frame relax onto the attractor and the
@@ -201,13 +235,13 @@ def classical_lyapunov_spectra(
     # the linear part −1 ± g (spectral radius of J diag φ' ≤ g) must sit inside the stability region
     limit = tab.real_stability_limit
     require(
-        dt * (1.0 + params.g) <= limit,
+        dt * (1.0 + params.g + abs(params.J0)) <= limit,
         "dt",
         dt,
-        f"dt*(1+g) <= {limit:.3g} (stability of {tab.name} on the linear part)",
+        f"dt*(1+g+|J0|) <= {limit:.3g} (stability of {tab.name} on the linear part)",
     )
     S = len(seeds)
-    Js, xs = zip(*(sample_couplings(params, N, s) for s in seeds), strict=True)
+    Js, xs, thetas = zip(*(sample_network(params, N, s) for s in seeds), strict=True)
     require(
         np.dtype(dtype) in (np.dtype(np.float32), np.dtype(np.float64)),
         "dtype",
@@ -220,7 +254,8 @@ def classical_lyapunov_spectra(
     for b, sd in enumerate(seeds):  # the frame of a network depends on its seed only
         frng = np.random.default_rng([frame_seed, sd, N, k])
         Y[b, :, 1:] = np.linalg.qr(frng.standard_normal((N, k)))[0]
-    f = _field(J, PHI_NUMPY[params.phi], PHI_PRIME_NUMPY[params.phi], params.I)
+    theta = np.stack(thetas).astype(dtype) if (params.I != 0 or params.I_std > 0) else None
+    f = _field(J, model_phi(params), model_phi_prime(params), theta)
     res = qr_lyapunov(
         f,
         Y,
@@ -250,3 +285,55 @@ def classical_lyapunov_spectra(
         )
         for b in range(S)
     ]
+
+
+@dataclass(frozen=True)
+class LyapunovEstimate:
+    """λ_1 of one network: ``value`` ± ``sem`` (block means), with the block values."""
+
+    value: float
+    sem: float
+    blocks: np.ndarray
+
+
+def max_lyapunov_classical(
+    params: ClassicalParams,
+    N: int,
+    *,
+    T: float,
+    transient: float,
+    dt: float = 0.1,
+    seed: int = 0,
+    t_renorm: float = 1.0,
+    n_blocks: int = 8,
+) -> LyapunovEstimate:
+    """λ_1 of one network of N units over a window T after a transient: the k = 1 case of
+    :func:`classical_lyapunov_spectra` with a fixed renormalisation interval ``t_renorm``.
+
+    Parameters
+    ----------
+    T, transient:
+        Averaging window and discarded transient (network and tangent vector), time units.
+    dt:
+        RK4 step (error O(dt⁴) in the trajectory and in λ).
+    seed:
+        Seeds J, x(0), θ (as :func:`simulate_classical`) and the tangent vector.
+    t_renorm:
+        Interval between renormalisations of the tangent vector (≥ dt).
+    n_blocks:
+        Blocks for the error bar.
+    """
+    require(np.isfinite(dt) and dt > 0, "dt", dt, "dt > 0")
+    require(t_renorm >= dt, "t_renorm", t_renorm, f"t_renorm >= dt = {dt}")
+    (r,) = classical_lyapunov_spectra(
+        params,
+        N,
+        1,
+        seeds=[seed],
+        T=T,
+        transient=transient,
+        dt=dt,
+        interval=t_renorm,
+        n_blocks=n_blocks,
+    )
+    return LyapunovEstimate(float(r.exponents[0]), float(r.sem[0]), r.block_exponents[:, 0].copy())

@@ -1,10 +1,11 @@
 """Finite-width simulator of the classical random RNN.
 
-    dx/dt = −x + J φ(x) + I,   J_ij ~ N(0, g²/N),
+    dx/dt = −x + J φ(x) + θ,   J_ij ~ N(J0/N, g²/N),  θ_i ~ N(I, I_std²) (quenched),
 
 integrated by RK4 (default) or Heun, seeded by an explicit :class:`numpy.random.Generator`, with a
 burn-in and time-averaged statistics. Written independently of the DMFT: it uses only the model's
-definition (φ as a NumPy function), never a theory formula.
+definition (φ as a NumPy function: the registered NumPy function, or the model's SymPy expression
+compiled by :func:`theory.symbolic.compile.compile_function`), never a theory formula.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from theory.gating.classical.model import ClassicalParams
 from theory.numerics.integrate import rk_step
 from theory.numerics.timeseries import autocorrelation_fft
 
-__all__ = ["ClassicalTrajectory", "simulate_classical", "PHI_NUMPY"]
+__all__ = ["ClassicalTrajectory", "simulate_classical", "model_phi", "PHI_NUMPY"]
 
 #: The model's nonlinearities as plain NumPy functions (definitions, not theory).
 PHI_NUMPY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -41,7 +42,7 @@ class ClassicalTrajectory:
     x:
         States, shape (T_rec, N), float32 to halve memory.
     xdot:
-        Velocities −x + Jφ(x) + I at the record times, shape (T_rec, N), float32.
+        Velocities −x + Jφ(x) + θ at the record times, shape (T_rec, N), float32.
     dt_record:
         Spacing of the records.
     """
@@ -67,6 +68,17 @@ class ClassicalTrajectory:
         k = int(round(max_lag_time / self.dt_record))
         ac = autocorrelation_fft(self.x, k)
         return np.arange(k + 1) * self.dt_record, ac
+
+
+def model_phi(params: ClassicalParams) -> Callable[[np.ndarray], np.ndarray]:
+    """φ of the model as a NumPy function: :data:`PHI_NUMPY` for its names, else compiled from
+    the model's SymPy expression (its definition, not a theory formula)."""
+    if isinstance(params.phi, str) and params.phi in PHI_NUMPY:
+        return PHI_NUMPY[params.phi]
+    from theory.symbolic.compile import compile_function
+    from theory.symbolic.gaussian import X
+
+    return compile_function(params.phi_expr, [X])
 
 
 def simulate_classical(
@@ -97,7 +109,7 @@ def simulate_classical(
     dt:
         Integration step (> 0).
     seed:
-        Seeds the coupling matrix and the initial state.
+        Seeds the coupling matrix, the initial state and (drawn last) the quenched inputs.
     method:
         ``"rk4"`` (4 matvecs per step, error O(dt⁴)) or ``"heun"`` (2 matvecs, O(dt²)).
     record_every:
@@ -121,9 +133,11 @@ def simulate_classical(
     require(x0_scale >= 0, "x0_scale", x0_scale, "x0_scale >= 0")
     rng = np.random.default_rng(seed)
     J = rng.standard_normal((N, N)) * (params.g / np.sqrt(N))
+    if params.J0 != 0.0:
+        J += params.J0 / N
     x = rng.standard_normal(N) * x0_scale
-    phi = PHI_NUMPY[params.phi]
-    I = params.I
+    phi = model_phi(params)
+    I = params.I + params.I_std * rng.standard_normal(N) if params.I_std > 0 else params.I
 
     def f(y: np.ndarray) -> np.ndarray:
         return -y + J @ phi(y) + I
