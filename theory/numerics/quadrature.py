@@ -176,6 +176,7 @@ def graded_rule(
     hi: float = TRUNCATION,
     order: int = 10,
     ratio: float = 2.0,
+    core: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights for E[f(u)], u ~ N(0, 1), f with a sharp feature of ``width`` at ``center``.
 
@@ -184,13 +185,23 @@ def graded_rule(
     weights include the normal density. For f analytic except for poles at distance ≈ width from
     ``center`` (a logistic step), each panel sees its nearest singularity at a distance comparable
     to its length, so the error per panel is ≈ ρ^{−2·order} with ρ ≈ 3 (1e-10 at order 10),
-    uniformly in ``width``: ~2·order·log2(1/width) nodes, not 1/width.
+    uniformly in ``width``: ~2·order·log2(1/width) nodes, not 1/width. With ``core`` > 0 the
+    panels are two widths long out to ``core`` widths from the center before they start to grow
+    (for integrands with further features of the same width within ``core`` widths, such as
+    σ(ℓ)/|λ + σ(ℓ)| with ℓ = αz − β, whose second feature sits at ℓ ≈ ln|λ|).
     """
     if not (math.isfinite(center) and math.isfinite(width) and width > 0):
         raise ParameterError("width", width, "a finite width > 0 (and a finite center)")
     edges = {lo, hi}
     for sgn in (-1.0, 1.0):
         d = min(width, 1.0)
+        j = 1
+        while core > 0 and 2.0 * j * width <= min(core * width, 1.0):
+            e = center + sgn * 2.0 * j * width
+            if lo < e < hi:
+                edges.add(e)
+            d = 2.0 * j * width
+            j += 1
         while d < 1.0:
             e = center + sgn * d
             if lo < e < hi:

@@ -119,7 +119,9 @@ def _logistic_mean_impl(base: type, form: Any, *, square: bool) -> Any:
     return numeric_impl
 
 
-def _logistic_cross_impl(base: type, form: tuple[float, float, float, float]) -> Any:
+def _logistic_cross_impl(
+    base: type, form: tuple[float, float, float, float], *, derivative: bool = False
+) -> Any:
     A, B, k, xs = form
     parent = base.numeric_impl
 
@@ -127,7 +129,8 @@ def _logistic_cross_impl(base: type, form: tuple[float, float, float, float]) ->
     def numeric_impl(cls: Any, backend: str) -> Any:
         if backend != "numpy":
             return parent.__func__(cls, backend)  # type: ignore[attr-defined]
-
+        if derivative:
+            return lambda c, c0: logistic_cross(k, xs, c, c0, A, B, derivative=True)
         return lambda c, c0: logistic_cross(k, xs, c, c0, A, B)
 
     return numeric_impl
@@ -167,8 +170,18 @@ def _sharp_cross_class(F: sp.Expr, G: sp.Expr, step: float) -> type[GaussianCros
     form = logistic_form(F) if F == G else None
     if form is not None:
         attrs["numeric_impl"] = _logistic_cross_impl(base, form)
+        dF = diff_x(F)
+        _PRICE_FORMS[(sp.srepr(dF), sp.srepr(dF), step)] = form
+    elif (sp.srepr(F), sp.srepr(G), step) in _PRICE_FORMS:
+        attrs["numeric_impl"] = _logistic_cross_impl(
+            base, _PRICE_FORMS[(sp.srepr(F), sp.srepr(G), step)], derivative=True
+        )
     cls = type(f"{base.__name__}_h{_step_tag(step)}", (base,), attrs)
     return register_sympy_class(cls)
+
+
+#: (F', F', step) -> logistic form of F: the Price derivatives C_{F'} of logistic closures
+_PRICE_FORMS: dict[tuple[str, str, float], tuple[float, float, float, float]] = {}
 
 
 def sharp_cross(F: sp.Expr, G: sp.Expr | None = None, step: float = 0.2) -> type[GaussianCross]:
@@ -402,10 +415,18 @@ def logistic_mean(k: float, xs: float, c0: Any, A: float = 0.0, B: float = 1.0) 
 
 
 def logistic_cross(
-    k: float, xs: float, c: Any, c0: Any, A: float = 0.0, B: float = 1.0
+    k: float,
+    xs: float,
+    c: Any,
+    c0: Any,
+    A: float = 0.0,
+    B: float = 1.0,
+    *,
+    derivative: bool = False,
 ) -> np.ndarray:
     """E[F(x)F(y)], F = A + B·S, S(x) = 1/(1 + e^{−k(x − x_*)}), Var x = Var y = c₀, Cov = c
-    (module docstring).
+    (module docstring); with ``derivative=True`` the Price derivative E[F′(x)F′(y)] = ∂_c E[FF],
+    whose sharp branch is the logistic average of the bivariate normal *density* φ₂/c₀.
 
     Vectorised over broadcast (c, c₀); |c| ≤ c₀. Cost per value ≤ ~10⁵ evaluations of S or Φ₂,
     independent of k (the trapezoid rule needs (42·k√c₀)²). The smooth branch sums F itself, so
@@ -421,7 +442,8 @@ def logistic_cross(
         raise ParameterError("c", c, "|c| <= c0 (a covariance)")
     res = np.empty(cf.shape)
     zero = c0f == 0.0
-    res[zero] = (A + B * float(_sig(np.asarray(-k * xs)))) ** 2
+    s0 = float(_sig(np.asarray(-k * xs)))
+    res[zero] = (B * k * s0 * (1.0 - s0)) ** 2 if derivative else (A + B * s0) ** 2
     sd = np.sqrt(c0f)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(zero, 1.0, np.clip(cf / np.where(zero, 1.0, c0f), -1.0, 1.0))
@@ -436,9 +458,18 @@ def logistic_cross(
         for start in range(0, idx.size, 512):
             sel = idx[start : start + 512]
             h = -((xs / sd[sel])[:, None] + L[None, :] / a[sel][:, None])  # (n, 24)
-            P = bivariate_normal_cdf(h[:, iu], h[:, ju], rho[sel][:, None])
-            mean = np.array([float(wL @ _ndtr(-hr)) for hr in h])  # E[S] at each c0
-            res[sel] = A * A + 2.0 * A * B * mean + B * B * (P @ wpair)
+            r = rho[sel][:, None]
+            if derivative:
+                x1, x2 = h[:, iu], h[:, ju]
+                q2 = (1.0 - r) * (1.0 + r)
+                dens = np.exp(-(x1 * x1 - 2.0 * r * x1 * x2 + x2 * x2) / (2.0 * q2)) / (
+                    2.0 * math.pi * np.sqrt(q2)
+                )
+                res[sel] = B * B * (dens @ wpair) / c0f[sel]
+            else:
+                P = bivariate_normal_cdf(h[:, iu], h[:, ju], r)
+                mean = np.array([float(wL @ _ndtr(-hr)) for hr in h])  # E[S] at each c0
+                res[sel] = A * A + 2.0 * A * B * mean + B * B * (P @ wpair)
     for i in np.nonzero(~zero & ~sharp)[0]:
         # conditional form: y = ρu + √(1−ρ²)v in standard units; S(y) is smooth in v on the
         # scale 1/(a√(1−ρ²)) > 1/4: trapezoid step 0.5/max(1, a√(1−ρ²)) (error e^{−36})
@@ -446,8 +477,14 @@ def logistic_cross(
         u, wu = graded_rule(h0, 1.0 / ai)
         hv = 0.5 / max(1.0, ai * q)
         vv, wv = _normal_trapezoid(hv)
-        inner = (A + B * _sig(ai * (r * u[:, None] + q * vv[None, :] - h0))) @ wv
-        res[i] = float(wu @ ((A + B * _sig(ai * (u - h0))) * inner))
+        if derivative:  # F′ = B k S(1 − S)
+            sy = _sig(ai * (r * u[:, None] + q * vv[None, :] - h0))
+            sx = _sig(ai * (u - h0))
+            inner = (B * k * sy * (1.0 - sy)) @ wv
+            res[i] = float(wu @ (B * k * sx * (1.0 - sx) * inner))
+        else:
+            inner = (A + B * _sig(ai * (r * u[:, None] + q * vv[None, :] - h0))) @ wv
+            res[i] = float(wu @ ((A + B * _sig(ai * (u - h0))) * inner))
     return res.reshape(c.shape)
 
 
