@@ -476,9 +476,15 @@ def stable_floor(p: float, A: float, beta_min: float) -> tuple[float, float]:
     Raises
     ------
     ParameterError
-        Unless p > 1 (integrable power law), 1 ≤ A < ∞ and 0 < β < ∞.
+        Unless 1 < p ≤ 150 (integrable power law; beyond 150 the compiled closed form's Γ
+        functions overflow), 1 ≤ A < ∞ and 0 < β < ∞.
     """
-    require(_finite(p) and p > 1, "p", p, "p > 1 (the power law (1+t)^-p is integrable)")
+    require(
+        _finite(p) and 1 < p <= 150,
+        "p",
+        p,
+        "1 < p <= 150 (the power law (1+t)^-p is integrable; the closed form overflows beyond)",
+    )
     require(_finite(A) and A >= 1.0, "A", A, "a finite A >= rho(0) = 1")
     require(
         _finite(beta_min) and beta_min > 0,

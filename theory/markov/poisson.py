@@ -33,7 +33,7 @@ import scipy.sparse as sps
 import scipy.sparse.linalg as spla
 import sympy as sp
 
-from theory.errors import ConvergenceError, require
+from theory.errors import ConvergenceError, ParameterError, require
 from theory.markov.chain import MarkovChain
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
@@ -246,7 +246,12 @@ def poisson_numeric(
         v = np.zeros_like(Fc)
     elif method == "direct":
         A = (sps.identity(m, format="csr") - P).tocsc()[: m - 1, : m - 1]
-        lu = spla.splu(A.tocsc())
+        try:
+            lu = spla.splu(A.tocsc())
+        except RuntimeError as exc:  # "Factor is exactly singular": numerically reducible chain
+            raise ParameterError(
+                "chain", chain, "an irreducible chain (I - P with one state removed is singular)"
+            ) from exc
         v = np.zeros_like(Fc)
         v[: m - 1] = lu.solve(np.ascontiguousarray(Fc[: m - 1]))
         v -= pi @ v
