@@ -103,7 +103,7 @@ def _sharp_mean_class(F: sp.Expr, step: float) -> type[GaussianMean]:
     return register_sympy_class(cls)
 
 
-def _logistic_mean_impl(base: type, form: Any, *, square: bool) -> Any:
+def _logistic_mean_impl(base: Any, form: Any, *, square: bool) -> Any:
     """numeric_impl of ⟨F⟩ for F = A + B·S (``square=False``) or F = (A + B·S)² (True)."""
     A, B, k, xs = form
     parent = base.numeric_impl
@@ -111,7 +111,7 @@ def _logistic_mean_impl(base: type, form: Any, *, square: bool) -> Any:
     @classmethod  # type: ignore[misc]  # classmethod outside a class body (for type() below)
     def numeric_impl(cls: Any, backend: str) -> Any:
         if backend != "numpy":
-            return parent.__func__(cls, backend)  # type: ignore[attr-defined]
+            return parent.__func__(cls, backend)
         if not square:
             return lambda c0: logistic_mean(k, xs, c0, A, B)
         return lambda c0: logistic_cross(k, xs, c0, c0, A, B)
@@ -120,7 +120,7 @@ def _logistic_mean_impl(base: type, form: Any, *, square: bool) -> Any:
 
 
 def _logistic_cross_impl(
-    base: type, form: tuple[float, float, float, float], *, derivative: bool = False
+    base: Any, form: tuple[float, float, float, float], *, derivative: bool = False
 ) -> Any:
     A, B, k, xs = form
     parent = base.numeric_impl
@@ -128,7 +128,7 @@ def _logistic_cross_impl(
     @classmethod  # type: ignore[misc]  # classmethod outside a class body (for type() below)
     def numeric_impl(cls: Any, backend: str) -> Any:
         if backend != "numpy":
-            return parent.__func__(cls, backend)  # type: ignore[attr-defined]
+            return parent.__func__(cls, backend)
         if derivative:
             return lambda c, c0: logistic_cross(k, xs, c, c0, A, B, derivative=True)
         return lambda c, c0: logistic_cross(k, xs, c, c0, A, B)
@@ -269,7 +269,7 @@ class ClosureTable:
         while pending:
             nodes = np.concatenate([0.5 * (a + b) + 0.5 * (b - a) * x_ref for a, b in pending])
             vals = np.asarray(self.closure(c0 * np.sin(nodes), c0), dtype=float).reshape(-1)
-            nxt = []
+            nxt: list[tuple[float, float]] = []
             for j, (a, b) in enumerate(pending):
                 f = vals[j * m : (j + 1) * m]
                 coef = T @ f
@@ -473,17 +473,17 @@ def logistic_cross(
     for i in np.nonzero(~zero & ~sharp)[0]:
         # conditional form: y = ρu + √(1−ρ²)v in standard units; S(y) is smooth in v on the
         # scale 1/(a√(1−ρ²)) > 1/4: trapezoid step 0.5/max(1, a√(1−ρ²)) (error e^{−36})
-        ai, h0, r, q = float(a[i]), float(xs / sd[i]), float(rho[i]), float(sq[i])
+        ai, h0, ri, q = float(a[i]), float(xs / sd[i]), float(rho[i]), float(sq[i])
         u, wu = graded_rule(h0, 1.0 / ai)
         hv = 0.5 / max(1.0, ai * q)
         vv, wv = _normal_trapezoid(hv)
         if derivative:  # F′ = B k S(1 − S)
-            sy = _sig(ai * (r * u[:, None] + q * vv[None, :] - h0))
+            sy = _sig(ai * (ri * u[:, None] + q * vv[None, :] - h0))
             sx = _sig(ai * (u - h0))
             inner = (B * k * sy * (1.0 - sy)) @ wv
             res[i] = float(wu @ (B * k * sx * (1.0 - sx) * inner))
         else:
-            inner = (A + B * _sig(ai * (r * u[:, None] + q * vv[None, :] - h0))) @ wv
+            inner = (A + B * _sig(ai * (ri * u[:, None] + q * vv[None, :] - h0))) @ wv
             res[i] = float(wu @ ((A + B * _sig(ai * (u - h0))) * inner))
     return res.reshape(c.shape)
 
