@@ -110,6 +110,10 @@ def _summary(result: Any) -> str:
 
 def _child(conn: Any, thunk: Callable[[], Any], mem_bytes: int | None) -> None:
     if mem_bytes:
+        import os
+
+        # the workbench's own memory budget (ParameterError) below the hard limit (MemoryError)
+        os.environ["THEORY_MEMORY_BUDGET_GIB"] = str(mem_bytes / 2**30 / 2)
         try:
             import resource
 

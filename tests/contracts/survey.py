@@ -24,11 +24,8 @@ from typing import Any
 
 import numpy as np
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from tests.contracts.harness import BAD_KINDS, run_isolated
-else:  # pragma: no cover - imported by the slow test
-    from .harness import BAD_KINDS, run_isolated
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from contract_harness import BAD_KINDS, run_isolated  # noqa: E402
 
 Case = tuple[str, str, Callable[[], Any]]
 
@@ -521,7 +518,7 @@ def _gradient_cases() -> list[Case]:
     m = "gating.gradients.adjoint_dmft"
     q = GatedParams(g_h=3.0)
     out += [
-        (m, "valid T=2", lambda: solve_adjoint_dmft(q, T=2.0, n=512, n_paths=500)),
+        (m, "valid T=2", lambda: solve_adjoint_dmft(q, T=2.0, n=512, n_paths=800)),
         (m, "alpha_z=1", lambda: solve_adjoint_dmft(GatedParams(g_h=3.0, alpha_z=1.0), T=2.0)),
         (m, "T=0", lambda: solve_adjoint_dmft(q, T=0.0)),
         (m, "T=1e4", lambda: solve_adjoint_dmft(q, T=1e4)),
@@ -530,12 +527,12 @@ def _gradient_cases() -> list[Case]:
         (
             m,
             "g_h=0.5 (quiescent)",
-            lambda: solve_adjoint_dmft(GatedParams(g_h=0.5), T=2.0, n=512, n_paths=500),
+            lambda: solve_adjoint_dmft(GatedParams(g_h=0.5), T=2.0, n=512, n_paths=800),
         ),
         (m, "n_paths=0", lambda: solve_adjoint_dmft(q, T=2.0, n_paths=0)),
-        (m, "seed=-1", lambda: solve_adjoint_dmft(q, T=2.0, n=512, n_paths=500, seed=-1)),
+        (m, "seed=-1", lambda: solve_adjoint_dmft(q, T=2.0, n=512, n_paths=800, seed=-1)),
         (m, "running=nan", lambda: solve_adjoint_dmft(q, T=2.0, running=float("nan"))),
-        (m, "g_h=30", lambda: solve_adjoint_dmft(GatedParams(g_h=30.0), T=2.0, n=512, n_paths=500)),
+        (m, "g_h=30", lambda: solve_adjoint_dmft(GatedParams(g_h=30.0), T=2.0, n=512, n_paths=800)),
     ]
     return out
 
