@@ -1,15 +1,15 @@
 """Survey of the solver contract: bad and extreme-but-valid inputs across the public API.
 
 Every case runs in a forked child with a time limit and an address-space limit
-(:func:`tests.contracts.harness.run_isolated`), and its outcome is classified as a clear error
+(:func:`contract_harness.run_isolated`), and its outcome is classified as a clear error
 (``ParameterError``), a flagged failure (``ConvergenceError`` or ``converged=False``), a converged
 finite result, or a contract violation (a raw library exception, a silent NaN/inf, a hang past the
 limit, a runaway allocation). Run it as a script::
 
     PYTHONPATH=. python tests/contracts/survey.py [--timeout 60] [--only MODULE] [--json out.json]
 
-It prints one table row per case and a summary per module; the slow test
-``tests/contracts/test_survey.py`` runs it and asserts no violation.
+It prints one table row per case and a summary per module (a script, not collected by pytest;
+the enforced form of the contract is ``tests/contracts/test_properties.py``).
 """
 
 from __future__ import annotations
