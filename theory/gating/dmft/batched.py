@@ -75,6 +75,7 @@ from theory.gating.dmft.equations import (
     input_variances,
     tail_decay,
 )
+from theory.gating.dmft.fourier import nyquist_fraction
 from theory.gating.model import GatedParams
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.gaussian import GaussianMean
@@ -733,6 +734,12 @@ class FourierPool:
             messages.append(
                 f"window too short: correlation not decayed at the window edge (tail variation {decay:.2e} > 1e-3); increase n*dtau = {n * dtau:g}"
             )
+        alias = max(nyquist_fraction(ch, n), nyquist_fraction(cr, n))
+        if alias > 1e-3:
+            messages.append(
+                f"grid too coarse: the spectrum at the Nyquist frequency is {alias:.2e} of its "
+                f"peak (> 1e-3, aliasing); decrease dtau = {dtau:g}"
+            )
         bt = self.theories[int(self.owner[i])]
         if ch[0] <= 1e-12:
             kinetic = 0.0
@@ -763,6 +770,7 @@ class FourierPool:
                 "window": n * dtau,
                 "dtau": dtau,
                 "tail_decay": decay,
+                "nyquist_fraction": alias,
                 "seconds": seconds,
                 "s_z": p.s_z,
                 "table_error": max(bt.phi.error, bt.gate.error),
