@@ -397,6 +397,14 @@ def graded_rule(
             e += sgn
     if lo < center < hi:
         edges.add(center)
+    # panels at most one unit long everywhere (the normal density itself needs them): a center
+    # beyond [lo, hi] adds no edges above, and a single panel over [lo, hi] would integrate the
+    # density with `order` nodes only
+    ed_l = sorted(edges)
+    for x0, x1 in zip(ed_l[:-1], ed_l[1:], strict=True):
+        m = math.ceil((x1 - x0) - 1e-12)
+        for j in range(1, m):
+            edges.add(x0 + (x1 - x0) * j / m)
     ed = np.array(sorted(edges))
     xg, wg = _legendre(int(order))
     a, bb = ed[:-1, None], ed[1:, None]

@@ -42,8 +42,9 @@ def test_tables_match_the_exact_closure(theory, which, hi):
     exact = np.array([tab.exact(x) for x in s])
     assert np.max(np.abs(got - exact)) < 1e-13
     # the a-posteriori estimate (last Chebyshev coefficients) sits at the noise floor of the
-    # closure's own quadrature once expect2 caps its tensor rule (MAX_NODES_2D per axis) at the
-    # largest variances: measured 6.2e-13 at s up to 100, bound 1e-12 (solver tolerance 1e-8)
+    # closure's own quadrature: on the first piece (V/s at s = 1e-12 ... 0.05) the graded rules
+    # of the sharp-closure evaluator leave a relative noise of ~1e-13 (coefficients 48-44 of
+    # size 1e-13 ... 2e-13, measured 6.2e-13 in all), bound 1e-12 (solver tolerance 1e-8)
     assert tab.error < 1e-12
     # relative accuracy kept at small s where C_phi vanishes with s (table of V/s there)
     if which == "phi":

@@ -128,6 +128,10 @@ def _cheb_matrix(x: np.ndarray, order: int) -> np.ndarray:
     return np.cos(np.arange(order)[None, :] * np.arccos(np.clip(x, -1.0, 1.0))[:, None])
 
 
+#: Version of the tabulated closures in the disk cache: bump it when the closure evaluation
+#: changes (2: graded rules keep unit panels when the feature lies outside the truncation).
+TABLE_FORMAT = 2
+
 @dataclass(frozen=True)
 class ScaledClosureTable:
     """Node values V_k(s) = C(c0 sin θ_k; c0), c0 = s / λ_ref, of a closure that depends on (c, c0)
@@ -218,7 +222,15 @@ class ScaledClosureTable:
 
             tag = hashlib.sha256(
                 repr(
-                    (key, lam_ref, n_nodes, tuple(ranges), np.__version__, sp.__version__)
+                    (
+                        key,
+                        lam_ref,
+                        n_nodes,
+                        tuple(ranges),
+                        np.__version__,
+                        sp.__version__,
+                        TABLE_FORMAT,
+                    )
                 ).encode()
             ).hexdigest()[:24]
             file = Path(cache_dir()) / "closure_tables" / f"{tag}.npz"
