@@ -132,6 +132,7 @@ def _cheb_matrix(x: np.ndarray, order: int) -> np.ndarray:
 #: changes (2: graded rules keep unit panels when the feature lies outside the truncation).
 TABLE_FORMAT = 2
 
+
 @dataclass(frozen=True)
 class ScaledClosureTable:
     """Node values V_k(s) = C(c0 sin θ_k; c0), c0 = s / λ_ref, of a closure that depends on (c, c0)
