@@ -60,13 +60,20 @@ def _cmd_check(args: argparse.Namespace) -> int:
     )
     from theory.errors import ParameterError
 
-    # validate everything before the (long) run starts
-    if args.seed < 0:
-        raise ParameterError("--seed", args.seed, "an integer >= 0")
+    # validate everything before the (long) run starts: seed, output paths, user check modules
+    # and --only patterns (tests/contracts/test_cli_validation.py asserts nothing runs first)
+    if not 0 <= args.seed < 2**63 - 10**6:
+        raise ParameterError("--seed", args.seed, "an integer 0 <= seed < 2**63 - 1e6")
     if args.json:
         _writable_target(args.json, "--json", directory=False)
     if args.report:
         _writable_target(args.report, "--report", directory=True)
+    if args.json and args.report and Path(args.json).resolve() == Path(args.report).resolve():
+        raise ParameterError(
+            "--json", args.json, "a file path different from the --report directory"
+        )
+    if args.only is not None and any(not p.strip() for p in args.only):
+        raise ParameterError("--only", args.only, "non-empty patterns")
     load_user_checks(args.checks or [])
     select(args.only)
     progress = not args.no_progress and sys.stderr.isatty()

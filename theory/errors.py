@@ -3,7 +3,10 @@
 Every bad input raises :class:`ParameterError` (a ``ValueError``) naming the parameter, the value
 received and the allowed range; a numerical method that fails raises :class:`ConvergenceError`
 (or returns a result flagged ``converged=False`` together with its residual). No function of the
-workbench returns NaN silently.
+workbench returns NaN silently. A simulation whose state leaves the finite numbers raises
+:class:`DivergenceError` (a :class:`ConvergenceError`); an explicit integration step beyond the
+stability or accuracy limit of the model warns with :class:`StepSizeWarning` (or raises
+:class:`ParameterError` where the step is certainly unstable).
 """
 
 from __future__ import annotations
@@ -52,10 +55,78 @@ class ConvergenceError(RuntimeError):
         super().__init__(f"{message} (residual {residual:.3e}{extra})")
 
 
+class DivergenceError(ConvergenceError, FloatingPointError):
+    """A simulation or iteration left the finite numbers (overflow, NaN).
+
+    Also a :class:`FloatingPointError`, so code written against the earlier simulators keeps
+    working. ``residual`` is the last finite size of the state (inf when unknown).
+    """
+
+
+class StepSizeWarning(UserWarning):
+    """An explicit integration step is beyond the stability or accuracy limit of the model.
+
+    The message names the step ``dt``, the limit and the rate that sets it; results computed with
+    such a step are not trustworthy (they may look finite and still be wrong).
+    """
+
+
 def require(condition: bool | np.bool_, name: str, value: Any, allowed: str) -> None:
     """Raise :class:`ParameterError` unless ``condition`` holds."""
     if not condition:
         raise ParameterError(name, value, allowed)
+
+
+def require_seed(seed: Any, name: str = "seed") -> int:
+    """Validate a seed for :func:`numpy.random.default_rng`: an integer ``0 <= seed < 2**63``."""
+    import numpy as np
+
+    ok = isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_))
+    require(ok and 0 <= int(seed) < 2**63, name, seed, "an integer seed 0 <= seed < 2**63")
+    return int(seed)
+
+
+def require_generator(rng: Any, name: str = "rng") -> Any:
+    """Validate an explicit :class:`numpy.random.Generator` (every random quantity takes one)."""
+    import numpy as np
+
+    require(
+        isinstance(rng, np.random.Generator),
+        name,
+        rng,
+        "a numpy.random.Generator (numpy.random.default_rng(seed))",
+    )
+    return rng
+
+
+def memory_budget() -> int:
+    """Bytes a single array allocation of the workbench may take: ``$THEORY_MEMORY_BUDGET_GIB``
+    GiB if set, else half the physical memory (at least 1 GiB)."""
+    import os
+
+    env = os.environ.get("THEORY_MEMORY_BUDGET_GIB")
+    if env:
+        try:
+            return int(float(env) * 2**30)
+        except ValueError:
+            pass
+    try:
+        phys = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        phys = 8 * 2**30
+    return max(2**30, phys // 2)
+
+
+def require_memory(nbytes: float, name: str, value: Any, what: str) -> None:
+    """Raise :class:`ParameterError` if an allocation of ``nbytes`` exceeds :func:`memory_budget`."""
+    budget = memory_budget()
+    if not nbytes <= budget:
+        raise ParameterError(
+            name,
+            value,
+            f"a size whose {what} fit in the memory budget ({nbytes / 2**30:.3g} GiB needed, "
+            f"{budget / 2**30:.3g} GiB allowed; set THEORY_MEMORY_BUDGET_GIB to change it)",
+        )
 
 
 def require_finite(name: str, value: Any) -> None:

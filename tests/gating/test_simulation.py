@@ -109,10 +109,12 @@ def test_float32_couplings_track_float64():
 
 
 def test_divergence_is_reported():
-    # a gate time constant far below the step: RK4 is unstable and the state blows up
+    # a gate time constant far below the step: RK4 would be unstable (dt * 1/tau_r = 500 > 2.785)
+    # and the state would blow up; the step guard refuses the step first, naming dt and the limit
     p = GatedParams(g_h=2.0, tau_r=1e-3)
-    with pytest.raises(FloatingPointError), np.errstate(over="ignore", invalid="ignore"):
+    with pytest.raises(ParameterError, match=r"dt <= 0\.002785") as info:
         simulate_gated(p, 10, T=30.0, burn_in=0.0, dt=0.5, seed=0)
+    assert info.value.name == "dt"
 
 
 def test_rk4_local_step_error_at_dt_0_1_is_small() -> None:

@@ -29,7 +29,7 @@ from typing import Literal, cast, overload
 import numpy as np
 import sympy as sp
 
-from theory.errors import require
+from theory.errors import require, require_memory
 from theory.symbolic.gaussian import X
 
 __all__ = ["GatedParams", "GatedNetwork", "gate_expr", "phi_expr", "sigmoid_gate"]
@@ -146,8 +146,15 @@ class GatedNetwork:
     @classmethod
     def sample(cls, params: GatedParams, N: int, rng: np.random.Generator) -> GatedNetwork:
         """Draw J^h, J^z, J^r (entries N(0, 1/N); J^h scaled by g_h in convention B) and inputs."""
-        require(isinstance(N, (int, np.integer)) and N >= 2, "N", N, "an integer N >= 2")
+        require(isinstance(params, GatedParams), "params", params, "a GatedParams")
+        require(
+            isinstance(N, (int, np.integer)) and not isinstance(N, bool) and N >= 2,
+            "N",
+            N,
+            "an integer N >= 2",
+        )
         require(isinstance(rng, np.random.Generator), "rng", rng, "a numpy.random.Generator")
+        require_memory(8.0 * 3 * N * N, "N", N, "coupling matrices (3 N² floats)")
         scale = 1.0 / np.sqrt(N)
         J_h = rng.standard_normal((N, N)) * scale
         J_z = rng.standard_normal((N, N)) * scale
@@ -213,5 +220,20 @@ class GatedNetwork:
         self, rng: np.random.Generator, scale: float = 1.0, batch: int | None = None
     ) -> np.ndarray:
         """Random initial state with i.i.d. N(0, scale²) entries, shape (3, N) or (3, N, batch)."""
+        require(
+            isinstance(rng, np.random.Generator),
+            "rng",
+            rng,
+            "a numpy.random.Generator (numpy.random.default_rng(seed))",
+        )
+        require(
+            math.isfinite(scale) and scale >= 0, "scale", scale, "a finite standard deviation >= 0"
+        )
+        require(
+            batch is None or (isinstance(batch, (int, np.integer)) and batch >= 1),
+            "batch",
+            batch,
+            "None or an integer >= 1",
+        )
         shape = (3, self.N) if batch is None else (3, self.N, batch)
         return rng.standard_normal(shape) * scale

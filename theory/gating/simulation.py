@@ -23,9 +23,15 @@ from typing import Literal
 
 import numpy as np
 
-from theory.errors import ParameterError, require
+from theory.errors import (
+    DivergenceError,
+    ParameterError,
+    require,
+    require_memory,
+    require_seed,
+)
 from theory.gating.model import GatedNetwork, GatedParams
-from theory.numerics.integrate import rk_step
+from theory.numerics.integrate import guard_step, rk_step
 from theory.numerics.timeseries import autocorrelation_fft
 
 __all__ = ["GatedTrajectory", "simulate_gated", "TimeDependentInput"]
@@ -93,6 +99,24 @@ class GatedTrajectory:
         return np.arange(k + 1) * self.dt_record, ac
 
 
+def _real(v: object) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def _check_inputs(inputs: TimeDependentInput, N: int) -> None:
+    """Validate a time-dependent input at t = 0: three finite values broadcastable to (N,)."""
+    try:
+        vals = inputs(0.0)
+        ok = len(vals) == 3
+        arrs = [np.broadcast_to(np.asarray(v, dtype=float), (N,)) for v in vals] if ok else []
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(
+            "inputs", inputs, f"t -> (I_h, I_z, I_r), each broadcastable to ({N},) ({exc})"
+        ) from None
+    require(ok, "inputs", inputs, f"t -> (I_h, I_z, I_r), each broadcastable to ({N},)")
+    require(all(np.all(np.isfinite(a)) for a in arrs), "inputs", inputs, "finite inputs (at t = 0)")
+
+
 def simulate_gated(
     params: GatedParams,
     N: int,
@@ -148,21 +172,70 @@ def simulate_gated(
     Raises
     ------
     ParameterError
-        For N < 2, dt ≤ 0, burn_in < 0, T ≤ burn_in, too short a record, a mismatched network.
-    FloatingPointError
-        If the state becomes non-finite.
+        For N < 2, dt ≤ 0, burn_in < 0, T ≤ burn_in, too short a record, a mismatched network, a
+        seed that is not a non-negative integer, inputs that are not finite arrays broadcastable
+        to (N,), sizes whose couplings or records exceed the memory budget
+        (:func:`theory.errors.memory_budget`), or a step ``dt`` beyond the RK4 stability limit of
+        the fastest linear decay rate max(1, 1/τ_z, 1/τ_r).
+    DivergenceError
+        If the state becomes non-finite (a :class:`FloatingPointError` too).
+
+    Warns
+    -----
+    StepSizeWarning
+        If dt·(1 + g_h) (the bound of the linearisation by the circular law: leak 1, coupling
+        radius g_h·sup φ'·sup σ_r ≤ g_h) exceeds the RK4 stability limit 2.785.
+
+    Time and memory: O(n_steps·N²) time (4 matvecs per step), 3N² floats of couplings and
+    4·N·n_records float32 records.
     """
-    require(isinstance(N, (int, np.integer)) and N >= 2, "N", N, "an integer N >= 2")
-    require(np.isfinite(dt) and dt > 0, "dt", dt, "a finite dt > 0")
-    require(np.isfinite(burn_in) and burn_in >= 0, "burn_in", burn_in, "burn_in >= 0")
-    require(np.isfinite(T) and T > burn_in, "T", T, f"a finite T > burn_in = {burn_in}")
+    require(isinstance(params, GatedParams), "params", params, "a GatedParams")
+    require(
+        isinstance(N, (int, np.integer)) and not isinstance(N, bool) and N >= 2,
+        "N",
+        N,
+        "an integer N >= 2",
+    )
+    require(_real(dt) and np.isfinite(dt) and dt > 0, "dt", dt, "a finite dt > 0")
+    require(
+        _real(burn_in) and np.isfinite(burn_in) and burn_in >= 0,
+        "burn_in",
+        burn_in,
+        "a finite burn_in >= 0",
+    )
+    require(
+        _real(T) and np.isfinite(T) and T > burn_in, "T", T, f"a finite T > burn_in = {burn_in}"
+    )
     require(
         isinstance(record_every, (int, np.integer)) and record_every >= 1,
         "record_every",
         record_every,
         "an integer >= 1",
     )
-    require(np.isfinite(x0_scale) and x0_scale >= 0, "x0_scale", x0_scale, "x0_scale >= 0")
+    require(
+        _real(x0_scale) and np.isfinite(x0_scale) and 0 <= x0_scale <= 1e6,
+        "x0_scale",
+        x0_scale,
+        "0 <= x0_scale <= 1e6 (records are float32; the network forgets its initial state)",
+    )
+    require_seed(seed)
+    require(precision in ("float64", "float32"), "precision", precision, "'float64' or 'float32'")
+    p = params
+    leak = max(1.0, 1.0 / p.tau_z, 1.0 / p.tau_r)
+    guard_step(
+        dt,
+        method="rk4",
+        leak_rate=leak,
+        spectral_radius=max(1.0 + p.g_h, leak),
+        model=f"the gated network (g_h = {p.g_h:g}, tau_z = {p.tau_z:g}, tau_r = {p.tau_r:g})",
+    )
+    n_steps = int(round(T / dt))
+    n_burn = int(round(burn_in / dt))
+    n_rec = (n_steps - n_burn) // record_every
+    if n_rec < 2:
+        raise ParameterError("T", T, "a recorded window of at least two records after burn-in")
+    require_memory(8.0 * 5 * N * N, "N", N, "coupling matrices (5 N² floats)")
+    require_memory(16.0 * n_rec * N, "T", T, "records (4 float32 arrays of n_records × N)")
     rng = np.random.default_rng(seed)
     if network is None:
         net = GatedNetwork.sample(params, int(N), rng)
@@ -184,11 +257,11 @@ def simulate_gated(
             state.shape,
             f"a finite array of shape (3, {N})",
         )
-    require(precision in ("float64", "float32"), "precision", precision, "'float64' or 'float32'")
+    if inputs is not None:
+        _check_inputs(inputs, N)
     mdt = np.float32 if precision == "float32" else np.float64
     J_h = np.ascontiguousarray(net.J_h, dtype=mdt)
     J_zr = np.ascontiguousarray(np.vstack([net.J_z, net.J_r]), dtype=mdt)
-    p = params
     inv_tau = np.concatenate([np.full(N, 1.0 / p.tau_z), np.full(N, 1.0 / p.tau_r)])
     static_zr = np.concatenate([net.I_z, net.I_r])
     gain = p.g_h if p.convention == "A" else 1.0
@@ -211,11 +284,6 @@ def simulate_gated(
         out[1:] = ((J_zr @ ph_m - zr + izr) * inv_tau).reshape(2, N)
         return out
 
-    n_steps = int(round(T / dt))
-    n_burn = int(round(burn_in / dt))
-    n_rec = (n_steps - n_burn) // record_every
-    if n_rec < 2:
-        raise ParameterError("T", T, "a recorded window of at least two records after burn-in")
     hs = np.empty((n_rec, N), dtype=np.float32)
     zs = np.empty((n_rec, N), dtype=np.float32)
     rs = np.empty((n_rec, N), dtype=np.float32)
@@ -237,11 +305,18 @@ def simulate_gated(
             k_rec += 1
         x = rk_step(field, x, dt, t=t, k1=k1)
         if k % 256 == 0 and not np.all(np.isfinite(x)):
-            raise FloatingPointError(
-                f"gated simulation diverged at t = {t:.3g} (dt = {dt} too large?)"
+            raise DivergenceError(
+                f"gated simulation diverged at t = {t:.3g} (dt = {dt}; RK4 needs "
+                f"dt*|lambda| <= 2.785): reduce dt or check the inputs",
+                float("inf"),
+                k,
             )
-    if not np.all(np.isfinite(x)):
-        raise FloatingPointError("gated simulation produced non-finite values")
+    if not (np.all(np.isfinite(x)) and all(np.all(np.isfinite(a)) for a in (hs, zs, rs, vs))):
+        raise DivergenceError(
+            f"gated simulation produced non-finite values (dt = {dt}): reduce dt or check the inputs",
+            float("inf"),
+            n_steps,
+        )
     return GatedTrajectory(
         params,
         int(N),

@@ -57,7 +57,30 @@ def kernel_dynamics(
     np.ndarray
         g after n steps, shape (R, H).
     """
-    positions = np.atleast_2d(positions)
+    positions = np.atleast_2d(np.asarray(positions))
+    K = np.asarray(K, dtype=float)
+    y = np.asarray(y, dtype=float)
+    require(
+        K.ndim == 2 and K.shape[0] == K.shape[1] and y.shape == (K.shape[0],),
+        "K, y",
+        (K.shape, y.shape),
+        "a square (H, H) kernel and a target of shape (H,)",
+    )
+    require(
+        positions.ndim == 2
+        and positions.dtype.kind in "iu"
+        and bool(np.all((positions >= 0) & (positions < K.shape[0]))),
+        "positions",
+        positions.shape,
+        f"integer history positions in [0, {K.shape[0]}) of shape (R, n)",
+    )
+    require(
+        isinstance(N, (int, np.integer)) and not isinstance(N, bool) and N >= 1,
+        "N",
+        N,
+        "an integer N >= 1",
+    )
+    require(np.isfinite(alpha) and alpha > 0, "alpha", alpha, "a finite alpha > 0")
     R, n = positions.shape
     H = K.shape[0]
     g = np.zeros((R, H))
@@ -75,8 +98,19 @@ def predicted_covariance(
     ode: LimitODE, hc: HistoryChain, T: float, N: int, *, n_time: int = 24
 ) -> np.ndarray:
     """Cov(δg_T) from the Poisson corrector (formula in the module docstring), shape (H, H)."""
-    require(T > 0, "T", T, "T > 0")
-    require(N >= 1, "N", N, "N >= 1")
+    require(np.isfinite(T) and T > 0, "T", T, "a finite T > 0")
+    require(
+        isinstance(N, (int, np.integer)) and not isinstance(N, bool) and N >= 1,
+        "N",
+        N,
+        "an integer N >= 1",
+    )
+    require(
+        isinstance(n_time, (int, np.integer)) and 1 <= n_time <= 1000,
+        "n_time",
+        n_time,
+        "an integer 1 <= n_time <= 1000",
+    )
     u, w = leggauss(n_time)
     s_nodes = 0.5 * T * (u + 1)
     w = 0.5 * T * w

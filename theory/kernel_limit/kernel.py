@@ -33,7 +33,7 @@ import sympy as sp
 from numpy.polynomial.hermite_e import hermegauss
 from numpy.polynomial.legendre import leggauss
 
-from theory.errors import ParameterError, require
+from theory.errors import ParameterError, require, require_generator
 from theory.kernel_limit.memory import memory_on_histories
 from theory.kernel_limit.model import LSS, KernelLimitParams
 from theory.markov.histories import HistoryChain
@@ -228,6 +228,7 @@ def kernel_monte_carlo(
     batches: int = 16,
 ) -> KernelEstimate:
     """A by Monte Carlo over θ ~ μ₀ (C squared replaced by samples of C²); SEM from ``batches``."""
+    require_generator(rng)
     require(
         isinstance(n, (int, np.integer)) and n >= batches >= 2,
         "n",

@@ -140,9 +140,11 @@ class LimitODE:
     Parameters
     ----------
     K:
-        Kernel matrix (H, H), symmetric positive semidefinite.
+        Kernel matrix (H, H), symmetric positive semidefinite (checked: symmetric within 1e-10
+        relative, smallest eigenvalue of D^{1/2}KD^{1/2} ≥ −1e-10 of the largest; a kernel that
+        is not PSD makes the "limit" grow instead of converge).
     Pi:
-        Stationary law of histories (H,), positive, summing to one.
+        Stationary law of histories (H,), positive, summing to one (within 1e-10).
     y:
         Target on histories (H,).
     alpha:
@@ -169,14 +171,49 @@ class LimitODE:
             f"({H},) positive stationary masses",
         )
         require(np.shape(self.y) == (H,), "y", np.shape(self.y), f"shape ({H},)")
-        require(self.alpha > 0, "alpha", self.alpha, "alpha > 0")
+        require(
+            isinstance(self.alpha, (int, float, np.integer, np.floating))
+            and np.isfinite(self.alpha)
+            and self.alpha > 0,
+            "alpha",
+            self.alpha,
+            "a finite alpha > 0",
+        )
         require(self.method in ("eigh", "expm"), "method", self.method, "'eigh' or 'expm'")
         require_finite("K", K)
-        if self.method == "eigh":
-            d = np.sqrt(np.asarray(self.Pi, dtype=float))
+        require_finite("y", self.y)
+        Pi = np.asarray(self.Pi, dtype=float)
+        require_finite("Pi", Pi)
+        require(
+            abs(float(Pi.sum()) - 1.0) <= 1e-10,
+            "Pi",
+            f"masses summing to {Pi.sum():.12g}",
+            "a probability vector (positive, summing to 1 within 1e-10)",
+        )
+        scale = max(float(np.max(np.abs(K))), 1e-300)
+        asym = float(np.max(np.abs(K - K.T)))
+        require(
+            asym <= 1e-10 * scale,
+            "K",
+            f"a matrix with max|K - K^T| = {asym:.3g}",
+            "a symmetric kernel matrix (within 1e-10 relative)",
+        )
+        object.__setattr__(self, "K", K)
+        object.__setattr__(self, "Pi", Pi)
+        object.__setattr__(self, "y", np.asarray(self.y, dtype=float))
+        d = np.sqrt(Pi)
+        if self.method == "eigh" or H <= 2000:
             M = d[:, None] * (0.5 * (K + K.T)) * d[None, :]
             lam, V = np.linalg.eigh(M)
-            object.__setattr__(self, "_eig", (np.clip(lam, 0.0, None), V))
+            top = max(float(lam[-1]), 0.0)
+            require(
+                float(lam[0]) >= -1e-10 * max(top, 1e-300),
+                "K",
+                f"a kernel with eigenvalue {float(lam[0]):.3g} (largest {top:.3g})",
+                "a positive semi-definite kernel (eigenvalues of D^1/2 K D^1/2 >= -1e-10 of the largest)",
+            )
+            if self.method == "eigh":
+                object.__setattr__(self, "_eig", (np.clip(lam, 0.0, None), V))
 
     @property
     def eigenvalues(self) -> np.ndarray:
@@ -197,7 +234,7 @@ class LimitODE:
     def g(self, t: float | np.ndarray) -> np.ndarray:
         """g_t on the histories; shape (H,) for scalar t, (len(t), H) for an array of times."""
         ts = np.atleast_1d(np.asarray(t, dtype=float))
-        require(bool(np.all(ts >= 0)), "t", t, "t >= 0")
+        require(bool(np.all(ts >= 0) and np.all(np.isfinite(ts))), "t", t, "finite times t >= 0")
         if self.method == "eigh":
             assert self._eig is not None  # set by __post_init__ for method "eigh"
             lam, V = self._eig

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory.errors import require
+from theory.errors import require, require_finite, require_memory
 from theory.kernel_limit.model import KernelLimitParams
 from theory.kernel_limit.rtrl import RTRL
 from theory.markov.histories import HistoryChain
@@ -59,6 +59,11 @@ def memory_on_histories(
     require(
         W.shape == B.shape == b.shape, "W, B, b", (W.shape, B.shape, b.shape), "equal shapes (P,)"
     )
+    for name, arr in (("W", W), ("B", B), ("b", b)):
+        require_finite(name, arr)
+    require_memory(
+        8.0 * 4 * hc.base.m**hc.L * W.size, "W", W.shape, "recursion arrays (4 × m^L × P)"
+    )
     tg = params.truncated_gradient if truncated_gradient is None else truncated_gradient
     step = RTRL.for_phi(params.phi, tg).raw
     m, L = hc.base.m, hc.L
@@ -86,6 +91,8 @@ def memory_on_history(
     """
     history = np.asarray(history, dtype=float).ravel()
     require(history.size >= 1, "history", history, "at least one entry")
+    for name, arr in (("history", history), ("W", W), ("B", B), ("b", b)):
+        require_finite(name, arr)
     step = RTRL.for_phi(params.phi, params.truncated_gradient).raw
     S = np.zeros_like(np.asarray(W, dtype=float))
     GW, GB, Gb = np.zeros_like(S), np.zeros_like(S), np.zeros_like(S)
@@ -95,5 +102,11 @@ def memory_on_history(
 
 
 def truncation_bound(params: KernelLimitParams, L: int) -> float:
-    """sup|σ|·ρ^L: bound on |S(θ; ξ) − S_L(θ; ξ)| for histories truncated at length L."""
+    """sup|σ|·ρ^L: bound on |S(θ; ξ) − S_L(θ; ξ)| for histories truncated at length L ≥ 1."""
+    require(
+        isinstance(L, (int, np.integer)) and not isinstance(L, bool) and L >= 1,
+        "L",
+        L,
+        "an integer history length L >= 1",
+    )
     return params.sup_sigma * params.rho**L

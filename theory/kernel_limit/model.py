@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from theory.errors import require
+from theory.errors import require, require_generator
 from theory.markov.chain import MarkovChain, example_chain
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Reference
@@ -168,6 +168,13 @@ class KernelLimitParams:
     def init(self, N: int, n_nets: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Draw θ^i ~ μ₀ i.i.d. for ``n_nets`` networks of N units: arrays of shape (n_nets, N)."""
         require(isinstance(N, (int, np.integer)) and N >= 1, "N", N, "an integer N >= 1")
+        require(
+            isinstance(n_nets, (int, np.integer)) and n_nets >= 1,
+            "n_nets",
+            n_nets,
+            "an integer >= 1",
+        )
+        require_generator(rng)
         shape = (n_nets, N)
         if self.c_law == "gaussian":
             C = rng.standard_normal(shape) * math.sqrt(self.m_C)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -208,9 +209,19 @@ class ChebyshevApproximation:
     model:
         The diagonal RNN (rates jβ′, coefficients the monomial coefficients of P).
     l1_error:
-        ‖ρ − ρ̂‖_{L¹} by quadrature (ρ̂ evaluated in Chebyshev form, stable).
+        ‖ρ − ρ̂‖_{L¹} of the returned ``model`` (its float64 coefficients, evaluated as the RNN
+        does, Σ_j a_j e^{−jβ′t}), by quadrature. The monomial coefficients grow like 3^m·‖q‖
+        with alternating signs, so at large m this exceeds the error of the construction in
+        exact arithmetic (``cheb_l1_error``): at m = 60 the coefficients reach 1e42 and the
+        returned model is useless although the interpolant's error is 0.04.
+    cheb_l1_error:
+        ‖ρ − ρ̂‖_{L¹} of the interpolant in Chebyshev form (:meth:`kernel`, evaluated stably):
+        the error of the construction in exact arithmetic, which the bound and the Jackson rate
+        are about.
     bound:
         ‖q − P‖_∞ / β′, the sup estimated on 20 001 points of [0, 1] plus the Chebyshev extrema.
+    coefficient_l1:
+        Σ|a_j| of the model (its rounding error is ≈ 1e-16·Σ|a_j|/β′ in L¹).
     """
 
     m: int
@@ -220,6 +231,13 @@ class ChebyshevApproximation:
     l1_error: float
     bound: float
     sup_qP: float
+    cheb_l1_error: float = float("nan")
+    coefficient_l1: float = float("nan")
+
+    @property
+    def reliable(self) -> bool:
+        """Whether the returned model carries the construction (rounding below its error)."""
+        return bool(self.l1_error <= 2.0 * self.cheb_l1_error + 1e-14)
 
     def kernel(self, tt: np.ndarray) -> np.ndarray:
         uu = np.exp(-self.beta * np.asarray(tt, dtype=float))
@@ -246,12 +264,24 @@ def chebyshev_construction(
     kernel:
         Target ρ; β′ must lie below its exponential decay rate (so that q(0) = 0).
     m:
-        Width ≥ 1 (degree m − 1 interpolant).
+        Width 1 ≤ m ≤ 4096 (degree m − 1 interpolant).
     beta_p:
         β′ > 0.
+    with_error:
+        Compute ``l1_error`` and ``cheb_l1_error`` (else NaN placeholders: cheap bound only).
+
+    Raises
+    ------
+    ParameterError
+        For m outside [1, 4096], β′ ≤ 0, or β′ not below the decay rate of ρ (q = e^{β′t}ρ(t)
+        does not vanish as t → ∞: power laws have no exponential rate at all).
+
+    Time: O(m² + 2·10⁴·m) (the quadrature of the error on 20 000 nodes).
     """
     m = check_width(m)
+    require(m <= 4096, "m", m, "m <= 4096 (the float64 coefficients are meaningless far earlier)")
     require(math.isfinite(beta_p) and beta_p > 0, "beta_p", beta_p, "beta' > 0")
+    _require_decay(kernel, beta_p)
     k = np.arange(m)
     nodes = 0.5 * (1 + np.cos((2 * k + 1) * np.pi / (2 * m)))
     coef = C.chebfit(2 * nodes - 1, _q(kernel, beta_p, nodes), m - 1)
@@ -265,7 +295,9 @@ def chebyshev_construction(
         [np.linspace(0, 1, 20001), 0.5 * (1 + np.cos(np.pi * np.arange(4 * m + 1) / (4 * m)))]
     )
     sup = float(np.max(np.abs(_q(kernel, beta_p, grid) - C.chebval(2 * grid - 1, coef))))
-    approx = ChebyshevApproximation(m, beta_p, model, coef, float("nan"), sup / beta_p, sup)
+    coef_l1 = float(np.sum(np.abs(poly_u)))
+    nan = float("nan")
+    approx = ChebyshevApproximation(m, beta_p, model, coef, nan, sup / beta_p, sup, nan, coef_l1)
     if with_error:
         # ρ − ρ̂ = e^{−β′t}(q − P)(u) and dt = du/(β′u):  ‖ρ − ρ̂‖₁ = (1/β′)∫_0^1 |q − P| du
         # (composite Gauss–Legendre, 2000 panels × 10 nodes; kinks of |q − P| cost O(h²))
@@ -274,12 +306,40 @@ def chebyshev_construction(
         hh = edges[1] - edges[0]
         uu = (edges[:-1, None] + 0.5 * hh * (xg[None, :] + 1)).reshape(-1)
         ww = np.tile(0.5 * hh * wg, 2000)
-        err = (
-            float(np.sum(ww * np.abs(_q(kernel, beta_p, uu) - C.chebval(2 * uu - 1, coef))))
-            / beta_p
+        qv = _q(kernel, beta_p, uu)
+        cheb_err = float(np.sum(ww * np.abs(qv - C.chebval(2 * uu - 1, coef)))) / beta_p
+        # the returned RNN: P(u) = Σ_j a_j u^j with its float64 coefficients (Horner, as the
+        # model's kernel Σ_j a_j e^{−jβ′t} = u·P(u) would be summed)
+        with np.errstate(over="ignore", invalid="ignore"):
+            model_err = float(
+                np.sum(ww * np.abs(qv - np.polynomial.polynomial.polyval(uu, poly_u)))
+            )
+        model_err = model_err / beta_p if math.isfinite(model_err) else math.inf
+        approx = ChebyshevApproximation(
+            m, beta_p, model, coef, model_err, sup / beta_p, sup, cheb_err, coef_l1
         )
-        approx = ChebyshevApproximation(m, beta_p, model, coef, err, sup / beta_p, sup)
     return approx
+
+
+def _require_decay(kernel: MemoryKernel, beta_p: float) -> None:
+    """q(t) = e^{β′t}ρ(t) must vanish as t → ∞ (β′ below the exponential decay rate of ρ)."""
+    tt = np.array([10.0, 20.0, 40.0, 80.0]) / beta_p
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        rho = np.abs(np.asarray(kernel(tt), dtype=float))
+        logq = beta_p * tt + np.log(np.where(rho > 0, rho, 1e-320))
+    scale = float(np.max(np.abs(kernel(np.linspace(0.0, 10.0 / beta_p, 201)))))
+    ok = (rho[-1] == 0.0) or (
+        np.isfinite(logq[-1])
+        and logq[-1] < logq[0]
+        and logq[-1] < math.log(1e-6 * max(scale, 1e-300)) + 10.0
+    )
+    require(
+        bool(ok),
+        "beta_p",
+        beta_p,
+        "beta' below the exponential decay rate of rho (q = exp(beta' t) rho(t) must vanish as "
+        f"t -> inf; here |q| at t = {tt[-1]:.3g} is exp({float(logq[-1]):.3g}))",
+    )
 
 
 # ============================================================================ best coefficients
@@ -306,38 +366,89 @@ class BestFit:
 def best_coefficients(kernel: MemoryKernel, w: np.ndarray, *, dps: int = 60) -> BestFit:
     """Solve the Cauchy system Σ_k a_k/(w_i+w_k) = G(w_i) (∂J/∂a = 0) in mpmath at ``dps`` digits.
 
+    The solve is repeated at ``dps + 20`` digits; the coefficients and J_min must agree to 1e-12
+    (relative), otherwise the precision was not enough for this (exponentially ill-conditioned)
+    system and :class:`ConvergenceError` says so. J_min is a minimum of a nonnegative loss: a
+    negative value (the result of too few digits) is refused the same way.
+
     Raises
     ------
     ParameterError
-        Rates not positive or not distinct; kernel without closed-form G (mpmath needs it).
+        Rates not finite, not positive or not distinct; ``dps`` not an integer in [15, 2000];
+        kernel without closed-form G (mpmath needs it).
     ConvergenceError
-        If the residual in mpmath exceeds 10^{−dps/3}.
+        If the residual in mpmath exceeds 10^{−dps/3}, or the two precisions disagree.
+
+    Time: O(m³) mpmath operations at ``dps`` digits, twice (m = 40: ≈ 3 s).
     """
     w = np.asarray(w, dtype=float).reshape(-1)
     check_width(w.size)
-    require(bool(np.all(w > 0)), "w", w, "rates w_i > 0")
+    require(bool(np.all(np.isfinite(w)) and np.all(w > 0)), "w", w, "finite rates w_i > 0")
     require(
         np.unique(w).size == w.size,
         "w",
         w,
         "distinct rates (the Cauchy matrix is singular otherwise)",
     )
-    with mpmath.workdps(dps):
-        wm = [mpmath.mpf(float(x)) for x in w]
-        M = mpmath.matrix([[1 / (wi + wk) for wk in wm] for wi in wm])
-        g = mpmath.matrix([kernel.laplace_mp(wi) for wi in wm])
-        a = mpmath.lu_solve(M, g)
-        res = max(abs(x) for x in (M * a - g))
-        J = mpmath.mpf(kernel.l2_norm_sq()) - sum(a[i] * g[i] for i in range(len(wm)))
-        if res > mpmath.mpf(10) ** (-dps // 3):
-            raise ConvergenceError("Cauchy system not solved to precision", float(res))
-        a_f = np.array([float(x) for x in a])
-    return BestFit(DiagonalRNN(a_f, w), float(J), dps, float(res))
+    require(
+        isinstance(dps, (int, np.integer)) and not isinstance(dps, bool) and 15 <= dps <= 2000,
+        "dps",
+        dps,
+        "an integer 15 <= dps <= 2000 (decimal digits; fewer than float64's make no sense)",
+    )
+    norm = kernel.l2_norm_sq()
+
+    def solve(digits: int) -> tuple[list[Any], Any, Any]:
+        with mpmath.workdps(digits):
+            wm = [mpmath.mpf(float(x)) for x in w]
+            M = mpmath.matrix([[1 / (wi + wk) for wk in wm] for wi in wm])
+            g = mpmath.matrix([kernel.laplace_mp(wi) for wi in wm])
+            try:
+                a = mpmath.lu_solve(M, g)
+            except ZeroDivisionError:
+                raise ConvergenceError(
+                    f"Cauchy system numerically singular at dps = {digits}: increase dps",
+                    float("inf"),
+                ) from None
+            res = max(abs(x) for x in (M * a - g))
+            J = mpmath.mpf(norm) - sum(a[i] * g[i] for i in range(len(wm)))
+            if res > mpmath.mpf(10) ** (-digits // 3):
+                raise ConvergenceError(
+                    f"Cauchy system not solved to precision at dps = {digits}: increase dps",
+                    float(res),
+                )
+            return [a[i] for i in range(len(wm))], J, res
+
+    a, J, res = solve(int(dps))
+    a2, J2, _ = solve(int(dps) + 20)
+    with mpmath.workdps(int(dps) + 20):
+        scale_a = max(abs(x) for x in a2) or mpmath.mpf(1)
+        da = max(abs(x - y) for x, y in zip(a, a2, strict=True)) / scale_a
+        dJ = abs(J - J2) / max(mpmath.mpf(norm), mpmath.mpf("1e-300"))
+    if da > 1e-12 or dJ > 1e-12:
+        raise ConvergenceError(
+            f"dps = {dps} digits are not enough for this Cauchy system (coefficients change by "
+            f"{float(da):.2e}, J by {float(dJ):.2e} relative at dps + 20): increase dps",
+            float(max(da, dJ)),
+        )
+    if float(J2) < -1e-12 * max(norm, 1.0):
+        raise ConvergenceError(
+            f"negative minimum J = {float(J2):.3e} of a nonnegative loss: increase dps",
+            abs(float(J2)),
+        )
+    a_f = np.array([float(x) for x in a2])
+    return BestFit(DiagonalRNN(a_f, w), max(float(J2), 0.0), int(dps), float(res))
 
 
 def stable_rates(m: int, beta_min: float, w_max: float = 40.0) -> np.ndarray:
     """m rates geometric on [β, w_max] (bounded away from zero)."""
     m = check_width(m)
+    require(
+        math.isfinite(beta_min) and math.isfinite(w_max) and 0 < beta_min <= w_max,
+        "beta_min",
+        beta_min,
+        f"0 < beta_min <= w_max = {w_max} (finite)",
+    )
     return np.geomspace(beta_min, w_max, m) if m > 1 else np.array([beta_min])
 
 
@@ -345,6 +456,7 @@ def free_rates(m: int, w_max: float = 40.0) -> np.ndarray:
     """m rates geometric on [e^{−√(2m)}·w_max ... w_max]: the smallest rate → 0 as m grows
     (sinc-quadrature spacing h ∝ 1/√m of the Laplace representation of power laws)."""
     m = check_width(m)
+    require(math.isfinite(w_max) and w_max > 0, "w_max", w_max, "a finite w_max > 0")
     lo = w_max * math.exp(-2.2 * math.sqrt(2 * m))
     return np.geomspace(lo, w_max, m) if m > 1 else np.array([1.0])
 
@@ -354,6 +466,13 @@ def nonnegative_fit(
 ) -> DiagonalRNN:
     """Nonnegative least squares min_{a ≥ 0} ∫(Σ a_i e^{−w_i t} − ρ)² dt on a log grid in t
     (trapezoid weights in ln(1+t)); the stable bounded class of :func:`stable_floor`."""
+    w = np.asarray(w, dtype=float).reshape(-1)
+    check_width(w.size)
+    require(bool(np.all(np.isfinite(w)) and np.all(w > 0)), "w", w, "finite rates w_i > 0")
+    require(math.isfinite(T) and T > 0, "T", T, "a finite horizon T > 0")
+    require(
+        isinstance(n, (int, np.integer)) and 3 <= n <= 10**6, "n", n, "an integer 3 <= n <= 1e6"
+    )
     uu = np.linspace(0, math.log1p(T), n)
     tt = np.expm1(uu)
     wq = np.gradient(uu) * (1 + tt)
@@ -372,17 +491,48 @@ def stable_floor(p: float, A: float, beta_min: float) -> tuple[float, float]:
     """L(A, β) for ρ = (1+t)^{−p} (compiled SymPy tail integral) and the crossing T*.
 
     Assumes ρ(0) = 1 ≤ A (then the only region where ρ > A e^{−βt} is t > T*).
+
+    Raises
+    ------
+    ParameterError
+        Unless 1 < p ≤ 150 (integrable power law; beyond 150 the compiled closed form's Γ
+        functions overflow), 1 ≤ A < ∞ and 0 < β < ∞.
     """
-    require(A >= 1.0, "A", A, "A >= rho(0) = 1")
+    require(
+        _finite(p) and 1 < p <= 150,
+        "p",
+        p,
+        "1 < p <= 150 (the power law (1+t)^-p is integrable; the closed form overflows beyond)",
+    )
+    require(_finite(A) and A >= 1.0, "A", A, "a finite A >= rho(0) = 1")
+    require(
+        _finite(beta_min) and beta_min > 0,
+        "beta_min",
+        beta_min,
+        "a finite rate bound beta > 0 (stable models: every rate >= beta > 0)",
+    )
 
     def gap(T: float) -> float:
+        # log of ρ(T)/(A e^{−βT}) with the sign flipped: > 0 beyond the last crossing T*
         return -p * math.log1p(T) - (math.log(A) - beta_min * T)
 
-    hi = 10.0
-    while gap(hi) <= 0:
-        hi *= 2
-    lo = hi / 2
-    while lo > 1e-12 and gap(lo) > 0:
-        lo /= 2
-    Ts = so.brentq(gap, lo, hi, xtol=1e-14, rtol=1e-14)
+    # gap is convex with gap(0) = −ln A ≤ 0: one crossing T* > 0, or T* = 0 when A = 1 and β ≥ p
+    if A == 1.0 and beta_min >= p:
+        Ts = 0.0
+    else:
+        hi = max(1.0, 2.0 * (math.log(A) + p) / beta_min)
+        for _ in range(200):
+            if gap(hi) > 0:
+                break
+            hi *= 2.0
+        lo = 0.0
+        if gap(lo) >= 0:  # A = 1 and β < p: gap dips below zero first
+            lo = min(hi / 2, (p - beta_min) / (p * beta_min) if beta_min < p else hi / 2)
+            while gap(lo) >= 0 and lo > 1e-300:
+                lo /= 2.0
+        Ts = so.brentq(gap, lo, hi, xtol=1e-14, rtol=1e-14)
     return float(_floor_fn()(Ts, p, A, beta_min)), float(Ts)
+
+
+def _finite(v: object) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(float(v))

@@ -93,24 +93,26 @@ def _check_chebyshev_bound(ctx: CheckContext) -> CheckResult:
 
     Error model: the L¹ error is a composite Gauss–Legendre integral (relative error < 1e-8);
     the sup is taken on 20 001 points + Chebyshev extrema, which can only *under*estimate the bound,
-    so the ratio error/bound ≤ 1 is tested with tolerance 1 exactly.
+    so the ratio error/bound ≤ 1 is tested with tolerance 1 exactly. The bound is a statement
+    about the construction in exact arithmetic: the error compared is ``cheb_l1_error`` (the
+    interpolant in Chebyshev form), equal to the returned model's error at these widths.
     """
     k = K.from_expression("exp(-t)/(1+t)")
     ms = list(range(1, ctx.size(9, 17)))
     res = [ap.chebyshev_construction(k, m, 0.5) for m in ms]
     bounds = [perturbed(r.bound) for r in res]  # the prediction: an upper bound
-    ratios = np.array([r.l1_error / b for r, b in zip(res, bounds, strict=True)])
+    ratios = np.array([r.cheb_l1_error / b for r, b in zip(res, bounds, strict=True)])
     i = int(np.argmax(ratios))
     plt = _fig()
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.semilogy(ms, [r.l1_error for r in res], "o-", label=r"$\|\rho-\hat\rho_m\|_{L^1}$")
+    ax.semilogy(ms, [r.cheb_l1_error for r in res], "o-", label=r"$\|\rho-\hat\rho_m\|_{L^1}$")
     ax.semilogy(ms, [r.bound for r in res], "k--", label=r"$\|q-P\|_\infty/\beta'$")
     ax.set_xlabel("m")
     ax.legend()
     fig.tight_layout()
     return _result(
         bounds[i],
-        res[i].l1_error,
+        res[i].cheb_l1_error,
         float(ratios[i]),
         ErrorModel(
             "max over m of error/bound <= 1 (sup on a grid underestimates the bound; quadrature rel. error < 1e-8)",
@@ -118,7 +120,7 @@ def _check_chebyshev_bound(ctx: CheckContext) -> CheckResult:
         ),
         {
             "m": ms,
-            "errors": [r.l1_error for r in res],
+            "errors": [r.cheb_l1_error for r in res],
             "bounds": bounds,
             "worst_m": ms[i],
         },
@@ -145,11 +147,13 @@ def _check_jackson(ctx: CheckContext, alpha: int) -> CheckResult:
     Error model: least-squares fit of log error vs log m over m ∈ {8, 12, ..., 64} (7 widths; full:
     11 up to 96); the exponent's standard error s_p (from the fit residuals, i.e. the
     pre-asymptotic scatter) gives the tolerance t_{0.999, n−2}·s_p on the one-sided deficit
-    max(0, α − rate).
+    max(0, α − rate). The rate is a property of the construction in exact arithmetic: the errors
+    are ``cheb_l1_error`` (the interpolant in Chebyshev form); the monomial float64 coefficients
+    of the returned model lose it beyond m ≈ 30 (``ChebyshevApproximation.reliable``).
     """
     k = K.from_expression(JACKSON_TARGETS[alpha], derive_transforms=False)
     ms = ctx.size([8, 12, 16, 24, 32, 48, 64], [8, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96])
-    errs = [ap.chebyshev_construction(k, m, 0.25).l1_error for m in ms]
+    errs = [ap.chebyshev_construction(k, m, 0.25).cheb_l1_error for m in ms]
     p, c, se = fit_power_law(ms, errs)
     rate = -p
     claimed = perturbed(float(alpha))

@@ -20,6 +20,8 @@ from theory.linear_memory.model import DiagonalRNN
 
 __all__ = ["FlowResult", "gradient_flow"]
 
+_METHODS = ("LSODA", "BDF", "Radau", "RK45", "RK23", "DOP853")
+
 
 @dataclass(frozen=True)
 class FlowResult:
@@ -34,7 +36,8 @@ class FlowResult:
     loss:
         J(θ(τ)), shape (n,).
     tau_exit:
-        First τ with J ≤ ``level`` (nan if not reached).
+        First τ with J ≤ ``level``; None when no level was given or it was not reached by
+        ``tau_max`` (the exit is later).
     converged:
         Solver success (``message`` otherwise).
     """
@@ -42,7 +45,7 @@ class FlowResult:
     tau: np.ndarray
     theta: np.ndarray
     loss: np.ndarray
-    tau_exit: float
+    tau_exit: float | None
     converged: bool
     message: str
     nfev: int
@@ -90,10 +93,22 @@ def gradient_flow(
     ConvergenceError
         If the solver fails outright.
     """
+    require(isinstance(loss, DiagonalLoss), "loss", loss, "a DiagonalLoss (diagonal_loss(kernel))")
+    require(isinstance(model0, DiagonalRNN), "model0", model0, "a DiagonalRNN")
     require(
         np.isfinite(tau_max) and tau_max > 0, "tau_max", tau_max, "a finite horizon tau_max > 0"
     )
-    require(n_out >= 2, "n_out", n_out, "n_out >= 2")
+    require(
+        isinstance(n_out, (int, np.integer)) and 2 <= n_out <= 10**6,
+        "n_out",
+        n_out,
+        "an integer 2 <= n_out <= 1e6",
+    )
+    require(method in _METHODS, "method", method, f"one of {_METHODS}")
+    require(1e-13 <= rtol < 1, "rtol", rtol, "1e-13 <= rtol < 1")
+    require(0 < atol < 1, "atol", atol, "0 < atol < 1")
+    require(np.isfinite(w_floor) and w_floor > 0, "w_floor", w_floor, "a rate floor w_floor > 0")
+    require(level is None or np.isfinite(level), "level", level, "None or a finite loss level")
     m = model0.m
     nfev = 0
 
@@ -130,11 +145,16 @@ def gradient_flow(
         t_eval=t_eval,
         events=events,
     )
-    if sol.status < 0:
-        raise ConvergenceError(f"gradient flow failed: {sol.message}", float("nan"), nfev)
+    if sol.status < 0 or not np.all(np.isfinite(sol.y)):
+        raise ConvergenceError(
+            f"gradient flow failed: {sol.message} (try method='LSODA' or 'BDF', a smaller rtol, "
+            "or a smaller tau_max)",
+            float("inf"),
+            nfev,
+        )
     tau = sol.t
     theta = sol.y.T
-    tau_exit = float("nan")
+    tau_exit: float | None = None
     if level is not None and sol.t_events[1].size:
         tau_exit = float(sol.t_events[1][0])
         if stop_at_level:

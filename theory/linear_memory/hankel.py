@@ -112,9 +112,16 @@ def hankel_singular_values_exp(
     b: Sequence[float] | np.ndarray, v: Sequence[float] | np.ndarray
 ) -> np.ndarray:
     """σ_k of ρ = Σ b_j e^{−v_j t}, decreasing (compiled Gramians, σ² = eig(PQ))."""
-    b = np.asarray(b, dtype=float)
-    v = np.asarray(v, dtype=float)
-    require(bool(np.all(v > 0)), "v", v, "decay rates v_j > 0")
+    b = np.atleast_1d(np.asarray(b, dtype=float))
+    v = np.atleast_1d(np.asarray(v, dtype=float))
+    require(
+        b.ndim == 1 and b.shape == v.shape and b.size >= 1,
+        "b, v",
+        (b.shape, v.shape),
+        "1-d arrays of one length >= 1",
+    )
+    require(bool(np.all(np.isfinite(b))), "b", b, "finite coefficients")
+    require(bool(np.all(np.isfinite(v)) and np.all(v > 0)), "v", v, "finite decay rates v_j > 0")
     Pf, Qf = _gram_fns()
     P = Pf(v[:, None], v[None, :])
     Q = Qf(b[:, None], b[None, :], v[:, None], v[None, :])
@@ -129,7 +136,20 @@ def hankel_singular_values(
 
     Error model: Gauss–Legendre in v = ln(1+t) on [0, ln(1+T)] converges spectrally for smooth
     kernels; compare n and 2n to estimate it (the checks do). Heavy tails are cut at T = 1e6.
+
+    Raises
+    ------
+    ParameterError
+        Unless 2 ≤ n ≤ 8000 (an n × n eigenproblem), k ≥ 1 and T (if given) finite > 0.
     """
+    require(
+        isinstance(n, (int, np.integer)) and 2 <= n <= 8000,
+        "n",
+        n,
+        "an integer 2 <= n <= 8000 (dense n x n eigenproblem)",
+    )
+    require(isinstance(k, (int, np.integer)) and k >= 1, "k", k, "an integer k >= 1")
+    require(T is None or (math.isfinite(T) and T > 0), "T", T, "None or a finite horizon T > 0")
     Tc = T if T is not None else (min(kernel.support(), 1e6) if not kernel.heavy_tail else 1e6)
     x, w = np.polynomial.legendre.leggauss(n)
     V = math.log1p(Tc)

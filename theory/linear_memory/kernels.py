@@ -314,8 +314,16 @@ class MemoryKernel:
         )
 
     def __call__(self, tt: Any) -> np.ndarray:
-        """ρ(t), vectorised (compiled family expressions)."""
+        """ρ(t) for lags t ≥ 0, vectorised (compiled family expressions).
+
+        Raises
+        ------
+        ParameterError
+            For a negative or non-finite lag (ρ is defined on t ≥ 0).
+        """
         tt = np.asarray(tt, dtype=float)
+        if not np.all(tt >= 0):  # also catches NaN
+            raise ParameterError("t", tt, "lags t >= 0 (finite; rho is defined on t >= 0)")
         return sum(tm.family.rho_fn(tt, *tm.values) for tm in self.terms)
 
     @property
@@ -335,23 +343,33 @@ class MemoryKernel:
         return max(cast(Callable[..., float], tm.family.support)(*tm.values) for tm in self.terms)
 
     def laplace(self, ss: Any) -> np.ndarray:
-        """G(s) = ∫_0^∞ ρ(t) e^{−st} dt (compiled closed form; Gauss–Legendre otherwise)."""
-        ss = np.asarray(ss, dtype=float)
+        """G(s) = ∫_0^∞ ρ(t) e^{−st} dt for s > 0 (compiled closed form; Gauss–Legendre otherwise;
+        where a closed form overflows, e.g. s^{p−1}e^{s}Γ(1−p, s) at s ≳ 700, Gauss–Laguerre in
+        u = st, exact as s → ∞).
+
+        Raises
+        ------
+        ParameterError
+            Unless every s is finite and > 0 (G(0) = ∫ρ may diverge; s < 0 diverges).
+        """
+        ss = _check_s(ss)
         out = np.zeros(ss.shape)
         for tm in self.terms:
             if tm.family.G_fn is not None:
-                out = out + tm.family.G_fn(ss, *tm.values)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    out = out + _finite_or_laguerre(tm.family.G_fn(ss, *tm.values), tm, ss, 0)
             else:
                 out = out + _quad_laplace(tm, ss, 0)
         return out
 
     def dlaplace(self, ss: Any) -> np.ndarray:
-        """G′(s) = −∫_0^∞ t ρ(t) e^{−st} dt."""
-        ss = np.asarray(ss, dtype=float)
+        """G′(s) = −∫_0^∞ t ρ(t) e^{−st} dt for s > 0 (as :meth:`laplace`)."""
+        ss = _check_s(ss)
         out = np.zeros(ss.shape)
         for tm in self.terms:
             if tm.family.dG_fn is not None:
-                out = out + tm.family.dG_fn(ss, *tm.values)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    out = out + _finite_or_laguerre(tm.family.dG_fn(ss, *tm.values), tm, ss, 1)
             else:
                 out = out - _quad_laplace(tm, ss, 1)
         return out
@@ -435,6 +453,28 @@ class MemoryKernel:
                     total += 2 * _quad_product(ti, tj)
         self.methods["l2"] = "closed form" if exact else "quadrature (some terms)"
         return total
+
+
+def _check_s(ss: Any) -> np.ndarray:
+    ss = np.asarray(ss, dtype=float)
+    if not (np.all(np.isfinite(ss)) and np.all(ss > 0)):
+        raise ParameterError("s", ss, "finite Laplace variables s > 0")
+    return ss
+
+
+def _finite_or_laguerre(vals: np.ndarray, tm: _Term, ss: np.ndarray, moment: int) -> np.ndarray:
+    """Closed-form values, with non-finite entries (overflow of e^{s}Γ(·, s) at large s) replaced
+    by Gauss–Laguerre in u = st: ∫ t^m ρ(t) e^{−st} dt = s^{−1−m} ∫ u^m ρ(u/s) e^{−u} du (60 nodes;
+    accurate when ρ is smooth on the scale 1/s, i.e. exactly where the closed form overflows)."""
+    vals = np.array(vals, dtype=float)
+    bad = ~np.isfinite(vals)
+    if np.any(bad):
+        u, w = np.polynomial.laguerre.laggauss(60)
+        sb = ss[bad]
+        rho = tm.family.rho_fn(np.divide.outer(u, sb), *tm.values)  # (60, nb)
+        val = (w * u**moment) @ rho / sb ** (1 + moment)
+        vals[bad] = -val if moment == 1 else val
+    return vals
 
 
 @functools.lru_cache(maxsize=64)
@@ -593,7 +633,12 @@ def from_expression(
     """
     if isinstance(expr, str):
         tt = sp.Symbol("t")
-        e = sp.sympify(expr, locals={"t": tt}).subs(tt, t)
+        try:
+            e = sp.sympify(expr, locals={"t": tt}).subs(tt, t)
+        except (sp.SympifyError, SyntaxError, TypeError) as exc:
+            raise ParameterError(
+                "expr", expr, f"a SymPy expression in t (could not parse: {exc})"
+            ) from None
     else:
         e = sp.sympify(expr)
         e = e.subs({sym: t for sym in e.free_symbols if sym.name == "t" and sym != t})

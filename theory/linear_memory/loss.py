@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import scipy.linalg as sl
@@ -248,21 +248,37 @@ class DiagonalLoss:
         return self.kernel.l2_norm_sq()
 
     def value(self, a: np.ndarray, w: np.ndarray) -> float:
-        """J = Σ_ik a_ia_k/(w_i+w_k) − 2Σ_i a_iG(w_i) + ‖ρ‖² (compiled terms)."""
+        """J = Σ_ik a_ia_k/(w_i+w_k) − 2Σ_i a_iG(w_i) + ‖ρ‖² (compiled terms).
+
+        Raises
+        ------
+        ParameterError
+            Unless a, w are finite 1-d arrays of one length with w > 0, or if J is not finite
+            (rates so small that a²/(2w) overflows).
+        """
+        a, w = _check_aw(a, w)
         c = _diag_compiled()
         A1, A2 = np.meshgrid(a, a, indexing="ij")
         W1, W2 = np.meshgrid(w, w, indexing="ij")
-        return float(
-            np.sum(c.pair(A1, A2, W1, W2)) - 2 * np.dot(a, self.kernel.laplace(w)) + self.norm_sq
-        )
+        with np.errstate(over="ignore", invalid="ignore"):
+            J = float(
+                np.sum(c.pair(A1, A2, W1, W2))
+                - 2 * np.dot(a, self.kernel.laplace(w))
+                + self.norm_sq
+            )
+        _require_finite_result("J", J, w)
+        return J
 
     def gradient(self, a: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(∂J/∂a, ∂J/∂w) = (2E(w_i), 2a_iE′(w_i)) assembled from the compiled pair derivatives."""
+        a, w = _check_aw(a, w)
         c = _diag_compiled()
         A1, A2 = np.meshgrid(a, a, indexing="ij")
         W1, W2 = np.meshgrid(w, w, indexing="ij")
-        ga = 2 * np.sum(c.pair_da(A1, A2, W1, W2), axis=1) - 2 * self.kernel.laplace(w)
-        gw = 2 * np.sum(c.pair_dw(A1, A2, W1, W2), axis=1) - 2 * a * self.kernel.dlaplace(w)
+        with np.errstate(over="ignore", invalid="ignore"):
+            ga = 2 * np.sum(c.pair_da(A1, A2, W1, W2), axis=1) - 2 * self.kernel.laplace(w)
+            gw = 2 * np.sum(c.pair_dw(A1, A2, W1, W2), axis=1) - 2 * a * self.kernel.dlaplace(w)
+        _require_finite_result("gradient", np.concatenate([ga, gw]), w)
         return ga, gw
 
     def value_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -285,6 +301,30 @@ class DiagonalLoss:
         E = np.sum(a / (ss[..., None] + w), axis=-1) - self.kernel.laplace(ss)
         dE = -np.sum(a / (ss[..., None] + w) ** 2, axis=-1) - self.kernel.dlaplace(ss)
         return E, dE
+
+
+def _check_aw(a: Any, w: Any) -> tuple[np.ndarray, np.ndarray]:
+    a = np.asarray(a, dtype=float)
+    w = np.asarray(w, dtype=float)
+    require(
+        a.ndim == 1 and a.shape == w.shape and a.size >= 1,
+        "a, w",
+        (a.shape, w.shape),
+        "1-d arrays of one length >= 1",
+    )
+    require(bool(np.all(np.isfinite(a))), "a", a, "finite coefficients")
+    require(bool(np.all(np.isfinite(w)) and np.all(w > 0)), "w", w, "finite rates w_i > 0")
+    return a, w
+
+
+def _require_finite_result(what: str, value: Any, w: np.ndarray) -> None:
+    if not np.all(np.isfinite(value)):
+        raise ParameterError(
+            "w",
+            w,
+            f"rates for which {what} is finite (J contains a_i^2/(2 w_i) and G(w_i), "
+            "which overflow as w_i -> 0)",
+        )
 
 
 def diagonal_loss(kernel: MemoryKernel) -> DiagonalLoss:

@@ -19,9 +19,10 @@ import functools
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import sympy as sp
 
-from theory.errors import require
+from theory.errors import ConvergenceError, require
 from theory.linear_memory.gradient_flow import FlowResult, gradient_flow
 from theory.linear_memory.kernels import (
     LHEL,
@@ -126,8 +127,29 @@ def _qs_fns() -> tuple[CompiledFunction, CompiledFunction]:
 
 
 def quasi_static_tau(mu_: float, w0_: float = 1.0, A_: float = 1.0) -> float:
-    """τ_qs(μ) = e^{2w₀μ − w₀²/2}/(8πA²w₀μ²) (compiled from :func:`plateau_derivation`)."""
-    return float(_qs_fns()[0](mu_, w0_, A_))
+    """τ_qs(μ) = e^{2w₀μ − w₀²/2}/(8πA²w₀μ²) (compiled from :func:`plateau_derivation`).
+
+    Raises
+    ------
+    ParameterError
+        Unless μ > 0, w₀ > 0, A ≠ 0 are finite and τ_qs is a finite float (2w₀μ ≲ 700).
+    """
+    for name, v in (("mu", mu_), ("w0", w0_)):
+        require(_finite(v) and v > 0, name, v, f"a finite {name} > 0")
+    require(_finite(A_) and A_ != 0, "A", A_, "a finite amplitude A != 0")
+    with np.errstate(over="ignore"):
+        val = float(_qs_fns()[0](mu_, w0_, A_))
+    require(
+        math.isfinite(val),
+        "mu",
+        mu_,
+        f"2*w0*mu small enough that tau_qs = exp(2 w0 mu)/... is a finite float (w0 = {w0_})",
+    )
+    return val
+
+
+def _finite(v: object) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(float(v))
 
 
 def quasi_static_slope(mu1: float, mu2: float, w0_: float = 1.0, A_: float = 1.0) -> float:
@@ -139,6 +161,7 @@ def quasi_static_slope(mu1: float, mu2: float, w0_: float = 1.0, A_: float = 1.0
 
 def delayed_target(mu_: float, A_: float = 1.0) -> tuple[MemoryKernel, MemoryKernel]:
     """(ρ, bump) with ρ = e^{−t} + A e^{−(t−μ)²}."""
+    require(_finite(mu_) and mu_ > 0, "mu", mu_, "a finite lag mu > 0")
     bump = gaussian_bump(A_, mu_)
     return exponential_sum([1.0], [1.0]) + bump, bump
 
@@ -173,12 +196,25 @@ def escape_time(
     The experiment of derivation ``linear_memory_plateau``.
     """
     require(0 < drop < 1, "drop", drop, "0 < drop < 1")
+    require(_finite(w0_) and w0_ > 0, "w0", w0_, "a finite initial rate w0 > 0")
     loss = diagonal_loss(target)
     m0 = DiagonalRNN([1.0, 0.0], [1.0, w0_])
     J0 = loss.value(m0.a, m0.w)
     level = J0 - drop * part.l2_norm_sq()
     flow = gradient_flow(loss, m0, tau_max, level=level, stop_at_level=stop)
-    return EscapeResult(flow.tau_exit, level, flow)
+    return EscapeResult(_exit(flow, level, tau_max), level, flow)
+
+
+def _exit(flow: FlowResult, level: float, tau_max: float) -> float:
+    """τ_exit of a flow, or ConvergenceError when the level was not reached by ``tau_max``."""
+    if flow.tau_exit is None:
+        raise ConvergenceError(
+            f"the loss did not reach the level {level:.6g} by tau_max = {tau_max:g} "
+            f"({flow.message or 'no crossing'}); increase tau_max",
+            float(flow.loss[-1] - level),
+            flow.nfev,
+        )
+    return float(flow.tau_exit)
 
 
 def airy_escape_time(t0: float, *, drop: float = 0.1, tau_max: float = 1e6) -> EscapeResult:
@@ -188,4 +224,4 @@ def airy_escape_time(t0: float, *, drop: float = 0.1, tau_max: float = 1e6) -> E
     m0 = DiagonalRNN([0.0, 0.0], [1.0, 2.0])
     level = (1 - drop) * k.l2_norm_sq()
     flow = gradient_flow(loss, m0, tau_max, level=level)
-    return EscapeResult(flow.tau_exit, level, flow)
+    return EscapeResult(_exit(flow, level, tau_max), level, flow)

@@ -16,6 +16,7 @@ itself (the target's definition) is evaluated.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Literal, overload
 
@@ -23,7 +24,13 @@ import numpy as np
 import scipy.linalg as sl
 import scipy.signal as ss
 
-from theory.errors import require
+from theory.errors import (
+    DivergenceError,
+    StepSizeWarning,
+    require,
+    require_generator,
+    require_memory,
+)
 from theory.linear_memory.kernels import MemoryKernel
 from theory.linear_memory.model import DiagonalRNN, LinearRNN
 
@@ -42,11 +49,40 @@ __all__ = [
 
 
 def _check_step(dt: float, T_burn: float | None = None, T_obs: float | None = None) -> None:
-    require(np.isfinite(dt) and dt > 0, "dt", dt, "a step dt > 0")
+    require(_real(dt) and np.isfinite(dt) and dt > 0, "dt", dt, "a step dt > 0")
     if T_burn is not None:
         require(np.isfinite(T_burn) and T_burn >= 0, "T_burn", T_burn, "a horizon T_burn >= 0")
     if T_obs is not None:
         require(np.isfinite(T_obs) and T_obs > dt, "T_obs", T_obs, "a horizon T_obs > dt")
+
+
+def _real(v: object) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def _check_batch(batch: int, n: int) -> None:
+    require(isinstance(batch, (int, np.integer)) and batch >= 1, "batch", batch, "an integer >= 1")
+    require_memory(
+        8.0 * 4 * batch * max(n, 1), "batch", batch, "input/output arrays (4 × batch × steps)"
+    )
+
+
+def _step_accuracy(model: LinearRNN | DiagonalRNN, dt: float) -> None:
+    """Warn when Δ·(fastest rate) > 1: the exact ZOH recursion stays stable, but the Riemann-sum
+    target and a sampled input of spacing Δ no longer resolve the model's memory (error O(Δ·w))."""
+    rate = (
+        float(np.max(model.w))
+        if isinstance(model, DiagonalRNN)
+        else float(np.max(np.abs(np.linalg.eigvals(model.W))))
+    )
+    if dt * rate > 1.0:
+        warnings.warn(
+            StepSizeWarning(
+                f"dt = {dt:g} exceeds the accuracy limit 1/{rate:.4g} = {1 / rate:.4g} of the model "
+                "(fastest decay rate): the discretised MSE has an O(dt*rate) error"
+            ),
+            stacklevel=3,
+        )
 
 
 def zoh(model: LinearRNN, dt: float) -> tuple[np.ndarray, np.ndarray]:
@@ -64,12 +100,14 @@ def zoh(model: LinearRNN, dt: float) -> tuple[np.ndarray, np.ndarray]:
 def white_noise(rng: np.random.Generator, batch: int, n: int, dt: float) -> np.ndarray:
     """x_k ~ N(0, 1/Δ), shape (batch, n): the discretisation of white noise of unit intensity."""
     _check_step(dt)
+    require_generator(rng)
     return rng.standard_normal((batch, n)) / np.sqrt(dt)
 
 
 def ou_noise(rng: np.random.Generator, batch: int, n: int, dt: float, theta: float) -> np.ndarray:
     """Stationary OU samples at spacing Δ with covariance e^{−θ|τ|} (exact AR(1))."""
     _check_step(dt)
+    require_generator(rng)
     require(theta > 0, "theta", theta, "theta > 0")
     phi = np.exp(-theta * dt)
     z = rng.standard_normal((batch, n))
@@ -145,10 +183,33 @@ def monte_carlo_mse(
     rng: np.random.Generator,
     theta_ou: float | None = None,
 ) -> np.ndarray:
-    """Per-sequence stationary MSE (1/n_obs) Σ_{k in window} (ŷ_k − y_k)², shape (batch,)."""
+    """Per-sequence stationary MSE (1/n_obs) Σ_{k in window} (ŷ_k − y_k)², shape (batch,).
+
+    Raises
+    ------
+    ParameterError
+        For invalid steps, horizons, batch, generator or OU rate, or arrays beyond the memory
+        budget.
+
+    Warns
+    -----
+    StepSizeWarning
+        When dt exceeds 1/(fastest decay rate of the model): the exact zero-order-hold recursion
+        stays stable, but an input sampled at spacing dt and the Riemann-sum target no longer
+        resolve the model's memory (error O(dt·rate)).
+    """
     _check_step(dt, T_burn, T_obs)
+    require_generator(rng)
+    require(
+        theta_ou is None or (_real(theta_ou) and np.isfinite(theta_ou) and theta_ou > 0),
+        "theta_ou",
+        theta_ou,
+        "None or a finite OU rate > 0",
+    )
     nb, no = int(round(T_burn / dt)), int(round(T_obs / dt))
     n = nb + no
+    _check_batch(batch, n)
+    _step_accuracy(model, dt)
     x = (
         white_noise(rng, batch, n, dt)
         if theta_ou is None
@@ -195,10 +256,14 @@ def sgd_train(
     Rates are clipped at ``w_min`` (counted in ``info``; the checks use settings where it never binds).
     """
     _check_step(dt, T_burn, T_obs)
-    require(lr > 0, "lr", lr, "a learning rate lr > 0")
-    require(steps >= 1 and batch >= 1, "steps, batch", (steps, batch), "positive integers")
+    require_generator(rng)
+    require(_real(lr) and np.isfinite(lr) and lr > 0, "lr", lr, "a finite learning rate lr > 0")
+    require(isinstance(steps, (int, np.integer)) and steps >= 1, "steps", steps, "an integer >= 1")
+    require(_real(w_min) and np.isfinite(w_min) and w_min > 0, "w_min", w_min, "w_min > 0")
     nb, no = int(round(T_burn / dt)), int(round(T_obs / dt))
     n = nb + no
+    _check_batch(batch, n)
+    _step_accuracy(model0, dt)
     th = model0.params.copy()
     m = model0.m
     traj = [th.copy()]
@@ -214,6 +279,12 @@ def sgd_train(
         gw = 2 * np.mean(r[None] * S[:, :, nb:], axis=(1, 2))
         th = th - lr * np.concatenate([ga, gw])
         th[m:] = np.maximum(th[m:], w_min)
+        if not np.all(np.isfinite(th)):
+            raise DivergenceError(
+                f"SGD diverged at step {len(traj)} (lr = {lr:g} too large for this loss)",
+                float("inf"),
+                len(traj),
+            )
         traj.append(th.copy())
     return SGDResult(np.array(traj), lr, batch, dt, np.array(losses))
 
@@ -225,7 +296,8 @@ def worst_case_gap(
     target by the Riemann sum of ρ, model by the ZOH recursion. As Δ, δ → 0 it tends to
     sup_{|x|≤1} |H_T − Ĥ_T| = ‖ρ − ρ̂‖_{L¹} (LHEL Sec. 3)."""
     _check_step(dt, T_obs=T)
-    require(delta > 0, "delta", delta, "delta > 0")
+    require(_real(delta) and np.isfinite(delta) and delta > 0, "delta", delta, "delta > 0")
+    require_memory(8.0 * 4 * T / dt, "dt", dt, "the input of T/dt steps")
     n = int(round(T / dt))
     lags = np.arange(n) * dt
     # sign of the error at the lag of each step (midpoint of the ZOH cell for the model part)

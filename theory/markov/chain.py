@@ -25,7 +25,7 @@ import scipy.sparse as sps
 import sympy as sp
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
-from theory.errors import ParameterError, require
+from theory.errors import ParameterError, require, require_generator, require_memory
 
 __all__ = ["MarkovChain", "example_chain", "STOCHASTIC_TOL"]
 
@@ -206,6 +206,8 @@ class MarkovChain:
             n_chains,
             "an integer >= 1",
         )
+        require_generator(rng)
+        require_memory(8.0 * n * n_chains, "n", n, "paths (n_chains × n indices)")
         out = np.empty((n_chains, n), dtype=np.int64 if self.m > 2**31 - 1 else np.int32)
         if isinstance(start, str):
             require(

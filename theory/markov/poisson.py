@@ -33,7 +33,7 @@ import scipy.sparse as sps
 import scipy.sparse.linalg as spla
 import sympy as sp
 
-from theory.errors import ConvergenceError, require
+from theory.errors import ConvergenceError, ParameterError, require
 from theory.markov.chain import MarkovChain
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation, prove_equal
@@ -204,15 +204,43 @@ def poisson_numeric(
     F:
         Function on states, shape (m,) or (m, p) (p functions at once).
 
+    pi:
+        The stationary law, if known: a probability vector (nonnegative, summing to one within
+        1e-10) that is stationary (‖πP − π‖_∞ ≤ 1e-10); default :attr:`MarkovChain.stationary`.
+
     Raises
     ------
+    ParameterError
+        If ``pi`` is not a stationary probability vector of the chain.
     ConvergenceError
         If the residual exceeds :data:`RESIDUAL_TOL` times max(1, max|F_c|).
     """
     m = chain.m
     Fm, squeeze = _as_matrix_F(F, m)
     method = _method(method, m)
-    pi = chain.stationary if pi is None else np.asarray(pi, dtype=float)
+    if pi is None:
+        pi = chain.stationary
+    else:
+        pi = np.asarray(pi, dtype=float).reshape(-1)
+        require(
+            pi.shape == (m,) and bool(np.all(np.isfinite(pi))),
+            "pi",
+            pi.shape,
+            f"a finite vector of shape ({m},)",
+        )
+        require(
+            bool(np.all(pi >= 0)) and abs(float(pi.sum()) - 1.0) <= 1e-10,
+            "pi",
+            f"masses in [{pi.min():.3g}, {pi.max():.3g}] summing to {pi.sum():.12g}",
+            "a probability vector (nonnegative, summing to 1 within 1e-10)",
+        )
+        drift = float(np.max(np.abs(chain.matrix.T @ pi - pi)))
+        require(
+            drift <= 1e-10,
+            "pi",
+            f"a vector with max|pi P - pi| = {drift:.3g}",
+            "the stationary law of the chain (pi P = pi within 1e-10)",
+        )
     mean = pi @ Fm
     Fc = Fm - mean
     P = chain.matrix
@@ -220,7 +248,12 @@ def poisson_numeric(
         v = np.zeros_like(Fc)
     elif method == "direct":
         A = (sps.identity(m, format="csr") - P).tocsc()[: m - 1, : m - 1]
-        lu = spla.splu(A.tocsc())
+        try:
+            lu = spla.splu(A.tocsc())
+        except RuntimeError as exc:  # "Factor is exactly singular": numerically reducible chain
+            raise ParameterError(
+                "chain", chain, "an irreducible chain (I - P with one state removed is singular)"
+            ) from exc
         v = np.zeros_like(Fc)
         v[: m - 1] = lu.solve(np.ascontiguousarray(Fc[: m - 1]))
         v -= pi @ v
@@ -281,10 +314,28 @@ def finite_n_variance(chain: MarkovChain, F: np.ndarray, n: int) -> float:
     r"""Exact Var[n^{-1/2} Σ_{k<n} F(X_k)] for X_0 ~ π: γ_0 + 2Σ_{j=1}^{n−1}(1 − j/n)γ_j.
 
     γ_j = π(F_c P^j F_c) (autocovariances under stationarity). Its difference to σ²(F) is the
-    O(1/n) bias of the CLT check, −(2/n)Σ_j j γ_j + o(1/n). Cost O(n · nnz(P)).
+    O(1/n) bias of the CLT check, −(2/n)Σ_j j γ_j + o(1/n). Cost O(min(n, mixing) · nnz(P)):
+    the sum stops once |γ_j| < 1e-18.
+
+    Raises
+    ------
+    ParameterError
+        Unless n ≥ 1 is an integer and F is a finite function on the states.
     """
+    require(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1,
+        "n",
+        n,
+        "an integer n >= 1",
+    )
     pi = chain.stationary
     F = np.asarray(F, dtype=float).ravel()
+    require(
+        F.shape == (chain.m,) and bool(np.all(np.isfinite(F))),
+        "F",
+        F.shape,
+        f"finite values of shape ({chain.m},)",
+    )
     Fc = F - pi @ F
     total = float(pi @ (Fc * Fc))
     w = Fc.copy()

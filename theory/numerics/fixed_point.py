@@ -16,7 +16,17 @@ Safeguards (each one optional, all used by the DMFT solvers):
   not finite) the history is cleared and the plain damped step is taken. The DMFT solvers use it
   to keep Anderson mixing from jumping onto the trivial root C = 0 of their map;
 * ``project(x)``: a map applied after every step (clipping correlations to their variance);
-* a non-finite residual stops the iteration (``converged=False``).
+* a non-finite residual stops the iteration (``converged=False``);
+* restarts: when the residual has not improved on its best value for ``2·depth + 10`` iterations
+  (Anderson stagnating), or has grown a hundredfold above it (diverging), the history is cleared
+  and the iteration continues from the best iterate with plain damped steps until the history is
+  rebuilt; after three restarts Anderson mixing is switched off and the plain damped map, a
+  contraction wherever the caller's fixed point is iteration-stable, finishes the job (the DMFT
+  map of the gated RNN at g_h = 3, β_z = 1, α_r = 2.5, β_r = −0.5 made unguarded Anderson
+  mixing wander onto the trivial root for thousands of iterations where the plain damped map
+  converges in 200);
+* the least-squares problem is cut at relative singular value 1e-12 (a nearly dependent history
+  otherwise yields huge extrapolation coefficients).
 
 The result reports the sup-norm residual of the last evaluated map, the iteration count and the
 residual history, so a caller can flag non-convergence honestly.
@@ -25,6 +35,7 @@ residual history, so a caller can flag non-convergence honestly.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -53,6 +64,8 @@ class FixedPointResult:
         The residual of every iteration.
     restarts:
         How often the safeguard rejected an extrapolated step.
+    timed_out:
+        Whether the iteration stopped at its deadline.
     """
 
     x: np.ndarray
@@ -61,6 +74,7 @@ class FixedPointResult:
     converged: bool
     history: tuple[float, ...] = field(default=())
     restarts: int = 0
+    timed_out: bool = False
 
 
 def anderson_solve(
@@ -73,6 +87,7 @@ def anderson_solve(
     max_iter: int = 1000,
     accept: Callable[[np.ndarray, np.ndarray], bool] | None = None,
     project: Callable[[np.ndarray], np.ndarray] | None = None,
+    deadline: float | None = None,
 ) -> FixedPointResult:
     """Solve x = update(x) by damped iteration with Anderson mixing of depth ``depth``.
 
@@ -92,6 +107,8 @@ def anderson_solve(
         Cap on evaluations of F.
     accept, project:
         Safeguards (module docstring).
+    deadline:
+        A ``time.perf_counter()`` value after which the iteration stops (``timed_out=True``).
 
     Raises
     ------
@@ -114,7 +131,14 @@ def anderson_solve(
     restarts = 0
     it = 0
     converged = False
+    best, best_x, since_best = math.inf, x.copy(), 0
+    stall = 2 * int(depth) + 10
+    timed_out = False
     for it in range(1, max_iter + 1):  # noqa: B007 - reported after the loop
+        if deadline is not None and it > 1 and time.perf_counter() > deadline:
+            timed_out = True
+            it -= 1
+            break
         fx = update(x)
         g = fx - x
         residual = float(np.max(np.abs(g)))
@@ -126,6 +150,24 @@ def anderson_solve(
             x = fx
             converged = True
             break
+        if residual < best * (1.0 - 1e-3):
+            best, best_x, since_best = residual, x.copy(), 0
+        else:
+            since_best += 1
+        if depth > 0 and (since_best > stall or residual > 100.0 * best):
+            # Anderson stagnates or diverges: restart from the best iterate with damped steps
+            hist_x.clear()
+            hist_g.clear()
+            restarts += 1
+            since_best = 0
+            if restarts >= 3:
+                depth = 0
+            if residual > best or depth == 0:
+                x = best_x.copy()
+                fx = update(x)
+                g = fx - x
+                residual = float(np.max(np.abs(g)))
+                history.append(residual)
         x_damped = x + damping * g
         if depth > 0:
             hist_x.append(x.copy())
@@ -136,7 +178,7 @@ def anderson_solve(
             if len(hist_x) >= 2:
                 dG = np.array([hist_g[i + 1] - hist_g[i] for i in range(len(hist_g) - 1)]).T
                 dX = np.array([hist_x[i + 1] - hist_x[i] for i in range(len(hist_x) - 1)]).T
-                gamma, *_ = np.linalg.lstsq(dG, g, rcond=None)
+                gamma, *_ = np.linalg.lstsq(dG, g, rcond=1e-12)
                 x_new = x + damping * g - (dX + damping * dG) @ gamma
             else:
                 x_new = x_damped
@@ -158,4 +200,5 @@ def anderson_solve(
         converged=converged,
         history=tuple(history),
         restarts=restarts,
+        timed_out=timed_out,
     )

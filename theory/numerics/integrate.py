@@ -11,8 +11,10 @@ Hairer, Nørsett & Wanner, *Solving ODEs I*, Sec. II.1). Each one's convergence 
 fitting the global error over step sizes (``tests/numerics/test_integrate.py``).
 
 :meth:`ButcherTableau.real_stability_limit` gives the largest ``dt·|λ|`` for which the method is
-stable on ``y' = −|λ| y`` (2 for Euler and Heun, 2.785 for RK4): the simulators use it to refuse
-a step beyond the stability limit of the linear part of their vector field.
+stable on ``y' = −|λ| y`` (2 for Euler and Heun, 2.785 for RK4): the simulators use it, through
+:func:`guard_step`, to refuse a step beyond the stability limit of the linear part of their vector
+field (:class:`~theory.errors.ParameterError`) and to warn (:class:`~theory.errors.StepSizeWarning`)
+when the step exceeds the limit set by a bound on the whole linearisation.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any, TypeAlias
 
 import numpy as np
 
-from theory.errors import ParameterError
+from theory.errors import ParameterError, StepSizeWarning
 
 __all__ = [
     "ButcherTableau",
@@ -35,6 +37,7 @@ __all__ = [
     "METHODS",
     "get_method",
     "rk_step",
+    "guard_step",
 ]
 
 State: TypeAlias = Any  # np.ndarray or a tuple of np.ndarray
@@ -231,3 +234,57 @@ def rk_step(
         yi = _combine(y, dt, terms, ks)
         ks.append(f(yi) if t is None else f(t + ci * dt, yi))
     return _combine(y, dt, tab.plan[1], ks)
+
+
+def guard_step(
+    dt: float,
+    *,
+    method: str | ButcherTableau = RK4,
+    leak_rate: float,
+    spectral_radius: float,
+    model: str = "the model",
+) -> None:
+    """Refuse or flag an explicit step beyond the model's stability limit.
+
+    With ``x = real_stability_limit`` of the method (2.785 for RK4, 2 for Euler and Heun):
+
+    * ``dt · leak_rate > x`` raises :class:`~theory.errors.ParameterError`: the linear decay
+      ``y' = −leak_rate·y`` alone is integrated unstably, so the result is garbage for certain;
+    * ``dt · spectral_radius > x`` warns with :class:`~theory.errors.StepSizeWarning`:
+      ``spectral_radius`` bounds |λ| of the linearisation (leak plus coupling, e.g. 1 + g for
+      the random network by the circular law), so the step may be unstable or inaccurate.
+
+    Parameters
+    ----------
+    dt:
+        The step (> 0).
+    method:
+        The Runge–Kutta method (name or tableau).
+    leak_rate:
+        Largest decay rate of the linear part of the vector field (> 0).
+    spectral_radius:
+        Upper bound of |λ| over the spectrum of the linearisation (≥ ``leak_rate``).
+    model:
+        What is simulated, for the messages.
+    """
+    import warnings
+
+    tab = get_method(method)
+    limit = tab.real_stability_limit
+    if dt * leak_rate > limit:
+        raise ParameterError(
+            "dt",
+            dt,
+            f"dt <= {limit / leak_rate:.4g} for {model}: {tab.name} is stable for dt*rate <= "
+            f"{limit:.4g} and the fastest linear decay rate is {leak_rate:.4g}",
+        )
+    if dt * spectral_radius > limit:
+        warnings.warn(
+            StepSizeWarning(
+                f"dt = {dt:g} exceeds the stability limit {limit / spectral_radius:.4g} of "
+                f"{tab.name} for {model} (|lambda| <= {spectral_radius:.4g} for the linearisation; "
+                f"{tab.name} is stable for dt*|lambda| <= {limit:.4g}): results may be wrong; "
+                f"use dt <= {limit / spectral_radius:.3g}"
+            ),
+            stacklevel=3,
+        )

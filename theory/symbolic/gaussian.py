@@ -31,6 +31,7 @@ classes made by :func:`gaussian_cross`), so derivations manipulate them symbolic
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -62,12 +63,18 @@ __all__ = [
     "shifted_gaussian_cross",
     "ShiftedGaussianMean",
     "ShiftedGaussianCross",
+    "MAX_NODES_1D",
+    "MAX_NODES_2D",
 ]
 
 #: Canonical real variable in which one-argument functions (Lambdas) are written.
 X = sp.Symbol("x", real=True)
 #: Default Gauss–Hermite order (nodes per axis).
 DEFAULT_ORDER = 64
+#: Largest trapezoid rule of :func:`expect` (nodes) before it needs a ``feature`` to grade towards.
+MAX_NODES_1D = 200_001
+#: Largest trapezoid rule per axis of :func:`expect2` (its tensor rule has this squared).
+MAX_NODES_2D = 4001
 
 
 # ============================================================================ numerics
@@ -92,6 +99,7 @@ def expect(
     rule: str = "trapezoid",
     order: int = DEFAULT_ORDER,
     step: float = DEFAULT_STEP,
+    feature: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """:math:`\\mathbb E[f(x)]`, :math:`x\\sim\\mathcal N(0, \\mathrm{var})`, vectorised over ``var``.
 
@@ -104,11 +112,41 @@ def expect(
     rule:
         ``"trapezoid"`` (default; spacing ``step`` in x, see :func:`trapezoid_rule`) or
         ``"hermite"`` (Gauss–Hermite of ``order`` nodes).
+    feature:
+        ``(center, width)`` in x of the sharpest feature of f (a logistic step): where the
+        trapezoid rule would need more than :data:`MAX_NODES_1D` nodes, a rule graded towards it
+        (:func:`theory.numerics.quadrature.graded_rule`, O(log(1/width)) nodes) is used instead.
+
+    Raises
+    ------
+    ParameterError
+        For invalid variances, or a trapezoid rule beyond :data:`MAX_NODES_1D` nodes without a
+        ``feature`` to grade towards (memory would grow like 1/step).
     """
     v = np.asarray(var, dtype=float)
     if np.any(v < 0) or not np.all(np.isfinite(v)):
         raise ParameterError("var", var, "finite variances >= 0")
-    u, w = _rule(float(np.sqrt(v.max())) if v.size else 1.0, rule, order, step)
+    scale = float(np.sqrt(v.max())) if v.size else 1.0
+    if rule == "trapezoid" and scale > 0 and 2.0 * _quad.TRUNCATION * scale / step > MAX_NODES_1D:
+        if feature is None:
+            raise ParameterError(
+                "step",
+                step,
+                f"a trapezoid step with at most {MAX_NODES_1D} nodes at standard deviation "
+                f"{scale:.3g} (or a feature=(center, width) to grade the rule towards)",
+            )
+        center, width = feature
+        out = np.empty(v.shape)
+        flat, res = v.ravel(), out.ravel()
+        for i, vi in enumerate(flat):
+            sd = math.sqrt(vi)
+            if sd == 0.0:
+                res[i] = float(np.asarray(f(np.zeros(1)))[0])
+                continue
+            u, w = _quad.graded_rule(center / sd, width / sd)
+            res[i] = float(np.asarray(f(sd * u)) @ w)
+        return out
+    u, w = _rule(scale if v.size else 1.0, rule, order, step)
     vals = f(np.sqrt(v)[..., None] * u)
     return np.asarray(vals @ w)
 
@@ -155,6 +193,14 @@ def expect2(
     if np.any(c * c > c0 * c0b + slack):
         raise ParameterError("c", c, "|c| <= sqrt(c0*c0b) (a covariance matrix)")
     scale = float(np.sqrt(max(c0.max(), c0b.max()))) if c.size else 1.0
+    if rule == "trapezoid" and 2.0 * _quad.TRUNCATION * scale / step > MAX_NODES_2D:
+        raise ParameterError(
+            "step",
+            step,
+            f"a trapezoid step with at most {MAX_NODES_2D} nodes per axis at standard deviation "
+            f"{scale:.3g} (memory grows like 1/step²; sharp logistic closures use "
+            "theory.gating.dmft.closures.logistic_cross)",
+        )
     value = _expect2_rule(f, g, c, c0, c0b, _rule(scale, rule, order, step))
     if return_error:
         fine = _expect2_rule(f, g, c, c0, c0b, _rule(scale, rule, min(2 * order, 400), step / 2))

@@ -75,6 +75,7 @@ from theory.gating.dmft.equations import (
     input_variances,
     tail_decay,
 )
+from theory.gating.dmft.fourier import nyquist_fraction
 from theory.gating.model import GatedParams
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.gaussian import GaussianMean
@@ -125,6 +126,11 @@ def _use_disk() -> bool:
 def _cheb_matrix(x: np.ndarray, order: int) -> np.ndarray:
     """T_k(x) = cos(k arccos x) for k < order, shape (len(x), order)."""
     return np.cos(np.arange(order)[None, :] * np.arccos(np.clip(x, -1.0, 1.0))[:, None])
+
+
+#: Version of the tabulated closures in the disk cache: bump it when the closure evaluation
+#: changes (2: graded rules keep unit panels when the feature lies outside the truncation).
+TABLE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -217,7 +223,15 @@ class ScaledClosureTable:
 
             tag = hashlib.sha256(
                 repr(
-                    (key, lam_ref, n_nodes, tuple(ranges), np.__version__, sp.__version__)
+                    (
+                        key,
+                        lam_ref,
+                        n_nodes,
+                        tuple(ranges),
+                        np.__version__,
+                        sp.__version__,
+                        TABLE_FORMAT,
+                    )
                 ).encode()
             ).hexdigest()[:24]
             file = Path(cache_dir()) / "closure_tables" / f"{tag}.npz"
@@ -733,6 +747,12 @@ class FourierPool:
             messages.append(
                 f"window too short: correlation not decayed at the window edge (tail variation {decay:.2e} > 1e-3); increase n*dtau = {n * dtau:g}"
             )
+        alias = max(nyquist_fraction(ch, n), nyquist_fraction(cr, n))
+        if alias > 1e-3:
+            messages.append(
+                f"grid too coarse: the spectrum at the Nyquist frequency is {alias:.2e} of its "
+                f"peak (> 1e-3, aliasing); decrease dtau = {dtau:g}"
+            )
         bt = self.theories[int(self.owner[i])]
         if ch[0] <= 1e-12:
             kinetic = 0.0
@@ -763,6 +783,7 @@ class FourierPool:
                 "window": n * dtau,
                 "dtau": dtau,
                 "tail_decay": decay,
+                "nyquist_fraction": alias,
                 "seconds": seconds,
                 "s_z": p.s_z,
                 "table_error": max(bt.phi.error, bt.gate.error),

@@ -432,10 +432,12 @@ def tail_decay(y: np.ndarray) -> float:
 
     A correlation that has not decayed at the window edge makes the periodic solution wrong
     (the grid is too short for the correlation time); the solvers flag it when this exceeds 1e-3.
+    A static solution (C flat up to the iteration's rounding, span ≤ 1e-7·|C(0)|) has no
+    correlation time to resolve: 0.
     """
     K = y.size
     span = float(y[0] - y[-1])
-    if span <= 0:
+    if span <= 1e-7 * abs(float(y[0])):
         return 0.0
     tail = y[-max(2, K // 8) :]
     return float(np.max(np.abs(tail - y[-1])) / span)

@@ -61,6 +61,35 @@ def _taper(c: np.ndarray) -> np.ndarray:
     return static + (c - static) * w
 
 
+def _recursion(a: np.ndarray, b: np.ndarray, h: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    """Run h_{k+1} = a_k h_k + b_k over the rows k of (n, M) arrays from h_0 = ``h``.
+
+    Writes h_k (before the k-th update) into ``out`` if given and returns h_n. Vectorised in blocks
+    by the closed form h_{j+m} = C_m (h_j + Σ_{i<m} b_{j+i}/C_{i+1}), C_m = Π_{i<m} a_{j+i}:
+    blocks are at most 64 steps and short enough that C ≥ e^{−30}, so the divisions neither
+    overflow nor lose more than ~1e-13 relative; step by step when one step alone decays by more
+    than e^{−30} (a_k may underflow to 0).
+    """
+    n = a.shape[0]
+    worst = float(-np.log(max(float(a.min()), 1e-300)))  # largest per-step decay exponent
+    block = int(min(64, max(1, 30.0 // max(worst, 1e-12))))  # block products >= e^{-30}
+    if block == 1:  # a step decays by more than e^{-30} (possibly to 0): step by step
+        for k in range(n):
+            if out is not None:
+                out[k] = h
+            h = a[k] * h + b[k]
+        return h
+    for j in range(0, n, block):
+        aj, bj = a[j : j + block], b[j : j + block]
+        C = np.cumprod(aj, axis=0)  # C_{m+1}, m = 0..block-1
+        S = np.cumsum(bj / C, axis=0)
+        if out is not None:
+            out[j] = h
+            out[j + 1 : j + block] = (C * (h[None, :] + S))[:-1]
+        h = C[-1] * (h + S[-1])
+    return h
+
+
 def solve_dmft_montecarlo(
     params: GatedParams,
     *,
@@ -200,13 +229,11 @@ def solve_dmft_montecarlo(
         # midpoint values on each step k -> k+1 (periodic)
         eta_m = 0.5 * (eta + np.roll(eta, -1, axis=0))
         decay = np.exp(-gate_z(0.5 * (z + np.roll(z, -1, axis=0))) * dtau)
-        h = eta[0].copy()
+        # h_{k+1} = a_k h_k + b_k with a = decay, b = η̄(1 − a): two laps, keep the second
+        b = eta_m * (1.0 - decay)
+        h_end = _recursion(decay, b, eta[0].copy(), None)
         hs = np.empty_like(eta)
-        for lap in range(2):
-            for k in range(n):
-                if lap == 1:
-                    hs[k] = h
-                h = eta_m[k] + (h - eta_m[k]) * decay[k]
+        _recursion(decay, b, h_end, hs)
         ph = np.tanh(gain * hs + p.beta_h)
         ac_phi = periodic_autocorrelation(ph, K).reshape(K, R, Mr_paths).mean(axis=2).T  # (R, K)
         ac_h = periodic_autocorrelation(hs, K).reshape(K, R, Mr_paths).mean(axis=2).T

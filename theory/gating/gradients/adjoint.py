@@ -28,10 +28,16 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from theory.errors import ParameterError, require
+from theory.errors import (
+    DivergenceError,
+    ParameterError,
+    require,
+    require_generator,
+    require_memory,
+)
 from theory.gating.chaos import jacobian as jac
 from theory.gating.model import GatedNetwork
-from theory.numerics.integrate import rk_step
+from theory.numerics.integrate import guard_step, rk_step
 from theory.numerics.quadrature import trapezoid_weights
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation, tidy_sums
 
@@ -299,6 +305,45 @@ class AdjointResult:
     adjoint: np.ndarray  # (n_steps + 1, 3, N)
 
 
+def _guard(net: GatedNetwork, dt: float) -> None:
+    """The simulator's step guard (:func:`theory.numerics.integrate.guard_step`) for ``net``."""
+    p = net.params
+    leak = max(1.0, 1.0 / p.tau_z, 1.0 / p.tau_r)
+    guard_step(
+        dt,
+        method="rk4",
+        leak_rate=leak,
+        spectral_radius=max(1.0 + p.g_h, leak),
+        model=f"the gated network (g_h = {p.g_h:g}, tau_z = {p.tau_z:g}, tau_r = {p.tau_r:g})",
+    )
+
+
+def _check_run(net: GatedNetwork, T: float, dt: float, arrays: int) -> int:
+    """Validate (T, dt) and the memory of ``arrays`` stored trajectories; return the step count."""
+    require(isinstance(net, GatedNetwork), "net", net, "a GatedNetwork (GatedNetwork.sample)")
+    require(
+        _real(T) and _real(dt) and np.isfinite(T) and T > 0 and np.isfinite(dt) and 0 < dt <= T,
+        "T, dt",
+        (T, dt),
+        "0 < dt <= T (finite)",
+    )
+    _guard(net, dt)
+    n = int(round(T / dt))
+    require_memory(8.0 * arrays * (n + 1) * 3 * net.N, "T", T, "stored trajectories")
+    return n
+
+
+def _real(v: object) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def _require_finite_run(xs: np.ndarray, dt: float) -> None:
+    if not np.all(np.isfinite(xs)):
+        raise DivergenceError(
+            f"the forward trajectory became non-finite (dt = {dt}): reduce dt", float("inf")
+        )
+
+
 def _forward(
     net: GatedNetwork,
     x0: np.ndarray,
@@ -312,6 +357,7 @@ def _forward(
     xs[0] = x0
     for k in range(n):
         xs[k + 1] = net.step(xs[k], dt)
+    _require_finite_run(xs, dt)
     ls = np.array([quadratic_loss(x, net.N)[0] for x in xs])
     w = trapezoid_weights(n + 1, dt)
     loss = running * float(w @ ls)
@@ -359,18 +405,21 @@ def adjoint_gradients(
     Raises
     ------
     ParameterError
-        For a non-finite initial state, bad T, dt, or no loss (running = 0 and no read-out).
+        For a non-finite initial state, bad T, dt (including a step beyond the RK4 stability
+        limit of the leak, as for :func:`theory.gating.simulation.simulate_gated`), no loss
+        (running = 0 and no read-out), or trajectories beyond the memory budget.
+    DivergenceError
+        If the forward trajectory becomes non-finite.
+
+    Warns
+    -----
+    StepSizeWarning
+        For dt·(1 + g_h) beyond the RK4 stability limit.
+
+    Time and memory: O(T/dt · N²); two stored trajectories of (T/dt + 1)·3N floats.
     """
-    x0 = np.asarray(x0, dtype=float)
-    require(x0.shape == (3, net.N), "x0", x0.shape, f"shape (3, {net.N})")
-    if not np.all(np.isfinite(x0)):
-        raise ParameterError("x0", "state with NaN/inf", "a finite initial state")
-    require(
-        np.isfinite(T) and T > 0 and np.isfinite(dt) and 0 < dt <= T,
-        "T, dt",
-        (T, dt),
-        "0 < dt <= T",
-    )
+    _check_run(net, T, dt, arrays=2)
+    x0 = _check_x0(net, x0)
     w_out = _check_loss(net, running, readout)
     xs, loss = _forward(net, x0, T, dt, running, w_out)
     n = xs.shape[0] - 1
@@ -403,10 +452,17 @@ def loss_only(
     running: float = 1.0,
     readout: np.ndarray | None = None,
 ) -> float:
-    """The loss of :func:`adjoint_gradients` (for finite differences)."""
-    return _forward(
-        net, np.asarray(x0, dtype=float), T, dt, running, _check_loss(net, running, readout)
-    )[1]
+    """The loss of :func:`adjoint_gradients` (for finite differences; same validation)."""
+    _check_run(net, T, dt, arrays=1)
+    return _forward(net, _check_x0(net, x0), T, dt, running, _check_loss(net, running, readout))[1]
+
+
+def _check_x0(net: GatedNetwork, x0: np.ndarray) -> np.ndarray:
+    x0 = np.asarray(x0, dtype=float)
+    require(x0.shape == (3, net.N), "x0", x0.shape, f"shape (3, {net.N})")
+    if not np.all(np.isfinite(x0)):
+        raise ParameterError("x0", "state with NaN/inf", "a finite initial state")
+    return x0
 
 
 @dataclass(frozen=True)
@@ -435,11 +491,31 @@ def adjoint_growth_rate(
     units of backward time are discarded (alignment with the most expanding adjoint direction).
     """
     require(
-        T > 0 and transient >= 0 and dt > 0 and t_renorm >= dt,
+        all(_real(v) and np.isfinite(v) for v in (T, transient, dt, t_renorm))
+        and T > 0
+        and transient >= 0
+        and dt > 0
+        and t_renorm >= dt,
         "T, transient, dt, t_renorm",
         (T, transient, dt, t_renorm),
-        "positive times, t_renorm >= dt",
+        "finite positive times, t_renorm >= dt",
     )
+    require_generator(rng)
+    require(
+        isinstance(n_blocks, (int, np.integer)) and n_blocks >= 2,
+        "n_blocks",
+        n_blocks,
+        "an integer >= 2",
+    )
+    m_ren = max(1, int(round(t_renorm / dt)))
+    n_rec = int(round((T + transient) / dt)) // m_ren - int(round(transient / (m_ren * dt)))
+    require(
+        n_rec >= n_blocks,
+        "T",
+        T,
+        f"T/t_renorm >= n_blocks = {n_blocks} renormalisations after the transient",
+    )
+    _check_run(net, T + transient, dt, arrays=1)
     x = net.initial_state(rng)
     for _ in range(int(round(transient / dt))):
         x = net.step(x, dt)
@@ -459,6 +535,10 @@ def adjoint_growth_rate(
             log_norms.append(np.log(nrm))
             a /= nrm
     logs = np.array(log_norms)
+    if not np.all(np.isfinite(logs)) or not np.all(np.isfinite(xs)):
+        raise DivergenceError(
+            f"adjoint or forward trajectory became non-finite (dt = {dt}): reduce dt", float("inf")
+        )
     skip = int(round(transient / (m * dt)))
     rec = logs[skip:]
     rec = rec[: len(rec) - len(rec) % n_blocks]

@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from theory.errors import ConvergenceError, require
+from theory.errors import ConvergenceError, require, require_memory, require_seed
 from theory.gating.model import GatedParams
 from theory.numerics.quadrature import trapezoid_weights
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
@@ -588,6 +588,21 @@ def solve_adjoint_dmft(
         (running, readout),
         "non-negative weights, not both zero",
     )
+    require(
+        np.isfinite(running) and np.isfinite(readout),
+        "running, readout",
+        (running, readout),
+        "finite weights",
+    )
+    require_seed(seed)
+    require(
+        isinstance(n_paths, (int, np.integer)) and 800 <= n_paths <= 10**7,
+        "n_paths",
+        n_paths,
+        "an integer 800 <= n_paths <= 1e7",
+    )
+    nt_est = int(round(T / dt))
+    require_memory(8.0 * 12 * (nt_est + 1) ** 2, "dt", dt, "the (T/dt)² adjoint covariance grids")
     sol = forward if forward is not None else solve_dmft_fourier(params, n=n, dtau=dtau)
     if not sol.converged:
         raise ConvergenceError(
