@@ -72,10 +72,9 @@ from theory.gating.dmft.equations import (
     compiled_theory,
     coupling_variance,
     gated_dmft_derivation,
+    grid_diagnostics,
     input_variances,
-    tail_decay,
 )
-from theory.gating.dmft.fourier import nyquist_fraction
 from theory.gating.model import GatedParams
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.gaussian import GaussianMean
@@ -740,19 +739,8 @@ class FourierPool:
             messages.append(
                 f"not converged: residual {residual:.3e} > tol {tol:.1e} after {it} iterations"
             )
-        decay = max(tail_decay(ch), tail_decay(cr))
-        if p.beta_h == 0.0 and p.sigma_h == 0.0 and ch[0] > 1e-12:
-            decay = max(decay, float(abs(ch[-1]) / ch[0]))
-        if decay > 1e-3:
-            messages.append(
-                f"window too short: correlation not decayed at the window edge (tail variation {decay:.2e} > 1e-3); increase n*dtau = {n * dtau:g}"
-            )
-        alias = max(nyquist_fraction(ch, n), nyquist_fraction(cr, n))
-        if alias > 1e-3:
-            messages.append(
-                f"grid too coarse: the spectrum at the Nyquist frequency is {alias:.2e} of its "
-                f"peak (> 1e-3, aliasing); decrease dtau = {dtau:g}"
-            )
+        grid_messages, decay, alias = grid_diagnostics(ch, cr, p, n, dtau)
+        messages += grid_messages
         bt = self.theories[int(self.owner[i])]
         if ch[0] <= 1e-12:
             kinetic = 0.0

@@ -443,6 +443,45 @@ def tail_decay(y: np.ndarray) -> float:
     return float(np.max(np.abs(tail - y[-1])) / span)
 
 
+def nyquist_fraction(half: np.ndarray, n: int) -> float:
+    """|Ĉ| at the Nyquist frequency relative to its maximum (aliasing of a too coarse grid)."""
+    from theory.numerics.timeseries import even_extend
+
+    spec = np.abs(np.fft.rfft(even_extend(half, n)).real)
+    top = float(spec.max())
+    return float(spec[-1] / top) if top > 0 else 0.0
+
+
+def grid_diagnostics(
+    ch: np.ndarray, cr: np.ndarray, params: GatedParams, n: int, dtau: float
+) -> tuple[list[str], float, float]:
+    """Why a periodic solution on the grid (n, dtau) does not represent the stationary one.
+
+    Returns (messages, decay, alias): "window too short" when the correlations have not decayed
+    at the window edge (:func:`tail_decay` > 1e-3; for odd φ without h-input the stationary
+    chaotic solution has no static part, so a correlation left at the edge counts too: the
+    periodic iteration then collapses onto a spurious static solution), "grid too coarse" when
+    the spectrum at the Nyquist frequency exceeds 1e-3 of its peak (aliasing). Both Fourier
+    solvers (point by point and batched) use it, so they flag the same solutions.
+    """
+    messages = []
+    decay = max(tail_decay(ch), tail_decay(cr))
+    if params.beta_h == 0.0 and params.sigma_h == 0.0 and ch[0] > 1e-12:
+        decay = max(decay, float(abs(ch[-1]) / ch[0]))
+    if decay > 1e-3:
+        messages.append(
+            f"window too short: correlation not decayed at the window edge (tail variation "
+            f"{decay:.2e} > 1e-3); increase n*dtau = {n * dtau:g}"
+        )
+    alias = max(nyquist_fraction(ch, n), nyquist_fraction(cr, n))
+    if alias > 1e-3:
+        messages.append(
+            f"grid too coarse: the spectrum at the Nyquist frequency is {alias:.2e} of its peak "
+            f"(> 1e-3, aliasing); decrease dtau = {dtau:g}"
+        )
+    return messages, decay, alias
+
+
 def closure_params(params: GatedParams) -> GatedParams:
     """The parameters the compiled theory depends on: those of the closures φ and σ_r.
 

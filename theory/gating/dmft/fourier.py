@@ -24,14 +24,14 @@ from theory.gating.dmft.equations import (
     check_grid,
     compiled_theory,
     coupling_variance,
+    grid_diagnostics,
     input_variances,
-    tail_decay,
 )
 from theory.gating.model import GatedParams
 from theory.numerics.fixed_point import anderson_solve
 from theory.numerics.timeseries import even_extend
 
-__all__ = ["solve_dmft_fourier", "nyquist_fraction"]
+__all__ = ["solve_dmft_fourier"]
 
 
 def _real(v: object) -> bool:
@@ -247,22 +247,8 @@ def solve_dmft_fourier(
             f"(g_h = {p.g_h:g} > {zero_fp_threshold(p):.6g}): the chaotic solution was not found; "
             "try another init or a smaller damping"
         )
-    decay = max(tail_decay(ch), tail_decay(cr))
-    if p.beta_h == 0.0 and p.sigma_h == 0.0 and ch[0] > 1e-12:
-        # φ odd and no h-input: the stationary chaotic solution has no static part, so a
-        # correlation left at the window edge means the window is too short (the periodic
-        # iteration then collapses onto a spurious static solution)
-        decay = max(decay, float(abs(ch[-1]) / ch[0]))
-    if decay > 1e-3:
-        messages.append(
-            f"window too short: correlation not decayed at the window edge (tail variation {decay:.2e} > 1e-3); increase n*dtau = {n * dtau:g}"
-        )
-    alias = max(nyquist_fraction(ch, n), nyquist_fraction(cr, n))
-    if alias > 1e-3:
-        messages.append(
-            f"grid too coarse: the spectrum at the Nyquist frequency is {alias:.2e} of its peak "
-            f"(> 1e-3, aliasing); decrease dtau = {dtau:g}"
-        )
+    grid_messages, decay, alias = grid_diagnostics(ch, cr, p, n, dtau)
+    messages += grid_messages
     if ch[0] <= 1e-12:
         kinetic = 0.0
     else:
@@ -298,10 +284,3 @@ def solve_dmft_fourier(
             "closure_interpolation_error": max(tab_phi.last_error[0], tab_sr.last_error[0]),
         },
     )
-
-
-def nyquist_fraction(half: np.ndarray, n: int) -> float:
-    """|Ĉ| at the Nyquist frequency relative to its maximum (aliasing of a too coarse grid)."""
-    spec = np.abs(np.fft.rfft(even_extend(half, n)).real)
-    top = float(spec.max())
-    return float(spec[-1] / top) if top > 0 else 0.0
