@@ -228,3 +228,22 @@ def test_contract_over_the_gain_domain(gain: float) -> None:
     lags = np.array([0.0, 0.5, 5.0, 50.0])
     d = s.delta_at(lags)
     assert np.all(np.isfinite(d)) and np.all(np.diff(d) <= 0) and d[0] == pytest.approx(s.delta0)
+
+
+def test_quiescent_decay_stays_finite_at_long_times_and_validates_times() -> None:
+    """e^{-2t} I0(2gt): the closed form overflows at 2gt > 700; the scaled form agrees where
+    both are finite (t = 349 vs 351 straddle the switch at g = 0.9: the ratio follows the
+    asymptote e^{-2(1-g)dt}·sqrt(t/(t+dt)) to 1e-3) and is finite (→ 0) at t = 1e4."""
+    import math
+
+    from theory.errors import ParameterError
+    from theory.gating.classical.dmft import quiescent_decay
+
+    q = quiescent_decay(0.9, np.array([349.0, 351.0, 1e4]))
+    assert np.all(np.isfinite(q)) and q[2] == 0.0
+    expected = math.exp(-2 * 0.1 * 2.0) * math.sqrt(349.0 / 351.0)
+    assert q[1] / q[0] == pytest.approx(expected, rel=1e-3)
+    with pytest.raises(ParameterError):
+        quiescent_decay(0.9, np.array([float("nan")]))
+    with pytest.raises(ParameterError):
+        quiescent_decay(0.9, np.array([-1.0]))

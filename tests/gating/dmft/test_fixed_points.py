@@ -105,3 +105,12 @@ def test_fixed_point_bad_input():
         solve_fixed_point_dmft(GatedParams(g_h=3.0), branch="middle")  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="n_grid"):
         fixed_point_branches(GatedParams(g_h=3.0), n_grid=5)
+
+
+def test_fixed_point_branches_validates_xtol() -> None:
+    from theory.errors import ParameterError
+    from theory.gating.dmft.fixed_points import fixed_point_branches
+    from theory.gating.model import GatedParams
+
+    with pytest.raises(ParameterError, match="xtol"):
+        fixed_point_branches(GatedParams(g_h=2.0), xtol=-1.0)

@@ -58,3 +58,12 @@ def test_bad_input():
         solve_dmft(PZ, method="fourier")
     with pytest.raises(TypeError):
         solve_dmft(P0, not_an_option=1)
+
+
+def test_negative_seed_is_a_parameter_error() -> None:
+    from theory.errors import ParameterError
+    from theory.gating.dmft.solvers import solve_dmft
+    from theory.gating.model import GatedParams
+
+    with pytest.raises(ParameterError, match="rng"):
+        solve_dmft(GatedParams(g_h=2.0, alpha_z=1.0), rng=-1)

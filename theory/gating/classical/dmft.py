@@ -1322,8 +1322,26 @@ def _registered_quiescent() -> Derivation:
 
 
 def quiescent_decay(gain: float, times: np.ndarray) -> np.ndarray:
-    """⟨x²⟩(t)/⟨x²⟩(0) = e^{−2t} I_0(2gt) (compiled from :func:`quiescent_decay_derivation`)."""
-    if not (gain > 0):
-        raise ParameterError("g", gain, "g > 0")
+    """⟨x²⟩(t)/⟨x²⟩(0) = e^{−2t} I_0(2gt) (compiled from :func:`quiescent_decay_derivation`).
+
+    The compiled closed form overflows once 2gt > 700 (I_0 and e^{2t} both beyond float range);
+    there the same function is evaluated as i0e(2gt)·e^{2(g−1)t} (SciPy's exponentially scaled
+    Bessel function), which stays finite for every g and t ≥ 0.
+    """
+    import math
+
+    if not (isinstance(gain, (int, float, np.integer, np.floating)) and 0 < gain < math.inf):
+        raise ParameterError("g", gain, "a finite g > 0")
+    tt = np.asarray(times, dtype=float)
+    if not np.all(np.isfinite(tt)) or np.any(tt < 0):
+        raise ParameterError("times", times, "finite times t >= 0")
     f = compile_function(quiescent_decay_derivation().rhs("closed_form"), [g, t])
-    return f(gain, np.asarray(times, dtype=float))
+    small = 2.0 * gain * tt <= 700.0
+    out = np.asarray(f(gain, np.where(small, tt, 0.0)), dtype=float)
+    if not np.all(small):
+        from scipy.special import i0e
+
+        with np.errstate(over="ignore"):
+            scaled = i0e(2.0 * gain * tt) * np.exp(2.0 * (gain - 1.0) * tt)
+        out = np.where(small, out, scaled)
+    return out

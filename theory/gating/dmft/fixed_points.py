@@ -322,6 +322,12 @@ def fixed_point_branches(
     require(
         isinstance(n_grid, (int, np.integer)) and n_grid >= 20, "n_grid", n_grid, "an integer >= 20"
     )
+    require(
+        isinstance(xtol, (int, float, np.floating)) and 1e-15 <= xtol <= 1e-3,
+        "xtol",
+        xtol,
+        "a relative tolerance 1e-15 <= xtol <= 1e-3",
+    )
     gJ = coupling_variance(params)
     vh, _, _ = input_variances(params)
     top = gJ + vh + 1.0  # ⟨σ_r²⟩ ≤ 1, ⟨φ²⟩ ≤ 1

@@ -49,6 +49,11 @@ def solve_dmft(
     if method == "montecarlo":
         from theory.gating.dmft.montecarlo import solve_dmft_montecarlo
 
-        gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
+        if isinstance(rng, np.random.Generator):
+            gen = rng
+        else:
+            from theory.errors import require_seed
+
+            gen = np.random.default_rng(require_seed(0 if rng is None else rng, "rng"))
         return solve_dmft_montecarlo(params, rng=gen, **options)
     raise ParameterError("method", method, "'auto', 'fourier' or 'montecarlo'")
