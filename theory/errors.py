@@ -71,10 +71,49 @@ class StepSizeWarning(UserWarning):
     """
 
 
+def is_real(v: object) -> bool:
+    """A real scalar (Python or NumPy int/float), not a bool."""
+    import numpy as np
+
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def is_finite_number(v: object) -> bool:
+    """A finite Python or NumPy int/float scalar (bools count as ints, as in Python)."""
+    import math
+
+    import numpy as np
+
+    return isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(float(v))
+
+
 def require(condition: bool | np.bool_, name: str, value: Any, allowed: str) -> None:
     """Raise :class:`ParameterError` unless ``condition`` holds."""
     if not condition:
         raise ParameterError(name, value, allowed)
+
+
+def require_run(N: Any, dt: Any, burn_in: Any, T: Any) -> None:
+    """Validate a simulation run: an integer size N ≥ 2, a finite step dt > 0, a finite burn-in
+    ≥ 0 and a finite duration T > burn_in (the simulators' shared preconditions)."""
+    import numpy as np
+
+    require(
+        isinstance(N, (int, np.integer)) and not isinstance(N, bool) and N >= 2,
+        "N",
+        N,
+        "an integer N >= 2",
+    )
+    require(is_real(dt) and np.isfinite(dt) and dt > 0, "dt", dt, "a finite dt > 0")
+    require(
+        is_real(burn_in) and np.isfinite(burn_in) and burn_in >= 0,
+        "burn_in",
+        burn_in,
+        "a finite burn_in >= 0",
+    )
+    require(
+        is_real(T) and np.isfinite(T) and T > burn_in, "T", T, f"a finite T > burn_in = {burn_in}"
+    )
 
 
 def require_seed(seed: Any, name: str = "seed") -> int:

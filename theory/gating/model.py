@@ -29,7 +29,7 @@ from typing import Literal, cast, overload
 import numpy as np
 import sympy as sp
 
-from theory.errors import require, require_memory
+from theory.errors import is_finite_number, require, require_memory
 from theory.symbolic.gaussian import X
 
 __all__ = ["GatedParams", "GatedNetwork", "gate_expr", "phi_expr", "sigmoid_gate"]
@@ -73,13 +73,13 @@ class GatedParams:
     def __post_init__(self) -> None:
         for name in ("g_h", "tau_z", "tau_r"):
             v = getattr(self, name)
-            require(_finite(v) and v > 0, name, v, f"a finite number {name} > 0")
+            require(is_finite_number(v) and v > 0, name, v, f"a finite number {name} > 0")
         for name in ("alpha_z", "alpha_r", "sigma_h", "sigma_z", "sigma_r"):
             v = getattr(self, name)
-            require(_finite(v) and v >= 0, name, v, f"a finite number {name} >= 0")
+            require(is_finite_number(v) and v >= 0, name, v, f"a finite number {name} >= 0")
         for name in ("beta_h", "beta_z", "beta_r"):
             v = getattr(self, name)
-            require(_finite(v), name, v, "a finite number")
+            require(is_finite_number(v), name, v, "a finite number")
         require(self.convention in ("A", "B"), "convention", self.convention, "'A' or 'B'")
 
     @property
@@ -97,10 +97,6 @@ class GatedParams:
         from dataclasses import replace
 
         return replace(self, convention=convention)
-
-
-def _finite(v: object) -> bool:
-    return isinstance(v, (int, float, np.floating, np.integer)) and math.isfinite(float(v))
 
 
 @overload

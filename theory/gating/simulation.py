@@ -26,15 +26,17 @@ import numpy as np
 from theory.errors import (
     DivergenceError,
     ParameterError,
+    is_real,
     require,
     require_memory,
+    require_run,
     require_seed,
 )
 from theory.gating.model import GatedNetwork, GatedParams
 from theory.numerics.integrate import guard_step, rk_step
 from theory.numerics.timeseries import autocorrelation_fft
 
-__all__ = ["GatedTrajectory", "simulate_gated", "TimeDependentInput"]
+__all__ = ["GatedTrajectory", "simulate_gated", "guard_gated_step", "TimeDependentInput"]
 
 #: Optional time-dependent input: t -> (I^h(t), I^z(t), I^r(t)), each broadcastable to (N,);
 #: added to the network's static inputs.
@@ -99,10 +101,6 @@ class GatedTrajectory:
         return np.arange(k + 1) * self.dt_record, ac
 
 
-def _real(v: object) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-
-
 def _check_inputs(inputs: TimeDependentInput, N: int) -> None:
     """Validate a time-dependent input at t = 0: three finite values broadcastable to (N,)."""
     try:
@@ -115,6 +113,20 @@ def _check_inputs(inputs: TimeDependentInput, N: int) -> None:
         ) from None
     require(ok, "inputs", inputs, f"t -> (I_h, I_z, I_r), each broadcastable to ({N},)")
     require(all(np.all(np.isfinite(a)) for a in arrs), "inputs", inputs, "finite inputs (at t = 0)")
+
+
+def guard_gated_step(params: GatedParams, dt: float) -> None:
+    """The RK4 step guard of the gated network (:func:`theory.numerics.integrate.guard_step`):
+    leak max(1, 1/τ_z, 1/τ_r), linearisation radius bounded by max(1 + g_h, leak)."""
+    p = params
+    leak = max(1.0, 1.0 / p.tau_z, 1.0 / p.tau_r)
+    guard_step(
+        dt,
+        method="rk4",
+        leak_rate=leak,
+        spectral_radius=max(1.0 + p.g_h, leak),
+        model=f"the gated network (g_h = {p.g_h:g}, tau_z = {p.tau_z:g}, tau_r = {p.tau_r:g})",
+    )
 
 
 def simulate_gated(
@@ -190,22 +202,7 @@ def simulate_gated(
     4·N·n_records float32 records.
     """
     require(isinstance(params, GatedParams), "params", params, "a GatedParams")
-    require(
-        isinstance(N, (int, np.integer)) and not isinstance(N, bool) and N >= 2,
-        "N",
-        N,
-        "an integer N >= 2",
-    )
-    require(_real(dt) and np.isfinite(dt) and dt > 0, "dt", dt, "a finite dt > 0")
-    require(
-        _real(burn_in) and np.isfinite(burn_in) and burn_in >= 0,
-        "burn_in",
-        burn_in,
-        "a finite burn_in >= 0",
-    )
-    require(
-        _real(T) and np.isfinite(T) and T > burn_in, "T", T, f"a finite T > burn_in = {burn_in}"
-    )
+    require_run(N, dt, burn_in, T)
     require(
         isinstance(record_every, (int, np.integer)) and record_every >= 1,
         "record_every",
@@ -213,22 +210,15 @@ def simulate_gated(
         "an integer >= 1",
     )
     require(
-        _real(x0_scale) and np.isfinite(x0_scale) and 0 <= x0_scale <= 1e6,
+        is_real(x0_scale) and np.isfinite(x0_scale) and 0 <= x0_scale <= 1e6,
         "x0_scale",
         x0_scale,
         "0 <= x0_scale <= 1e6 (records are float32; the network forgets its initial state)",
     )
     require_seed(seed)
     require(precision in ("float64", "float32"), "precision", precision, "'float64' or 'float32'")
+    guard_gated_step(params, dt)
     p = params
-    leak = max(1.0, 1.0 / p.tau_z, 1.0 / p.tau_r)
-    guard_step(
-        dt,
-        method="rk4",
-        leak_rate=leak,
-        spectral_radius=max(1.0 + p.g_h, leak),
-        model=f"the gated network (g_h = {p.g_h:g}, tau_z = {p.tau_z:g}, tau_r = {p.tau_r:g})",
-    )
     n_steps = int(round(T / dt))
     n_burn = int(round(burn_in / dt))
     n_rec = (n_steps - n_burn) // record_every

@@ -31,7 +31,7 @@ import scipy.optimize as so
 import sympy as sp
 from numpy.polynomial import chebyshev as C
 
-from theory.errors import ConvergenceError, require
+from theory.errors import ConvergenceError, is_finite_number, require
 from theory.linear_memory.kernels import LHEL, MemoryKernel, t
 from theory.linear_memory.model import DiagonalRNN, check_width
 from theory.symbolic.compile import CompiledFunction, compile_function
@@ -499,14 +499,14 @@ def stable_floor(p: float, A: float, beta_min: float) -> tuple[float, float]:
         functions overflow), 1 ≤ A < ∞ and 0 < β < ∞.
     """
     require(
-        _finite(p) and 1 < p <= 150,
+        is_finite_number(p) and 1 < p <= 150,
         "p",
         p,
         "1 < p <= 150 (the power law (1+t)^-p is integrable; the closed form overflows beyond)",
     )
-    require(_finite(A) and A >= 1.0, "A", A, "a finite A >= rho(0) = 1")
+    require(is_finite_number(A) and A >= 1.0, "A", A, "a finite A >= rho(0) = 1")
     require(
-        _finite(beta_min) and beta_min > 0,
+        is_finite_number(beta_min) and beta_min > 0,
         "beta_min",
         beta_min,
         "a finite rate bound beta > 0 (stable models: every rate >= beta > 0)",
@@ -532,7 +532,3 @@ def stable_floor(p: float, A: float, beta_min: float) -> tuple[float, float]:
                 lo /= 2.0
         Ts = so.brentq(gap, lo, hi, xtol=1e-14, rtol=1e-14)
     return float(_floor_fn()(Ts, p, A, beta_min)), float(Ts)
-
-
-def _finite(v: object) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(float(v))

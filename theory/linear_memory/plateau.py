@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from theory.errors import ConvergenceError, require
+from theory.errors import ConvergenceError, is_finite_number, require
 from theory.linear_memory.gradient_flow import FlowResult, gradient_flow
 from theory.linear_memory.kernels import (
     LHEL,
@@ -135,8 +135,8 @@ def quasi_static_tau(mu_: float, w0_: float = 1.0, A_: float = 1.0) -> float:
         Unless μ > 0, w₀ > 0, A ≠ 0 are finite and τ_qs is a finite float (2w₀μ ≲ 700).
     """
     for name, v in (("mu", mu_), ("w0", w0_)):
-        require(_finite(v) and v > 0, name, v, f"a finite {name} > 0")
-    require(_finite(A_) and A_ != 0, "A", A_, "a finite amplitude A != 0")
+        require(is_finite_number(v) and v > 0, name, v, f"a finite {name} > 0")
+    require(is_finite_number(A_) and A_ != 0, "A", A_, "a finite amplitude A != 0")
     with np.errstate(over="ignore"):
         val = float(_qs_fns()[0](mu_, w0_, A_))
     require(
@@ -148,10 +148,6 @@ def quasi_static_tau(mu_: float, w0_: float = 1.0, A_: float = 1.0) -> float:
     return val
 
 
-def _finite(v: object) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(float(v))
-
-
 def quasi_static_slope(mu1: float, mu2: float, w0_: float = 1.0, A_: float = 1.0) -> float:
     """Secant slope [ln τ_qs(μ₂) − ln τ_qs(μ₁)]/(μ₂ − μ₁)."""
     return (math.log(quasi_static_tau(mu2, w0_, A_)) - math.log(quasi_static_tau(mu1, w0_, A_))) / (
@@ -161,7 +157,7 @@ def quasi_static_slope(mu1: float, mu2: float, w0_: float = 1.0, A_: float = 1.0
 
 def delayed_target(mu_: float, A_: float = 1.0) -> tuple[MemoryKernel, MemoryKernel]:
     """(ρ, bump) with ρ = e^{−t} + A e^{−(t−μ)²}."""
-    require(_finite(mu_) and mu_ > 0, "mu", mu_, "a finite lag mu > 0")
+    require(is_finite_number(mu_) and mu_ > 0, "mu", mu_, "a finite lag mu > 0")
     bump = gaussian_bump(A_, mu_)
     return exponential_sum([1.0], [1.0]) + bump, bump
 
@@ -196,7 +192,7 @@ def escape_time(
     The experiment of derivation ``linear_memory_plateau``.
     """
     require(0 < drop < 1, "drop", drop, "0 < drop < 1")
-    require(_finite(w0_) and w0_ > 0, "w0", w0_, "a finite initial rate w0 > 0")
+    require(is_finite_number(w0_) and w0_ > 0, "w0", w0_, "a finite initial rate w0 > 0")
     loss = diagonal_loss(target)
     m0 = DiagonalRNN([1.0, 0.0], [1.0, w0_])
     J0 = loss.value(m0.a, m0.w)

@@ -27,6 +27,7 @@ import scipy.signal as ss
 from theory.errors import (
     DivergenceError,
     StepSizeWarning,
+    is_real,
     require,
     require_generator,
     require_memory,
@@ -49,15 +50,11 @@ __all__ = [
 
 
 def _check_step(dt: float, T_burn: float | None = None, T_obs: float | None = None) -> None:
-    require(_real(dt) and np.isfinite(dt) and dt > 0, "dt", dt, "a step dt > 0")
+    require(is_real(dt) and np.isfinite(dt) and dt > 0, "dt", dt, "a step dt > 0")
     if T_burn is not None:
         require(np.isfinite(T_burn) and T_burn >= 0, "T_burn", T_burn, "a horizon T_burn >= 0")
     if T_obs is not None:
         require(np.isfinite(T_obs) and T_obs > dt, "T_obs", T_obs, "a horizon T_obs > dt")
-
-
-def _real(v: object) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
 
 
 def _check_batch(batch: int, n: int) -> None:
@@ -201,7 +198,7 @@ def monte_carlo_mse(
     _check_step(dt, T_burn, T_obs)
     require_generator(rng)
     require(
-        theta_ou is None or (_real(theta_ou) and np.isfinite(theta_ou) and theta_ou > 0),
+        theta_ou is None or (is_real(theta_ou) and np.isfinite(theta_ou) and theta_ou > 0),
         "theta_ou",
         theta_ou,
         "None or a finite OU rate > 0",
@@ -257,9 +254,9 @@ def sgd_train(
     """
     _check_step(dt, T_burn, T_obs)
     require_generator(rng)
-    require(_real(lr) and np.isfinite(lr) and lr > 0, "lr", lr, "a finite learning rate lr > 0")
+    require(is_real(lr) and np.isfinite(lr) and lr > 0, "lr", lr, "a finite learning rate lr > 0")
     require(isinstance(steps, (int, np.integer)) and steps >= 1, "steps", steps, "an integer >= 1")
-    require(_real(w_min) and np.isfinite(w_min) and w_min > 0, "w_min", w_min, "w_min > 0")
+    require(is_real(w_min) and np.isfinite(w_min) and w_min > 0, "w_min", w_min, "w_min > 0")
     nb, no = int(round(T_burn / dt)), int(round(T_obs / dt))
     n = nb + no
     _check_batch(batch, n)
@@ -296,7 +293,7 @@ def worst_case_gap(
     target by the Riemann sum of ρ, model by the ZOH recursion. As Δ, δ → 0 it tends to
     sup_{|x|≤1} |H_T − Ĥ_T| = ‖ρ − ρ̂‖_{L¹} (LHEL Sec. 3)."""
     _check_step(dt, T_obs=T)
-    require(_real(delta) and np.isfinite(delta) and delta > 0, "delta", delta, "delta > 0")
+    require(is_real(delta) and np.isfinite(delta) and delta > 0, "delta", delta, "delta > 0")
     require_memory(8.0 * 4 * T / dt, "dt", dt, "the input of T/dt steps")
     n = int(round(T / dt))
     lags = np.arange(n) * dt

@@ -215,11 +215,15 @@ def _expect2_rule(
     c0: np.ndarray,
     c0b: np.ndarray,
     uw: tuple[np.ndarray, np.ndarray],
+    mean: np.ndarray | None = None,
 ) -> np.ndarray:
+    """E f(m + x) g(m + y) by the Cholesky form x = a·u, y = slope·u + resid·v on the rule ``uw``
+    (in chunks of ~2e6 evaluations); m = ``mean`` (broadcast like c) or 0."""
     u, w = uw
     n = u.size
     shape = c.shape
     cf, c0f, c0bf = c.ravel(), c0.ravel(), c0b.ravel()
+    mf = None if mean is None else mean.ravel()
     out = np.empty(cf.shape, dtype=float)
     chunk = max(1, 2_000_000 // (n * n))
     for start in range(0, cf.size, chunk):
@@ -228,8 +232,15 @@ def _expect2_rule(
         safe_a = np.where(a > 0, a, 1.0)
         slope = np.where(a > 0, cf[sl] / safe_a, 0.0)
         resid = np.sqrt(np.clip(c0bf[sl] - slope**2, 0.0, None))
-        x = a[:, None] * u[None, :]  # (k, n)
-        y = slope[:, None, None] * u[None, :, None] + resid[:, None, None] * u[None, None, :]
+        su = slope[:, None, None] * u[None, :, None]
+        rv = resid[:, None, None] * u[None, None, :]
+        if mf is None:
+            x = a[:, None] * u[None, :]  # (k, n)
+            y = su + rv
+        else:
+            mm = mf[sl]
+            x = mm[:, None] + a[:, None] * u[None, :]
+            y = mm[:, None, None] + su + rv
         inner = g(y) @ w  # (k, n): E_v g(y | u)
         out[sl] = np.einsum("kn,kn,n->k", f(x), inner, w)
     return out.reshape(shape)
@@ -625,27 +636,8 @@ def expect2_shifted(
         raise ParameterError("c0", c0, "variances >= 0")
     if np.any(np.abs(c) > c0 * (1 + 1e-12) + 1e-300):
         raise ParameterError("c", c, "|c| <= c0 (a covariance matrix)")
-    u, w = trapezoid_rule(float(np.sqrt(c0.max())) if c.size else 1.0, step)
-    n = u.size
-    cf, c0f, mf = c.ravel(), c0.ravel(), m.ravel()
-    out = np.empty(cf.shape, dtype=float)
-    chunk = max(1, 2_000_000 // (n * n))
-    for start in range(0, cf.size, chunk):
-        sl = slice(start, start + chunk)
-        a = np.sqrt(c0f[sl])
-        safe_a = np.where(a > 0, a, 1.0)
-        slope = np.where(a > 0, cf[sl] / safe_a, 0.0)
-        resid = np.sqrt(np.clip(c0f[sl] - slope**2, 0.0, None))
-        mm = mf[sl]
-        x = mm[:, None] + a[:, None] * u[None, :]
-        y = (
-            mm[:, None, None]
-            + slope[:, None, None] * u[None, :, None]
-            + resid[:, None, None] * u[None, None, :]
-        )
-        inner = g(y) @ w
-        out[sl] = np.einsum("kn,kn,n->k", f(x), inner, w)
-    return out.reshape(c.shape)
+    uw = trapezoid_rule(float(np.sqrt(c0.max())) if c.size else 1.0, step)
+    return _expect2_rule(f, g, c, c0, c0, uw, mean=m)
 
 
 class ShiftedGaussianMean(NumericFunction):

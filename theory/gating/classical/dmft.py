@@ -1081,22 +1081,25 @@ def _validate(params: ClassicalParams, tau_max: float, dtau: float) -> None:
     )
 
 
+def _quiescent_solution(
+    params: ClassicalParams,
+    tau_max: float,
+    dtau: float,
+    info: dict[str, Any] | None = None,
+    **kw: Any,
+) -> ClassicalDMFTSolution:
+    """The solution Δ ≡ 0 at g ≤ g_c (no chaotic solution; τ_R infinite)."""
+    note = {"note": "quiescent: only the solution Delta0 = 0 exists for g <= g_c"}
+    return ClassicalDMFTSolution(
+        params, 0.0, False, True, 0.0, 0.0, float("inf"), tau_max, dtau, note | (info or {}), **kw
+    )
+
+
 def _solution(
     params: ClassicalParams, sw: ClassicalDMFTSweep, i: int, tau_max: float, dtau: float
 ) -> ClassicalDMFTSolution:
     if not sw.chaotic[i]:
-        return ClassicalDMFTSolution(
-            params,
-            0.0,
-            False,
-            True,
-            0.0,
-            0.0,
-            float("inf"),
-            tau_max,
-            dtau,
-            {"note": "quiescent: only the solution Delta0 = 0 exists for g <= g_c"},
-        )
+        return _quiescent_solution(params, tau_max, dtau)
     th = ClassicalSolver.for_phi(params.phi)
     sep = Separatrix(th, float(sw.delta0[i]), float(sw.g[i]))
     rel_gap = abs(sep.gap) / sep.delta0**2
@@ -1168,21 +1171,8 @@ def _solve_ode(
     gv = params.g
     tau_grid = np.arange(0.0, tau_max + dtau / 2, dtau)
     if gv <= th.onset_g:
-        return ClassicalDMFTSolution(
-            params,
-            0.0,
-            False,
-            True,
-            0.0,
-            0.0,
-            float("inf"),
-            tau_max,
-            dtau,
-            {
-                "note": "quiescent: only the solution Delta0 = 0 exists for g <= g_c",
-                "method": "ode",
-            },
-            _grid=(tau_grid, np.zeros_like(tau_grid)),
+        return _quiescent_solution(
+            params, tau_max, dtau, {"method": "ode"}, _grid=(tau_grid, np.zeros_like(tau_grid))
         )
 
     def h(d0: float) -> float:

@@ -17,7 +17,15 @@ from typing import Literal
 import numpy as np
 import scipy.special as sc
 
-from theory.errors import DivergenceError, ParameterError, require, require_memory, require_seed
+from theory.errors import (
+    DivergenceError,
+    ParameterError,
+    is_real,
+    require,
+    require_memory,
+    require_run,
+    require_seed,
+)
 from theory.gating.classical.model import ClassicalParams
 from theory.numerics.integrate import guard_step, rk_step
 from theory.numerics.timeseries import autocorrelation_fft
@@ -81,10 +89,6 @@ def model_phi(params: ClassicalParams) -> Callable[[np.ndarray], np.ndarray]:
     return compile_function(params.phi_expr, [X])
 
 
-def _real(v: object) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-
-
 def simulate_classical(
     params: ClassicalParams,
     N: int,
@@ -143,22 +147,7 @@ def simulate_classical(
     2·N·n_records float32 records.
     """
     require(isinstance(params, ClassicalParams), "params", params, "a ClassicalParams")
-    require(
-        isinstance(N, (int, np.integer)) and not isinstance(N, bool) and N >= 2,
-        "N",
-        N,
-        "an integer N >= 2",
-    )
-    require(_real(dt) and np.isfinite(dt) and dt > 0, "dt", dt, "a finite dt > 0")
-    require(
-        _real(burn_in) and np.isfinite(burn_in) and burn_in >= 0,
-        "burn_in",
-        burn_in,
-        "a finite burn_in >= 0",
-    )
-    require(
-        _real(T) and np.isfinite(T) and T > burn_in, "T", T, f"a finite T > burn_in = {burn_in}"
-    )
+    require_run(N, dt, burn_in, T)
     require(method in ("rk4", "heun"), "method", method, "'rk4' or 'heun'")
     require(
         isinstance(record_every, (int, np.integer)) and record_every >= 1,
@@ -167,7 +156,7 @@ def simulate_classical(
         "an integer >= 1",
     )
     require(
-        _real(x0_scale) and np.isfinite(x0_scale) and 0 <= x0_scale <= 1e6,
+        is_real(x0_scale) and np.isfinite(x0_scale) and 0 <= x0_scale <= 1e6,
         "x0_scale",
         x0_scale,
         "0 <= x0_scale <= 1e6 (records are float32; the network forgets its initial state)",

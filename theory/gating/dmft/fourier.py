@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from theory.errors import ConvergenceError, require
+from theory.errors import ConvergenceError, is_real, require
 from theory.gating.dmft.closures import ClosureTable
 from theory.gating.dmft.equations import (
     GatedDMFTSolution,
@@ -32,10 +32,6 @@ from theory.numerics.fixed_point import anderson_solve
 from theory.numerics.timeseries import even_extend
 
 __all__ = ["solve_dmft_fourier"]
-
-
-def _real(v: object) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
 
 
 def solve_dmft_fourier(
@@ -123,8 +119,8 @@ def solve_dmft_fourier(
         "alpha_z = 0 for the Fourier solver (use solve_dmft_montecarlo)",
     )
     check_grid(dtau, n)
-    require(_real(damping) and 0 < damping <= 1, "damping", damping, "0 < damping <= 1")
-    require(_real(tol) and 0 < tol < 1, "tol", tol, "0 < tol < 1")
+    require(is_real(damping) and 0 < damping <= 1, "damping", damping, "0 < damping <= 1")
+    require(is_real(tol) and 0 < tol < 1, "tol", tol, "0 < tol < 1")
     require(
         isinstance(max_iter, (int, np.integer)) and max_iter >= 1,
         "max_iter",
@@ -132,7 +128,7 @@ def solve_dmft_fourier(
         "an integer >= 1",
     )
     require(
-        quad_step is None or (_real(quad_step) and 1e-4 <= quad_step <= 1.0),
+        quad_step is None or (is_real(quad_step) and 1e-4 <= quad_step <= 1.0),
         "quad_step",
         quad_step,
         "None or 1e-4 <= quad_step <= 1 (x-units)",
@@ -144,12 +140,14 @@ def solve_dmft_fourier(
         "an integer >= 0",
     )
     require(
-        len(init) == 2 and all(_real(v) and np.isfinite(v) and 0 < v <= 1e6 for v in init),
+        len(init) == 2 and all(is_real(v) and np.isfinite(v) and 0 < v <= 1e6 for v in init),
         "init",
         init,
         "two amplitudes 0 < a <= 1e6",
     )
-    require(_real(max_seconds) and max_seconds > 0, "max_seconds", max_seconds, "a time budget > 0")
+    require(
+        is_real(max_seconds) and max_seconds > 0, "max_seconds", max_seconds, "a time budget > 0"
+    )
     require(n <= 2**20, "n", n, "n <= 2**20 grid points")
     t0 = time.perf_counter()
     th = compiled_theory(params, quad_step)

@@ -31,13 +31,15 @@ import sympy as sp
 from theory.errors import (
     DivergenceError,
     ParameterError,
+    is_real,
     require,
     require_generator,
     require_memory,
 )
 from theory.gating.chaos import jacobian as jac
 from theory.gating.model import GatedNetwork
-from theory.numerics.integrate import guard_step, rk_step
+from theory.gating.simulation import guard_gated_step
+from theory.numerics.integrate import rk_step
 from theory.numerics.quadrature import trapezoid_weights
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation, tidy_sums
 
@@ -305,36 +307,19 @@ class AdjointResult:
     adjoint: np.ndarray  # (n_steps + 1, 3, N)
 
 
-def _guard(net: GatedNetwork, dt: float) -> None:
-    """The simulator's step guard (:func:`theory.numerics.integrate.guard_step`) for ``net``."""
-    p = net.params
-    leak = max(1.0, 1.0 / p.tau_z, 1.0 / p.tau_r)
-    guard_step(
-        dt,
-        method="rk4",
-        leak_rate=leak,
-        spectral_radius=max(1.0 + p.g_h, leak),
-        model=f"the gated network (g_h = {p.g_h:g}, tau_z = {p.tau_z:g}, tau_r = {p.tau_r:g})",
-    )
-
-
 def _check_run(net: GatedNetwork, T: float, dt: float, arrays: int) -> int:
     """Validate (T, dt) and the memory of ``arrays`` stored trajectories; return the step count."""
     require(isinstance(net, GatedNetwork), "net", net, "a GatedNetwork (GatedNetwork.sample)")
     require(
-        _real(T) and _real(dt) and np.isfinite(T) and T > 0 and np.isfinite(dt) and 0 < dt <= T,
+        is_real(T) and is_real(dt) and np.isfinite(T) and T > 0 and np.isfinite(dt) and 0 < dt <= T,
         "T, dt",
         (T, dt),
         "0 < dt <= T (finite)",
     )
-    _guard(net, dt)
+    guard_gated_step(net.params, dt)
     n = int(round(T / dt))
     require_memory(8.0 * arrays * (n + 1) * 3 * net.N, "T", T, "stored trajectories")
     return n
-
-
-def _real(v: object) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
 
 
 def _require_finite_run(xs: np.ndarray, dt: float) -> None:
@@ -491,7 +476,7 @@ def adjoint_growth_rate(
     units of backward time are discarded (alignment with the most expanding adjoint direction).
     """
     require(
-        all(_real(v) and np.isfinite(v) for v in (T, transient, dt, t_renorm))
+        all(is_real(v) and np.isfinite(v) for v in (T, transient, dt, t_renorm))
         and T > 0
         and transient >= 0
         and dt > 0
