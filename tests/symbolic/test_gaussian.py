@@ -175,3 +175,31 @@ def test_shifted_expectations_against_gauss_hermite_and_price() -> None:
     assert fC(cv, c0v, 0.0) == pytest.approx(G(cv, c0v), abs=1e-13)
     with pytest.raises(ParameterError):
         fC(3.0, 2.0, 0.0)  # |c| > c0
+
+
+# ---------------------------------------------------------------------------- structured path
+def test_structure_core_of_common_functions():
+    from theory.symbolic.gaussian import structure_core
+
+    for F in (sp.tanh(X), sp.erf(X), sp.tanh(X - sp.Rational(1, 2)), sp.tanh(X) + X / 10):
+        lo, hi = structure_core(F)
+        assert -6 < lo < hi < 6
+    assert structure_core(X / 3) == (0.0, 0.0)  # affine: no structure
+    assert structure_core(sp.sin(X)) is None  # F'' does not decay
+    assert structure_core(sp.Abs(X)) is None  # not smooth: trapezoid
+
+
+@pytest.mark.parametrize("F", [sp.tanh(X - sp.Rational(1, 2)), sp.erf(X) + X / 5])
+def test_expect2_shifted_structured_rule_matches_the_trapezoid(F):
+    """At sd ≈ 12 both rules run; the trapezoid (step 0.2, error e^{-2πa/0.2}) and the structured
+    rule (≲ 1e-10 relative per the rule's error model) must agree to 1e-10·(1 + |C|)."""
+    from theory.symbolic.gaussian import expect2_shifted, structure_core
+
+    f = compile_function(F, [X])
+    core = structure_core(F)
+    c0 = 150.0
+    c = np.array([-100.0, 0.0, 30.0, 120.0, 149.0, 150.0])
+    m = 0.7
+    ref = expect2_shifted(f, f, c, c0, m)
+    fast = expect2_shifted(f, f, c, c0, m, cores=(core, core))
+    assert np.all(np.abs(fast - ref) <= 1e-10 * (1 + np.abs(ref)))

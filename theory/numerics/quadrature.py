@@ -18,6 +18,10 @@ r"""Quadrature rules and weights.
 * :func:`graded_rule` — composite Gauss–Legendre for E[f(u)], u ~ N(0, 1), with panels graded
   geometrically towards a point where f has a feature of a given width (a sharp step): the number
   of nodes grows like log(1/width), not like 1/width;
+* :func:`structured_normal_rule` — E[f(m + s·u)], u ~ N(0, 1), row by row, with panels that
+  resolve a function's structure at fixed places in x (a core and geometric tails around it) and
+  the Gaussian in u: the node count does not grow with s (for means and cross moments of a
+  saturating or asymptotically affine φ at large variance);
 * :func:`bivariate_normal_cdf` — P(X ≤ h, Y ≤ k) for standard normals with correlation ρ, by
   Owen's T function (Owen, Ann. Math. Stat. 27, 1075 (1956), Eq. 3.1).
 """
@@ -41,6 +45,7 @@ __all__ = [
     "gauss_legendre",
     "logistic_rule",
     "graded_rule",
+    "structured_normal_rule",
     "bivariate_normal_cdf",
     "DEFAULT_STEP",
     "TRUNCATION",
@@ -413,6 +418,73 @@ def graded_rule(
     u.flags.writeable = False
     wu.flags.writeable = False
     return u, wu
+
+
+def structured_normal_rule(
+    mean: Any,
+    sd: Any,
+    core: tuple[float, float],
+    *,
+    core_step: float = 0.5,
+    order: int = 10,
+    truncation: float = TRUNCATION,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Nodes and weights for :math:`\mathbb E[f(m_i+s_i u)]`, u ~ N(0, 1), one row per (m_i, s_i).
+
+    For f whose non-affine structure lies in the ``core`` interval [x_lo, x_hi] of x (f'' small
+    outside it, decaying away from it) at any scale s of the Gaussian. The panel edges of a row are
+    the union, mapped to u = (x − m)/s and clipped to ±``truncation``, of
+
+    * unit panels in u on [−truncation, truncation] (the Gaussian, whatever s);
+    * panels of ``core_step`` in x across the core (the structure of f);
+    * geometric tails x_hi + core_step·2^j, x_lo − core_step·2^j, j = 0, 1, … until they pass the
+      row's window m ± truncation·s (panels growing with the distance from the core, where f is
+      ever closer to affine);
+
+    each panel carries Gauss–Legendre of ``order`` nodes, weighted by the normal density, and the
+    weights of a row are normalised to sum to one. A row's edges depend only on its own (m, s);
+    rows with fewer edges are padded with zero-length panels at the window's end (zero weight).
+    Each panel sees f analytic at a distance comparable to its length (a pole of tanh at π/2 from
+    a panel of half-length 1/4, or the decaying structure of the tail from a panel as long as its
+    distance to the core): the error per panel is ≈ ρ^{−2·order} with ρ ≳ 3, about 1e-10
+    relative at order 10, uniformly in s. Nodes: order·(2·truncation + (x_hi − x_lo)/core_step +
+    2·log2(truncation·s/core_step)), about 480 at s = 40, against 2·truncation·s/step = 3400 for a
+    trapezoid rule of spacing 0.2 in x.
+
+    Returns
+    -------
+    (x, w):
+        Arrays of shape (k, n): the nodes in x (= m_i + s_i·u) and the weights.
+    """
+    m = np.atleast_1d(np.asarray(mean, dtype=float))
+    s = np.atleast_1d(np.asarray(sd, dtype=float))
+    m, s = np.broadcast_arrays(m, s)
+    lo, hi = float(core[0]), float(core[1])
+    if m.ndim != 1 or not (np.all(np.isfinite(m)) and np.all(np.isfinite(s)) and np.all(s >= 0)):
+        raise ParameterError("mean, sd", (mean, sd), "finite means and standard deviations >= 0")
+    if not (math.isfinite(lo) and math.isfinite(hi) and hi >= lo and core_step > 0):
+        raise ParameterError("core", core, "a finite interval x_lo <= x_hi and core_step > 0")
+    n_core = max(1, int(math.ceil((hi - lo) / core_step)))
+    reach = np.maximum(np.maximum(m + truncation * s - hi, lo - m + truncation * s), core_step)
+    levels = np.ceil(np.log2(reach / core_step)).astype(int) + 1  # tails pass the window
+    j = np.arange(int(levels.max()) + 1)
+    tails = np.where(j[None, :] <= levels[:, None], core_step * 2.0 ** j[None, :], np.inf)
+    core_edges = np.broadcast_to(np.linspace(lo, hi, n_core + 1), (m.size, n_core + 1))
+    x_edges = np.concatenate([core_edges, hi + tails, lo - tails], axis=1)
+    unit = np.arange(-truncation, truncation + 0.5, 1.0)
+    unit[-1] = truncation
+    safe = np.maximum(s, 1e-300)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ue = np.clip((x_edges - m[:, None]) / safe[:, None], -truncation, truncation)
+    edges = np.sort(np.concatenate([np.broadcast_to(unit, (m.size, unit.size)), ue], axis=1))
+    left, half = edges[:, :-1], 0.5 * (edges[:, 1:] - edges[:, :-1])
+    xi, wi = _legendre(int(order))
+    u = left[:, :, None] + half[:, :, None] * (xi + 1.0)
+    w = half[:, :, None] * wi * np.exp(-0.5 * u * u)
+    u = u.reshape(m.size, -1)
+    w = w.reshape(m.size, -1)
+    w /= w.sum(axis=1, keepdims=True)
+    return m[:, None] + s[:, None] * u, w
 
 
 def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: np.ndarray) -> np.ndarray:

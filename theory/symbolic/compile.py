@@ -180,7 +180,11 @@ class CompiledFunction:
         if self.backend == "mpmath":
             return self.func(*values)
         arrays = [np.asarray(v, dtype=float) for v in values]
-        out = self.func(*arrays)
+        # an overflow or underflow inside an expression is routine (e^{-x} in a sigmoid at
+        # x < -710 gives 1/(1 + inf) = 0, exactly right): no warning; a non-finite *result* is
+        # for the caller to check (every solver does), and invalid operations still warn
+        with np.errstate(over="ignore", under="ignore"):
+            out = self.func(*arrays)
         shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
         if isinstance(self.expr, tuple):
             return tuple(_full(o, shape) for o in out)

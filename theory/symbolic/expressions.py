@@ -54,6 +54,8 @@ __all__ = [
     "Growth",
     "is_odd",
     "is_smooth",
+    "LogCosh",
+    "LogAddExp",
 ]
 
 #: Probe grid of the real-and-finite test: every integer in [−50, 50] (poles of Γ, 1/x) and
@@ -348,13 +350,109 @@ def primitive(expr: sp.Expr) -> sp.Expr:
     return _primitive_class(sp.srepr(expr), expr)(X)
 
 
+_LOG2_F = float(np.log(2.0))
+
+
+def _logcosh_np(x: np.ndarray) -> np.ndarray:
+    a = np.abs(np.asarray(x, dtype=float))
+    small = np.log1p(2.0 * np.sinh(0.5 * np.minimum(a, 1.0)) ** 2)
+    big = np.maximum(a, 1.0)
+    return np.where(a < 1.0, small, big + np.log1p(np.exp(-2.0 * big)) - _LOG2_F)
+
+
+class LogCosh(NumericFunction):
+    """log cosh x evaluated without overflow (|x| > 710) or cancellation (|x| ≪ 1).
+
+    ``log(1 + 2 sinh²(x/2))`` below |x| = 1, ``|x| + log(1 + e^{−2|x|}) − log 2`` above.
+    :func:`antiderivative` and the classical DMFT rewrite SymPy's ``log(cosh(x))`` (the
+    antiderivative of tanh) into it before compiling. Its derivative is tanh.
+    """
+
+    nargs = 1
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        if argindex != 1:
+            raise sp.ArgumentIndexError(self, argindex)
+        return sp.tanh(self.args[0])
+
+    @classmethod
+    def numeric_impl(cls, backend: str) -> Callable[..., Any]:
+        if backend == "mpmath":
+            import mpmath
+
+            return lambda v: mpmath.log(mpmath.cosh(v))
+        return _logcosh_np
+
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        out = rf"\log\cosh\left({printer._print(self.args[0])}\right)"
+        return out if exp is None else rf"\left[{out}\right]^{{{exp}}}"
+
+
+register_sympy_class(LogCosh)
+
+
+class LogAddExp(NumericFunction):
+    """log(e^a + e^b) without overflow (:func:`numpy.logaddexp`): :func:`antiderivative` rewrites
+    SymPy's ``log(exp(a) + c)`` (c > 0, the antiderivative of a logistic function) into it. Its
+    partial derivatives are the logistic functions 1/(1 + e^{b−a}) and 1/(1 + e^{a−b})."""
+
+    nargs = 2
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        a, b = self.args
+        if argindex == 1:
+            return 1 / (1 + sp.exp(b - a))
+        if argindex == 2:
+            return 1 / (1 + sp.exp(a - b))
+        raise sp.ArgumentIndexError(self, argindex)
+
+    @classmethod
+    def numeric_impl(cls, backend: str) -> Callable[..., Any]:
+        if backend == "mpmath":
+            import mpmath
+
+            return lambda a, b: mpmath.log(mpmath.exp(a) + mpmath.exp(b))
+        return np.logaddexp
+
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        a, b = (printer._print(v) for v in self.args)
+        out = rf"\log\left(e^{{{a}}}+e^{{{b}}}\right)"
+        return out if exp is None else rf"\left[{out}\right]^{{{exp}}}"
+
+
+register_sympy_class(LogAddExp)
+
+
+def _log_add_exp(t: sp.Expr) -> sp.Expr | None:
+    """``log(exp(a) + c)`` (c > 0 constant) or ``log(exp(a) + exp(b))`` as LogAddExp, else None."""
+    if not (isinstance(t, sp.log) and isinstance(t.args[0], sp.Add) and len(t.args[0].args) == 2):
+        return None
+    p, q = t.args[0].args
+    if not isinstance(p, sp.exp):
+        p, q = q, p
+    if not isinstance(p, sp.exp):
+        return None
+    if isinstance(q, sp.exp):
+        return LogAddExp(p.args[0], q.args[0])
+    if q.is_number and q.is_positive:
+        return LogAddExp(p.args[0], sp.log(q))
+    return None
+
+
 def _stabilise(e: sp.Expr) -> sp.Expr:
-    """Rewrite SymPy's ``log(1 + tanh u)`` as the overflow-free ``u − log cosh u``."""
+    """Rewrite SymPy's ``log(1 + tanh u)`` as ``u − log cosh u``, ``log(cosh u)`` as the
+    overflow-free :class:`LogCosh` and ``log(e^a + c)`` as :class:`LogAddExp` (finite where the
+    exponentials overflow, |u| > 710)."""
     w = sp.Wild("w")
-    return e.replace(
+    out = e.replace(
         lambda t: isinstance(t, sp.log) and t.args[0].match(sp.tanh(w) + 1) is not None,
         lambda t: (lambda m: m[w] - sp.log(sp.cosh(m[w])))(t.args[0].match(sp.tanh(w) + 1)),
     )
+    out = out.replace(
+        lambda t: isinstance(t, sp.log) and isinstance(t.args[0], sp.cosh),
+        lambda t: LogCosh(t.args[0].args[0]),
+    )
+    return out.replace(lambda t: _log_add_exp(t) is not None, _log_add_exp)
 
 
 @functools.lru_cache(maxsize=256)
@@ -363,12 +461,17 @@ def antiderivative(expr: sp.Expr, *, verify_range: float = 60.0) -> sp.Expr:
 
     The closed form (SymPy's ``integrate`` minus its value at 0, after :func:`_stabilise`) is used
     only if it is finite and real on [−``verify_range``, ``verify_range``] and agrees there with
-    quadrature to 1e-9 (relative to 1 + |Φ|); otherwise the quadrature primitive is returned.
+    quadrature to 1e-9 (relative to 1 + |Φ|), and is finite at |x| = 10³, 10⁴, 10⁶ (where the
+    Gaussian means of large variances reach); otherwise the quadrature primitive is returned.
     """
     candidate: sp.Expr | None
     try:
         raw = sp.integrate(expr, X)
-        candidate = None if raw.has(sp.Integral) else sp.simplify(_stabilise(raw - raw.subs(X, 0)))
+        candidate = (
+            None
+            if raw.has(sp.Integral)
+            else _stabilise(sp.simplify(_stabilise(raw - raw.subs(X, 0))))
+        )
     except Exception:  # pragma: no cover - SymPy failure: quadrature
         candidate = None
     if candidate is not None and candidate.free_symbols <= {X}:
@@ -379,9 +482,13 @@ def antiderivative(expr: sp.Expr, *, verify_range: float = 60.0) -> sp.Expr:
                     np.asarray(compile_function(candidate, [X]).func(xs)), xs.shape
                 )
             ref = _primitive_numpy(compile_function(expr, [X]), 0.25, xs)
+            far = np.array([-1e6, -1e4, -1e3, 1e3, 1e4, 1e6])  # where Gaussian means reach
+            with np.errstate(all="ignore"):
+                far_vals = np.asarray(compile_function(candidate, [X]).func(far))
             ok = bool(
                 (not np.iscomplexobj(vals) or np.all(np.abs(vals.imag) == 0))
                 and np.all(np.abs(np.real(vals) - ref) <= 1e-9 * (1 + np.abs(ref)))
+                and np.all(np.isfinite(far_vals))
             )
         except Exception:
             ok = False

@@ -21,7 +21,7 @@ conservation :math:`\tfrac12\dot\Delta^2+V(\Delta)=V(\Delta_0)` and the chaotic 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -34,9 +34,10 @@ from numpy.polynomial import chebyshev as C
 from theory.errors import ConvergenceError, ParameterError, require
 from theory.gating.classical.model import ClassicalParams
 from theory.numerics.quadrature import LocalizedCrossMoment, sinh_normal_rule
-from theory.symbolic.cache import register_sympy_class, symbolic_cache
-from theory.symbolic.compile import CompiledFunction, NumericFunction, compile_function
+from theory.symbolic.cache import symbolic_cache
+from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
+from theory.symbolic.expressions import LogCosh
 from theory.symbolic.gaussian import GaussianCross, GaussianMean, X, gaussian_cross
 from theory.symbolic.nonlinearities import get_nonlinearity
 from theory.symbolic.printing import tex
@@ -266,38 +267,6 @@ _LOG2 = float(np.log(2.0))
 #: Δ0 ≤ 2g² sup φ² ≤ 2·MAX_GAIN² bounds the variances the solver meets.
 _MAX_DELTA0 = 2.0 * MAX_GAIN**2
 eps_g = sp.Symbol("epsilon", real=True)  # g − 1 (near-onset series)
-
-
-def _logcosh_np(x: np.ndarray) -> np.ndarray:
-    a = np.abs(np.asarray(x, dtype=float))
-    small = np.log1p(2.0 * np.sinh(0.5 * np.minimum(a, 1.0)) ** 2)
-    big = np.maximum(a, 1.0)
-    return np.where(a < 1.0, small, big + np.log1p(np.exp(-2.0 * big)) - _LOG2)
-
-
-class LogCosh(NumericFunction):
-    """log cosh x evaluated without overflow (|x| > 710) or cancellation (|x| ≪ 1).
-
-    ``log(1 + 2 sinh²(x/2))`` below |x| = 1, ``|x| + log(1 + e^{−2|x|}) − log 2`` above; the
-    solver rewrites SymPy's ``log(cosh(x))`` (the antiderivative of tanh) into it before compiling.
-    """
-
-    nargs = 1
-
-    @classmethod
-    def numeric_impl(cls, backend: str) -> Callable[..., Any]:
-        if backend == "mpmath":
-            import mpmath
-
-            return lambda v: mpmath.log(mpmath.cosh(v))
-        return _logcosh_np
-
-    def _latex(self, printer: Any, exp: str | None = None) -> str:
-        out = rf"\log\cosh\left({printer._print(self.args[0])}\right)"
-        return out if exp is None else rf"\left[{out}\right]^{{{exp}}}"
-
-
-register_sympy_class(LogCosh)
 
 
 def _stable(expr: sp.Expr) -> sp.Expr:

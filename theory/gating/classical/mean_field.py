@@ -470,12 +470,16 @@ def _check_model(params: ClassicalParams) -> MeanFieldTheory:
 def _search_cap(p: ClassicalParams) -> float:
     """Largest Δ0 searched. If φ grows linearly with g²(a+² + a−²)/2 ≥ 1 (or J0·a± ≥ 1) the
     variance (mean) would grow without bound at large amplitude, so a stationary solution, if
-    any, lies at moderate Δ0: search up to 10(1 + g² + θ̄² + σ_θ²) only; otherwise up to 10⁶."""
+    any, lies at moderate Δ0: search up to 10(1 + g² + θ̄² + σ_θ²) only; for a bounded φ up to
+    10(1 + g² sup φ² + σ_θ²) (the variance of the field is at most g² sup φ² + σ_θ²), at least
+    10⁶; otherwise up to 10⁶."""
     gr = growth(p.phi_expr)
     a2 = (gr.slope_plus**2 + gr.slope_minus**2) / 2
     amax = max(abs(gr.slope_plus), abs(gr.slope_minus))
     if p.g**2 * a2 >= 1 or abs(p.J0) * amax >= 1:
         return 10.0 * (1.0 + p.g**2 + p.I**2 + p.I_std**2)
+    if gr.bounded:  # Δ0 ≤ g² sup φ² + σ² (the field's variance): room to spare
+        return max(1e6, 10.0 * (1.0 + p.g**2 * gr.sup**2 + p.I_std**2))
     return 1e6
 
 
@@ -628,13 +632,15 @@ def _delta_inf(th: MeanFieldTheory, d0: float, m: float, p: ClassicalParams) -> 
         return th.static_map(d, d0, m, p.g, sig) - d
 
     grid = np.linspace(0.0, d0, 17)
-    vals = np.asarray(q(grid), dtype=float)
+    # the first two points decide the SCS case (Δ∞ = 0) alone: the rest only when needed
+    vals = np.asarray(q(grid[:2]), dtype=float)
+    if np.all(np.isfinite(vals)) and abs(vals[0]) <= tol and vals[1] < 0:
+        return 0.0
+    vals = np.concatenate([vals, np.asarray(q(grid[2:]), dtype=float)])
     if not np.all(np.isfinite(vals)):
         raise ConvergenceError("non-finite static map in the Delta_inf scan", float("nan"))
     if abs(vals[0]) <= tol:
         vals[0] = 0.0
-        if vals[1] < 0:
-            return 0.0
     neg = np.nonzero(vals[1:] < 0)[0]
     if neg.size == 0:
         return None
@@ -825,7 +831,7 @@ def solve_mean_field(
             "chaotic branch: Delta_inf is not a maximum of V (non-positive stiffness)", stiff
         )
     tau_R = 1.0 / math.sqrt(stiff)
-    delta, t_end, nfev = _trajectory(th, p, m, d0, di, tau_grid, tau_R)
+    delta, t_end, nfev, table_error = _trajectory(th, p, m, d0, di, tau_grid, tau_R)
     residual = max(res_e, err_m, abs(float(th.static_map(di, d0, m, p.g, sig)) - di) / (1 + di))
     return MeanFieldSolution(
         params=p,
@@ -844,6 +850,7 @@ def solve_mean_field(
         info={
             "tau_switch_to_tail": float(t_end),
             "ode_nfev": float(nfev),
+            "force_table_error": table_error,
             "fixed_point_delta0": float(d_fp),
             "fixed_point_mu": float(m_fp),
             "fixed_point_radius": math.sqrt(max(float(th.radius2(d_fp, m_fp, p.g)), 0.0)),
@@ -859,12 +866,12 @@ def _trajectory(
     di: float,
     tau_grid: np.ndarray,
     tau_R: float,
-) -> tuple[np.ndarray, float, int]:
-    sig = p.I_std
+) -> tuple[np.ndarray, float, int, float]:
     span = d0 - di
+    force, table_error = _force_table(th, p, m, d0, di)
 
     def rhs(_t: float, y: np.ndarray) -> list[float]:
-        return [y[1], float(th.force(y[0], d0, m, p.g, sig))]
+        return [y[1], float(force(y[0]))]
 
     def low(_t: float, y: np.ndarray) -> float:
         return y[0] - di - 1e-3 * span
@@ -897,7 +904,61 @@ def _trajectory(
     delta[~inside] = di + (d_end - di) * np.exp(-(tau_grid[~inside] - t_end) / tau_R)
     if np.any(delta < di - 1e-6 * span) or np.any(delta > d0 + 1e-9 * (1 + d0)):
         raise ConvergenceError("Delta(tau) left [Delta_inf, Delta0]", float(np.max(delta)))
-    return delta, t_end, int(sol.nfev)
+    return delta, t_end, int(sol.nfev), table_error
+
+
+#: Chebyshev nodes per panel of the tables of functions of Δ on [Δ∞, Δ0].
+TABLE_NODES = 20
+
+
+def _delta_table(fn: Any, d0: float, di: float, what: str) -> tuple[Any, float]:
+    """A function of Δ on [Δ∞, Δ0] (the force −V', the curvature V'') as piecewise Chebyshev
+    interpolants, and its error estimate.
+
+    Panels in v = Δ0 − Δ are graded geometrically from Δ0 (edges 0, ½, 3/2, 9/2, …, Δ0 − Δ∞): at
+    large gain C_φ(Δ; Δ0) varies on the scale v ~ 1 next to Δ0 and slowly beyond. All nodes are
+    evaluated in one vectorised call of ``fn`` (instead of one quadrature per right-hand side of
+    the ODE or per grid point); the error estimate is the largest difference, relative to the
+    largest |value|, between the table and direct evaluations at one off-node point per panel.
+    """
+    span = d0 - di
+    edges = [0.0]
+    while edges[-1] < span:
+        edges.append(min(span, 0.5 * 3.0 ** (len(edges) - 1)))
+    if len(edges) > 2 and edges[-1] - edges[-2] < 0.25 * (edges[-2] - edges[-3]):
+        edges.pop(-2)  # no sliver panel at the end
+    v_edges = np.array(edges)
+    n = TABLE_NODES
+    k = np.arange(n)
+    cheb = np.cos(np.pi * (k + 0.5) / n)  # first-kind nodes on [-1, 1]
+    a, b = v_edges[:-1], v_edges[1:]
+    v_nodes = (a[:, None] + b[:, None]) / 2 + (b[:, None] - a[:, None]) / 2 * cheb[None, :]
+    probe = a + 0.3137 * (b - a)  # one off-node point per panel
+    vals = np.asarray(fn(d0 - np.concatenate([v_nodes.ravel(), probe])), dtype=float)
+    if not np.all(np.isfinite(vals)):
+        raise ConvergenceError(
+            f"non-finite {what} in its table on [Delta_inf, Delta0]", float("nan")
+        )
+    basis = 2.0 / n * np.cos(np.outer(k, np.pi * (k + 0.5) / n))
+    basis[0] /= 2.0
+    coef = vals[: v_nodes.size].reshape(v_nodes.shape) @ basis.T  # (panels, n)
+
+    def table(delta: Any) -> np.ndarray:
+        v = np.clip(d0 - np.asarray(delta, dtype=float), 0.0, span)
+        i = np.clip(np.searchsorted(b, v, side="left"), 0, b.size - 1)
+        t = (2.0 * v - a[i] - b[i]) / (b[i] - a[i])
+        return np.polynomial.chebyshev.chebval(t, coef[i].T, tensor=False)
+
+    scale = float(np.max(np.abs(vals))) or 1.0
+    err = float(np.max(np.abs(table(d0 - probe) - vals[v_nodes.size :]))) / scale
+    return table, err
+
+
+def _force_table(
+    th: MeanFieldTheory, p: ClassicalParams, m: float, d0: float, di: float
+) -> tuple[Any, float]:
+    """The force −V'(Δ) = Δ'' on [Δ∞, Δ0] (:func:`_delta_table`)."""
+    return _delta_table(lambda d: th.force(d, d0, m, p.g, p.I_std), d0, di, "force")
 
 
 # ---------------------------------------------------------------------------- boundary
@@ -981,9 +1042,16 @@ def mean_field_lyapunov(
             value, "fixed_point", float("nan"), 0.0, {"radius": sol.radius, "outlier": sol.outlier}
         )
 
+    curvature, table_error = _delta_table(
+        lambda d: th.curvature(d, sol.delta0, sol.mu, params.g),
+        sol.delta0,
+        sol.delta_inf,
+        "curvature V''",
+    )
+    Vpp_fine = curvature(sol.delta)
+
     def ground(h: float) -> tuple[float, float]:
-        s = sol if h == dtau else solve_mean_field(params, tau_max=L, dtau=h)
-        Vpp = th.curvature(s.delta, s.delta0, s.mu, params.g)
+        Vpp = Vpp_fine if h == dtau else Vpp_fine[::2]  # the grid of step 2·dτ: every other point
         pot = -np.concatenate([Vpp[:0:-1], Vpp])
         n = pot.size
         d = 2.0 / h**2 + pot
@@ -998,5 +1066,10 @@ def mean_field_lyapunov(
         "schrodinger",
         E,
         abs(lam1 - lam2) / 3,
-        {"outlier": sol.outlier, "delta0": sol.delta0, "delta_inf": sol.delta_inf},
+        {
+            "outlier": sol.outlier,
+            "delta0": sol.delta0,
+            "delta_inf": sol.delta_inf,
+            "curvature_table_error": table_error,
+        },
     )
