@@ -186,7 +186,8 @@ def test_structure_core_of_common_functions():
         assert -6 < lo < hi < 6
     assert structure_core(X / 3) == (0.0, 0.0)  # affine: no structure
     assert structure_core(sp.sin(X)) is None  # F'' does not decay
-    assert structure_core(sp.Abs(X)) is None  # not smooth: trapezoid
+    assert structure_core(sp.floor(X)) is None  # jumps everywhere: trapezoid
+    assert structure_core(sp.Abs(X - sp.Rational(3, 10)))[2:] == (0.3,)  # the kink is an edge
 
 
 @pytest.mark.parametrize("F", [sp.tanh(X - sp.Rational(1, 2)), sp.erf(X) + X / 5])
@@ -203,3 +204,22 @@ def test_expect2_shifted_structured_rule_matches_the_trapezoid(F):
     ref = expect2_shifted(f, f, c, c0, m)
     fast = expect2_shifted(f, f, c, c0, m, cores=(core, core))
     assert np.all(np.abs(fast - ref) <= 1e-10 * (1 + np.abs(ref)))
+
+
+def test_structured_rule_with_kinks_matches_the_arc_cosine_kernel():
+    """ReLU: the kink at 0 is a panel edge (structure_core lists it), so each panel sees an affine
+    function and GL is exact up to the Gaussian's own quadrature (≲ 1e-12 relative); the
+    reference is the closed-form arc-cosine kernel c0/(2π)(sin θ + (π − θ) cos θ), cos θ = c/c0
+    (Cho & Saul 2009). The trapezoid rule errs by O(step²) here."""
+    from theory.symbolic.gaussian import expect2_shifted, structure_core
+
+    F = sp.Max(X, 0)
+    core = structure_core(F)
+    assert core is not None and 0.0 in core[2:]
+    f = compile_function(F, [X])
+    c0 = 400.0
+    c = np.array([-399.0, -100.0, 0.0, 150.0, 399.0, 400.0])
+    th = np.arccos(np.clip(c / c0, -1, 1))
+    exact = c0 / (2 * np.pi) * (np.sin(th) + (np.pi - th) * np.cos(th))
+    fast = expect2_shifted(f, f, c, c0, 0.0, cores=(core, core))
+    assert np.all(np.abs(fast - exact) <= 1e-10 * (1 + np.abs(exact)))

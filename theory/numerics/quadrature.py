@@ -432,8 +432,10 @@ def structured_normal_rule(
     r"""Nodes and weights for :math:`\mathbb E[f(m_i+s_i u)]`, u ~ N(0, 1), one row per (m_i, s_i).
 
     For f whose non-affine structure lies in the ``core`` interval [x_lo, x_hi] of x (f'' small
-    outside it, decaying away from it) at any scale s of the Gaussian. The panel edges of a row are
-    the union, mapped to u = (x − m)/s and clipped to ±``truncation``, of
+    outside it, decaying away from it) at any scale s of the Gaussian. ``core`` may list break
+    points after the interval, ``(x_lo, x_hi, b_1, …)``: points where f or a derivative jumps (the
+    kink of a ReLU or a softsign), made panel edges so that each panel sees a smooth f. The panel
+    edges of a row are the union, mapped to u = (x − m)/s and clipped to ±``truncation``, of
 
     * unit panels in u on [−truncation, truncation] (the Gaussian, whatever s);
     * panels of ``core_step`` in x across the core (the structure of f);
@@ -460,16 +462,24 @@ def structured_normal_rule(
     s = np.atleast_1d(np.asarray(sd, dtype=float))
     m, s = np.broadcast_arrays(m, s)
     lo, hi = float(core[0]), float(core[1])
+    breaks = np.asarray(core[2:], dtype=float)
     if m.ndim != 1 or not (np.all(np.isfinite(m)) and np.all(np.isfinite(s)) and np.all(s >= 0)):
         raise ParameterError("mean, sd", (mean, sd), "finite means and standard deviations >= 0")
-    if not (math.isfinite(lo) and math.isfinite(hi) and hi >= lo and core_step > 0):
-        raise ParameterError("core", core, "a finite interval x_lo <= x_hi and core_step > 0")
+    if not (math.isfinite(lo) and math.isfinite(hi) and hi >= lo and core_step > 0) or not np.all(
+        (breaks >= lo) & (breaks <= hi)
+    ):
+        raise ParameterError(
+            "core",
+            core,
+            "a finite interval x_lo <= x_hi (then break points inside it), core_step > 0",
+        )
     n_core = max(1, int(math.ceil((hi - lo) / core_step)))
     reach = np.maximum(np.maximum(m + truncation * s - hi, lo - m + truncation * s), core_step)
     levels = np.ceil(np.log2(reach / core_step)).astype(int) + 1  # tails pass the window
     j = np.arange(int(levels.max()) + 1)
     tails = np.where(j[None, :] <= levels[:, None], core_step * 2.0 ** j[None, :], np.inf)
-    core_edges = np.broadcast_to(np.linspace(lo, hi, n_core + 1), (m.size, n_core + 1))
+    core_x = np.concatenate([np.linspace(lo, hi, n_core + 1), breaks])
+    core_edges = np.broadcast_to(core_x, (m.size, core_x.size))
     x_edges = np.concatenate([core_edges, hi + tails, lo - tails], axis=1)
     unit = np.arange(-truncation, truncation + 0.5, 1.0)
     unit[-1] = truncation

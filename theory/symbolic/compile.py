@@ -180,10 +180,12 @@ class CompiledFunction:
         if self.backend == "mpmath":
             return self.func(*values)
         arrays = [np.asarray(v, dtype=float) for v in values]
-        # an overflow or underflow inside an expression is routine (e^{-x} in a sigmoid at
-        # x < -710 gives 1/(1 + inf) = 0, exactly right): no warning; a non-finite *result* is
-        # for the caller to check (every solver does), and invalid operations still warn
-        with np.errstate(over="ignore", under="ignore"):
+        # floating-point events inside an expression are routine and harmless to the result:
+        # e^{-x} overflows in a sigmoid at x < -710 (1/(1 + inf) = 0, exactly right), and a
+        # Piecewise evaluates every branch (0/0 in the branch not taken at x = 0 of a softsign
+        # derivative): no warning. A non-finite *result* is for the caller to check; every
+        # solver does (ConvergenceError / ParameterError, never a silent NaN).
+        with np.errstate(all="ignore"):
             out = self.func(*arrays)
         shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
         if isinstance(self.expr, tuple):

@@ -619,7 +619,7 @@ def expect2_shifted(
     mean: Any,
     *,
     step: float = DEFAULT_STEP,
-    cores: tuple[tuple[float, float], tuple[float, float]] | None = None,
+    cores: tuple[tuple[float, ...], tuple[float, ...]] | None = None,
 ) -> np.ndarray:
     """:math:`\\mathbb E[f(m+x)g(m+y)]`, Var x = Var y = c0, Cov(x, y) = c, broadcast over
     ``c, c0, mean`` (the Cholesky form and trapezoid rule of :func:`expect2`).
@@ -663,7 +663,7 @@ def _expect2_structured(
     c: np.ndarray,
     c0: np.ndarray,
     m: np.ndarray,
-    cores: tuple[tuple[float, float], tuple[float, float]],
+    cores: tuple[tuple[float, ...], tuple[float, ...]],
 ) -> np.ndarray:
     """E f(m + x) g(m + y) element by element on :func:`~theory.numerics.quadrature.structured_normal_rule`:
     x = a·u (outer rule graded to f's core), y | u ~ N(slope·u, resid²) (inner rules, one row per
@@ -685,17 +685,64 @@ def _expect2_structured(
     return out
 
 
-@functools.cache
-def _structure_core(key: str, F: sp.Expr) -> tuple[float, float] | None:
-    from theory.symbolic.expressions import is_smooth
+def _kinks(F: sp.Expr) -> list[float] | None:
+    """The real points where a non-smooth atom of F (Abs, Max, Min, Heaviside, sign, Piecewise)
+    switches, or None when they are not a finite set SymPy can solve for."""
+    from theory.symbolic.expressions import Primitive
 
-    if not is_smooth(F):
+    args: list[sp.Expr] = []
+    for p in F.atoms(Primitive):  # ∫_0^x φ is kinked where φ is
+        if p.args != (X,):
+            return None
+        inner = _kinks(type(p).F)
+        if inner is None:
+            return None
+        args.extend(X - k for k in inner)
+    for a in F.atoms(sp.Abs, sp.Heaviside, sp.sign):
+        args.append(a.args[0])
+    for a in F.atoms(sp.Max, sp.Min):
+        args.extend(p - q for i, p in enumerate(a.args) for q in a.args[i + 1 :])
+    for a in F.atoms(sp.Piecewise):
+        for _, cond in a.args:
+            if isinstance(cond, sp.core.relational.Relational):
+                args.append(cond.lhs - cond.rhs)
+            elif cond is not sp.true:
+                return None
+    if F.has(sp.floor, sp.ceiling):
         return None
+    points: set[float] = set()
+    for e in args:
+        try:
+            sol = sp.solveset(e, X, domain=sp.S.Reals)
+        except Exception:  # SymPy cannot solve it: no structured rule
+            return None
+        if not isinstance(sol, sp.FiniteSet):
+            return None
+        points.update(float(v) for v in sol)
+    return sorted(points)
+
+
+@functools.cache
+def _structure_core(key: str, F: sp.Expr) -> tuple[float, ...] | None:
+    from theory.symbolic.expressions import Primitive, is_smooth
+
     grid = np.linspace(-200.0, 200.0, 80001)
+    smooth = is_smooth(F) and all(is_smooth(type(p).F) for p in F.atoms(Primitive))
+    kinks: list[float] = []
     try:
+        f = compile_function(F, [X])
         with np.errstate(all="ignore"):
-            d2 = np.abs(np.asarray(compile_function(sp.diff(F, X, 2), [X])(grid), dtype=float))
-            f = compile_function(F, [X])
+            if smooth:
+                d2 = np.abs(np.asarray(compile_function(sp.diff(F, X, 2), [X])(grid), dtype=float))
+            else:  # finite differences: jumps of f' show as spikes at the kinks, made edges below
+                found = _kinks(F)
+                if found is None or any(abs(k) > 100.0 for k in found):
+                    return None
+                kinks = found
+                h = grid[1] - grid[0]
+                fx = np.asarray(f(grid), dtype=float)
+                d2 = np.zeros_like(grid)
+                d2[1:-1] = np.abs(fx[2:] - 2 * fx[1:-1] + fx[:-2]) / h**2
     except Exception:  # a derivative SymPy cannot lambdify: no structured rule
         return None
     d2 = np.broadcast_to(d2, grid.shape)
@@ -704,27 +751,38 @@ def _structure_core(key: str, F: sp.Expr) -> tuple[float, float] | None:
     top = float(d2.max())
     if top == 0.0:
         return (0.0, 0.0)
-    if np.max(d2[np.abs(grid) >= 100.0]) > 1e-6 * top:
-        return None  # F'' does not decay: not asymptotically affine
+    if np.max(d2[np.abs(grid) >= 100.0]) > 1e-3 * top:
+        return None  # F'' does not decay: not asymptotically affine (the test below decides)
     big = np.nonzero(d2 > 1e-2 * top)[0]
-    core = (float(grid[big[0]]), float(grid[big[-1]]))
-    # the rule's premise, tested: agreement with a fine trapezoid rule at large scales
+    lo = min([float(grid[big[0]]), *kinks])
+    hi = max([float(grid[big[-1]]), *kinks])
+    core = (lo, hi, *kinks)
+    # the rule's premise, tested at large scales: against a fine trapezoid rule (smooth F), or
+    # against the same rule at twice the order and half the core step (kinks: the trapezoid rule
+    # is only O(h²) there)
     for mm, sd in ((0.0, 12.0), (0.7, 40.0), (-3.0, 5.0)):
         x, w = _quad.structured_normal_rule(mm, sd, core)
-        u, wt = trapezoid_rule(sd, 0.02)
         with np.errstate(all="ignore"):
-            fine = float(np.asarray(f(mm + sd * u)) @ wt)
             val = float(np.asarray(f(x[0])) @ w[0])
+            if smooth:
+                u, wt = trapezoid_rule(sd, 0.02)
+                fine = float(np.asarray(f(mm + sd * u)) @ wt)
+            else:
+                xf, wf = _quad.structured_normal_rule(mm, sd, core, core_step=0.25, order=20)
+                fine = float(np.asarray(f(xf[0])) @ wf[0])
         if not (math.isfinite(val) and abs(val - fine) <= _STRUCTURE_TOL * (1.0 + abs(fine))):
             return None
     return core
 
 
-def structure_core(F: Any) -> tuple[float, float] | None:
-    """The interval [x_lo, x_hi] holding F's non-affine structure (|F''| > 1% of its maximum), for
-    :func:`~theory.numerics.quadrature.structured_normal_rule`; None when F is not smooth, F'' does
-    not decay (below 1e-6 of its maximum beyond |x| = 100), or the structured rule does not agree
-    with a fine trapezoid rule to 1e-10 at scales 5-40 (then the trapezoid rule is used)."""
+def structure_core(F: Any) -> tuple[float, ...] | None:
+    """The interval [x_lo, x_hi] holding F's non-affine structure (|F''| > 1% of its maximum),
+    followed by F's kinks (the switching points of Abs, Max, Min, Heaviside, sign, Piecewise), for
+    :func:`~theory.numerics.quadrature.structured_normal_rule`; None when the kinks are not a
+    finite set SymPy solves for, F'' does not decay (below 1e-3 of its maximum beyond |x| = 100),
+    or the structured rule does not reproduce a reference to 1e-10 at scales 5-40 (a fine
+    trapezoid rule for smooth F, the rule at twice the order for kinked F); then the trapezoid
+    rule is used."""
     e = _canon(F)
     return _structure_core(sp.srepr(e), e)
 
