@@ -423,7 +423,7 @@ def graded_rule(
 def structured_normal_rule(
     mean: Any,
     sd: Any,
-    core: tuple[float, float],
+    core: tuple[float, ...],
     *,
     core_step: float = 0.5,
     order: int = 10,
