@@ -350,6 +350,7 @@ class MeanFieldTheory:
     mean_map: CompiledFunction  # (mu, Delta0, J0, thetabar) -> J0 <phi> + thetabar
     phi_mean: CompiledFunction  # (Delta0, mu) -> <phi>
     static_map: CompiledFunction  # (Dinf, Delta0, mu, g, sigma) -> g^2 C_phi(Dinf) + sigma^2
+    static_slope: CompiledFunction  # (Dinf, Delta0, mu, g) -> g^2 C_phi'(Dinf) (Price)
     force: CompiledFunction  # (Delta, Delta0, mu, g, sigma) -> d^2 Delta / d tau^2
     energy_gap: CompiledFunction  # (Delta0, Dinf, mu, g, sigma) -> V(Delta0) - V(Dinf)
     fixed_point_map: CompiledFunction  # (Delta0, mu, g, sigma) -> g^2 <phi^2> + sigma^2
@@ -371,6 +372,9 @@ class MeanFieldTheory:
             mean_map=compile_function(mean_rhs, [mu, Delta0, J0, thetabar]),
             phi_mean=compile_function(sp.expand(mean_rhs - thetabar).coeff(J0), [Delta0, mu]),
             static_map=compile_function(d.rhs("static_variance"), [Dinf, Delta0, mu, g, sigma]),
+            static_slope=compile_function(
+                sp.diff(d.rhs("static_variance"), Dinf), [Dinf, Delta0, mu, g]
+            ),
             force=compile_function(force, [Delta, Delta0, mu, g, sigma]),
             energy_gap=compile_function(d["self_consistency"].lhs, [Delta0, Dinf, mu, g, sigma]),
             fixed_point_map=compile_function(d.rhs("fixed_point"), [Delta0, mu, g, sigma]),
@@ -620,32 +624,42 @@ def fixed_point_branch(params: ClassicalParams) -> tuple[float, float, float]:
 # ---------------------------------------------------------------------------- chaotic branch
 def _delta_inf(th: MeanFieldTheory, d0: float, m: float, p: ClassicalParams) -> float | None:
     """The maximum of V in [0, Δ0] that the particle approaches: the first root of
-    q(Δ) = g²C_φ(Δ; Δ0, m) + σ² − Δ where q turns negative (None if q stays positive).
+    q(Δ) = g²C_φ(Δ; Δ0, m) + σ² − Δ where q turns negative (None if q stays positive on [0, Δ0]).
 
-    q(0) = g²⟨φ⟩² + σ² ≥ 0; when it vanishes (odd φ, m = 0, σ = 0, up to rounding 1e-14) and q
-    decreases from 0, the maximum is Δ∞ = 0 (the SCS case).
+    q is convex on [0, Δ0] (q'' = g²C_{φ''} ≥ 0: a Gaussian cross moment at a nonnegative
+    covariance, by Mehler's expansion) with q(0) = g²⟨φ⟩² + σ² ≥ 0, so Newton's method from
+    Δ = 0 (q' = g²C_{φ'} − 1, Price's theorem) climbs monotonically to the first root without
+    overshooting, and a point where q > 0 and q' ≥ 0 proves there is none. When q(0) vanishes
+    (odd φ, m = 0, σ = 0, up to rounding 1e-14) and q decreases from 0, Δ∞ = 0 (the SCS case).
     """
     sig = p.I_std
     tol = 1e-14 * (1.0 + d0)
 
-    def q(d: Any) -> Any:
-        return th.static_map(d, d0, m, p.g, sig) - d
+    def q(d: float) -> float:
+        return float(th.static_map(d, d0, m, p.g, sig)) - d
 
-    grid = np.linspace(0.0, d0, 17)
-    # the first two points decide the SCS case (Δ∞ = 0) alone: the rest only when needed
-    vals = np.asarray(q(grid[:2]), dtype=float)
-    if np.all(np.isfinite(vals)) and abs(vals[0]) <= tol and vals[1] < 0:
-        return 0.0
-    vals = np.concatenate([vals, np.asarray(q(grid[2:]), dtype=float)])
-    if not np.all(np.isfinite(vals)):
-        raise ConvergenceError("non-finite static map in the Delta_inf scan", float("nan"))
-    if abs(vals[0]) <= tol:
-        vals[0] = 0.0
-    neg = np.nonzero(vals[1:] < 0)[0]
-    if neg.size == 0:
-        return None
-    k = int(neg[0]) + 1
-    return float(so.brentq(lambda d: float(q(d)), grid[k - 1], grid[k], xtol=1e-14 * (1 + d0)))
+    def dq(d: float) -> float:
+        return float(th.static_slope(d, d0, m, p.g)) - 1.0
+
+    x, qx = 0.0, q(0.0)
+    for _ in range(200):
+        slope = dq(x)
+        if not (math.isfinite(qx) and math.isfinite(slope)):
+            raise ConvergenceError("non-finite static map in the Delta_inf search", float("nan"))
+        if x == 0.0 and abs(qx) <= tol:
+            return 0.0 if slope < 0 else None  # q ≥ 0 grows from its zero: no maximum inside
+        if qx <= 0.0:
+            return x
+        if slope >= 0.0:
+            return None  # q > 0 at its minimum
+        step = -qx / slope
+        x_new = x + step
+        if x_new > d0:
+            return None  # the first root lies beyond Δ0
+        if step <= tol:
+            return x_new
+        x, qx = x_new, q(x_new)
+    raise ConvergenceError("Delta_inf: Newton's method on the static map did not converge", qx)
 
 
 def _chaotic_at_mean(
@@ -705,8 +719,13 @@ def _chaotic_bracket(h: Any, p: ClassicalParams, m: float, d_fp: float) -> tuple
     lo_g = 1e-4 * (1.0 + d_fp)
     while True:
         grid = np.geomspace(lo_g, top, 32)
-        vals = [h(float(d)) for d in grid]
-        k = next((i for i, v in enumerate(vals) if v is not None and v < 0), None)
+        vals: list[float | None] = []
+        k = None
+        for d in grid:  # up to the first point where h < 0
+            vals.append(h(float(d)))
+            if vals[-1] is not None and vals[-1] < 0:
+                k = len(vals) - 1
+                break
         if k is not None:
             break
         if top >= cap:
