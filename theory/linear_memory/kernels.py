@@ -455,7 +455,7 @@ class MemoryKernel:
         tt = np.asarray(tt, dtype=float)
         if not np.all(tt >= 0):  # also catches NaN
             raise ParameterError("t", tt, "lags t >= 0 (finite; rho is defined on t >= 0)")
-        return sum(tm.family.rho_fn(tt, *tm.values) for tm in self.terms)
+        return cast(np.ndarray, sum(tm.family.rho_fn(tt, *tm.values) for tm in self.terms))
 
     def regularity(self) -> Regularity:
         """What is known of ρ (:class:`Regularity`): from the family for shipped kernels, checked
@@ -1007,7 +1007,7 @@ class _CallableFamily(KernelFamily):
     fn: Callable[..., Any] | None = field(default=None, compare=False)
 
     @functools.cached_property
-    def rho_fn(self) -> Callable[..., np.ndarray]:  # type: ignore[override]
+    def rho_fn(self) -> Callable[..., np.ndarray]:
         assert self.fn is not None
         return _UserCallable(self.fn, self.name)
 
