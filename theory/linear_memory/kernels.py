@@ -713,15 +713,17 @@ def laplace_quadrature_error(kernel: MemoryKernel, ss: Any) -> np.ndarray:
 
 
 _GL_WEIGHTS: dict[tuple[str, tuple[float, ...], int], tuple[np.ndarray, np.ndarray]] = {}
-# (user families are keyed by identity: two user kernels share the name "user")
 
 
 def _gl_weights(tm: _Term, moment: int) -> tuple[np.ndarray, np.ndarray]:
-    key = (
-        tm.family.name if tm.family.regularity is None else str(id(tm.family)),
-        tm.values,
-        moment,
-    )
+    if tm.family.regularity is not None:
+        # user families share the name "user": cache on the family object itself
+        own = tm.family.__dict__.setdefault("_gl_weights", {})
+        if (tm.values, moment) not in own:
+            x, w = _gl_grid(tm)
+            own[(tm.values, moment)] = (x, tm.family.rho_fn(x, *tm.values) * w * x**moment)
+        return cast(tuple[np.ndarray, np.ndarray], own[(tm.values, moment)])
+    key = (tm.family.name, tm.values, moment)
     if key not in _GL_WEIGHTS:
         x, w = _gl_grid(tm)
         _GL_WEIGHTS[key] = (x, tm.family.rho_fn(x, *tm.values) * w * x**moment)
@@ -1002,9 +1004,17 @@ class _UserCallable:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _CallableFamily(KernelFamily):
+    """A user callable as a family; compared by identity (two callables may share a name)."""
+
     fn: Callable[..., Any] | None = field(default=None, compare=False)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
 
     @functools.cached_property
     def rho_fn(self) -> Callable[..., np.ndarray]:
