@@ -13,7 +13,13 @@ Families (each a SymPy expression in ``t`` with positive parameters):
 * ``window``       1 on [t₀, t₀+L] (shifted window)  G(s) = (e^{−s t₀} − e^{−s(t₀+L)})/s
 * ``airy``         Ai(s₀(t − t₀))             no closed form on the half line → Gauss–Legendre quadrature
 * ``user``         any SymPy expression in t  (SymPy's Laplace transform when it finds an
-  elementary/special-function form, quadrature otherwise; the method used is recorded).
+  elementary/special-function form, quadrature otherwise; the method used is recorded), or a
+  Python callable (:func:`from_callable`: quadrature, with :func:`laplace_quadrature_error`).
+
+Every kernel states its :class:`Regularity` (:meth:`MemoryKernel.regularity`: integrable,
+continuous, exponential rate, tail exponent; from the family, checked by SymPy, declared by the
+user or estimated from samples), and the constructions check the hypotheses of their theorems
+against it.
 
 A :class:`MemoryKernel` is a finite sum of family terms; its G, G′, ‖ρ‖₁ and ‖ρ‖₂² come from the
 compiled derivations (:func:`kernel_family_derivation`) or, where no closed form exists, from
