@@ -12,7 +12,7 @@ QUICK = CheckContext(quick=True)
 
 def test_names_and_prefix() -> None:
     names = check_names("linear_memory")
-    assert len(names) == 23
+    assert len(names) == 25
     assert "linear_memory.hankel_bound[rho=exp(-t)/(1+t)]" in names
     assert "linear_memory.jackson_rate[alpha=3]" in names
     assert all(n.startswith("linear_memory.") for n in names)
