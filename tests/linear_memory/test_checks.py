@@ -12,7 +12,7 @@ QUICK = CheckContext(quick=True)
 
 def test_names_and_prefix() -> None:
     names = check_names("linear_memory")
-    assert len(names) == 23
+    assert len(names) == 25
     assert "linear_memory.hankel_bound[rho=exp(-t)/(1+t)]" in names
     assert "linear_memory.jackson_rate[alpha=3]" in names
     assert all(n.startswith("linear_memory.") for n in names)
@@ -20,7 +20,7 @@ def test_names_and_prefix() -> None:
 
 def test_all_quick_checks_pass() -> None:
     results = run_checks(["linear_memory"], quick=True, progress=False)
-    assert len(results) == 23
+    assert len(results) == 25
     failed = [
         (r.name, r.error, r.tolerance, r.details.get("exception")) for r in results if not r.passed
     ]
@@ -43,6 +43,8 @@ def test_all_quick_checks_pass() -> None:
         ),  # upper bound: lower it
         ("linear_memory.plateau_nondelayed", -0.7),  # upper bound on the exponential rate
         ("linear_memory.jackson_rate[alpha=1]", 3.0),  # claim alpha = 4 for the C^1 target
+        ("linear_memory.user_kernel_loss[rho=1/(1+t)^2,best_coefficients]", 0.3),
+        ("linear_memory.user_kernel_loss[rho=t*exp(-t),callable,chebyshev]", -0.3),
     ],
 )
 def test_failure_hook_makes_checks_fail(name: str, perturb: float) -> None:

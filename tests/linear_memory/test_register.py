@@ -24,7 +24,7 @@ def test_register_imports_every_derivation_and_check() -> None:
     mine = {n for n, (_, th) in DERIVATION_BUILDERS.items() if th == "linear_memory"}
     assert mine == DERIVATIONS
     checks = [c for n, c in CHECKS.items() if n.startswith("linear_memory.")]
-    assert len(checks) == 23
+    assert len(checks) == 25
     assert {c.module for c in checks} == {"theory.linear_memory.checks"}
     assert {c.theory for c in checks} == {"linear_memory"}
 

@@ -70,3 +70,102 @@ def test_upper_gamma_all_real_orders() -> None:
     xx = sp.Symbol("x", positive=True)
     f = compile_function(sp.uppergamma(-sp.Rational(1, 2), xx), [xx])
     assert f(2.0) == pytest.approx(float(mpmath.gammainc(-0.5, 2.0)), rel=1e-12)
+
+
+# ---------------------------------------------------------------- special functions (issue 11)
+_xs = sp.Symbol("x", positive=True)
+_r = sp.Rational
+#: special functions SymPy's integrals, transforms and simplifications produce; each must compile
+#: in both backends and agree with SymPy's own evalf (an independent mpmath evaluation).
+SPECIAL = [
+    sp.expint(2, _xs),
+    sp.expint(_r(1, 2), _xs),
+    sp.exp(_xs) * sp.expint(2, _xs),  # the Laplace transform of (1+t)^-2
+    sp.Ei(_xs),
+    sp.E1(_xs),
+    sp.li(_xs + 1),
+    sp.Li(_xs + 2),
+    sp.Si(_xs),
+    sp.Ci(_xs),
+    sp.Shi(_xs),
+    sp.Chi(_xs),
+    sp.fresnels(_xs),
+    sp.fresnelc(_xs),
+    sp.erfi(_xs),
+    sp.erf2(_xs, 2 * _xs),
+    sp.erfinv(_xs / 2),
+    sp.besselj(_r(1, 3), _xs),
+    sp.bessely(1, _xs),
+    sp.besselk(1, _xs),
+    sp.jn(1, _xs),
+    sp.yn(1, _xs),
+    sp.airybi(_xs),
+    sp.airyaiprime(_xs),
+    sp.polygamma(1, _xs),
+    sp.digamma(_xs),
+    sp.loggamma(_xs),
+    sp.beta(_xs, 2),
+    sp.zeta(_xs + 1),
+    sp.zeta(_xs + 1, 2),
+    sp.elliptic_k(_xs / 2),
+    sp.elliptic_e(_xs / 2),
+    sp.elliptic_e(_xs, _r(1, 2)),
+    sp.elliptic_f(_xs, _r(1, 2)),
+    sp.elliptic_pi(_r(3, 10), _xs / 2),
+    sp.uppergamma(-1, _xs),
+    sp.uppergamma(_r(-3, 2), _xs),
+    sp.lowergamma(_xs, 2),
+    sp.hyper([1], [3], _xs),
+    sp.hyper([_r(1, 2), 1], [3], -_xs),
+    sp.meijerg([[1], []], [[_r(1, 2)], [0]], _xs),
+    sp.polylog(2, _xs / 2),
+    sp.polylog(3, -_xs),
+    sp.dirichlet_eta(_xs + 1),
+    sp.LambertW(_xs),
+    sp.betainc(1, 2, 0, _xs / 2),
+    sp.riemann_xi(_xs + 2),
+    sp.harmonic(_xs),
+    sp.Heaviside(_xs - _r(1, 2)),
+]
+
+
+def _reference(value: sp.Expr) -> complex:
+    """SymPy's evalf (mpmath) at 20 digits, through the function's rewrite in elementary or
+    better-known functions where evalf is not implemented (erf2, riemann_xi)."""
+    for form in (value, sp.expand_func(value), value.rewrite(sp.erf), value.rewrite(sp.zeta)):
+        v = sp.N(form, 20)
+        if v.is_number and not v.has(sp.Function):
+            return complex(v)
+    raise AssertionError(f"no reference value for {value}")
+
+
+@pytest.mark.parametrize("expr", SPECIAL, ids=[sp.srepr(e)[:40] for e in SPECIAL])
+def test_special_functions_compile_in_both_backends(expr: sp.Expr) -> None:
+    pts = [0.3, 0.7, 1.9]
+    ref = [_reference(expr.subs(_xs, sp.Rational(str(p)))) for p in pts]
+    num = compile_function(expr, [_xs])(np.array(pts))
+    with mpmath.workdps(30):
+        mp = [complex(compile_function(expr, [_xs], backend="mpmath")(mpmath.mpf(p))) for p in pts]
+    # float64 special functions: relative error ~1e-13 (scipy); 1e-9 leaves room for cancellation
+    for a, b, r in zip(num, mp, ref, strict=True):
+        assert abs(a - r) <= 1e-9 * max(1.0, abs(r))
+        assert abs(b - r) <= 1e-12 * max(1.0, abs(r))
+
+
+def test_special_functions_without_evalf() -> None:
+    """erfcinv and Marcum Q have no SymPy evalf: SciPy and mpmath agree with each other and with
+    their defining identities."""
+    import scipy.special as sc
+
+    x = np.array([0.3, 0.7])
+    f = compile_function(sp.erfcinv(_xs), [_xs])
+    assert np.allclose(sc.erfc(f(x)), x, rtol=1e-13)
+    assert (
+        abs(float(compile_function(sp.erfcinv(_xs), [_xs], backend="mpmath")(0.3)) - f(0.3)) < 1e-13
+    )
+    q = compile_function(sp.marcumq(1, 2, _xs), [_xs])(x)
+    qm = [
+        float(compile_function(sp.marcumq(1, 2, _xs), [_xs], backend="mpmath")(mpmath.mpf(v)))
+        for v in x
+    ]
+    assert np.allclose(q, qm, rtol=1e-10)

@@ -15,7 +15,8 @@ Front door (loaded lazily; ``import theory.linear_memory`` imports neither NumPy
 
 * models: :class:`LinearRNN`, :class:`DiagonalRNN`; kernels: :class:`MemoryKernel` and the
   families :func:`exponential_sum`, :func:`power_law`, :func:`gaussian_bump`, :func:`airy_kernel`,
-  :func:`shifted_window`, :func:`from_expression`;
+  :func:`shifted_window`, :func:`from_expression` (a SymPy expression or string) and
+  :func:`from_callable` (a Python callable with declared or estimated :class:`Regularity`);
 * solvers: :func:`solve` (the gradient flow dθ/dτ = −∇J:
   :func:`theory.linear_memory.gradient_flow.gradient_flow`), :func:`diagonal_loss`, :func:`general_loss`, :class:`OULoss`, :func:`chebyshev_construction`,
   :func:`best_coefficients`, :func:`nonnegative_fit`, :func:`stable_floor`,
@@ -50,6 +51,9 @@ __all__ = [
     "airy_kernel",
     "shifted_window",
     "from_expression",
+    "from_callable",
+    "Regularity",
+    "laplace_quadrature_error",
     "l1_distance",
     "LHEL",
     # approximation
@@ -61,6 +65,7 @@ __all__ = [
     "free_rates",
     "stable_rates",
     "stable_floor",
+    "stable_floor_kernel",
     "hankel_singular_values",
     "hankel_singular_values_exp",
     # loss and optimization
@@ -110,6 +115,9 @@ __getattr__, __dir__ = lazy_exports(
         "airy_kernel": "kernels",
         "shifted_window": "kernels",
         "from_expression": "kernels",
+        "from_callable": "kernels",
+        "Regularity": "kernels",
+        "laplace_quadrature_error": "kernels",
         "l1_distance": "kernels",
         "LHEL": "kernels",
         "chebyshev_construction": "approximation",
@@ -120,6 +128,7 @@ __getattr__, __dir__ = lazy_exports(
         "free_rates": "approximation",
         "stable_rates": "approximation",
         "stable_floor": "approximation",
+        "stable_floor_kernel": "approximation",
         "hankel_singular_values": "hankel",
         "hankel_singular_values_exp": "hankel",
         "diagonal_loss": "loss",
@@ -167,6 +176,7 @@ if TYPE_CHECKING:
         nonnegative_fit,
         stable_floor,
         stable_floor_derivation,
+        stable_floor_kernel,
         stable_rates,
     )
     from theory.linear_memory.gradient_flow import FlowResult
@@ -179,12 +189,15 @@ if TYPE_CHECKING:
     from theory.linear_memory.kernels import (
         LHEL,
         MemoryKernel,
+        Regularity,
         airy_kernel,
         exponential_sum,
+        from_callable,
         from_expression,
         gaussian_bump,
         kernel_family_derivation,
         l1_distance,
+        laplace_quadrature_error,
         power_law,
         shifted_window,
     )

@@ -44,6 +44,7 @@ __all__ = [
     "best_coefficients",
     "construction_derivation",
     "stable_floor",
+    "stable_floor_kernel",
     "stable_floor_derivation",
     "free_rates",
     "stable_rates",
@@ -270,17 +271,23 @@ def chebyshev_construction(
     with_error:
         Compute ``l1_error`` and ``cheb_l1_error`` (else NaN placeholders: cheap bound only).
 
+    Hypotheses (checked): ρ continuous on [0, ∞) (:meth:`MemoryKernel.regularity`: family,
+    SymPy, declared or estimated) and β′ below its exponential decay rate (numerically, on the
+    tail). The reported ``l1_error`` is that of the returned ``model`` against ``kernel``.
+
     Raises
     ------
     ParameterError
-        For m outside [1, 4096], β′ ≤ 0, or β′ not below the decay rate of ρ (q = e^{β′t}ρ(t)
-        does not vanish as t → ∞: power laws have no exponential rate at all).
+        For m outside [1, 4096], β′ ≤ 0, a kernel with a jump (``kernel``), or β′ not below the
+        decay rate of ρ (q = e^{β′t}ρ(t) does not vanish as t → ∞: power laws have no exponential
+        rate at all).
 
     Time: O(m² + 2·10⁴·m) (the quadrature of the error on 20 000 nodes).
     """
     m = check_width(m)
     require(m <= 4096, "m", m, "m <= 4096 (the float64 coefficients are meaningless far earlier)")
     require(math.isfinite(beta_p) and beta_p > 0, "beta_p", beta_p, "beta' > 0")
+    _require_continuous(kernel)
     _require_decay(kernel, beta_p)
     k = np.arange(m)
     nodes = 0.5 * (1 + np.cos((2 * k + 1) * np.pi / (2 * m)))
@@ -319,6 +326,21 @@ def chebyshev_construction(
             m, beta_p, model, coef, model_err, sup / beta_p, sup, cheb_err, coef_l1
         )
     return approx
+
+
+def _require_continuous(kernel: MemoryKernel) -> None:
+    """Hypothesis of the construction and of Jackson's theorem (LHEL Thm 10): q = e^{β′t}ρ(t) is
+    continuous on [0, 1], i.e. ρ is continuous on [0, ∞) (a jump makes the Chebyshev interpolant
+    oscillate without converging, Gibbs)."""
+    reg = kernel.regularity()
+    require(
+        reg.continuous,
+        "kernel",
+        kernel.label,
+        "a kernel continuous on [0, inf) (hypothesis of the Chebyshev construction and of "
+        "Jackson's theorem, LHEL Thm 10: q = exp(beta' t) rho(t) continuous on [0, 1]); this one "
+        f"jumps at t = {reg.jump_at:.4g} ({reg.how.get('continuous', 'family')})",
+    )
 
 
 def _require_decay(kernel: MemoryKernel, beta_p: float) -> None:
@@ -361,6 +383,10 @@ class BestFit:
     loss: float
     dps: int
     residual: float
+    #: J of the returned ``model`` (its float64 coefficients), in mpmath: what the construction
+    #: actually delivers; ``loss`` is the minimum at the exact coefficients (J(a) − J_min =
+    #: (a − a*)ᵀM(a − a*) ≥ 0, the rounding of a to float64)
+    model_loss: float = float("nan")
 
 
 def best_coefficients(kernel: MemoryKernel, w: np.ndarray, *, dps: int = 60) -> BestFit:
@@ -370,6 +396,10 @@ def best_coefficients(kernel: MemoryKernel, w: np.ndarray, *, dps: int = 60) -> 
     (relative), otherwise the precision was not enough for this (exponentially ill-conditioned)
     system and :class:`ConvergenceError` says so. J_min is a minimum of a nonnegative loss: a
     negative value (the result of too few digits) is refused the same way.
+
+    Hypotheses: ρ ∈ L² (so that J is finite; integrable and bounded kernels are) and a closed-form
+    G (the mpmath backend evaluates it; quadrature kernels are refused). ``model_loss`` is the loss
+    of the returned float64 model, ``loss`` the exact minimum.
 
     Raises
     ------
@@ -437,7 +467,15 @@ def best_coefficients(kernel: MemoryKernel, w: np.ndarray, *, dps: int = 60) -> 
             abs(float(J2)),
         )
     a_f = np.array([float(x) for x in a2])
-    return BestFit(DiagonalRNN(a_f, w), max(float(J2), 0.0), int(dps), float(res))
+    with mpmath.workdps(int(dps) + 20):
+        wm = [mpmath.mpf(float(x)) for x in w]
+        af = [mpmath.mpf(float(x)) for x in a_f]
+        g = [kernel.laplace_mp(wi) for wi in wm]
+        quad = sum(af[i] * af[k] / (wm[i] + wm[k]) for i in range(len(wm)) for k in range(len(wm)))
+        J_model = mpmath.mpf(norm) - 2 * sum(af[i] * g[i] for i in range(len(wm))) + quad
+    return BestFit(
+        DiagonalRNN(a_f, w), max(float(J2), 0.0), int(dps), float(res), max(float(J_model), 0.0)
+    )
 
 
 def stable_rates(m: int, beta_min: float, w_max: float = 40.0) -> np.ndarray:
@@ -479,6 +517,61 @@ def nonnegative_fit(
     Phi = np.sqrt(wq)[:, None] * np.exp(-np.outer(tt, w))
     a, _ = so.nnls(Phi, np.sqrt(wq) * kernel(tt), maxiter=50 * len(w))
     return DiagonalRNN(a, np.asarray(w, dtype=float))
+
+
+def stable_floor_kernel(
+    kernel: MemoryKernel, A: float, beta_min: float, *, T: float = 1e8
+) -> tuple[float, float]:
+    """L(A, β) = ∫_0^∞ (|ρ| − A e^{−βt})_+ dt for any kernel, with an error estimate.
+
+    The floor of :func:`stable_floor` without its power-law closed form: |ρ̂(t)| ≤ A e^{−βt} for
+    every stable model with rates ≥ β and Σ|a_i| ≤ A, so ‖ρ − ρ̂‖_{L¹} ≥ L for every width.
+    Hypothesis: ρ ∈ L¹ (:meth:`MemoryKernel.regularity`). Quadrature: Gauss–Legendre in
+    v = ln(1+t) on [0, ln(1+T)], 3000 × 10 nodes; the error estimate is the difference to
+    1500 panels plus the tail bound ∫_T^∞|ρ| of :func:`l1_distance` (the kinks of (·)_+ cost
+    O(h²)).
+
+    Returns
+    -------
+    (L, error estimate)
+
+    Raises
+    ------
+    ParameterError
+        A not finite > 0, β not finite > 0, or a kernel that is not integrable.
+    """
+    require(is_finite_number(A) and A > 0, "A", A, "a finite coefficient bound A > 0")
+    require(
+        is_finite_number(beta_min) and beta_min > 0,
+        "beta_min",
+        beta_min,
+        "a finite rate bound beta > 0 (stable models: every rate >= beta > 0)",
+    )
+    require(is_finite_number(T) and T > 0, "T", T, "a finite horizon T > 0")
+    reg = kernel.regularity()
+    require(reg.integrable, "kernel", kernel.label, "an integrable kernel (rho in L^1)")
+
+    def floor(panels: int) -> float:
+        xg, wg = np.polynomial.legendre.leggauss(10)
+        edges = np.linspace(0.0, math.log1p(T), panels + 1)
+        h = edges[1] - edges[0]
+        v = (edges[:-1, None] + 0.5 * h * (xg[None, :] + 1)).reshape(-1)
+        x = np.expm1(v)
+        gap = np.abs(kernel(x)) - A * np.exp(-beta_min * x)
+        return float(np.sum(np.tile(0.5 * h * wg, panels) * (1 + x) * np.clip(gap, 0, None)))
+
+    L = floor(3000)
+    tail = _l1_tail(kernel, T)
+    return L + tail, abs(L - floor(1500)) + tail
+
+
+def _l1_tail(kernel: MemoryKernel, T: float) -> float:
+    """∫_T^∞ |ρ| estimated from the tail exponent p: |ρ(T)|(1+T)/(p − 1) (0 for faster decay)."""
+    reg = kernel.regularity()
+    rT = abs(float(np.asarray(kernel(np.array([T])))[0]))
+    if rT == 0.0 or not (1.0 < reg.tail_exponent < math.inf):
+        return 0.0
+    return rT * (1 + T) / (reg.tail_exponent - 1)
 
 
 @functools.cache

@@ -140,7 +140,8 @@ def hankel_singular_values(
     Raises
     ------
     ParameterError
-        Unless 2 ≤ n ≤ 8000 (an n × n eigenproblem), k ≥ 1 and T (if given) finite > 0.
+        Unless 2 ≤ n ≤ 8000 (an n × n eigenproblem), k ≥ 1 and T (if given) finite > 0; for a
+        kernel that is not integrable (the hypothesis: a bounded Hankel operator).
     """
     require(
         isinstance(n, (int, np.integer)) and 2 <= n <= 8000,
@@ -150,6 +151,8 @@ def hankel_singular_values(
     )
     require(isinstance(k, (int, np.integer)) and k >= 1, "k", k, "an integer k >= 1")
     require(T is None or (math.isfinite(T) and T > 0), "T", T, "None or a finite horizon T > 0")
+    # hypothesis: ρ ∈ L¹, so the Hankel operator is bounded (user kernels: checked on construction)
+    require(kernel.regularity().integrable, "kernel", kernel.label, "an integrable kernel (L^1)")
     Tc = T if T is not None else (min(kernel.support(), 1e6) if not kernel.heavy_tail else 1e6)
     x, w = np.polynomial.legendre.leggauss(n)
     V = math.log1p(Tc)

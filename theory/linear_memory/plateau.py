@@ -189,7 +189,11 @@ def escape_time(
 ) -> EscapeResult:
     """τ_exit = first τ with J ≤ J(0) − drop·‖part‖² from (a, w) = ((1, 0), (1, w₀)).
 
-    The experiment of derivation ``linear_memory_plateau``.
+    The experiment of derivation ``linear_memory_plateau``. Any kernels work, shipped or user
+    (:func:`~theory.linear_memory.kernels.from_expression`, ``from_callable``): the flow needs
+    G and G′ of ``target`` (closed form or quadrature) and ‖part‖₂², finite for the integrable,
+    bounded kernels the constructors accept. The quasi-static estimate
+    (:func:`quasi_static_tau`) is for the Gaussian bump only.
     """
     require(0 < drop < 1, "drop", drop, "0 < drop < 1")
     require(is_finite_number(w0_) and w0_ > 0, "w0", w0_, "a finite initial rate w0 > 0")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -128,6 +129,234 @@ def upper_gamma(a: Any, x: Any) -> np.ndarray:
     return rec(a, x)
 
 
+# ============================================================================ special functions
+# SymPy's integrals and transforms produce special functions that SymPy's SciPy/mpmath printers
+# leave as bare names (``expint(2, s)``, ``li(x)``, ``Shi(x)``, ...): lambdify then fails with a
+# NameError at call time. Every such function gets an implementation here: a SciPy one where
+# scipy.special has it (fast, vectorised), otherwise SymPy's own evalf (which runs on mpmath),
+# element by element. The test ``tests/symbolic/test_compile.py::test_special_functions`` holds
+# every function of a list of those SymPy may produce to its evalf value.
+
+
+def _real_or_nan(val: Any) -> float:
+    """A SymPy number as a float: its real part when it is real (imaginary part below 1e-12 of
+    its size), NaN otherwise (complex, infinite, undefined)."""
+    try:
+        z = complex(val)
+    except (TypeError, ValueError):
+        return math.nan
+    if not (math.isfinite(z.real) and math.isfinite(z.imag)):
+        return math.nan
+    if abs(z.imag) > 1e-12 * max(abs(z), 1e-300):
+        return math.nan
+    return z.real
+
+
+def _evalf_numpy(cls: type) -> Callable[..., np.ndarray]:
+    """Element-wise fallback for ``cls`` (a SymPy function class), broadcast over the numeric
+    arguments (tuple arguments, e.g. of ``hyper``, are passed through): mpmath through SymPy's
+    mpmath printer (≈ 10–100 µs per point), or SymPy's evalf at 17 digits where the printer does
+    not know the function (slower, but correct wherever SymPy can evaluate it)."""
+    import mpmath
+
+    direct: dict[str, Callable[..., Any] | None] = {}
+
+    def mp_function(args: tuple[Any, ...], num: list[int]) -> Callable[..., Any] | None:
+        key = repr([a for i, a in enumerate(args) if i not in num])
+        if key not in direct:
+            dummies = sp.symbols(f"_z0:{len(num)}")
+            call = [sp.sympify(a) for a in args]
+            for k, i in enumerate(num):
+                call[i] = dummies[k]
+            g: Callable[..., Any] | None
+            try:
+                g = sp.lambdify(dummies, cls(*call), modules="mpmath")
+                g(*[mpmath.mpf("0.37")] * len(num))
+            except NameError:  # the mpmath printer does not know it: evalf below
+                g = None
+            except Exception:  # noqa: BLE001 - a domain error at the probe point is fine
+                pass
+            direct[key] = g
+        return direct[key]
+
+    def by_evalf(args: tuple[Any, ...], num: list[int], xs: list[float]) -> float:
+        call = [sp.sympify(a) for a in args]
+        for k, i in enumerate(num):
+            call[i] = sp.Float(xs[k], 17) if math.isfinite(xs[k]) else sp.nan
+        try:
+            return _real_or_nan(cls(*call).evalf(17))
+        except (TypeError, ValueError, ZeroDivisionError, ArithmeticError):
+            return math.nan
+
+    def impl(*args: Any) -> np.ndarray:
+        num = [i for i, a in enumerate(args) if not isinstance(a, (tuple, list, sp.Basic))]
+        arrs = np.broadcast_arrays(*[np.asarray(args[i], dtype=float) for i in num])
+        shape = arrs[0].shape if arrs else ()
+        out = np.empty(shape)
+        g = mp_function(args, num)
+        for idx in np.ndindex(shape):
+            xs = [float(a[idx]) for a in arrs]
+            val = math.nan
+            if g is not None and all(math.isfinite(x) for x in xs):
+                try:
+                    val = _real_or_nan(complex(g(*[mpmath.mpf(x) for x in xs])))
+                except Exception:  # noqa: BLE001 - outside mpmath's domain: evalf decides
+                    val = by_evalf(args, num, xs)
+            else:
+                val = by_evalf(args, num, xs)
+            out[idx] = val
+        return out
+
+    return impl
+
+
+def _evalf_mpmath(cls: type) -> Callable[..., Any]:
+    """Fallback for the mpmath backend: SymPy's evalf at the working precision of mpmath."""
+
+    def impl(*args: Any) -> Any:
+        import mpmath
+
+        dps = mpmath.mp.dps
+        call = [sp.Float(a, dps) if isinstance(a, mpmath.mpf) else sp.sympify(a) for a in args]
+        val = cls(*call).evalf(dps)
+        try:
+            return mpmath.mpf(val) if val.is_real else mpmath.mpc(complex(val))
+        except (TypeError, ValueError):
+            return mpmath.mpf("nan")
+
+    return impl
+
+
+def _expn(n: Any, x: Any) -> np.ndarray:
+    """E_n(x) = ∫_1^∞ e^{−xt} t^{−n} dt (SymPy's ``expint``): scipy's expn for integer n ≥ 0,
+    x^{n−1} Γ(1−n, x) otherwise (DLMF 8.19.1)."""
+    n, x = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(x, dtype=float))
+    import scipy.special as sc
+
+    out = np.empty(n.shape)
+    integer = (n == np.round(n)) & (n >= 0)
+    out[integer] = sc.expn(n[integer].astype(int), x[integer])
+    if np.any(~integer):
+        nn, xx = n[~integer], x[~integer]
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            out[~integer] = np.where(xx > 0, xx ** (nn - 1) * upper_gamma(1 - nn, xx), np.nan)
+    return out
+
+
+def _scipy_special() -> dict[str, Callable[..., Any]]:
+    """SciPy implementations of SymPy functions the SciPy printer leaves as bare names."""
+    import scipy.special as sc
+
+    def li(x: Any) -> Any:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return sc.expi(np.log(x))
+
+    return {
+        "expint": _expn,
+        "E1": sc.exp1,
+        "li": li,
+        "Li": lambda x: li(x) - li(2.0),
+        "Shi": lambda x: sc.shichi(x)[0],
+        "Chi": lambda x: sc.shichi(x)[1],
+        "erf2": lambda x, y: sc.erf(y) - sc.erf(x),
+        "erfcinv": sc.erfcinv,
+        "hankel1": sc.hankel1,
+        "hankel2": sc.hankel2,
+        "polygamma": lambda n, x: sc.polygamma(np.asarray(n).astype(int), x),
+        "loggamma": sc.gammaln,
+        "elliptic_k": sc.ellipk,
+        "elliptic_f": sc.ellipkinc,
+        "elliptic_e": lambda *a: sc.ellipe(a[0]) if len(a) == 1 else sc.ellipeinc(a[0], a[1]),
+        "LambertW": lambda x: np.where(np.asarray(x) >= -1 / np.e, sc.lambertw(x).real, np.nan),
+        "dirichlet_eta": lambda x: (1 - 2.0 ** (1 - np.asarray(x, dtype=float))) * sc.zeta(x),
+        "marcumq": _marcumq,
+    }
+
+
+def _marcumq(m: Any, a: Any, b: Any) -> Any:
+    """Marcum Q_m(a, b) = P(χ'²_{2m}(a²) > b²) (noncentral chi-square survival function)."""
+    from scipy.stats import ncx2
+
+    return ncx2.sf(
+        np.asarray(b, dtype=float) ** 2,
+        2 * np.asarray(m, dtype=float),
+        np.asarray(a, dtype=float) ** 2,
+    )
+
+
+def _mpmath_special() -> dict[str, Callable[..., Any]]:
+    """mpmath implementations of SymPy functions whose evalf SymPy does not implement."""
+    import mpmath
+
+    def marcumq(m: Any, a: Any, b: Any) -> Any:
+        def f(x: Any) -> Any:
+            return (
+                x
+                * (x / a) ** (m - 1)
+                * mpmath.exp(-(x**2 + a**2) / 2)
+                * mpmath.besseli(m - 1, a * x)
+            )
+
+        return mpmath.quad(f, [b, mpmath.inf])
+
+    return {"erfcinv": lambda x: mpmath.erfinv(1 - x), "marcumq": marcumq}
+
+
+def _function_atoms(expr: Any) -> list[sp.Basic]:
+    """One applied instance per SymPy function class in ``expr`` (workbench and undefined
+    functions excluded)."""
+    exprs = expr if isinstance(expr, tuple) else (expr,)
+    found: dict[type, sp.Basic] = {}
+    for e in exprs:
+        for f in sp.sympify(e).atoms(sp.Function):
+            cls = type(f)
+            if not issubclass(cls, (NumericFunction, sp.core.function.AppliedUndef)):
+                found.setdefault(cls, f)
+    return list(found.values())
+
+
+@functools.lru_cache(maxsize=2)
+def _namespace_names(backend: Backend) -> frozenset[str]:
+    """Names a lambdified function of this backend resolves without our help."""
+    if backend == "mpmath":
+        import mpmath
+
+        return frozenset(vars(mpmath))
+    import scipy.special as sc
+
+    return frozenset(vars(np)) | frozenset(vars(sc)) | {"scipy", "numpy"}
+
+
+def _printed_name(f: sp.Basic, backend: Backend) -> str | None:
+    """The bare name the backend's printer calls for the applied function ``f``, or None when it
+    prints an expression of its own (``sici(x)[0]``, ``numpy.exp(x)``)."""
+    from sympy.printing.numpy import SciPyPrinter
+    from sympy.printing.pycode import MpmathPrinter
+
+    settings = {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True}
+    printer = MpmathPrinter(settings) if backend == "mpmath" else SciPyPrinter(settings)
+    head = printer.doprint(f).split("(", 1)[0].strip()
+    return head if head.isidentifier() else None
+
+
+def _special_functions(expr: Any, backend: Backend) -> dict[str, Callable[..., Any]]:
+    """Implementations for every special function of ``expr`` the backend's namespace lacks:
+    SciPy where it has the function (numpy backend), SymPy's evalf on mpmath otherwise."""
+    names = _namespace_names(backend)
+    scipy_map = _scipy_special() if backend == "numpy" else _mpmath_special()
+    found: dict[str, Callable[..., Any]] = {}
+    for f in _function_atoms(expr):
+        cls = type(f)
+        name = _printed_name(f, backend)
+        if name is None or name in names:
+            continue
+        if name in scipy_map:
+            found[name] = scipy_map[name]
+        else:
+            found[name] = _evalf_numpy(cls) if backend == "numpy" else _evalf_mpmath(cls)
+    return found
+
+
 def _modules(backend: Backend, extra: dict[str, Callable[..., Any]]) -> list[Any]:
     if backend == "numpy":
         import scipy.special as sc
@@ -222,7 +451,11 @@ def _compile_cached(
 ) -> CompiledFunction:
     expr, args = _obj.expr, _obj.args
     extra = _numeric_functions(expr, backend)
-    func = sp.lambdify(args, expr, modules=_modules(backend, extra), cse=cse)
+    modules = _modules(backend, extra)
+    special = _special_functions(expr, backend)
+    # the special functions fill gaps only: a name of the base map or of a NumericFunction wins
+    modules[0] = {**special, **modules[0]}
+    func = sp.lambdify(args, expr, modules=modules, cse=cse)
     try:
         source = inspect.getsource(func)
     except (OSError, TypeError):  # pragma: no cover
