@@ -427,8 +427,16 @@ class CompiledFunction:
 
 
 def _full(out: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """``out`` as a float array of ``shape``; copies only when broadcasting a constant."""
-    arr = np.asarray(out, dtype=float)
+    """``out`` as a float array of ``shape``; copies only when broadcasting a constant.
+
+    A complex result (SciPy's ``lambertw``, a power of a negative base) keeps its real part where
+    the imaginary part vanishes (below 1e-12 of the modulus) and is NaN elsewhere: a non-real
+    value is not silently truncated to its real part."""
+    arr = np.asarray(out)
+    if np.iscomplexobj(arr):
+        real = np.abs(arr.imag) <= 1e-12 * np.abs(arr)
+        arr = np.where(real, arr.real, np.nan)
+    arr = np.asarray(arr, dtype=float)
     if arr.shape == shape:
         return arr
     return np.broadcast_to(arr, shape).copy()
