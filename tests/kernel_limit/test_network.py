@@ -147,6 +147,7 @@ def _naive_train(
         S = sig(u)
         k = col - q
         e = None if k < 0 else Y[k] - scale * float(C @ S)
+    assert e is not None
     c = lr * e
     C, W, B, b = C + c * S, W + c * C * GW, B + c * C * GB, b + c * C * Gb
     return {"C": C, "W": W, "B": B, "b": b, "S": S}

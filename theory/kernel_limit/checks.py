@@ -652,22 +652,22 @@ def check_user_activation(ctx: CheckContext, *, phi: str, part: str) -> CheckRes
     if part == "kernel":
         L = 3
         hc = HistoryChain(_task().chain, L)
-        A = kernel_quadrature(params, hc)
+        Aq = kernel_quadrature(params, hc)
         N = ctx.size(1000, 4000)
         R = ctx.size(32, 64)
         samples = np.array(ensemble(_user_ntk, ctx, R, phi, N, L))
         iu = np.triu_indices(hc.H)
         return compare_curve(
-            A[iu],
+            Aq[iu],
             samples,
             n_independent=iu[0].size,
-            bias=A.error,
+            bias=Aq.error,
             bias_text="quadrature error estimate of A (refined rule)",
             details={
                 "N": N,
                 "networks": R,
                 "H": hc.H,
-                "quadrature_error": A.error,
+                "quadrature_error": Aq.error,
                 "rho": params.rho,
             },
         )

@@ -442,8 +442,8 @@ def train(
     # parameters: C, and (W, B, b) stacked so that the SGD step updates them in one pass
     C = np.array(theta0["C"], dtype=float, copy=True)
     P = np.empty((3, R, N))
-    for i, k in enumerate(("W", "B", "b")):
-        P[i] = theta0[k]
+    for i, name in enumerate(("W", "B", "b")):
+        P[i] = theta0[name]
     W, B, b = P[0], P[1], P[2]
     if paths is None:
         paths = task.chain.sample(steps + q, R, rng)
