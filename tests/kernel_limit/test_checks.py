@@ -12,7 +12,7 @@ from theory.kernel_limit.model import KernelLimitParams
 
 def test_registered_names() -> None:
     names = check_names("kernel_limit")
-    assert len(names) == 11
+    assert len(names) == 13
     for fam in (
         "ntk_init",
         "kernel_quadrature_vs_mc",
@@ -23,6 +23,7 @@ def test_registered_names() -> None:
         "linear_kernel_closed_form",
         "linear_end_to_end",
         "error_split",
+        "user_activation",
     ):
         assert any(n.startswith(f"kernel_limit.{fam}[") for n in names), fam
     assert "kernel_limit.error_split[part=poisson,beta=0.75]" in names
@@ -34,7 +35,7 @@ def test_all_quick_checks_pass() -> None:
         (r.name, r.error, r.tolerance, r.details.get("exception")) for r in results if not r.passed
     ]
     assert not failed, failed
-    assert len(results) == 11
+    assert len(results) == 13
 
 
 @pytest.mark.parametrize(
@@ -50,6 +51,8 @@ def test_all_quick_checks_pass() -> None:
         ("kernel_limit.error_split[part=poisson,beta=0.75]", -1.0),  # N^0 for the ergodic error
         ("kernel_limit.error_split[part=ntk,beta=0.75]", 2.0),
         ("kernel_limit.ntk_init[L=4]", 0.5),
+        ("kernel_limit.user_activation[phi=tanh(x-0.3),part=kernel]", 0.1),
+        ("kernel_limit.user_activation[phi=tanh(x-0.3),part=ode]", 0.35),
     ],
 )
 def test_perturbed_prediction_fails(name: str, perturb: float) -> None:

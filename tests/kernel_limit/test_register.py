@@ -21,7 +21,7 @@ def test_register_imports_every_derivation_and_check() -> None:
     mine = {n for n, (_, th) in DERIVATION_BUILDERS.items() if th == "kernel_limit"}
     assert mine == DERIVATIONS
     checks = [c for n, c in CHECKS.items() if n.startswith("kernel_limit.")]
-    assert len(checks) == 11
+    assert len(checks) == 13
     assert {c.module for c in checks} == {"theory.kernel_limit.checks"}
     assert {c.theory for c in checks} == {"kernel_limit"}
 

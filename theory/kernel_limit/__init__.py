@@ -15,10 +15,11 @@ Front door (loaded lazily; ``import theory.kernel_limit`` imports neither NumPy 
     from theory.kernel_limit import KernelLimitParams, example_task, kernel_quadrature
     from theory.kernel_limit import simulate, solve
 
-* model: :class:`KernelLimitParams` (the network and its initial law), :class:`Task` and
-  :func:`example_task` (data chain and target);
-* solvers: :func:`kernel_quadrature`, :func:`kernel_monte_carlo`, :func:`linear_kernel` (the
-  tangent kernel A), :func:`solve` (= :class:`LimitODE`, the limit ODE solved exactly),
+* model: :class:`KernelLimitParams` (the network and its initial law; σ a registered name or
+  any expression, ``KernelLimitParams(phi="tanh(x - 0.3)")``, whose assumptions are checked),
+  :class:`Task` and :func:`example_task` (data chain and target);
+* solvers: :func:`kernel_quadrature` (with its error estimate, :class:`QuadratureKernel`),
+  :func:`kernel_monte_carlo`, :func:`linear_kernel` (the tangent kernel A), :func:`solve` (= :class:`LimitODE`, the limit ODE solved exactly),
   :func:`memory_on_histories` (the memory fixed point), :func:`predicted_covariance` and
   :func:`kernel_dynamics` (the Poisson-corrector fluctuations);
 * simulators: :func:`simulate` (= :func:`train`, R finite networks trained online),
@@ -51,6 +52,7 @@ __all__ = [
     "kernel_quadrature",
     "kernel_monte_carlo",
     "KernelEstimate",
+    "QuadratureKernel",
     "linear_kernel",
     "quadrature_nodes",
     "memory_on_histories",
@@ -92,6 +94,7 @@ __getattr__, __dir__ = lazy_exports(
         "kernel_quadrature": "kernel",
         "kernel_monte_carlo": "kernel",
         "KernelEstimate": "kernel",
+        "QuadratureKernel": "kernel",
         "linear_kernel": "kernel",
         "quadrature_nodes": "kernel",
         "memory_on_histories": "memory",
@@ -130,6 +133,7 @@ if TYPE_CHECKING:
     )
     from theory.kernel_limit.kernel import (
         KernelEstimate,
+        QuadratureKernel,
         kernel_monte_carlo,
         kernel_quadrature,
         linear_kernel,

@@ -13,8 +13,8 @@ the expectation in C factoring out as m_C = E C². Three ways to compute it:
 * :func:`kernel_quadrature` — tensor-product rule over (W, B, b): the Gaussian trapezoid rule in
   W ~ N(0, σ_w²) and b ~ N(0, σ_b²) (exponentially convergent for analytic integrands, and for the
   nested tanh memory far better than Gauss–Hermite, which at 40 nodes still errs by 2e-3),
-  Gauss–Legendre in B ~ U[−b_max, b_max]; :func:`kernel_quadrature` can report the change under
-  a refined rule as its error estimate.
+  Gauss–Legendre in B ~ U[−b_max, b_max]; :func:`kernel_quadrature` reports the change under
+  a refined rule as its error estimate, on by default (:class:`QuadratureKernel`, ``.error``).
 * :func:`kernel_monte_carlo` — i.i.d. samples of θ, with entrywise standard errors (c/√n).
 * :func:`linear_kernel_derivation` — for σ(x) = x the truncated memory is a polynomial in
   (W, B, b) and SymPy computes A exactly from the Gaussian and uniform moments.
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 import sympy as sp
@@ -39,6 +39,7 @@ from theory.kernel_limit.model import LSS, KernelLimitParams
 from theory.markov.histories import HistoryChain
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation, prove_equal
+from theory.symbolic.expressions import is_smooth
 from theory.symbolic.nonlinearities import named_function
 from theory.symbolic.printing import tex_name
 
@@ -47,6 +48,7 @@ __all__ = [
     "kernel_quadrature",
     "kernel_monte_carlo",
     "KernelEstimate",
+    "QuadratureKernel",
     "linear_kernel_derivation",
     "linear_kernel",
     "memory_kernel_derivation",
@@ -144,6 +146,45 @@ def _accumulate(
     return A
 
 
+class QuadratureKernel(np.ndarray):
+    """The kernel matrix A (H, H) of :func:`kernel_quadrature` with its quadrature error estimate.
+
+    An ordinary float array (every old use of the kernel works unchanged) with the attributes
+
+    * ``error`` — max_{ξ,ξ'} |A_refined − A|, the change of A under the refined rule (spacing
+      0.75·step, n_B + 4 Legendre nodes in B, or Gauss–Hermite order + 4): an estimate of the
+      default rule's error (``nan`` when not estimated, ``estimate_error=False``);
+    * ``rule`` — a description of the rule and its refinement.
+
+    Arithmetic on it (ufuncs, reductions) returns plain arrays: the error describes this matrix
+    only. Slices keep the attributes (the bound holds entrywise).
+    """
+
+    error: float
+    rule: str
+
+    def __new__(cls, A: np.ndarray, error: float, rule: str) -> QuadratureKernel:
+        obj = np.asarray(A, dtype=float).view(cls)
+        obj.error = float(error)
+        obj.rule = rule
+        return obj
+
+    def __array_finalize__(self, obj: object) -> None:
+        self.error = getattr(obj, "error", float("nan"))
+        self.rule = getattr(obj, "rule", "")
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        inputs = tuple(np.asarray(i) if isinstance(i, QuadratureKernel) else i for i in inputs)
+        if "out" in kwargs:
+            kwargs["out"] = tuple(
+                np.asarray(o) if isinstance(o, QuadratureKernel) else o for o in kwargs["out"]
+            )
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def __reduce__(self) -> Any:  # pickling (Dask sweeps): a plain array plus the attributes
+        return (QuadratureKernel, (np.asarray(self), self.error, self.rule))
+
+
 @overload
 def kernel_quadrature(
     params: KernelLimitParams,
@@ -152,10 +193,10 @@ def kernel_quadrature(
     n_B: int = DEFAULT_NB,
     *,
     chunk: int = 256,
-    estimate_error: Literal[False] = ...,
+    estimate_error: None | Literal[False] = ...,
     rule: str = "trapezoid",
     order: int = 8,
-) -> np.ndarray: ...
+) -> QuadratureKernel: ...
 @overload
 def kernel_quadrature(
     params: KernelLimitParams,
@@ -176,10 +217,10 @@ def kernel_quadrature(
     n_B: int = DEFAULT_NB,
     *,
     chunk: int = 256,
-    estimate_error: bool = ...,
+    estimate_error: bool | None = ...,
     rule: str = "trapezoid",
     order: int = 8,
-) -> np.ndarray | tuple[np.ndarray, float]: ...
+) -> QuadratureKernel | tuple[np.ndarray, float]: ...
 def kernel_quadrature(
     params: KernelLimitParams,
     hc: HistoryChain,
@@ -187,26 +228,61 @@ def kernel_quadrature(
     n_B: int = DEFAULT_NB,
     *,
     chunk: int = 256,
-    estimate_error: bool = False,
+    estimate_error: bool | None = None,
     rule: str = "trapezoid",
     order: int = 8,
-) -> np.ndarray | tuple[np.ndarray, float]:
-    """A(ξ, ξ') on all histories of ``hc`` by tensor-product quadrature (H, H).
+) -> QuadratureKernel | tuple[np.ndarray, float]:
+    """A(ξ, ξ') on all histories of ``hc`` by tensor-product quadrature (H, H), for any σ the
+    parameters accept (the memory is the compiled RTRL step of σ).
 
-    With ``estimate_error`` returns (A, err): A from the same rule refined (spacing 0.75·step,
-    n_B + 4 nodes in B, Gauss–Hermite ``order + 4`` for ``rule="hermite"``), err = max|A(refined) −
-    A(default)| (a bound on the default rule's error).
+    The error estimate is on by default: the result is a :class:`QuadratureKernel`, the default
+    rule's A (the same numbers as without the estimate) with ``.error`` = max|A(refined) − A|,
+    A(refined) from the same rule refined (spacing 0.75·step, n_B + 4 nodes in B, Gauss–Hermite
+    ``order + 4`` for ``rule="hermite"``). For analytic σ the trapezoid error decays like
+    e^{−2πa/step} and the change under refinement bounds it; for σ with kinks (softsign
+    x/(1 + |x|), whose σ' has a kink at 0) the integrand has a kink and the rules converge like
+    step², so the change is divided by 1 − 0.75² (Richardson: |A_refined − A| ≈ (1 − 0.75²)
+    |A − A_exact|; measured for softsign on 27 histories: error 0.036 against a 16× finer rule,
+    estimate 0.037). An estimate from two rules, not a rigorous bound. Costs ≈ 3.5× the default
+    rule alone.
+
+    ``estimate_error=False``: only the default rule (``.error`` is ``nan``). ``estimate_error=True``
+    (the earlier interface, kept for its callers): returns the pair (A(refined), error).
     """
-    A = _accumulate(params, hc, *quadrature_nodes(params, step, n_B, rule=rule, order=order), chunk)
-    if not estimate_error:
-        return A
+    require(
+        estimate_error is None or isinstance(estimate_error, bool),
+        "estimate_error",
+        estimate_error,
+        "None (default: estimate, attached as .error), False or True (legacy pair)",
+    )
+    nodes = quadrature_nodes(params, step, n_B, rule=rule, order=order)
+    A = _accumulate(params, hc, *nodes, chunk)
+    desc = (
+        f"{rule} (step {step:g}, n_B {n_B})"
+        if rule == "trapezoid"
+        else f"hermite {order}, n_B {n_B}"
+    )
+    if estimate_error is False:
+        return QuadratureKernel(A, float("nan"), desc)
     A2 = _accumulate(
         params,
         hc,
         *quadrature_nodes(params, 0.75 * step, n_B + 4, rule=rule, order=order + 4),
         chunk,
     )
-    return A2, float(np.max(np.abs(A2 - A)))
+    err = float(np.max(np.abs(A2 - A)))
+    if not is_smooth(params.sigma_expr):
+        # kinked integrand: both rules converge like h², so |A2 − A| ≈ (1 − 0.75²)|A − A_exact|
+        err /= 1 - 0.75**2
+    require(
+        bool(np.all(np.isfinite(A2))) and np.isfinite(err),
+        "params",
+        params,
+        "a kernel that is finite on the quadrature nodes (sigma and sigma' finite)",
+    )
+    if estimate_error:
+        return A2, err
+    return QuadratureKernel(A, err, desc + "; error: change under the refined rule")
 
 
 @dataclass(frozen=True)

@@ -20,18 +20,29 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
-from theory.errors import require, require_generator
+from theory.errors import ParameterError, require, require_generator
 from theory.markov.chain import MarkovChain, example_chain
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Reference
+from theory.symbolic.expressions import as_expression, growth, is_smooth
 from theory.symbolic.gaussian import X
-from theory.symbolic.nonlinearities import Nonlinearity, get_nonlinearity
+from theory.symbolic.nonlinearities import NONLINEARITIES, Nonlinearity, get_nonlinearity
 
-__all__ = ["KernelLimitParams", "Task", "example_task", "LSS", "ALLOWED_PHI", "sup_abs_derivative"]
+__all__ = [
+    "KernelLimitParams",
+    "Task",
+    "example_task",
+    "LSS",
+    "ALLOWED_PHI",
+    "sup_abs_derivative",
+    "sigma_expression",
+    "check_activation",
+]
 
 LSS = Reference(
     "Lam, Sirignano, Spiliopoulos, Kernel limit of recurrent neural networks trained on ergodic "
@@ -39,21 +50,213 @@ LSS = Reference(
     key="lam2023",
 )
 
-#: Nonlinearities covered by the theory (bounded smooth) plus the linear case (closed forms).
+#: Registered nonlinearities covered by the theory (bounded smooth) plus the linear case (closed
+#: forms). Any other activation is accepted as an expression after its assumptions are checked
+#: (:class:`KernelLimitParams`).
 ALLOWED_PHI = ("tanh", "erf", "sigmoid", "linear")
+
+#: Grid of the sup search (step 1e-4 on [−20, 20]) and log-spaced probes out to |x| = 1e8.
+_SUP_GRID = np.linspace(-20, 20, 400001)
+_FAR = np.geomspace(20.0, 1e8, 4001)[1:]
+_FAR_PROBE = np.concatenate([-_FAR[::-1], _FAR])
+
+
+def sigma_expression(phi: str | sp.Expr) -> sp.Expr:
+    """σ as a SymPy expression in :data:`~theory.symbolic.gaussian.X` (a registered name or an
+    expression, as stored in :attr:`KernelLimitParams.phi`)."""
+    if isinstance(phi, str):
+        return get_nonlinearity(phi).expr
+    return phi
 
 
 @functools.cache
-def sup_abs_derivative(phi: str) -> float:
-    """sup_x |σ'(x)|, from the SymPy derivative (maximised on a fine grid, x ∈ [−20, 20]).
+def _derivative(phi: str | sp.Expr, order: int) -> sp.Expr:
+    if order == 0:
+        return sigma_expression(phi)
+    if isinstance(phi, str) and order == 1:
+        return get_nonlinearity(phi).derivative  # simplified (the numbers of the registry)
+    return sp.diff(sigma_expression(phi), X, order)
 
-    For the registered nonlinearities the maximum sits at x = 0 (tanh, erf: 1; sigmoid: 1/4);
-    ReLU and linear: 1.
+
+def _sup_abs(expr: sp.Expr) -> float:
+    """sup_x |f(x)| over the real line, numerically (``inf`` when f is not bounded or not finite).
+
+    The maximum of |f| on the grid x ∈ [−20, 20] (step 1e-4) and on 8000 log-spaced probes out to
+    |x| = 1e8 is refined by bounded Brent search around the 8 largest local maxima of the probed
+    values, so a maximum away from 0 (a shifted activation, ``tanh(x − 50)``) is found to ~1e-12;
+    the refined value replaces the grid value only when it is larger by a relative 1e-12 (so
+    maxima hit exactly by the grid keep their exact value). A peak narrower than the probe spacing
+    (1e-4 near 0, 0.4 % of |x| beyond 20) can be missed.
     """
-    nl = get_nonlinearity(phi)
-    d = compile_function(nl.derivative, [X])
-    grid = np.linspace(-20, 20, 400001)
-    return float(np.max(np.abs(d(grid))))
+    from scipy.optimize import minimize_scalar
+
+    f = compile_function(expr, [X])
+    xs = np.concatenate([_FAR_PROBE[: _FAR.size], _SUP_GRID, _FAR_PROBE[_FAR.size :]])
+    with np.errstate(all="ignore"):
+        vals = np.abs(np.broadcast_to(np.asarray(f(xs), dtype=float), xs.shape)).copy()
+    bad = np.nonzero(~np.isfinite(vals))[0]
+    if bad.size:  # overflow in float (exp(2 − x) at x = −1e8): evaluate there with mpmath
+        import mpmath
+
+        fm = compile_function(expr, [X], backend="mpmath")
+        for i in bad:
+            try:
+                v = complex(fm(mpmath.mpf(float(xs[i]))))
+                vals[i] = abs(v.real) if abs(v.imag) <= 1e-12 * (1 + abs(v.real)) else math.inf
+            except (OverflowError, ValueError, ZeroDivisionError, TypeError):
+                vals[i] = math.inf
+        if not np.all(np.isfinite(vals)):
+            return math.inf
+    best = float(np.max(vals))
+    inner = vals[1:-1]
+    peaks = np.nonzero((inner >= vals[:-2]) & (inner >= vals[2:]))[0] + 1
+    peaks = peaks[np.argsort(inner[peaks - 1])[::-1][:8]]
+    refined = best
+
+    def neg(t: float) -> float:
+        with np.errstate(all="ignore"):
+            v = float(np.abs(np.asarray(f(np.array([t])), dtype=float))[0])
+        return -v if math.isfinite(v) else 0.0
+
+    for i in peaks:
+        lo, hi = float(xs[i - 1]), float(xs[i + 1])
+        r = minimize_scalar(neg, bounds=(lo, hi), method="bounded", options={"xatol": 1e-12})
+        refined = max(refined, -float(r.fun))
+    return refined if refined > best * (1 + 1e-12) else best
+
+
+@functools.cache
+def sup_abs_derivative(phi: str | sp.Expr, order: int = 1) -> float:
+    """sup_x |σ^{(order)}(x)| (``order`` 0: sup|σ|, 1: sup|σ'|, 2: sup|σ''|) over the real line.
+
+    ``phi`` is a registered name or a SymPy expression in :data:`~theory.symbolic.gaussian.X`.
+    The derivative is SymPy's; the sup is numerical (:func:`_sup_abs`: grid on [−20, 20], probes to
+    |x| = 1e8, Brent refinement), ``inf`` for an unbounded function. Registered nonlinearities
+    have their maximum of |σ'| at x = 0 (tanh, erf: 1; sigmoid: 1/4); ReLU and linear: 1.
+    """
+    if not (isinstance(phi, (str, sp.Expr)) and order in (0, 1, 2)):
+        raise ParameterError(
+            "phi, order", (phi, order), "a registered name or SymPy expression and order 0, 1 or 2"
+        )
+    if isinstance(phi, str) and order == 1:
+        # the registered nonlinearities: the grid maximum (the values of earlier versions)
+        d = compile_function(_derivative(phi, 1), [X])
+        return float(np.max(np.abs(d(_SUP_GRID))))
+    return _sup_abs(_derivative(phi, order))
+
+
+def _normalise_phi(value: Any) -> str | sp.Expr:
+    """A registered name, or the validated expression (an expression equal to a registered one is
+    stored under its name)."""
+    if isinstance(value, str) and value in NONLINEARITIES:
+        return value
+    expr = as_expression(value, "phi")
+    for name, nl in NONLINEARITIES.items():
+        if expr == nl.expr:
+            return name
+    return expr
+
+
+def _lipschitz_jump(expr: sp.Expr) -> float | None:
+    """Where σ' jumps (σ not C¹ with a Lipschitz derivative), else ``None``.
+
+    The Lipschitz constant of σ' estimated from differences on the grid of step h = 1e-4 is
+    compared with the one of step 10h: for a Lipschitz σ' both estimate sup|σ''|, a jump J makes
+    them J/h and J/(10h) (ratio 10). Returns the location of the largest difference if the
+    fine estimate exceeds twice the coarse one (plus 1e-6).
+    """
+    d = compile_function(_derivative(expr, 1), [X])
+    with np.errstate(all="ignore"):
+        v = np.broadcast_to(np.asarray(d(_SUP_GRID), dtype=float), _SUP_GRID.shape)
+    if not np.all(np.isfinite(v)):
+        return float(_SUP_GRID[np.argmin(np.isfinite(v))])
+    h = _SUP_GRID[1] - _SUP_GRID[0]
+    dv = np.abs(np.diff(v))
+    fine = float(dv.max()) / h
+    coarse = float(np.max(np.abs(np.diff(v[::10])))) / (10 * h)
+    if fine > 2 * coarse + 1e-6:
+        return float(_SUP_GRID[int(np.argmax(dv))])
+    return None
+
+
+def _bounded(expr: sp.Expr) -> bool:
+    """Whether σ is bounded: :func:`~theory.symbolic.expressions.growth` says so (no growth of
+    |σ| between |x| = 1e4 and 1e8), or, for an oscillating σ (sin x) whose values at those probes
+    are not monotone, sup|σ| over |x| > 1e4 (log-spaced probes to 1e8) is at most 1.01 times
+    sup|σ| over |x| <= 1e4."""
+    if growth(expr).bounded:
+        return True
+    f = compile_function(expr, [X])
+    near = np.linspace(-1e4, 1e4, 200001)
+    far = np.concatenate([-_FAR[_FAR > 1e4], _FAR[_FAR > 1e4]])
+    with np.errstate(all="ignore"):
+        vn = np.abs(np.broadcast_to(np.asarray(f(near), dtype=float), near.shape))
+        vf = np.abs(np.broadcast_to(np.asarray(f(far), dtype=float), far.shape))
+    if not (np.all(np.isfinite(vn)) and np.all(np.isfinite(vf))):
+        return False
+    return bool(vf.max() <= 1.01 * vn.max() + 1e-9)
+
+
+def check_activation(expr: sp.Expr) -> dict[str, float | str]:
+    """Check the kernel-limit assumptions on σ (an expression) and return its constants.
+
+    Assumptions (our reading of LSS; each failure is a :class:`ParameterError` on ``phi``):
+    σ depends on x; σ is bounded (:func:`theory.symbolic.expressions.growth`, probed to
+    |x| = 1e8); σ is C¹ with a bounded, Lipschitz derivative: sup|σ'| < ∞ and, for σ built from
+    smooth functions, sup|σ''| < ∞ (C² with bounded derivatives, the LSS assumption); for σ with
+    kinks (Abs, Max, Piecewise, …) σ' must be continuous and Lipschitz (:func:`_lipschitz_jump`),
+    i.e. σ'' bounded where it exists. The softsign x/(1 + |x|) is such a case: σ'' jumps at 0
+    (from 2 to −2) but σ' = 1/(1 + |x|)² is Lipschitz, which is what the objects of the limit
+    need (the memory contraction and RTRL derivative use σ', the first-order Taylor remainder of
+    the output in θ uses Lip(σ')); it is accepted, and the quadrature converges only
+    algebraically for it (the kernel's error estimate says how well). The contraction
+    ρ = b_max·sup|σ'| < 1 is checked by :class:`KernelLimitParams`.
+
+    Returns ``{"sup_sigma", "sup_dsigma", "sup_d2sigma", "smoothness"}``.
+    """
+    if X not in expr.free_symbols:
+        raise ParameterError(
+            "phi", expr, "an activation that depends on x (a constant sigma has no memory)"
+        )
+    if not _bounded(expr):
+        raise ParameterError(
+            "phi",
+            expr,
+            "a bounded sigma (|sigma(x)| <= M for all real x; the kernel-limit theory assumes "
+            "sigma bounded with bounded derivatives, and the growth probe to |x| = 1e8 found it "
+            "unbounded; the linear case is the registered 'linear')",
+        )
+    s0 = sup_abs_derivative(expr, 0)
+    s1 = sup_abs_derivative(expr, 1)
+    if not math.isfinite(s1):
+        raise ParameterError(
+            "phi", expr, "a sigma with a bounded derivative (sup|sigma'| < infinity)"
+        )
+    if is_smooth(expr):
+        s2 = sup_abs_derivative(expr, 2)
+        if not math.isfinite(s2) or s2 > 1e6:
+            raise ParameterError(
+                "phi",
+                expr,
+                f"a C^2 sigma with bounded derivatives (sup|sigma''| = {s2:.3g} on the probe)",
+            )
+        smooth = "C2"
+    else:
+        where = _lipschitz_jump(expr)
+        if where is not None:
+            raise ParameterError(
+                "phi",
+                expr,
+                "a continuously differentiable sigma with a Lipschitz derivative (sigma' jumps "
+                f"near x = {where:.4g}): the memory derivative G = sigma'(u)[(x, S, 1) + B G] and "
+                "the tangent kernel need sigma'; kinks like ReLU's are outside the theory",
+            )
+        dd = compile_function(_derivative(expr, 1), [X])
+        with np.errstate(all="ignore"):
+            v = np.broadcast_to(np.asarray(dd(_SUP_GRID), dtype=float), _SUP_GRID.shape)
+        s2 = float(np.max(np.abs(np.diff(v)))) / float(_SUP_GRID[1] - _SUP_GRID[0])
+        smooth = "C1 with Lipschitz derivative"
+    return {"sup_sigma": s0, "sup_dsigma": s1, "sup_d2sigma": s2, "smoothness": smooth}
 
 
 @dataclass(frozen=True)
@@ -63,8 +266,15 @@ class KernelLimitParams:
     Parameters
     ----------
     phi:
-        Nonlinearity, one of :data:`ALLOWED_PHI`; ``"relu"`` only with ``allow_relu=True`` (outside
-        the theory: a warning is issued).
+        The activation σ: a registered name (:data:`ALLOWED_PHI`: ``"tanh"``, ``"erf"`` =
+        erf(√π x/2), ``"sigmoid"``, ``"linear"``), a SymPy expression in ``x``, a string SymPy
+        parses (``"tanh(x - 0.3)"``, ``"x/(1 + Abs(x))"``), a Lambda or a callable on SymPy
+        symbols (:func:`theory.symbolic.expressions.as_expression`). An expression equal to a
+        registered one is stored under its name. Any other σ must satisfy the theory's
+        assumptions, checked here (:func:`check_activation`): bounded, C¹ with a bounded
+        Lipschitz derivative (C² with bounded derivatives for smooth expressions), and the
+        contraction ρ = b_max·sup|σ'| < 1. ``"relu"`` only with ``allow_relu=True`` (outside the
+        theory: a warning is issued).
     beta:
         Output scaling exponent, 1/2 < β < 1.
     alpha:
@@ -82,9 +292,16 @@ class KernelLimitParams:
         ``kernel_limit_rtrl``).
     allow_relu:
         Explicit opt-in for ReLU.
+
+    Raises
+    ------
+    ParameterError
+        Naming the argument and the assumption: an unparsable σ or one with free symbols other
+        than x, a non-callable, an unbounded σ or σ', a σ' that jumps, ρ ≥ 1 (on ``b_max``), and
+        the ranges of the other parameters.
     """
 
-    phi: str = "tanh"
+    phi: Any = "tanh"
     beta: float = 0.75
     alpha: float = 1.0
     b_max: float = 0.5
@@ -97,28 +314,31 @@ class KernelLimitParams:
     rho: float = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.phi == "relu":
+        phi = _normalise_phi(self.phi)
+        object.__setattr__(self, "phi", phi)
+        if phi == "relu":
             require(
                 self.allow_relu,
                 "phi",
                 "relu",
-                f"one of {ALLOWED_PHI}; 'relu' (unbounded, not smooth) only with allow_relu=True",
+                f"one of {ALLOWED_PHI} or a bounded C1 expression; 'relu' (unbounded, not "
+                "smooth) only with allow_relu=True",
             )
             warnings.warn(
                 "phi='relu' is outside the kernel-limit theory (sigma must be bounded and smooth)",
                 UserWarning,
                 stacklevel=3,
             )
-        else:
-            require(
-                self.phi in ALLOWED_PHI,
-                "phi",
-                self.phi,
-                f"one of {ALLOWED_PHI} ('relu' only with allow_relu=True)",
-            )
+        elif not (isinstance(phi, str) and phi in ALLOWED_PHI):
+            check_activation(sigma_expression(phi))
         for name in ("beta", "alpha", "b_max", "sigma_w", "sigma_b", "m_C"):
             v = getattr(self, name)
-            require(isinstance(v, (int, float)) and math.isfinite(v), name, v, "a finite number")
+            require(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v),
+                name,
+                v,
+                "a finite number",
+            )
         require(0.5 < self.beta < 1.0, "beta", self.beta, "1/2 < beta < 1 (output scaling N^-beta)")
         require(
             self.alpha > 0, "alpha", self.alpha, "alpha > 0 (learning rate alpha N^(2 beta - 2))"
@@ -133,18 +353,26 @@ class KernelLimitParams:
             self.c_law,
             "'gaussian' or 'rademacher'",
         )
-        rho = self.b_max * sup_abs_derivative(self.phi)
+        sup_d = sup_abs_derivative(phi)
+        rho = self.b_max * sup_d
         require(
             rho < 1,
             "b_max",
             self.b_max,
-            f"rho = b_max * sup|sigma'| = {rho:.4g} < 1 (contraction of the memory; sup|sigma'| = {sup_abs_derivative(self.phi):.4g} for {self.phi})",
+            f"rho = b_max * sup|sigma'| = {rho:.4g} < 1 (contraction of the memory; sup|sigma'| = {sup_d:.4g} for {phi})",
         )
         object.__setattr__(self, "rho", float(rho))
 
     @property
+    def sigma_expr(self) -> sp.Expr:
+        """σ as a SymPy expression in :data:`~theory.symbolic.gaussian.X`."""
+        return sigma_expression(self.phi)
+
+    @property
     def nonlinearity(self) -> Nonlinearity:
-        return get_nonlinearity(self.phi)
+        if isinstance(self.phi, str):
+            return get_nonlinearity(self.phi)
+        return Nonlinearity(str(self.phi), self.phi, r"\sigma", True, is_smooth(self.phi))
 
     @property
     def sigma(self) -> CompiledFunction:
@@ -158,8 +386,10 @@ class KernelLimitParams:
 
     @property
     def sup_sigma(self) -> float:
-        """sup|σ| (bounds the memory; ∞ for linear/ReLU)."""
-        return {"tanh": 1.0, "erf": 1.0, "sigmoid": 1.0}.get(self.phi, math.inf)
+        """sup|σ| (bounds the memory; ∞ for linear/ReLU; numerical for an expression)."""
+        if isinstance(self.phi, str):
+            return {"tanh": 1.0, "erf": 1.0, "sigmoid": 1.0}.get(self.phi, math.inf)
+        return sup_abs_derivative(self.phi, 0)
 
     def learning_rate(self, N: int) -> float:
         """η_N = α N^{2β−2}."""

@@ -21,6 +21,7 @@ Only compiled functions of these steps are evaluated by :mod:`theory.kernel_limi
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -79,18 +80,29 @@ def _forward(sig: sp.Expr, truncated: bool) -> tuple[sp.Expr, tuple[sp.Expr, sp.
     return S_next.subs(Sf, S), (grads[0], grads[1], grads[2])
 
 
+def _phi_parts(phi: str | sp.Expr) -> tuple[sp.Expr, sp.Expr, str]:
+    """(σ, σ', name suffix) of a registered name or an expression in X."""
+    if isinstance(phi, str):
+        nl = get_nonlinearity(phi)
+        return nl.expr, nl.derivative, phi
+    expr = sp.sympify(phi)
+    tag = hashlib.sha1(sp.srepr(expr).encode()).hexdigest()[:10]
+    return expr, sp.diff(expr, X), f"expr_{tag}"
+
+
 @functools.cache
-def rtrl_derivation(phi: str = "tanh") -> Derivation:
-    """RTRL recursion, output gradients and SGD step, derived for a generic σ and for ``phi``."""
+def rtrl_derivation(phi: str | sp.Expr = "tanh") -> Derivation:
+    """RTRL recursion, output gradients and SGD step, derived for a generic σ and for ``phi``
+    (a registered name or a SymPy expression in :data:`~theory.symbolic.gaussian.X`)."""
     sigma = SIGMA
     sig_generic = sigma(X)
     Sn_g, (gW_g, gB_g, gb_g) = _forward(sig_generic, truncated=False)
     _, (tW_g, tB_g, tb_g) = _forward(sig_generic, truncated=True)
-    nl = get_nonlinearity(phi)
-    Sn, (gW, gB, gb) = _forward(nl.expr, truncated=False)
+    sig_expr, dsig_expr, suffix = _phi_parts(phi)
+    Sn, (gW, gB, gb) = _forward(sig_expr, truncated=False)
     # the concrete forward derivative must equal σ'(u)[(x, S, 1) + B G] (self-validation)
     u = W * x + B * S + b
-    dsig = nl.derivative.subs(X, u)
+    dsig = dsig_expr.subs(X, u)
     pts = np.random.default_rng(0).uniform(-1.5, 1.5, (8, 16))
     for got, want in (
         (gW, dsig * (x + B * GW)),
@@ -178,7 +190,7 @@ def rtrl_derivation(phi: str = "tanh") -> Derivation:
                 sp.Matrix([gW, gB, gb]),
                 evaluate=False,
             ),
-            title=f"the forward derivatives for $\\sigma={tex(nl.expr.subs(X, sp.Symbol('x')))}$ "
+            title=f"the forward derivatives for $\\sigma={tex(sig_expr.subs(X, sp.Symbol('x')))}$ "
             "equal the general recursion",
             hidden=True,
         ),
@@ -222,7 +234,7 @@ def rtrl_derivation(phi: str = "tanh") -> Derivation:
         ),
     ]
     return Derivation(
-        name="kernel_limit_rtrl" if phi == "tanh" else f"kernel_limit_rtrl_{phi}",
+        name="kernel_limit_rtrl" if phi == "tanh" else f"kernel_limit_rtrl_{suffix}",
         title="RTRL forward derivatives of the diagonal RNN, derived from the update rule",
         steps=steps,
         references=[LSS, WILLIAMS_ZIPSER],
@@ -231,7 +243,7 @@ def rtrl_derivation(phi: str = "tanh") -> Derivation:
             r"\cite{lam2023} (our reading): exact forward derivatives of the memory, derived by "
             r"SymPy for any activation $\sigma$, and the online gradient step. SymPy also checks "
             rf"the recursion against the derivatives of the concrete activation "
-            rf"$\sigma(x)={tex(nl.expr.subs(X, sp.Symbol('x', real=True)))}$ that the compiled "
+            rf"$\sigma(x)={tex(sig_expr.subs(X, sp.Symbol('x', real=True)))}$ that the compiled "
             r"code uses."
         ),
         notation=[
@@ -256,7 +268,7 @@ class RTRL:
     ``raw`` is the underlying lambdified function (no broadcasting copies) for hot loops.
     """
 
-    phi: str
+    phi: str | sp.Expr
     truncated: bool
     step: CompiledFunction
 
@@ -266,9 +278,10 @@ class RTRL:
 
     @classmethod
     @functools.cache
-    def for_phi(cls, phi: str, truncated: bool = False) -> RTRL:
-        nl = get_nonlinearity(phi)
-        Sn, grads = _forward(nl.expr, truncated=truncated)
+    def for_phi(cls, phi: str | sp.Expr, truncated: bool = False) -> RTRL:
+        """The step for σ = ``phi`` (a registered name or an expression in X), compiled from the
+        SymPy derivative of the update rule."""
+        Sn, grads = _forward(_phi_parts(phi)[0], truncated=truncated)
         rtrl_derivation(phi)  # builds and self-validates the recursion
         f = compile_function((Sn, *grads), [x, S, GW, GB, Gb, W, B, b])
         return cls(phi, truncated, f)
