@@ -262,8 +262,8 @@ def _gate_shape(value: Any, name: str) -> sp.Expr | None:
     if expr == DEFAULT_GATE_SHAPE:
         return None
     required = (
-        f"a gate: a function bounded on the real line with values in [0, 1] "
-        f"(e.g. 'Min(Max(0.2*x + 0.5, 0), 1)' or '1/(1 + exp(-x))')"
+        "a gate: a function bounded on the real line with values in [0, 1] "
+        "(e.g. 'Min(Max(0.2*x + 0.5, 0), 1)' or '1/(1 + exp(-x))')"
     )
     if not growth(expr).bounded:
         raise ParameterError(name, expr, f"{required}; it is unbounded")

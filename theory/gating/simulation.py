@@ -260,16 +260,19 @@ def simulate_gated(
         h = x[0]
         zr = x[1:].reshape(2 * N)
         # user shapes: the model expressions compiled once (GatedNetwork.phi, .sigma_z, .sigma_r)
-        ph = np.tanh(gain * h + p.beta_h) if p.phi is None else net.phi(h)
+        if p.phi is None:
+            ph = np.tanh(gain * h + p.beta_h)
+        else:
+            ph = np.asarray(net.phi(h), dtype=np.float64)
         ph_m = ph.astype(mdt, copy=False)
         if p.gate_z is None:
             sz = 0.5 * (1.0 + np.tanh(0.5 * (p.alpha_z * x[1] - p.beta_z)))
         else:
-            sz = net.sigma_z(x[1])
+            sz = np.asarray(net.sigma_z(x[1]), dtype=np.float64)
         if p.gate_r is None:
             sr = 0.5 * (1.0 + np.tanh(0.5 * (p.alpha_r * x[2] - p.beta_r)))
         else:
-            sr = net.sigma_r(x[2])
+            sr = np.asarray(net.sigma_r(x[2]), dtype=np.float64)
         ih: np.ndarray | float = net.I_h
         izr: np.ndarray = static_zr
         if inputs is not None:

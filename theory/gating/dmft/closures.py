@@ -748,7 +748,7 @@ def _general_mean_class(F: sp.Expr, kinks: tuple[float, ...], width: float) -> t
     @classmethod  # type: ignore[misc]  # classmethod outside a class body (for type() below)
     def numeric_impl(cls: Any, backend: str) -> Any:
         if backend != "numpy":
-            return base.numeric_impl.__func__(cls, backend)
+            return base.numeric_impl.__func__(cls, backend)  # type: ignore[attr-defined]
         from theory.symbolic.compile import compile_function
         from theory.symbolic.gaussian import X
 
@@ -799,7 +799,7 @@ def _general_cross_class(
     @classmethod  # type: ignore[misc]  # classmethod outside a class body (for type() below)
     def numeric_impl(cls: Any, backend: str) -> Any:
         if backend != "numpy":
-            return base.numeric_impl.__func__(cls, backend)
+            return base.numeric_impl.__func__(cls, backend)  # type: ignore[attr-defined]
         from theory.symbolic.compile import compile_function
         from theory.symbolic.gaussian import X
 
