@@ -277,7 +277,7 @@ def test_lambda_max_of_user_model_matches_finite_networks():
 
     from theory.gating.chaos.checks import lambda_size_trend
     from theory.gating.chaos.lyapunov_dmft import gated_lyapunov_dmft
-    from theory.gating.dmft.user_checks import USER_MODEL
+    from theory.gating.dmft.checks import USER_MODEL
 
     lam = gated_lyapunov_dmft(USER_MODEL)
     trend = lambda_size_trend(USER_MODEL, 0, True)

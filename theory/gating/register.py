@@ -10,6 +10,5 @@ from theory.gating.classical import checks as classical_checks  # noqa: F401
 from theory.gating.classical import dmft as classical_dmft  # noqa: F401
 from theory.gating.dmft import checks as dmft_checks  # noqa: F401
 from theory.gating.dmft import equations, fixed_points  # noqa: F401
-from theory.gating.dmft import user_checks as dmft_user_checks  # noqa: F401
 from theory.gating.gradients import adjoint, adjoint_dmft  # noqa: F401
 from theory.gating.gradients import checks as gradient_checks  # noqa: F401
