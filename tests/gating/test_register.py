@@ -11,7 +11,7 @@ import pytest
 from theory.checks import CHECKS, check_names, run_checks, select
 from theory.checks.registry import name_prefix
 
-N_GATING_CHECKS = 62  # 46 + lyapunov_max[g=2.0, g=3.0] + 14 general mean-field checks (issue 11)
+N_GATING_CHECKS = 64  # 46 + lyapunov_max[g=2.0, g=3.0] + 14 general mean-field checks + 2 user-shape checks (issue 11)
 SUBPACKAGES = ("classical", "dmft", "chaos", "gradients")
 
 
@@ -66,7 +66,7 @@ def test_select_gating_selects_all_gating_checks(gating_checks):
     assert len(selected) == N_GATING_CHECKS
     assert [c.name for c in selected] == list(gating_checks)
     per_package = {s: len(select([f"gating.{s}"])) for s in SUBPACKAGES}
-    assert per_package == {"classical": 23, "dmft": 16, "chaos": 14, "gradients": 9}
+    assert per_package == {"classical": 23, "dmft": 18, "chaos": 14, "gradients": 9}
 
 
 @pytest.mark.slow

@@ -259,10 +259,20 @@ def simulate_gated(
     def field(t: float, x: np.ndarray) -> np.ndarray:
         h = x[0]
         zr = x[1:].reshape(2 * N)
-        ph = np.tanh(gain * h + p.beta_h)
+        # user shapes: the model expressions compiled once (GatedNetwork.phi, .sigma_z, .sigma_r)
+        if p.phi is None:
+            ph = np.tanh(gain * h + p.beta_h)
+        else:
+            ph = np.asarray(net.phi(h), dtype=np.float64)
         ph_m = ph.astype(mdt, copy=False)
-        sz = 0.5 * (1.0 + np.tanh(0.5 * (p.alpha_z * x[1] - p.beta_z)))
-        sr = 0.5 * (1.0 + np.tanh(0.5 * (p.alpha_r * x[2] - p.beta_r)))
+        if p.gate_z is None:
+            sz = 0.5 * (1.0 + np.tanh(0.5 * (p.alpha_z * x[1] - p.beta_z)))
+        else:
+            sz = np.asarray(net.sigma_z(x[1]), dtype=np.float64)
+        if p.gate_r is None:
+            sr = 0.5 * (1.0 + np.tanh(0.5 * (p.alpha_r * x[2] - p.beta_r)))
+        else:
+            sr = np.asarray(net.sigma_r(x[2]), dtype=np.float64)
         ih: np.ndarray | float = net.I_h
         izr: np.ndarray = static_zr
         if inputs is not None:

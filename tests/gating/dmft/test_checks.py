@@ -50,7 +50,7 @@ def test_zero_fp_check_passes_and_fails_with_hook():
 
 def test_dmft_check_names():
     names = [c.name for c in select(["gating.dmft"])]
-    assert len(names) == 16
+    assert len(names) == 18
     assert {n.split("[")[0] for n in names} == {
         "gating.dmft.alpha0_map.C_h0",
         "gating.dmft.alpha0_map.kinetic",
@@ -65,4 +65,6 @@ def test_dmft_check_names():
         "gating.dmft.alpha_z.C_h0",
         "gating.dmft.alpha_z.C_h_tau",
         "gating.dmft.alpha_z.slowing",
+        "gating.dmft.user_model.C_h0",
+        "gating.dmft.user_model.C_r0",
     }

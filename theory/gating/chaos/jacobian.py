@@ -27,7 +27,7 @@ import numpy as np
 import sympy as sp
 
 from theory.errors import ParameterError, require
-from theory.gating.model import GatedNetwork, GatedParams
+from theory.gating.model import GatedNetwork, GatedParams, has_user_functions
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import (
     Derivation,
@@ -38,7 +38,7 @@ from theory.symbolic.derivation import (
     tidy_sums,
 )
 from theory.symbolic.gaussian import X
-from theory.symbolic.nonlinearities import named_function
+from theory.symbolic.nonlinearities import NamedFunction, named_function
 
 __all__ = [
     "jacobian_derivation",
@@ -47,6 +47,7 @@ __all__ = [
     "state_factors",
     "jacobian_matrix",
     "tangent_map",
+    "specialise_model",
     "KCS_PAPER",
 ]
 
@@ -340,6 +341,28 @@ def _registered_jacobian() -> Derivation:
 
 
 # --------------------------------------------------------------------------- compiled
+def specialise_model(expr: sp.Expr, params: GatedParams) -> sp.Expr:
+    """Replace the named φ^{(k)}, σ_z^{(k)}, σ_r^{(k)} of ``expr`` whose shape is a user's
+    (:class:`~theory.gating.model.GatedParams` ``phi``, ``gate_z``, ``gate_r``) by the k-th SymPy
+    derivative of the model expression at their argument; default shapes stay named functions
+    (compiled from their definitions with the parameters as arguments, as before)."""
+    from theory.gating.model import gate_r_expr, gate_z_expr, phi_expr
+
+    model = {}
+    if params.phi is not None:
+        model["phi"] = phi_expr(params)
+    if params.gate_z is not None:
+        model["sigma_z"] = gate_z_expr(params)
+    if params.gate_r is not None:
+        model["sigma_r"] = gate_r_expr(params)
+    if not model:
+        return expr
+    return expr.replace(
+        lambda f: isinstance(f, NamedFunction) and type(f).plain in model,
+        lambda f: sp.diff(model[type(f).plain], X, type(f).order).xreplace({X: f.args[0]}),
+    )
+
+
 @dataclass(frozen=True)
 class JacobianFactors:
     """Compiled diagonal factors of the Jacobian (from :func:`jacobian_derivation`).
@@ -375,6 +398,35 @@ class JacobianFactors:
         names = ("row_h", "d_hz_self", "col_hh", "col_hr", "col_gate")
         fused = compile_function(tuple(d.rhs(n).subs(sub) for n in names), args)
         a, zpe, col_hh, col_hr, col_gate = (comp(n) for n in names)
+        return cls(a, zpe, col_hh, col_hr, col_gate, fused=fused)
+
+    @classmethod
+    @functools.cache
+    def for_params(cls, params: GatedParams) -> JacobianFactors:
+        """The same derivation steps specialised to the model's own φ, σ_z, σ_r.
+
+        For the default shapes this is :meth:`build` (tanh and the logistic gates, parameters as
+        arguments); with a user shape (:class:`~theory.gating.model.GatedParams` ``phi``,
+        ``gate_z``, ``gate_r``) every named function φ^{(k)}, σ_z^{(k)}, σ_r^{(k)} of the steps is
+        replaced by the k-th SymPy derivative of the model expression before compiling (the
+        parameter arguments are then unused).
+        """
+        if not has_user_functions(params):
+            return cls.build()
+        d = jacobian_derivation()
+        args = [
+            sp.Symbol("h", real=True),
+            sp.Symbol("z", real=True),
+            sp.Symbol("r", real=True),
+            sp.Symbol("e", real=True),
+            *PARAM_SYMBOLS,
+        ]
+        h, z, r, e = args[:4]
+        sub = {h_i: h, h_j: h, z_i: z, r_i: r, r_j: r, e_i: e}
+        names = ("row_h", "d_hz_self", "col_hh", "col_hr", "col_gate")
+        exprs = [specialise_model(d.rhs(n).subs(sub), params) for n in names]
+        fused = compile_function(tuple(exprs), args)
+        a, zpe, col_hh, col_hr, col_gate = (compile_function(x, args) for x in exprs)
         return cls(a, zpe, col_hh, col_hr, col_gate, fused=fused)
 
 
@@ -431,7 +483,7 @@ def state_factors(
             e.shape,
             f"finite array of shape {h.shape}",
         )
-    f = JacobianFactors.build()
+    f = JacobianFactors.for_params(net.params)
     pv = param_values(net.params)
     a, zpe, col_hh, col_hr, col_gate = f.fused(h, z, r, e, *pv)
     return StateFactors(a=a, zpe=zpe, col_hh=col_hh, col_hr=col_hr, col_gate=col_gate, e=e)

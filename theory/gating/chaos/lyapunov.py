@@ -105,7 +105,7 @@ def _packed_field(S: _Stack):  # noqa: ANN202
     """Ẏ for Y = [x | Q] of shape (S, 3, N, k + 1): two BLAS-3 products per evaluation."""
     net, p = S.net, S.net.params
     pv = param_values(p)
-    fused = JacobianFactors.build().fused
+    fused = JacobianFactors.for_params(p).fused
     linear = _zpe_is_linear_in_e()
     Jzr = np.concatenate([S.J_z, S.J_r], axis=1)  # (S, 2N, N)
     Izr = np.concatenate([S.I_z, S.I_r], axis=1)

@@ -43,7 +43,7 @@ from theory.gating.classical.dmft import Delta0 as cl_Delta0
 from theory.gating.classical.dmft import classical_dmft_derivation, solve_classical_dmft
 from theory.gating.classical.dmft import g as cl_g
 from theory.gating.classical.model import ClassicalParams
-from theory.gating.model import GatedParams
+from theory.gating.model import GatedParams, has_user_functions
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 from theory.symbolic.gaussian import X, diff_x, gaussian_cross
@@ -417,7 +417,7 @@ def two_replica_lyapunov(
         (C_φ, C_{φ'}, C_{σ_r}, C_{σ_r'}) as callables (c, c0); default: the gated DMFT's compiled
         closures (:class:`theory.gating.dmft.equations.GatedDMFT`).
     """
-    from theory.gating.dmft.equations import GatedDMFT, coupling_variance
+    from theory.gating.dmft.equations import compiled_theory, coupling_variance
 
     require(
         params.alpha_z == 0,
@@ -439,7 +439,7 @@ def two_replica_lyapunov(
     t_half = tau[keep][::stride]
     ch, cr = np.asarray(C_h)[keep][::stride], np.asarray(C_r)[keep][::stride]
     if closures is None:
-        th = GatedDMFT.for_params(params)
+        th = compiled_theory(params)  # memoised per closure parameters (same closures)
         from theory.gating.dmft.closures import ClosureTable
 
         closures = (
@@ -514,6 +514,7 @@ def gated_lyapunov_dmft(
         and params.beta_h == 0
         and params.sigma_h == params.sigma_z == params.sigma_r == 0
         and params.convention == "A"
+        and not has_user_functions(params)  # the reduction is to the classical tanh network
     )
     if simple:
         geff = params.g_h * params.s_r

@@ -242,8 +242,16 @@ def _registered_spectrum() -> Derivation:
 
 
 # --------------------------------------------------------------------------- compiled
+def _compiled_for(params: GatedParams) -> dict[str, CompiledFunction]:
+    """:func:`_compiled`, specialised to the model's own φ and gates when it has user shapes
+    (:func:`theory.gating.chaos.jacobian.specialise_model`; same steps of the derivation)."""
+    from theory.gating.model import has_user_functions
+
+    return _compiled(params if has_user_functions(params) else None)
+
+
 @functools.cache
-def _compiled() -> dict[str, CompiledFunction]:
+def _compiled(params: GatedParams | None = None) -> dict[str, CompiledFunction]:
     d = spectrum_derivation()
     hs, zs, rs, es = (sp.Symbol(n, real=True) for n in ("h", "z", "r", "e"))
     sz = jac.sigma_z_sym(zs)
@@ -257,18 +265,23 @@ def _compiled() -> dict[str, CompiledFunction]:
         php: sp.diff(jac.phi_sym(hs), hs),
     }
     args = [hs, zs, rs, es, x, y, *jac.PARAM_SYMBOLS, tz, tr]
+
+    def own(e: sp.Expr) -> sp.Expr:
+        return e if params is None else jac.specialise_model(e, params)
+
     out = {
-        n: compile_function(d.rhs(f"k_{n}").subs(sub), args) for n in ("hh", "hz", "hr", "zh", "zz")
+        n: compile_function(own(d.rhs(f"k_{n}").subs(sub)), args)
+        for n in ("hh", "hz", "hr", "zh", "zz")
     }
     # fixed-point form: the z-average F and the r-factor
     out["F"] = compile_function(
-        sp.simplify(a**2 / ((x + a) ** 2 + y**2)).subs(a, sz), [zs, x, y, *jac.PARAM_SYMBOLS]
+        own(sp.simplify(a**2 / ((x + a) ** 2 + y**2)).subs(a, sz)), [zs, x, y, *jac.PARAM_SYMBOLS]
     )
     out["hr_factor"] = compile_function(sp.simplify(d.rhs("k_hr") / (srp**2 * ph**2)), [x, y, tr])
-    out["sr2"] = compile_function(srr**2, [rs, *jac.PARAM_SYMBOLS])
-    out["srp2"] = compile_function(sp.diff(srr, rs) ** 2, [rs, *jac.PARAM_SYMBOLS])
-    out["ph2"] = compile_function(jac.phi_sym(hs) ** 2, [hs, *jac.PARAM_SYMBOLS])
-    out["php2"] = compile_function(sp.diff(jac.phi_sym(hs), hs) ** 2, [hs, *jac.PARAM_SYMBOLS])
+    out["sr2"] = compile_function(own(srr**2), [rs, *jac.PARAM_SYMBOLS])
+    out["srp2"] = compile_function(own(sp.diff(srr, rs) ** 2), [rs, *jac.PARAM_SYMBOLS])
+    out["ph2"] = compile_function(own(jac.phi_sym(hs) ** 2), [hs, *jac.PARAM_SYMBOLS])
+    out["php2"] = compile_function(own(sp.diff(jac.phi_sym(hs), hs) ** 2), [hs, *jac.PARAM_SYMBOLS])
     return out
 
 
@@ -310,8 +323,16 @@ class BoundaryModel:
     ) -> BoundaryModel:
         for n, v in (("delta_h", delta_h), ("delta_z", delta_z), ("delta_r", delta_r)):
             require(np.isfinite(v) and v >= 0, n, v, "a finite variance >= 0")
-        f = _compiled()
+        f = _compiled_for(params)
         pv = jac.param_values(params)
+        if params.phi is not None or params.gate_r is not None:
+            return cls(
+                params,
+                "fixed_point",
+                None,
+                _user_moments(params, f, pv, delta_h, delta_r),
+                (float(delta_h), float(delta_z), float(delta_r)),
+            )
         from theory.gating.dmft.closures import gate_strip, phi_strip
         from theory.numerics.quadrature import strip_step
 
@@ -338,7 +359,7 @@ class BoundaryModel:
     def lhs(self, xv: np.ndarray | float, yv: np.ndarray | float = 0.0) -> np.ndarray:
         """LHS(x + iy), vectorised over broadcast x, y."""
         xv, yv = np.broadcast_arrays(np.asarray(xv, dtype=float), np.asarray(yv, dtype=float))
-        f = _compiled()
+        f = _compiled_for(self.params)
         p = self.params
         pv = jac.param_values(p)
         out = np.empty(xv.shape)
@@ -355,7 +376,7 @@ class BoundaryModel:
                 if (
                     np.isnan(K["hh"]).any() or np.isnan(K["zh"]).any()
                 ):  # σ_z underflow at λ = 0: limit σ_z²/|σ_z|² = 1
-                    _a, _zpe, col_hh, _col_hr, col_gate = jac.JacobianFactors.build().fused(
+                    _a, _zpe, col_hh, _col_hr, col_gate = jac.JacobianFactors.for_params(p).fused(
                         h, z, r, e, *pv
                     )
                     K["hh"] = np.where(np.isnan(K["hh"]), col_hh**2, K["hh"])
@@ -387,6 +408,29 @@ class BoundaryModel:
         m = self.moments
         require(self.kind == "fixed_point", "kind", self.kind, "'fixed_point'")
         return m["sr2"] * m["php2"] + m["srp2"] * m["ph2"] * m["php2"]
+
+
+def _user_moments(
+    params: GatedParams, f: dict[str, Any], pv: tuple[float, ...], delta_h: float, delta_r: float
+) -> dict[str, float]:
+    """⟨σ_r²⟩, ⟨σ_r'²⟩, ⟨φ²⟩, ⟨φ'²⟩ of a model with a user φ or σ_r: the general rule of
+    :func:`theory.gating.dmft.closures.general_mean` with panel ends at the kinks of the shapes."""
+    from theory.gating.dmft.closures import feature_widths, general_mean, kink_points
+    from theory.gating.model import gate_r_expr, phi_expr
+
+    kr, kh = kink_points(gate_r_expr(params)), kink_points(phi_expr(params))
+    w_phi, w_r = feature_widths(params)
+    out = {}
+    for name, kinks, var, w in (
+        ("sr2", kr, delta_r, w_r),
+        ("srp2", kr, delta_r, w_r),
+        ("ph2", kh, delta_h, w_phi),
+        ("php2", kh, delta_h, w_phi),
+    ):
+        fn = f[name]
+        val = general_mean(lambda u, fn=fn: fn(u, *pv), kinks, var, width=w)
+        out[name] = float(np.asarray(val).reshape(-1)[0])
+    return out
 
 
 def _expect_gate(f: Any, dz: float, step: float, alpha: float, beta: float) -> np.ndarray | float:
@@ -476,6 +520,12 @@ def slow_mode_fraction(params: GatedParams, delta_z: float, delta: float) -> flo
     """
     require(0 < delta < 1, "delta", delta, "0 < delta < 1")
     require(math.isfinite(delta_z) and delta_z > 0, "delta_z", delta_z, "a finite delta_z > 0")
+    require(
+        params.gate_z is None,
+        "gate_z",
+        params.gate_z,
+        "the default logistic update gate (the formula inverts sigmoid(alpha_z z - beta_z))",
+    )
     if params.alpha_z == 0:
         return float(params.s_z < delta)
     return float(

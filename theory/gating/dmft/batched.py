@@ -64,7 +64,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from theory.errors import ConvergenceError, require
+from theory.errors import ConvergenceError, ParameterError, require
 from theory.gating.dmft.equations import (
     REFERENCE_PARAMS,
     GatedDMFTSolution,
@@ -75,7 +75,7 @@ from theory.gating.dmft.equations import (
     grid_diagnostics,
     input_variances,
 )
-from theory.gating.model import GatedParams
+from theory.gating.model import GatedParams, has_user_functions
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.gaussian import GaussianMean
 
@@ -582,6 +582,7 @@ class FourierPool:
             params.alpha_z,
             "alpha_z = 0 for the Fourier solver (use solve_dmft_montecarlo)",
         )
+        _require_default_shapes(params)
         amp = _as_inits(init, 1)[0]
         if not self.free:
             self._grow(2 * self.cap)
@@ -828,6 +829,7 @@ def solve_dmft_fourier_batch(
             p.alpha_z,
             "alpha_z = 0 for the Fourier solver (use solve_dmft_montecarlo)",
         )
+        _require_default_shapes(p)
     inits = _as_inits(init, len(plist))
     pool = FourierPool(
         dtau=dtau,
@@ -852,6 +854,20 @@ def solve_dmft_fourier_batch(
     return out
 
 
+def _require_default_shapes(p: GatedParams) -> None:
+    """The batched tables rescale tanh and the logistic gate (module docstring): a user φ or gate
+    has no such scaling, so it is refused with the point-by-point solver to use instead."""
+    if has_user_functions(p):
+        name = "phi" if p.phi is not None else ("gate_r" if p.gate_r is not None else "gate_z")
+        raise ParameterError(
+            name,
+            getattr(p, name),
+            "the default tanh phi and logistic gates for the batched solvers (their closure "
+            "tables rescale tanh(g x + beta_h) and sigmoid(alpha x - beta)); for a user phi or "
+            "gate use theory.gating.dmft.solve_dmft_fourier / fixed_point_branches point by point",
+        )
+
+
 def fixed_point_exists_batch(params: Sequence[GatedParams], *, n_grid: int = 400) -> np.ndarray:
     """Whether the fixed-point DMFT has a nonzero solution, for each point of ``params``.
 
@@ -866,6 +882,7 @@ def fixed_point_exists_batch(params: Sequence[GatedParams], *, n_grid: int = 400
     out = np.zeros(len(params), dtype=bool)
     for i, p in enumerate(params):
         require(isinstance(p, GatedParams), "params", p, "GatedParams")
+        _require_default_shapes(p)
         fp = fixed_point_parts(p.beta_h, p.beta_r)
         gJ = coupling_variance(p)
         vh, _vz, vr = input_variances(p)

@@ -74,6 +74,16 @@ __all__ = [
     "logistic_mean",
     "phi_strip",
     "gate_strip",
+    "kink_points",
+    "general_mean",
+    "general_cross",
+    "general_cross_error",
+    "general_mean_class",
+    "general_cross_class",
+    "model_cross",
+    "model_mean",
+    "expr_strip",
+    "feature_widths",
 ]
 
 
@@ -504,11 +514,364 @@ def _normal_trapezoid(h: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def phi_strip(params: Any) -> float:
-    """Half-width of the analyticity strip of φ in h-units: π/(2 g_h) (A) or π/2 (B)."""
+    """Half-width of the analyticity strip of φ in h-units: π/(2 g_h) (A) or π/2 (B); for a
+    user φ of logistic form π/k (:func:`expr_strip`), else that of tanh at the same gain (the
+    general quadrature of a non-logistic φ does not use it)."""
     gain = params.g_h if params.convention == "A" else 1.0
+    if getattr(params, "phi", None) is not None:
+        from theory.gating.model import phi_expr
+
+        strip = expr_strip(phi_expr(params))
+        if strip is not None:
+            return strip
     return math.pi / (2.0 * gain)
 
 
 def gate_strip(alpha: float) -> float:
     """Half-width of the analyticity strip of σ(αx − β): π/α (∞ for α = 0 -> capped)."""
     return math.pi / alpha if alpha > 0 else 1e3
+
+
+# ============================================================================ general closures
+#: Panel width (standard units) and Gauss–Legendre nodes per panel of the general closures.
+GENERAL_PANEL = 1.0
+GENERAL_NODES = 10
+#: Panels per feature width of the function (a user shape f(a x + b) has width 1/|a| in x) and
+#: the smallest panel (standard units; at most 2·8.5/0.085 = 200 panels per axis).
+PANELS_PER_WIDTH = 0.25
+MIN_PANEL = 0.085
+
+
+def _panel_for(panel: float, width: float, s: float) -> float:
+    """Panel width in standard units: at most ``panel``, at most 4 feature widths (width/s)."""
+    return max(MIN_PANEL, min(panel, width / (PANELS_PER_WIDTH * s)))
+
+
+def kink_points(F: sp.Expr) -> tuple[float, ...]:
+    """Real points where F or one of its derivatives may jump: zeros of the arguments of Abs,
+    sign, Heaviside, of the differences of the arguments of Max/Min, and of the relations of a
+    Piecewise (SymPy's ``solveset`` on the reals; a set it cannot list is skipped -- the a
+    posteriori error estimate :func:`general_cross_error` then shows the loss of accuracy)."""
+    from theory.symbolic.gaussian import X
+
+    eqs: list[sp.Expr] = []
+    for a in sp.sympify(F).atoms(sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.Piecewise):
+        if isinstance(a, (sp.Abs, sp.sign, sp.Heaviside)):
+            eqs.append(a.args[0])
+        elif isinstance(a, (sp.Max, sp.Min)):
+            args = list(a.args)
+            eqs += [args[i] - args[j] for i in range(len(args)) for j in range(i + 1, len(args))]
+        else:
+            for _e, cond in a.args:
+                for rel in sp.sympify(cond).atoms(sp.core.relational.Relational):
+                    eqs.append(rel.lhs - rel.rhs)
+    pts: set[float] = set()
+    for e in eqs:
+        if not e.has(X):
+            continue
+        try:
+            sol = sp.solveset(e, X, sp.S.Reals)
+        except Exception:  # NotImplementedError and friends: no breakpoint from this term
+            continue
+        if isinstance(sol, sp.FiniteSet):
+            pts |= {float(v) for v in sol if v.is_real and v.is_finite}
+    return tuple(sorted(p for p in pts if math.isfinite(p)))
+
+
+def _panel_nodes(breaks: np.ndarray, panel: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Composite Gauss–Legendre nodes on [−T, T] (standard units) split at ``breaks`` (…, m):
+    returns nodes and weights (times the standard normal density) of shape (…, P·n)."""
+    from theory.numerics.quadrature import TRUNCATION, gauss_legendre
+
+    T = TRUNCATION
+    base = np.arange(-T, T + 1e-12, panel)
+    base[-1] = T
+    b = np.clip(breaks, -T, T)
+    grid = np.sort(
+        np.concatenate([np.broadcast_to(base, b.shape[:-1] + base.shape), b], axis=-1), axis=-1
+    )
+    lo, hi = grid[..., :-1], grid[..., 1:]
+    t, w = gauss_legendre(n, 0.0, 1.0)
+    width = (hi - lo)[..., None]
+    nodes = (lo[..., None] + width * t).reshape(lo.shape[:-1] + (-1,))
+    wts = (
+        (width * w).reshape(lo.shape[:-1] + (-1,))
+        * np.exp(-0.5 * nodes**2)
+        / math.sqrt(2.0 * math.pi)
+    )
+    return nodes, wts
+
+
+def general_mean(
+    f: Any,
+    kinks: tuple[float, ...],
+    c0: Any,
+    *,
+    panel: float = GENERAL_PANEL,
+    width: float = math.inf,
+) -> np.ndarray:
+    """E[f(x)], x ~ N(0, c₀): composite Gauss–Legendre (:data:`GENERAL_NODES` per panel of width
+    ``panel`` standard deviations on [−8.5, 8.5]) with panel ends at the ``kinks`` of f, so that a
+    piecewise-smooth f (hard sigmoid, |x|) is integrated to the accuracy of a smooth one."""
+    c0 = np.asarray(c0, dtype=float)
+    out = np.empty(c0.shape)
+    flat, res = c0.ravel(), out.ravel()
+    k = np.asarray(kinks, dtype=float)
+    for i, v in enumerate(flat):
+        if not (math.isfinite(v) and v >= 0):
+            raise ParameterError("c0", v, "a finite variance >= 0")
+        if v == 0.0:
+            res[i] = float(np.asarray(f(np.zeros(1)), dtype=float).reshape(-1)[0])
+            continue
+        s = math.sqrt(v)
+        u, w = _panel_nodes(k / s, _panel_for(panel, width, s), GENERAL_NODES)
+        with np.errstate(all="ignore"):  # Piecewise/select evaluates every branch
+            fu = np.broadcast_to(np.asarray(f(s * u), dtype=float), u.shape)
+        res[i] = float(w @ fu)
+    return out
+
+
+def general_cross(
+    f: Any,
+    g: Any,
+    kinks: tuple[float, ...],
+    c: Any,
+    c0: Any,
+    *,
+    panel: float = GENERAL_PANEL,
+    width: float = math.inf,
+) -> np.ndarray:
+    """E[f(x)g(y)], Var x = Var y = c₀, Cov = c, for piecewise-smooth f, g with known ``kinks``.
+
+    Conditional form x = s·u, y = s(ρu + qv) (s = √c₀, ρ = c/c₀, q = √(1 − ρ²)): the inner
+    integral over v has panel ends at the kinks of g in v, (k/s − ρu)/q, different for every u;
+    the outer one at the kinks of f, k/s, and around k/(sρ), where the inner integral has a
+    feature of width q/|ρ| (extra ends at ±q/|ρ|·{1, 3, 9}). Composite Gauss–Legendre
+    (:data:`GENERAL_NODES` per panel) against the normal density on [−8.5, 8.5]. Error: spectral
+    on each smooth piece; :func:`general_cross_error` estimates it by halving the panels. Panels
+    are at most ``panel`` standard deviations and at most 4 feature widths (``width``, in x) long.
+    Vectorised over broadcast (c, c₀); |c| ≤ c₀.
+    """
+    c, c0 = np.broadcast_arrays(np.asarray(c, dtype=float), np.asarray(c0, dtype=float))
+    cf, c0f = c.ravel(), c0.ravel()
+    if not (np.all(np.isfinite(cf)) and np.all(np.isfinite(c0f)) and np.all(c0f >= 0)):
+        raise ParameterError("c, c0", (c, c0), "finite numbers with c0 >= 0")
+    if np.any(np.abs(cf) > c0f * (1.0 + 1e-12) + 1e-300):
+        raise ParameterError("c", c, "|c| <= c0 (a covariance)")
+    k = np.asarray(kinks, dtype=float)
+    res = np.empty(cf.shape)
+    zero = c0f == 0.0
+    if np.any(zero):
+        z0 = np.zeros(1)
+        res[zero] = float(np.asarray(f(z0)).reshape(-1)[0]) * float(
+            np.asarray(g(z0)).reshape(-1)[0]
+        )
+    for v0 in np.unique(c0f[~zero]):
+        sel = np.nonzero((c0f == v0) & ~zero)[0]
+        s = math.sqrt(v0)
+        pan = _panel_for(panel, width, s)
+        rho = np.clip(cf[sel] / v0, -1.0, 1.0)
+        q = np.sqrt(np.clip((1.0 - rho) * (1.0 + rho), 0.0, None))
+        ends = q < 1e-12
+        if np.any(ends):  # y = ρx exactly: a one-dimensional mean
+            u, w = _panel_nodes(np.concatenate([k / s, -k / s]), pan, GENERAL_NODES)
+            with np.errstate(all="ignore"):  # Piecewise/select evaluates every branch
+                fu = np.broadcast_to(np.asarray(f(s * u), dtype=float), u.shape)
+                for j in np.nonzero(ends)[0]:
+                    gu = np.broadcast_to(
+                        np.asarray(g(s * np.sign(rho[j]) * u), dtype=float), u.shape
+                    )
+                    res[sel[j]] = float(w @ (fu * gu))
+        # rows whose inner integral has a narrow feature (q/|ρ| < 0.3 panel) get extra ends
+        narrow = ~ends & (q < 0.3 * pan * np.abs(rho))
+        per_row = (2 * 8.5 / pan + 2 * k.size + 6) ** 2 * GENERAL_NODES**2
+        chunk = int(max(1, min(16, 4e6 // per_row)))
+        for group in (np.nonzero(~ends & ~narrow)[0], np.nonzero(narrow)[0]):
+            for start in range(0, group.size, chunk):
+                jj = group[start : start + chunk]
+                res[sel[jj]] = _cross_rows(f, g, k, s, rho[jj], q[jj], pan, bool(narrow[jj[0]]))
+    return res.reshape(c.shape)
+
+
+def _cross_rows(
+    f: Any,
+    g: Any,
+    k: np.ndarray,
+    s: float,
+    rho: np.ndarray,
+    q: np.ndarray,
+    panel: float,
+    narrow: bool,
+) -> np.ndarray:
+    """The conditional-form sum of :func:`general_cross` for rows (ρ, q) at one s = √c₀."""
+    r, qq = rho[:, None], q[:, None]
+    n = rho.size
+    centre = (k / s)[None, :] / np.where(np.abs(r) > 1e-12, r, np.inf)
+    parts = [np.broadcast_to(k / s, (n, k.size)), centre]
+    if narrow:
+        ar = np.maximum(np.abs(r), 1e-300)
+        spread = (qq / ar) * np.array([-9.0, -3.0, -1.0, 1.0, 3.0, 9.0])[None, :]
+        parts.append((centre[:, :, None] + spread[:, None, :]).reshape(n, -1))
+    outer_breaks = np.concatenate(parts, axis=1)
+    u, wu = _panel_nodes(outer_breaks, panel, GENERAL_NODES)  # (n, U)
+    vb = ((k / s)[None, None, :] - r[:, :, None] * u[:, :, None]) / qq[:, :, None]
+    v, wv = _panel_nodes(vb, panel, GENERAL_NODES)  # (n, U, V)
+    y = s * (r[:, :, None] * u[:, :, None] + qq[:, :, None] * v)
+    with np.errstate(all="ignore"):  # Piecewise/select evaluates every branch
+        gy = np.broadcast_to(np.asarray(g(y), dtype=float), y.shape)
+        fu = np.broadcast_to(np.asarray(f(s * u), dtype=float), u.shape)
+    G = np.einsum("nuv,nuv->nu", gy, wv)
+    return np.einsum("nu,nu,nu->n", fu, G, wu)
+
+
+def general_cross_error(F: sp.Expr, c: Any, c0: float, width: float = math.inf) -> float:
+    """A posteriori error estimate of the general closure C_F(c; c₀): the largest difference
+    between the rule of :func:`general_cross` and the same rule on panels of half the width."""
+    from theory.symbolic.compile import compile_function
+    from theory.symbolic.gaussian import X
+
+    f = compile_function(F, [X])
+    kinks = kink_points(F)
+    a = general_cross(f, f, kinks, c, c0, width=width)
+    pan = _panel_for(GENERAL_PANEL, width, math.sqrt(c0)) if c0 > 0 else GENERAL_PANEL
+    b = general_cross(f, f, kinks, c, c0, panel=pan / 2)
+    return float(np.max(np.abs(a - b))) if np.size(a) else 0.0
+
+
+@functools.cache
+def _general_mean_class(F: sp.Expr, kinks: tuple[float, ...], width: float) -> type[GaussianMean]:
+    base = gaussian_mean(F)
+
+    def fdiff(self: Any, argindex: int = 1) -> sp.Expr:
+        return general_mean_class(diff_x(F, 2), kinks, width)(self.args[0]) / 2
+
+    @classmethod  # type: ignore[misc]  # classmethod outside a class body (for type() below)
+    def numeric_impl(cls: Any, backend: str) -> Any:
+        if backend != "numpy":
+            return base.numeric_impl.__func__(cls, backend)  # type: ignore[attr-defined]
+        from theory.symbolic.compile import compile_function
+        from theory.symbolic.gaussian import X
+
+        f = compile_function(F, [X])
+        return lambda c0: general_mean(f, kinks, c0, width=width)
+
+    attrs: dict[str, Any] = {"fdiff": fdiff, "numeric_impl": numeric_impl, "kinks": kinks}
+    cls = type(f"{base.__name__}_gl{_step_tag(min(width, 1e300))}", (base,), attrs)
+    return register_sympy_class(cls)
+
+
+def general_mean_class(
+    F: sp.Expr, kinks: tuple[float, ...] | None = None, width: float = math.inf
+) -> type[GaussianMean]:
+    """⟨F⟩_{c0} as a SymPy function class evaluated by :func:`general_mean` (panel ends at the
+    kinks of F, or at the given ``kinks`` of the function F was derived from; panels of at most
+    4 feature ``width`` s)."""
+    Fe = sp.sympify(F)
+    k = kink_points(Fe) if kinks is None else tuple(kinks)
+    return _general_mean_class(Fe, k, float(width))
+
+
+@functools.cache
+def _general_cross_class(
+    F: sp.Expr, G: sp.Expr, kinks: tuple[float, ...], width: float
+) -> type[GaussianCross]:
+    base = gaussian_cross(F, G)
+
+    @classmethod  # type: ignore[misc]  # classmethod outside a class body (for type() below)
+    def eval(cls: Any, c: sp.Expr, c0: sp.Expr) -> sp.Expr | None:
+        if c == 0:
+            return general_mean_class(F, kinks, width)(c0) * general_mean_class(G, kinks, width)(c0)
+        if c == c0:
+            return general_mean_class(F * G, kinks, width)(c0)
+        return None
+
+    def fdiff(self: Any, argindex: int = 1) -> sp.Expr:
+        c, c0 = self.args
+        if argindex == 1:  # Price's theorem, same rule and breakpoints
+            return general_cross_class(diff_x(F), diff_x(G), kinks, width)(c, c0)
+        if argindex == 2:
+            return (
+                general_cross_class(diff_x(F, 2), G, kinks, width)(c, c0)
+                + general_cross_class(F, diff_x(G, 2), kinks, width)(c, c0)
+            ) / 2
+        raise sp.ArgumentIndexError(self, argindex)
+
+    @classmethod  # type: ignore[misc]  # classmethod outside a class body (for type() below)
+    def numeric_impl(cls: Any, backend: str) -> Any:
+        if backend != "numpy":
+            return base.numeric_impl.__func__(cls, backend)  # type: ignore[attr-defined]
+        from theory.symbolic.compile import compile_function
+        from theory.symbolic.gaussian import X
+
+        f = compile_function(F, [X])
+        g = compile_function(G, [X])
+        return lambda c, c0: general_cross(f, g, kinks, c, c0, width=width)
+
+    attrs: dict[str, Any] = {
+        "eval": eval,
+        "fdiff": fdiff,
+        "numeric_impl": numeric_impl,
+        "kinks": kinks,
+    }
+    cls = type(f"{base.__name__}_gl{_step_tag(min(width, 1e300))}", (base,), attrs)
+    return register_sympy_class(cls)
+
+
+def general_cross_class(
+    F: sp.Expr,
+    G: sp.Expr | None = None,
+    kinks: tuple[float, ...] | None = None,
+    width: float = math.inf,
+) -> type[GaussianCross]:
+    """C_{F,G}(c; c0) as a SymPy function class evaluated by :func:`general_cross` (the general
+    Gaussian-expectation quadrature of a user φ or gate that is not logistic); Price's theorem
+    and the reductions at c = 0, c = c0 carry the same rule and breakpoints."""
+    Fe = sp.sympify(F)
+    Ge = Fe if G is None else sp.sympify(G)
+    k = tuple(sorted(set(kink_points(Fe)) | set(kink_points(Ge)))) if kinks is None else kinks
+    return _general_cross_class(Fe, Ge, tuple(k), float(width))
+
+
+def expr_strip(F: sp.Expr) -> float | None:
+    """Half-width π/k of the analyticity strip of a logistic-form F (:func:`logistic_form`),
+    else None."""
+    form = logistic_form(F)
+    return None if form is None else math.pi / form[2]
+
+
+def model_cross(
+    F: sp.Expr, step: float, user: bool, width: float = math.inf
+) -> type[GaussianCross]:
+    """The closure class of a model function: :func:`sharp_cross` (trapezoid with ``step``, exact
+    logistic fast path) for the default shapes and for user shapes of logistic form (step from
+    their strip), else the general quadrature :func:`general_cross_class`."""
+    if not user:
+        return sharp_cross(F, None, step)
+    strip = expr_strip(F)
+    if strip is not None:
+        from theory.numerics.quadrature import strip_step
+
+        return sharp_cross(F, None, strip_step(strip))
+    return general_cross_class(F, width=width)
+
+
+def model_mean(
+    G: sp.Expr, F: sp.Expr, step: float, user: bool, width: float = math.inf
+) -> type[GaussianMean]:
+    """⟨G⟩ for a function G derived from the model function F (F², F'²): :func:`sharp_mean` for
+    the default shapes and logistic user shapes, else the general rule with the kinks of F."""
+    if not user:
+        return sharp_mean(G, step)
+    strip = expr_strip(F)
+    if strip is not None:
+        from theory.numerics.quadrature import strip_step
+
+        return sharp_mean(G, strip_step(strip))
+    return general_mean_class(G, kink_points(F), width)
+
+
+def feature_widths(params: Any) -> tuple[float, float]:
+    """Feature widths (x-units) of φ and σ_r of a model with user shapes: 1/g_h (A) or 1 (B) for
+    φ(x) = f(g_h x + β_h), 1/α_r for σ_r(x) = s(α_r x − β_r) (the shapes' own scale taken as 1)."""
+    gain = params.g_h if params.convention == "A" else 1.0
+    return 1.0 / gain, (1.0 / params.alpha_r if params.alpha_r > 0 else math.inf)

@@ -29,12 +29,14 @@ import sympy as sp
 
 from theory.errors import require
 from theory.gating.dmft.closures import (
+    feature_widths,
     gate_strip,
+    model_cross,
+    model_mean,
     phi_strip,
     sharp_cross,
-    sharp_mean,
 )
-from theory.gating.model import GatedParams, gate_expr, phi_expr
+from theory.gating.model import GatedParams, gate_r_expr, phi_expr, phi_is_odd
 from theory.numerics.quadrature import strip_step
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
@@ -54,6 +56,7 @@ __all__ = [
     "phi_moments",
     "tail_decay",
     "check_grid",
+    "closure_error_bound",
 ]
 
 KCS = Reference(key="krishnamurthy2022", where="Sec. III")
@@ -96,14 +99,17 @@ Xhat, Hhat = sp.symbols(r"\hat{x} \hat{\eta}", complex=True)
 def _closure_classes(params: GatedParams) -> tuple[Any, Any, sp.Expr, sp.Expr]:
     """Sharp-step closure classes C_φ, C_{σ_r} for ``params`` and the expressions φ, σ_r."""
     phi = phi_expr(params)
-    sr = gate_expr(params.alpha_r, params.beta_r)
+    sr = gate_r_expr(params)
     name_function(phi, r"\phi")
     name_function(sr, r"\sigma_r")
     name_function(diff_x(phi), r"\phi'")
     if params.alpha_r > 0:
         name_function(diff_x(sr), r"\sigma_r'")
-    C_phi = sharp_cross(phi, None, strip_step(phi_strip(params)))
-    C_sr = sharp_cross(sr, None, strip_step(gate_strip(params.alpha_r)))
+    # default shapes: trapezoid with the strip step (exact logistic fast path); user shapes:
+    # the same when they are logistic, else the general quadrature with panel ends at the kinks
+    w_phi, w_r = feature_widths(params)
+    C_phi = model_cross(phi, strip_step(phi_strip(params)), params.phi is not None, w_phi)
+    C_sr = model_cross(sr, strip_step(gate_strip(params.alpha_r)), params.gate_r is not None, w_r)
     return C_phi, C_sr, phi, sr
 
 
@@ -466,7 +472,7 @@ def grid_diagnostics(
     """
     messages = []
     decay = max(tail_decay(ch), tail_decay(cr))
-    if params.beta_h == 0.0 and params.sigma_h == 0.0 and ch[0] > 1e-12:
+    if phi_is_odd(params) and params.sigma_h == 0.0 and ch[0] > 1e-12:
         decay = max(decay, float(abs(ch[-1]) / ch[0]))
     if decay > 1e-3:
         messages.append(
@@ -497,6 +503,8 @@ def closure_params(params: GatedParams) -> GatedParams:
         alpha_r=params.alpha_r,
         beta_r=params.beta_r,
         convention=params.convention,
+        phi=params.phi,
+        gate_r=params.gate_r,
     )
 
 
@@ -512,10 +520,13 @@ def compiled_theory(params: GatedParams, quad_step: float | None = None) -> Gate
     C_phi, C_sr, _phi, _sr = _closure_classes(params)
     base = GatedDMFT.for_params(params)
     phi = phi_expr(params)
-    sr = gate_expr(params.alpha_r, params.beta_r)
+    sr = gate_r_expr(params)
     del C_phi, C_sr
-    cp = sharp_cross(phi, None, quad_step)
-    cs = sharp_cross(sr, None, quad_step)
+    # quad_step sets the trapezoid of the default and logistic closures; the general quadrature
+    # of a non-logistic user shape has no step (its error estimate is general_cross_error)
+    w_phi, w_r = feature_widths(params)
+    cp = _with_step(phi, quad_step, params.phi is not None, w_phi)
+    cs = _with_step(sr, quad_step, params.gate_r is not None, w_r)
     return GatedDMFT(
         params=params,
         mult_h=base.mult_h,
@@ -529,10 +540,41 @@ def compiled_theory(params: GatedParams, quad_step: float | None = None) -> Gate
     )
 
 
+def closure_error_bound(params: GatedParams, ch: np.ndarray, cr: np.ndarray) -> float:
+    """Error estimate of the general quadrature closures at a solution (C_h, C_r on the lags):
+    :func:`~theory.gating.dmft.closures.general_cross_error` of C_φ and C_{σ_r} at 17 lags each,
+    for the user shapes that are not logistic (0 for the default and logistic closures, whose
+    trapezoid or logistic rules err by ~e^{−49})."""
+    from theory.gating.dmft.closures import expr_strip, general_cross_error
+
+    err = 0.0
+    w_phi, w_r = feature_widths(params)
+    cases = (
+        (params.phi is not None, phi_expr(params), ch, w_phi),
+        (params.gate_r is not None, gate_r_expr(params), cr, w_r),
+    )
+    for user, F, y, w in cases:
+        if user and expr_strip(F) is None and y[0] > 0:
+            idx = np.unique(np.linspace(0, y.size - 1, 17).astype(int))
+            c_ = np.clip(y[idx], -y[0], y[0])
+            err = max(err, general_cross_error(F, c_, float(y[0]), w))
+    return err
+
+
+def _with_step(F: sp.Expr, step: float, user: bool, width: float) -> Any:
+    from theory.gating.dmft.closures import expr_strip, general_cross_class
+
+    if user and expr_strip(F) is None:
+        return general_cross_class(F, width=width)
+    return sharp_cross(F, None, step)
+
+
 def phi_moments(params: GatedParams, c_h0: float) -> dict[str, float]:
     """⟨φ²⟩, ⟨φ'²⟩ at Var h = c_h0 (compiled sharp-step Gaussian means)."""
     phi = phi_expr(params)
     step = strip_step(phi_strip(params))
-    f2 = compile_function(sharp_mean(phi**2, step)(c0), [c0])
-    fp2 = compile_function(sharp_mean(diff_x(phi) ** 2, step)(c0), [c0])
+    user = params.phi is not None
+    w = feature_widths(params)[0]
+    f2 = compile_function(model_mean(phi**2, phi, step, user, w)(c0), [c0])
+    fp2 = compile_function(model_mean(diff_x(phi) ** 2, phi, step, user, w)(c0), [c0])
     return {"phi2": float(f2(c_h0)), "dphi2": float(fp2(c_h0))}

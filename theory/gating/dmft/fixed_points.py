@@ -29,9 +29,9 @@ import scipy.optimize as so
 import sympy as sp
 
 from theory.errors import ParameterError, require
-from theory.gating.dmft.closures import gate_strip, phi_strip, sharp_mean
+from theory.gating.dmft.closures import feature_widths, gate_strip, model_mean, phi_strip
 from theory.gating.dmft.equations import REFERENCE_PARAMS, coupling_variance, input_variances
-from theory.gating.model import GatedParams, gate_expr, phi_expr
+from theory.gating.model import GatedParams, gate_r_expr, phi_expr
 from theory.numerics.quadrature import strip_step
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
@@ -108,7 +108,7 @@ def _small_delta_expansion() -> dict[str, sp.Expr]:
 def fixed_point_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation:
     """Fixed-point DMFT, zero-FP threshold, tricritical α_r* and V_1 + V_2 (module docstring)."""
     phi = phi_expr(params)
-    sr = gate_expr(params.alpha_r, params.beta_r)
+    sr = gate_r_expr(params)
     name_function(phi, r"\phi")
     name_function(sr, r"\sigma_r")
     name_function(diff_x(phi), r"\phi'")
@@ -116,10 +116,12 @@ def fixed_point_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation
         name_function(diff_x(sr), r"\sigma_r'")
     step_phi = strip_step(phi_strip(params))
     step_sr = strip_step(gate_strip(params.alpha_r))
-    phi2 = sharp_mean(phi**2, step_phi)(Dh)
-    dphi2 = sharp_mean(diff_x(phi) ** 2, step_phi)(Dh)
-    sr2 = sharp_mean(sr**2, step_sr)(Dr)
-    dsr2 = sharp_mean(diff_x(sr) ** 2, step_sr)(Dr)
+    user_phi, user_r = params.phi is not None, params.gate_r is not None
+    w_phi, w_r = feature_widths(params)
+    phi2 = model_mean(phi**2, phi, step_phi, user_phi, w_phi)(Dh)
+    dphi2 = model_mean(diff_x(phi) ** 2, phi, step_phi, user_phi, w_phi)(Dh)
+    sr2 = model_mean(sr**2, sr, step_sr, user_r, w_r)(Dr)
+    dsr2 = model_mean(diff_x(sr) ** 2, sr, step_sr, user_r, w_r)(Dr)
     # zero fixed point: spectral radius of g_J^{1/2} φ'(0) σ_r(0) J (circular law), symbolic gate
     gate_sym = 1 / (1 + sp.exp(-alpha * X + beta))
     s_r0 = sp.simplify(gate_sym.subs(X, 0))
@@ -330,7 +332,7 @@ def fixed_point_branches(
     )
     gJ = coupling_variance(params)
     vh, _, _ = input_variances(params)
-    top = gJ + vh + 1.0  # ⟨σ_r²⟩ ≤ 1, ⟨φ²⟩ ≤ 1
+    top = gJ * _phi_sup(params) ** 2 + vh + 1.0  # ⟨σ_r²⟩ ≤ 1, ⟨φ²⟩ ≤ sup φ² (1 for tanh)
     grid = np.logspace(-9, math.log10(top), n_grid)
 
     def f(d: np.ndarray | float) -> np.ndarray:
@@ -377,11 +379,12 @@ def solve_fixed_point_dmft(
     dr = p2 + vr
     dz = p2 + vz
     sr2 = float(th.sr2(dr)) if dr > 0 else float(params.s_r**2)
-    dsr2 = (
-        float(th.dsr2(dr))
-        if dr > 0
-        else float((params.alpha_r * params.s_r * (1 - params.s_r)) ** 2)
-    )
+    if dr > 0:
+        dsr2 = float(th.dsr2(dr))
+    elif params.gate_r is not None:
+        dsr2 = float(_model_derivative_at_zero(params, "dr") ** 2)
+    else:
+        dsr2 = float((params.alpha_r * params.s_r * (1 - params.s_r)) ** 2)
     dp2 = float(th.dphi2(dh)) if dh > 0 else float(_dphi0(params) ** 2)
     V1 = gJ * sr2 * dp2
     V2 = gJ * dsr2 * p2 * dp2
@@ -403,8 +406,37 @@ def solve_fixed_point_dmft(
 
 
 def _dphi0(params: GatedParams) -> float:
+    if params.phi is not None:
+        return _model_derivative_at_zero(params, "dphi")
     gain = params.g_h if params.convention == "A" else 1.0
     return gain * (1.0 - math.tanh(params.beta_h) ** 2)
+
+
+def _model_derivative_at_zero(params: GatedParams, key: str) -> float:
+    """φ(0), φ'(0), σ_r'(0), ... of a user model (its compiled expressions)."""
+    from theory.gating.model import compiled_model
+
+    with np.errstate(all="ignore"):  # a Piecewise (select) evaluates every branch
+        return float(np.asarray(compiled_model(params)[key](np.zeros(1))).reshape(-1)[0])
+
+
+def _phi_sup(params: GatedParams) -> float:
+    """sup |φ| (1 for tanh; the probed supremum of a user φ, bounded by assumption)."""
+    if params.phi is None:
+        return 1.0
+    from theory.symbolic.expressions import growth
+
+    return float(growth(params.phi).sup)
+
+
+def zero_is_fixed_point(params: GatedParams) -> bool:
+    """Whether h = z = r = 0 is a fixed point of every sample: φ(0) = 0 and no h-input
+    (β_h = 0 for tanh; the user φ evaluated at 0 otherwise)."""
+    if params.sigma_h != 0.0:
+        return False
+    if params.phi is None:
+        return params.beta_h == 0.0
+    return abs(_model_derivative_at_zero(params, "phi")) <= 1e-14
 
 
 @functools.cache
@@ -421,11 +453,28 @@ def zero_fp_threshold(params: GatedParams) -> float:
     1/√⟨σ_r(I^r)²⟩ (the λ = 0 boundary of the Jacobian spectrum). Independent of α_z, β_z, the
     τ's and the convention.
 
+    For a user φ (shape f) the zero state needs φ(0) = 0 and the threshold is
+    1/(f'(β_h)·√⟨σ_r(I^r)²⟩) (φ'(0) = g_h f'(β_h) in A; √g_J = g_h, φ'(0) = f'(β_h) in B).
+
     Raises
     ------
     ParameterError
-        If β_h ≠ 0 or σ_{I_h} > 0 (then h = 0 is not a fixed point).
+        If β_h ≠ 0 or σ_{I_h} > 0 (then h = 0 is not a fixed point); for a user φ, if φ(0) ≠ 0.
     """
+    if params.phi is not None or params.gate_r is not None:
+        require(
+            zero_is_fixed_point(params),
+            "phi" if params.sigma_h == 0.0 else "sigma_h",
+            params.phi if params.sigma_h == 0.0 else params.sigma_h,
+            "phi(0) = 0 and sigma_h = 0 (otherwise h = 0 is not a fixed point)",
+        )
+        gain = params.g_h if params.convention == "A" else 1.0
+        fprime = _dphi0(params) / gain
+        if params.sigma_r == 0.0:
+            sr_rms = abs(params.s_r)
+        else:
+            sr_rms = math.sqrt(float(_compiled(params).sr2(params.sigma_r**2)))
+        return float(1.0 / (fprime * sr_rms)) if fprime * sr_rms > 0 else math.inf
     require(
         params.beta_h == 0.0,
         "beta_h",

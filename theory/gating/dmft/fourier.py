@@ -22,6 +22,7 @@ from theory.gating.dmft.closures import ClosureTable
 from theory.gating.dmft.equations import (
     GatedDMFTSolution,
     check_grid,
+    closure_error_bound,
     compiled_theory,
     coupling_variance,
     grid_diagnostics,
@@ -31,7 +32,11 @@ from theory.gating.model import GatedParams
 from theory.numerics.fixed_point import anderson_solve
 from theory.numerics.timeseries import even_extend
 
-__all__ = ["solve_dmft_fourier"]
+__all__ = ["solve_dmft_fourier", "CLOSURE_ERROR_LIMIT"]
+
+#: Largest a posteriori error of the general (non-logistic user shape) closures at a solution
+#: that still counts as converged.
+CLOSURE_ERROR_LIMIT = 1e-8
 
 
 def solve_dmft_fourier(
@@ -94,7 +99,13 @@ def solve_dmft_fourier(
         ``max_iter`` and ``max_seconds``), the correlation has not decayed at the window edge
         (increase ``n`` or ``dtau``), the grid aliases (decrease ``dtau``), or the iteration
         ended on the trivial solution C = 0 although the zero fixed point is unstable (it is
-        then restarted once from order-one amplitudes before giving up).
+        then restarted once from order-one amplitudes before giving up), or the general closure
+        quadrature of a user φ or gate errs by more than :data:`CLOSURE_ERROR_LIMIT` at the
+        solution (``info["closure_quadrature_error"]``).
+
+    User shapes (:class:`~theory.gating.model.GatedParams` ``phi``, ``gate_r``): logistic ones
+    take the exact fast path of the defaults; others the general Gaussian quadrature
+    (:func:`theory.gating.dmft.closures.general_cross`), whose a posteriori error is reported.
 
     Raises
     ------
@@ -217,9 +228,9 @@ def solve_dmft_fourier(
     fp = iterate(init, int(anderson), int(max_iter))
     history = list(fp.history)
     zero_unstable = False
-    if p.beta_h == 0.0 and p.sigma_h == 0.0:
-        from theory.gating.dmft.fixed_points import zero_fp_threshold
+    from theory.gating.dmft.fixed_points import zero_fp_threshold, zero_is_fixed_point
 
+    if zero_is_fixed_point(p):
         zero_unstable = p.g_h > zero_fp_threshold(p) * (1.0 + 1e-9)
     retried = False
     if zero_unstable and float(fp.x[0]) <= 1e-12 and fp.iterations < max_iter:
@@ -247,6 +258,12 @@ def solve_dmft_fourier(
         )
     grid_messages, decay, alias = grid_diagnostics(ch, cr, p, n, dtau)
     messages += grid_messages
+    quad_err = closure_error_bound(p, ch, cr)
+    if quad_err > CLOSURE_ERROR_LIMIT:
+        messages.append(
+            f"general closure quadrature error {quad_err:.2e} > {CLOSURE_ERROR_LIMIT:g} at the "
+            "solution (a user phi or gate sharper than its gain/alpha says)"
+        )
     if ch[0] <= 1e-12:
         kinetic = 0.0
     else:
@@ -280,5 +297,6 @@ def solve_dmft_fourier(
             "restarts": fp.restarts,
             "retried_from_order_one": retried,
             "closure_interpolation_error": max(tab_phi.last_error[0], tab_sr.last_error[0]),
+            "closure_quadrature_error": quad_err,
         },
     )

@@ -36,7 +36,7 @@ from theory.gating.dmft.equations import (
     input_variances,
     tail_decay,
 )
-from theory.gating.model import GatedParams
+from theory.gating.model import GatedParams, compiled_model, has_user_functions, phi_is_odd
 from theory.numerics.timeseries import circulant_paths, even_extend, periodic_autocorrelation
 
 __all__ = ["solve_dmft_montecarlo"]
@@ -202,8 +202,20 @@ def solve_dmft_montecarlo(
     def filt(mult: np.ndarray, half: np.ndarray) -> np.ndarray:
         return np.fft.irfft(mult * np.fft.rfft(even_extend(half, n)).real, n=n)[:K]
 
+    # the model's φ and σ_z: closed forms for the defaults, compiled model expressions otherwise
+    user = compiled_model(p) if has_user_functions(p) else None
+
     def gate_z(z: np.ndarray) -> np.ndarray:
+        if p.gate_z is not None and user is not None:
+            with np.errstate(all="ignore"):  # a Piecewise (select) evaluates every branch
+                return np.asarray(user["z"](z), dtype=float)
         return 0.5 * (1.0 + np.tanh(0.5 * (p.alpha_z * z - p.beta_z)))
+
+    def phi(h: np.ndarray) -> np.ndarray:
+        if p.phi is not None and user is not None:
+            with np.errstate(all="ignore"):
+                return np.asarray(user["phi"](h), dtype=float)
+        return np.tanh(gain * h + p.beta_h)
 
     gain = p.g_h if p.convention == "A" else 1.0
     if init_phi is None:
@@ -211,7 +223,7 @@ def solve_dmft_montecarlo(
 
         from theory.gating.dmft.fourier import solve_dmft_fourier
 
-        start = solve_dmft_fourier(replace(p, alpha_z=0.0), dtau=dtau, n=n, tol=1e-8)
+        start = solve_dmft_fourier(replace(p, alpha_z=0.0, gate_z=None), dtau=dtau, n=n, tol=1e-8)
         c_phi = start.C_phi if start.C_h[0] > 1e-8 else 0.3 * np.exp(-lags / 2)
     else:
         c_phi = init_phi * np.exp(-lags / 2)
@@ -241,7 +253,7 @@ def solve_dmft_montecarlo(
         h_end = _recursion(decay, b, eta[0].copy(), None)
         hs = np.empty_like(eta)
         _recursion(decay, b, h_end, hs)
-        ph = np.tanh(gain * hs + p.beta_h)
+        ph = phi(hs)
         ac_phi = periodic_autocorrelation(ph, K).reshape(K, R, Mr_paths).mean(axis=2).T  # (R, K)
         ac_h = periodic_autocorrelation(hs, K).reshape(K, R, Mr_paths).mean(axis=2).T
         hdot = sig * (-hs + eta)
@@ -274,7 +286,7 @@ def solve_dmft_montecarlo(
             f"not stationary: C_h(0) drifts by {drift:.3g} (> 4 standard errors {se0:.2g}) over the averaged iterations"
         )
     decay_tail = tail_decay(C_h)
-    if p.beta_h == 0.0 and p.sigma_h == 0.0 and C_h[0] > 0:
+    if phi_is_odd(p) and p.sigma_h == 0.0 and C_h[0] > 0:
         decay_tail = max(decay_tail, float(abs(C_h[-1]) - 3 * C_h_err[-1]) / float(C_h[0]))
     if decay_tail > MC_TAIL_THRESHOLD:
         messages.append(

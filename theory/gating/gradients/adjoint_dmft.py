@@ -54,7 +54,7 @@ import numpy as np
 import sympy as sp
 
 from theory.errors import ConvergenceError, require, require_memory, require_seed
-from theory.gating.model import GatedParams
+from theory.gating.model import GatedParams, require_default_shapes
 from theory.numerics.quadrature import trapezoid_weights
 from theory.symbolic.derivation import Derivation, Reference, Step, derivation
 
@@ -567,6 +567,7 @@ def solve_adjoint_dmft(
     ConvergenceError
         If the forward DMFT did not converge.
     """
+    require_default_shapes(params, "solve_adjoint_dmft")
     from theory.gating.dmft.equations import coupling_variance
     from theory.gating.dmft.fourier import solve_dmft_fourier
 
@@ -739,6 +740,7 @@ def reaction_response(
     marched backward in t (trapezoid rule, implicit part by fixed-point iteration; G(u, u) at the
     jump = half its limit). For α_r = 0 (σ_r' ≡ 0), χ̄_r ≡ 0.
     """
+    require_default_shapes(params, "reaction_response")
     from theory.gating.dmft.equations import coupling_variance
 
     cl = _reaction_closures(params)
