@@ -29,9 +29,9 @@ from theory.errors import ParameterError, require, require_generator
 from theory.markov.chain import MarkovChain, example_chain
 from theory.symbolic.compile import CompiledFunction, compile_function
 from theory.symbolic.derivation import Reference
-from theory.symbolic.expressions import as_expression, growth, is_smooth
+from theory.symbolic.expressions import growth, is_smooth, registered_or_expression
 from theory.symbolic.gaussian import X
-from theory.symbolic.nonlinearities import NONLINEARITIES, Nonlinearity, get_nonlinearity
+from theory.symbolic.nonlinearities import Nonlinearity, get_nonlinearity
 
 __all__ = [
     "KernelLimitParams",
@@ -143,18 +143,6 @@ def sup_abs_derivative(phi: str | sp.Expr, order: int = 1) -> float:
         d = compile_function(_derivative(phi, 1), [X])
         return float(np.max(np.abs(d(_SUP_GRID))))
     return _sup_abs(_derivative(phi, order))
-
-
-def _normalise_phi(value: Any) -> str | sp.Expr:
-    """A registered name, or the validated expression (an expression equal to a registered one is
-    stored under its name)."""
-    if isinstance(value, str) and value in NONLINEARITIES:
-        return value
-    expr = as_expression(value, "phi")
-    for name, nl in NONLINEARITIES.items():
-        if expr == nl.expr:
-            return name
-    return expr
 
 
 def _lipschitz_jump(expr: sp.Expr) -> float | None:
@@ -314,7 +302,7 @@ class KernelLimitParams:
     rho: float = field(init=False)
 
     def __post_init__(self) -> None:
-        phi = _normalise_phi(self.phi)
+        phi = registered_or_expression(self.phi, "phi")
         object.__setattr__(self, "phi", phi)
         if phi == "relu":
             require(

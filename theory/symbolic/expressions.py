@@ -47,6 +47,7 @@ from theory.symbolic.gaussian import X
 
 __all__ = [
     "as_expression",
+    "registered_or_expression",
     "antiderivative",
     "primitive",
     "Primitive",
@@ -165,6 +166,21 @@ def as_expression(value: Any, argument: str = "phi", *, variable: str = "x") -> 
         )
     expr = _canonical(expr, argument, variable)
     _require_real_finite(expr, argument, variable)
+    return expr
+
+
+def registered_or_expression(value: Any, argument: str = "phi") -> str | sp.Expr:
+    """A registered nonlinearity name as it is, else the validated expression of ``value``
+    (:func:`as_expression`); an expression equal to a registered one is returned as its name, so
+    the models keep their named fast paths for ``sp.tanh(x)`` as for ``"tanh"``."""
+    from theory.symbolic.nonlinearities import NONLINEARITIES
+
+    if isinstance(value, str) and value in NONLINEARITIES:
+        return value
+    expr = as_expression(value, argument)
+    for name, nl in NONLINEARITIES.items():
+        if expr == nl.expr:
+            return name
     return expr
 
 

@@ -20,6 +20,7 @@ column factor (of unit j). The factors are compiled once
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -379,8 +380,9 @@ class JacobianFactors:
     fused: CompiledFunction  # all five at once (one call, shared subexpressions)
 
     @classmethod
-    @functools.cache
-    def build(cls) -> JacobianFactors:
+    def _compiled(cls, transform: Callable[[sp.Expr], sp.Expr]) -> JacobianFactors:
+        """The five factors of :func:`jacobian_derivation` at one neuron, each expression passed
+        through ``transform`` before compiling (separately and fused)."""
         d = jacobian_derivation()
         args = [
             sp.Symbol("h", real=True),
@@ -391,14 +393,16 @@ class JacobianFactors:
         ]
         h, z, r, e = args[:4]
         sub = {h_i: h, h_j: h, z_i: z, r_i: r, r_j: r, e_i: e}
-
-        def comp(name: str) -> CompiledFunction:
-            return compile_function(d.rhs(name).subs(sub), args)
-
         names = ("row_h", "d_hz_self", "col_hh", "col_hr", "col_gate")
-        fused = compile_function(tuple(d.rhs(n).subs(sub) for n in names), args)
-        a, zpe, col_hh, col_hr, col_gate = (comp(n) for n in names)
+        exprs = [transform(d.rhs(n).subs(sub)) for n in names]
+        fused = compile_function(tuple(exprs), args)
+        a, zpe, col_hh, col_hr, col_gate = (compile_function(x, args) for x in exprs)
         return cls(a, zpe, col_hh, col_hr, col_gate, fused=fused)
+
+    @classmethod
+    @functools.cache
+    def build(cls) -> JacobianFactors:
+        return cls._compiled(lambda x: x)
 
     @classmethod
     @functools.cache
@@ -413,21 +417,7 @@ class JacobianFactors:
         """
         if not has_user_functions(params):
             return cls.build()
-        d = jacobian_derivation()
-        args = [
-            sp.Symbol("h", real=True),
-            sp.Symbol("z", real=True),
-            sp.Symbol("r", real=True),
-            sp.Symbol("e", real=True),
-            *PARAM_SYMBOLS,
-        ]
-        h, z, r, e = args[:4]
-        sub = {h_i: h, h_j: h, z_i: z, r_i: r, r_j: r, e_i: e}
-        names = ("row_h", "d_hz_self", "col_hh", "col_hr", "col_gate")
-        exprs = [specialise_model(d.rhs(n).subs(sub), params) for n in names]
-        fused = compile_function(tuple(exprs), args)
-        a, zpe, col_hh, col_hr, col_gate = (compile_function(x, args) for x in exprs)
-        return cls(a, zpe, col_hh, col_hr, col_gate, fused=fused)
+        return cls._compiled(lambda x: specialise_model(x, params))
 
 
 @dataclass(frozen=True)

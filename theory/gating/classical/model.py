@@ -67,7 +67,9 @@ class ClassicalParams:
         require(_finite(self.I), "I", self.I, "a finite number")
         require(_finite(self.J0), "J0", self.J0, "a finite number")
         require(_finite(self.I_std) and self.I_std >= 0, "I_std", self.I_std, "I_std >= 0")
-        object.__setattr__(self, "phi", _normalise_phi(self.phi))
+        from theory.symbolic.expressions import registered_or_expression
+
+        object.__setattr__(self, "phi", registered_or_expression(self.phi, "phi"))
 
     @property
     def phi_expr(self) -> sp.Expr:
@@ -107,19 +109,6 @@ class ClassicalParams:
                 f"one of {CLASSICAL_NONLINEARITIES} for {what}: it assumes an odd, bounded, smooth "
                 f"phi (<phi> = 0, no static part of Delta); for any other phi use {_GENERAL}",
             )
-
-
-def _normalise_phi(value: Any) -> str | sp.Expr:
-    from theory.symbolic.expressions import as_expression
-    from theory.symbolic.nonlinearities import NONLINEARITIES
-
-    if isinstance(value, str) and value in NONLINEARITIES:
-        return value
-    expr = as_expression(value, "phi")
-    for name, nl in NONLINEARITIES.items():
-        if expr == nl.expr:
-            return name
-    return expr
 
 
 def _expression_nonlinearity(expr: sp.Expr) -> Nonlinearity:

@@ -365,6 +365,17 @@ LOGISTIC_NODES = 24
 SHARP_THRESHOLD = 4.0
 
 
+def _covariance_args(c: Any, c0: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(c broadcast, c flat, c0 flat) after checking a covariance: finite, c0 ≥ 0, |c| ≤ c0."""
+    c, c0 = np.broadcast_arrays(np.asarray(c, dtype=float), np.asarray(c0, dtype=float))
+    cf, c0f = c.ravel(), c0.ravel()
+    if not (np.all(np.isfinite(cf)) and np.all(np.isfinite(c0f)) and np.all(c0f >= 0)):
+        raise ParameterError("c, c0", (c, c0), "finite numbers with c0 >= 0")
+    if np.any(np.abs(cf) > c0f * (1.0 + 1e-12) + 1e-300):
+        raise ParameterError("c", c, "|c| <= c0 (a covariance)")
+    return c, cf, c0f
+
+
 def logistic_form(F: sp.Expr) -> tuple[float, float, float, float] | None:
     """(A, B, k, x_*) with F(x) = A + B/(1 + e^{−k(x − x_*)}), k > 0, if F is a tanh or a
     logistic of a linear function of :data:`~theory.symbolic.gaussian.X`; else None."""
@@ -444,12 +455,7 @@ def logistic_cross(
     """
     from theory.numerics.quadrature import bivariate_normal_cdf, graded_rule, logistic_rule
 
-    c, c0 = np.broadcast_arrays(np.asarray(c, dtype=float), np.asarray(c0, dtype=float))
-    cf, c0f = c.ravel(), c0.ravel()
-    if not (np.all(np.isfinite(cf)) and np.all(np.isfinite(c0f)) and np.all(c0f >= 0)):
-        raise ParameterError("c, c0", (c, c0), "finite numbers with c0 >= 0")
-    if np.any(np.abs(cf) > c0f * (1.0 + 1e-12) + 1e-300):
-        raise ParameterError("c", c, "|c| <= c0 (a covariance)")
+    c, cf, c0f = _covariance_args(c, c0)
     res = np.empty(cf.shape)
     zero = c0f == 0.0
     s0 = float(_sig(np.asarray(-k * xs)))
@@ -652,12 +658,7 @@ def general_cross(
     are at most ``panel`` standard deviations and at most 4 feature widths (``width``, in x) long.
     Vectorised over broadcast (c, c₀); |c| ≤ c₀.
     """
-    c, c0 = np.broadcast_arrays(np.asarray(c, dtype=float), np.asarray(c0, dtype=float))
-    cf, c0f = c.ravel(), c0.ravel()
-    if not (np.all(np.isfinite(cf)) and np.all(np.isfinite(c0f)) and np.all(c0f >= 0)):
-        raise ParameterError("c, c0", (c, c0), "finite numbers with c0 >= 0")
-    if np.any(np.abs(cf) > c0f * (1.0 + 1e-12) + 1e-300):
-        raise ParameterError("c", c, "|c| <= c0 (a covariance)")
+    c, cf, c0f = _covariance_args(c, c0)
     k = np.asarray(kinks, dtype=float)
     res = np.empty(cf.shape)
     zero = c0f == 0.0
