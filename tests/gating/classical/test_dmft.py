@@ -247,3 +247,79 @@ def test_quiescent_decay_stays_finite_at_long_times_and_validates_times() -> Non
         quiescent_decay(0.9, np.array([float("nan")]))
     with pytest.raises(ParameterError):
         quiescent_decay(0.9, np.array([-1.0]))
+
+
+# ---------------------------------------------------------------------------- near the onset
+def _onset_ratios(eps: float) -> tuple[np.ndarray, float]:
+    """Δ0, τ_R, ⟨ẋ²⟩, λ_max over their leading-order asymptotes at g = 1 + ε (tanh).
+
+    Leading order (g² − 1 = 2Δ0 at the onset, the cubic potential of the derivation's onset
+    step): Δ0 = ε, τ_R⁻² = Δ0²/3, ⟨ẋ²⟩ = Δ0³/3, Δ(τ) = Δ0 sech(τ/τ_R) and, from the
+    Pöschl–Teller ground state E0 = −3/τ_R², λ_max = ε²/2.
+    """
+    s = solve_classical_dmft(ClassicalParams(1.0 + eps), xtol=1e-14)
+    e = (1.0 + eps) - 1.0  # the float's own ε
+    assert s.converged and s.chaotic
+    ly = s.lyapunov()
+    lam = ly.value
+    r = np.array([s.delta0 / e, s.tau_R * e / np.sqrt(3), 3 * s.kinetic / e**3, 2 * lam / e**2])
+    return r, ly.discretisation_error / lam
+
+
+def test_onset_scaling_is_solved_down_to_rounding() -> None:
+    """g = 1 + ε down to ε = 1e-15 (was a ConvergenceError below 1e-8: F' = O(ε²) is below the
+    rounding of 1 − g²C_φ'). Each quantity is q0(ε)(1 + a ε + O(ε²)); a is measured at ε = 1e-5,
+    where the onset form agrees with the unscaled energy integral (next test), and differs from
+    a(0) by ≈ 1e-5·|a'| ≤ 1e-4 (|a'| ≤ 15 measured over ε = 1e-3 … 1e-5). So at smaller ε the
+    prediction 1 + aε holds to 1e-3·ε plus the root tolerance: Δ0 to xtol = 1e-14 relative,
+    so ⟨ẋ²⟩ ∝ Δ0³ to 3e-14; λ_max to its discretisation and eigenvalue rounding errors."""
+    e0 = (1.0 + 1e-5) - 1.0
+    a = (_onset_ratios(1e-5)[0] - 1.0) / e0
+    for eps in (1e-7, 1e-9, 1e-12, 1e-15):
+        e = (1.0 + eps) - 1.0
+        r, lam_err = _onset_ratios(eps)
+        # λ_max also carries its discretisation error (order 16 vs 12; ≈ 6e-14 here) and the
+        # eigenvalue's rounding ε_mach·‖H‖/|E0|, ‖H‖/|E0| ≈ order⁴ = 6.6e4 for any ε (scale-free)
+        tol = 1e-3 * e + 3e-14 + np.array([0.0, 0.0, 0.0, 2 * lam_err + 6.6e4 * 2.2e-16])
+        dev = np.abs(r - (1.0 + a * e))
+        assert np.all(dev <= tol), (eps, dev, tol)
+    # the shape: Δ/Δ0 = sech(τ/τ_R) + O(ε²) (0.41 ε² measured at ε = 1e-3 … 1e-5), to the
+    # separatrix's stated accuracy of 1e-11·Δ0 (measured 2e-14·Δ0 here)
+    s = solve_classical_dmft(ClassicalParams(1.0 + 1e-9))
+    t = np.linspace(0.0, 20.0 * s.tau_R, 401)
+    np.testing.assert_allclose(
+        s.delta_at(t) / s.delta0, 1.0 / np.cosh(t / s.tau_R), rtol=0, atol=1e-11
+    )
+
+
+@pytest.mark.parametrize("phi", ["tanh", "erf"])
+@pytest.mark.parametrize("eps", [1e-3, 2.5e-3])
+def test_onset_separatrix_equals_energy_integral(phi: str, eps: float) -> None:
+    """At Δ0 ≈ 1e-3 both forms are accurate: the unscaled one to ≈ 1e-16/Δ0² relative (F' is
+    a difference of O(1) numbers, measured 8e-11), the scaled one to rounding; they agree."""
+    from theory.gating.classical.dmft import OnsetSeparatrix
+
+    th = ClassicalSolver.for_phi(phi)
+    g = 1.0 + eps
+    d0 = float(classical_dmft_sweep([g], phi).delta0[0])
+    a, b = Separatrix(th, d0, g), OnsetSeparatrix(th, d0, g)
+    tau = np.linspace(0.0, 30.0 * a.tau_R, 301)
+    np.testing.assert_allclose(b.delta(tau), a.delta(tau), rtol=0, atol=1e-9 * d0)
+    assert b.tau_R == pytest.approx(a.tau_R, rel=1e-9)
+    dd = np.linspace(0.05, 1.0, 20) * d0
+    # F' = 1 − g²C_φ' unscaled: absolute error a few ulp of 1 plus the quadrature's 1e-15
+    np.testing.assert_allclose(b.stiffness_curve(dd), a.stiffness_curve(dd), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(b.tau_of(dd), a.tau_of(dd), rtol=1e-9, atol=1e-12 * a.tau_R)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.floats(min_value=-15.0, max_value=-2.0))
+def test_contract_near_the_onset(log_eps: float) -> None:
+    """g = 1 + 10^x, x ∈ [−15, −2]: converged, finite, monotone Δ(τ), positive λ_max."""
+    g = 1.0 + 10.0**log_eps
+    s = solve_classical_dmft(ClassicalParams(g))
+    assert s.converged and s.chaotic and s.delta0 > 0 and np.isfinite(s.tau_R) and s.tau_R > 0
+    d = s.delta_at(np.array([0.0, 0.5, 5.0, 50.0]) * s.tau_R)
+    assert np.all(np.isfinite(d)) and np.all(np.diff(d) < 0) and d[0] == pytest.approx(s.delta0)
+    lam = s.lyapunov()
+    assert np.isfinite(lam.value) and lam.value > 0 and lam.discretisation_error < 1e-8 * lam.value

@@ -206,7 +206,13 @@ def _registered() -> Derivation:
 @functools.cache
 def _lam_from_E0() -> CompiledFunction:
     d = lyapunov_dmft_derivation()
-    return compile_function(d.rhs("lyapunov_from_ground_state"), [s_z, E0])
+    lam = d.rhs("lyapunov_from_ground_state")  # −s_z + √(s_z² − E0)
+    # near the onset |E0| ≪ s_z² and the difference loses every digit: multiply by the conjugate
+    conj = lam + 2 * s_z
+    num = sp.expand(lam * conj)
+    if num.has(sp.sqrt(s_z**2 - E0)) or num.free_symbols != {E0}:
+        raise AssertionError(f"unexpected form of lambda_max: {lam}")
+    return compile_function(num / conj, [s_z, E0])
 
 
 @dataclass(frozen=True)

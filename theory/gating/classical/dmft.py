@@ -454,7 +454,12 @@ class ClassicalSolver:
         eps = gv[small] - 1.0  # exact for g near 1 (Sterbenz)
         series = dict(zip(self.NAMES, self.series, strict=True))
         for n in names:
-            out[n][small] = series[n](d0[small], eps)
+            if n not in ("kinetic", "stiffness"):
+                out[n][small] = series[n](d0[small], eps)
+        if which != "root":  # differences of O(1) numbers in the series: use the Mehler form
+            out["kinetic"][small], out["stiffness"][small] = onset_moments(
+                self.phi, d0[small], gv[small]
+            )
         if np.any(~small):
             for n, v in zip(names, forms(d0[~small], gv[~small]), strict=True):
                 out[n][~small] = v
@@ -473,6 +478,79 @@ class ClassicalSolver:
         gv = self.onset_g + np.exp(x)
         r = _solve_delta0(self, gv, 1e-14, guess=False)
         return CubicSpline(x, np.log(r["delta0"]), extrapolate=False)
+
+
+#: Even orders k ≤ this of the Mehler series of C_{φ'} in the near-onset separatrix, and the
+#: degree in Δ0 of each Gaussian mean in it (first omitted term ≈ 1e-18 relative at Δ0 = 2e-3).
+ONSET_MEHLER_ORDER = 10
+
+
+@symbolic_cache
+def _taylor_at_zero(phi: str, n: int) -> tuple[sp.Expr, ...]:
+    """φ^{(k)}(0) for k = 0 … n − 1 (exact)."""
+    poly = sp.series(get_nonlinearity(phi).expr, X, 0, n).removeO()
+    return tuple(sp.factorial(k) * poly.coeff(X, k) for k in range(n))
+
+
+@functools.cache
+def _taylor_floats(phi: str) -> np.ndarray:
+    K = ONSET_MEHLER_ORDER
+    return np.array([float(c) for c in _taylor_at_zero(phi, K + 2 * K + 3)])
+
+
+def onset_force_coefficients(phi: str, delta0: Any, gain: Any) -> np.ndarray:
+    r"""Coefficients c_k (k = 2, 4, …, :data:`ONSET_MEHLER_ORDER`) of the scaled force derivative.
+
+    Near the onset Δ0 → 0 and F'(Δ) = 1 − g²C_{φ'}(Δ; Δ0) is O(Δ0²), the difference of numbers
+    of order 1, so it cannot be evaluated as written. With the Mehler series
+    C_{φ'}(Δ; Δ0) = Σ_k Δ^k/k!·⟨φ^{(k+1)}⟩², the Δ-independent term c = 1 − g²⟨φ'⟩² is the only
+    one of order 1; it is removed exactly by subtracting 2h, twice the relative energy gap
+    h = Δ0⁻²∫_0^{Δ0}(Δ0 − w)F'(w)dw (0 at the root; for odd φ, F(0) = 0). What remains,
+
+    .. math:: \tilde F'(\Delta_0 u)/\Delta_0^2 = \sum_{k\,\mathrm{even}\ge2} c_k
+        \Big(u^k-\frac{2}{(k+1)(k+2)}\Big),\qquad
+        c_k=-g^2\,\Delta_0^{k-2}\,\langle\varphi^{(k+1)}\rangle_{\Delta_0}^2/k!,
+
+    has no cancellation, and its energy balance ∫_0^{Δ0}(Δ0 − w)F̃'(w)dw = 0 holds exactly for any
+    Δ0, so the separatrix it defines is that of the true force at the exact root (they differ by
+    2h(Δ0), the rounding of Δ0). The means are their Taylor series
+    ⟨F⟩_{Δ0} = Σ_j F^{(2j)}(0)Δ0^j/(2^j j!). Returns an array of shape (..., K/2).
+    """
+    a = _taylor_floats(phi)
+    K = ONSET_MEHLER_ORDER
+    d0 = np.asarray(delta0, dtype=float)[..., None]
+    gv = np.asarray(gain, dtype=float)[..., None]
+    ks = np.arange(2, K + 1, 2)
+    j = np.arange(K + 1)
+    pw = d0[..., None] ** j / (2.0**j * _factorials(K + 1))  # (..., 1, J)
+    m = (a[(ks + 1)[:, None] + 2 * j[None, :]] * pw).sum(axis=-1)  # ⟨φ^{(k+1)}⟩, (..., K/2)
+    return -(gv**2) * d0 ** (ks - 2) * m**2 / _factorials(K + 1)[ks]
+
+
+def _factorials(n: int) -> np.ndarray:
+    """0!, 1!, …, (n − 1)! as floats."""
+    return np.cumprod(np.concatenate([[1.0], np.arange(1.0, n)]))
+
+
+def onset_scaled_force(coef: np.ndarray, u: Any) -> np.ndarray:
+    """F̃'(Δ0 u)/Δ0² from :func:`onset_force_coefficients` (one Δ0), at u = Δ/Δ0."""
+    ks = np.arange(2, 2 * coef.size + 1, 2)
+    u = np.asarray(u, dtype=float)
+    return (coef * (u[..., None] ** ks - 2.0 / ((ks + 1) * (ks + 2)))).sum(axis=-1)
+
+
+def onset_moments(phi: str, delta0: Any, gain: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(⟨ẋ²⟩, τ_R⁻²) near the onset without cancellation (:func:`onset_force_coefficients`).
+
+    τ_R⁻² = F'(0) = Δ0² Σ c_k·(−2/((k+1)(k+2))) and ⟨ẋ²⟩ = −F(Δ0) = −Δ0³∫_0^1 F̃'/Δ0² du
+    = −Δ0³ Σ c_k·k/((k+1)(k+2)) (at the root, where F̃' = F').
+    """
+    d0 = np.asarray(delta0, dtype=float)
+    coef = onset_force_coefficients(phi, d0, gain)
+    ks = np.arange(2, 2 * coef.shape[-1] + 1, 2)
+    stiff = d0**2 * (coef * (-2.0 / ((ks + 1) * (ks + 2)))).sum(axis=-1)
+    kin = -(d0**3) * (coef * (ks / ((ks + 1) * (ks + 2)))).sum(axis=-1)
+    return kin, stiff
 
 
 @functools.cache
@@ -517,8 +595,11 @@ def _solve_delta0(
             q = th.quantities(np.exp(y[act]), gv[act], "all")
             step = -q["h"] / (q["dh"] * np.exp(y[act]))
             ok = np.isfinite(step) & (np.abs(step) < 0.1)
-            # converged: the step is below xtol, or h is at its rounding floor (a few ulp)
-            conv = ok & ((np.abs(step) <= tol) | (np.abs(q["h"]) <= 8 * np.finfo(float).eps))
+            # converged: the step is below xtol, or h is at its rounding floor (a few ulp of its
+            # terms: O(1), or O(Δ0) in the near-onset series, where h ~ g − 1)
+            d0a = np.exp(y[act])
+            floor = 8 * np.finfo(float).eps * np.where(d0a < ONSET_SERIES_DELTA0, d0a, 1.0)
+            conv = ok & ((np.abs(step) <= tol) | (np.abs(q["h"]) <= floor))
             res[act], kin[act], stf[act] = np.abs(q["h"]), q["kinetic"], q["stiffness"]
             y[act] = np.where(ok & ~conv, y[act] + step, y[act])  # converged: keep the evaluated y
             it[act] += 1
@@ -962,6 +1043,77 @@ class Separatrix:
         """Lags graded like the panels (0, τ(v1), τ(3v1), …, τ(Δ0/2)): elements for λ_max."""
         return self.tau_bounds.copy()
 
+    @property
+    def relative_gap(self) -> float:
+        """The tabulated energy gap V(Δ0) − V(0) relative to Δ0² (0 at the exact root)."""
+        return abs(self.gap) / self.delta0**2
+
+
+class _ScaledOnsetForce:
+    """F̃'(Δ0 u)/Δ0² as the force derivative of a particle with Δ0 = 1 (duck-types the solver)."""
+
+    force_at_zero = 0.0
+
+    def __init__(self, coef: np.ndarray) -> None:
+        self.coef = coef
+
+    def cross(self, c: np.ndarray, _d0: float) -> None:
+        return None
+
+    def dforce(self, c: np.ndarray, _d0: float, _g: float, _cp: None) -> np.ndarray:
+        return onset_scaled_force(self.coef, c)
+
+
+class OnsetSeparatrix:
+    r"""The separatrix near the onset (Δ0 < :data:`ONSET_SERIES_DELTA0`), in scaled variables.
+
+    With Δ = Δ0·u and σ = Δ0·τ the equation of motion Δ'' = F(Δ) becomes u'' = ∫_0^u f with
+    f(u) = F̃'(Δ0 u)/Δ0² of order 1 (:func:`onset_force_coefficients`: the order-1 constant of
+    F' is removed exactly), so the :class:`Separatrix` of this scaled particle (Δ0 = 1) is
+    computed without the cancellation that makes 1 − g²C_{φ'} useless at Δ0 ≲ 1e-7
+    (F' = O(Δ0²) below rounding). The public methods are those of :class:`Separatrix`, in the
+    original units: Δ(τ) = Δ0 u(Δ0 τ), τ_R = τ_R^u/Δ0, E = Δ0⁴E_u, F' = Δ0² f.
+    """
+
+    def __init__(self, th: ClassicalSolver, delta0: float, gain: float, n: int = PANEL_NODES):
+        self.delta0, self.g, self.n = float(delta0), float(gain), int(n)
+        self.coef = onset_force_coefficients(th.phi, self.delta0, self.g)
+        self.scaled = Separatrix(_ScaledOnsetForce(self.coef), 1.0, self.g, n)  # type: ignore[arg-type]
+        self.tau_R = self.scaled.tau_R / self.delta0
+        self.gap = self.scaled.gap * self.delta0**4
+        self.vpan = self.scaled.vpan
+
+    @property
+    def relative_gap(self) -> float:
+        """The tabulated energy gap relative to the energy scale (Δ0⁴ here)."""
+        return abs(self.scaled.gap)
+
+    def stiffness_curve(self, delta: Any) -> np.ndarray:
+        """F'(Δ) = −V''(Δ), the Schrödinger potential of λ_max."""
+        d = np.asarray(delta, dtype=float)
+        return self.delta0**2 * self.scaled.stiffness_curve(d / self.delta0)
+
+    def energy(self, delta: Any) -> np.ndarray:
+        """E(Δ) = V(Δ0) − V(Δ) = ½Δ'(τ)² along the separatrix."""
+        d = np.asarray(delta, dtype=float)
+        return self.delta0**4 * self.scaled.energy(d / self.delta0)
+
+    def tau_of(self, delta: Any) -> np.ndarray:
+        """τ(Δ), 0 < Δ ≤ Δ0."""
+        d = np.asarray(delta, dtype=float)
+        return self.scaled.tau_of(d / self.delta0) / self.delta0
+
+    def delta(self, lags: Any) -> np.ndarray:
+        """Δ(τ) at lags τ (Δ is even in τ)."""
+        t = np.asarray(lags, dtype=float)
+        if not np.all(np.isfinite(t)):
+            raise ParameterError("lags", "array with NaN/inf", "finite lags")
+        return self.delta0 * self.scaled.delta(t * self.delta0)
+
+    def element_bounds(self) -> np.ndarray:
+        """Lags graded like the panels (elements for λ_max)."""
+        return self.scaled.element_bounds() / self.delta0
+
 
 @dataclass(frozen=True)
 class ClassicalDMFTSolution:
@@ -996,7 +1148,7 @@ class ClassicalDMFTSolution:
     tau_max: float
     dtau: float
     info: dict[str, float | str] = field(default_factory=dict)
-    separatrix: Separatrix | None = None
+    separatrix: Separatrix | OnsetSeparatrix | None = None
     _grid: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @functools.cached_property
@@ -1070,8 +1222,13 @@ def _solution(
     if not sw.chaotic[i]:
         return _quiescent_solution(params, tau_max, dtau)
     th = ClassicalSolver.for_phi(params.phi)
-    sep = Separatrix(th, float(sw.delta0[i]), float(sw.g[i]))
-    rel_gap = abs(sep.gap) / sep.delta0**2
+    d0 = float(sw.delta0[i])
+    sep: Separatrix | OnsetSeparatrix
+    if d0 < ONSET_SERIES_DELTA0:
+        sep = OnsetSeparatrix(th, d0, float(sw.g[i]))
+    else:
+        sep = Separatrix(th, d0, float(sw.g[i]))
+    rel_gap = sep.relative_gap
     residual = float(sw.residual[i])
     return ClassicalDMFTSolution(
         params=params,
@@ -1084,7 +1241,7 @@ def _solution(
         tau_max=float(tau_max),
         dtau=float(dtau),
         info={
-            "method": "energy",
+            "method": "energy" if isinstance(sep, Separatrix) else "energy (onset scaling)",
             "root_iterations": float(sw.iterations[i]),
             "tabulated_energy_gap": float(rel_gap),
             "panels": float(len(sep.vpan) + 1),
@@ -1109,7 +1266,8 @@ def solve_classical_dmft(
     τ(Δ) = ∫_Δ^{Δ0} du/√(2(V(Δ0) − V(u))) (:class:`Separatrix`), computed on first access of
     :attr:`~ClassicalDMFTSolution.delta` or :meth:`~ClassicalDMFTSolution.delta_at`. Accuracy
     ≈ 1e-12 relative in Δ0, ⟨ẋ²⟩, τ_R and ≈ 1e-11·Δ0 in Δ(τ) from g = 1.001 to 10³ (tests
-    compare with mpmath and with the ODE method); cost ≈ 1 ms for Δ0 and ≈ 2–4 ms for Δ(τ),
+    compare with mpmath and with the ODE method), and from g = 1 + 1e-15 to 1.001 by the onset
+    scaling (:class:`OnsetSeparatrix`; tests compare with the onset asymptotes); cost ≈ 1 ms for Δ0 and ≈ 2–4 ms for Δ(τ),
     flat in g.
 
     ``method="ode"`` is the previous algorithm (DOP853 on Δ'' = −∂V/∂Δ with the force evaluated
