@@ -733,7 +733,12 @@ def _chaotic_bracket(h: Any, p: ClassicalParams, m: float, d_fp: float) -> tuple
         lo_g, top = top, min(cap, top * 16.0)
     if k == 0:
         raise ConvergenceError(
-            f"chaotic branch: the energy gap is negative already at Delta0 = {grid[0]:.3g}", 0.0
+            f"chaotic branch: the energy gap is negative already at Delta0 = {grid[0]:.3g}, so "
+            "the chaotic Delta0 is smaller: g is within ~1e-4 of the onset, where the general "
+            "quadrature loses the O(Delta0^2) gap to rounding. Move g further from the onset, or "
+            "for an odd phi without inputs use theory.gating.classical.solve_classical_dmft "
+            "(onset scaling down to g - g_c = 1e-15)",
+            0.0,
         )
     hi = float(grid[k])
     lo = float(grid[k - 1])
