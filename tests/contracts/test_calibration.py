@@ -374,37 +374,67 @@ def test_calibration_with_100_seeds(what: str) -> None:
         assert_calibrated(_half_width_scores(seeds, 5), what)
 
 
+def _leave_group_out_scores(
+    rows: np.ndarray, S: int, n_independent: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-point normal scores of each group of S rows against the mean of all other rows (the
+    finite-N expectation no theory gives exactly; its own SE added in quadrature, t with S − 1
+    dof), and compare_curve's max |z| of each group against that mean as a Bonferroni level."""
+    from theory.checks import compare_curve, mean_sem
+
+    groups = rows.shape[0] // S
+    u, p = [], []
+    for g in range(groups):
+        mine = rows[g * S : (g + 1) * S]
+        ref, ref_se = mean_sem(np.delete(rows, np.s_[g * S : (g + 1) * S], axis=0))
+        m, sem = mean_sem(mine)
+        u.append(normal_scores((m - ref) / np.sqrt(sem**2 + ref_se**2), S - 1))
+        res = compare_curve(ref, mine, n_independent=n_independent)
+        p.append(_bonferroni_p(np.array(res.error), S - 1, n_independent))
+    return np.array(u), np.array(p)
+
+
+def test_compare_curve_on_the_quiescent_decay_of_classical_networks_is_calibrated() -> None:
+    """``gating.classical.quiescent``'s path (``_quiescent_log_ratio``: log <x^2>(t)/<x^2>(0)
+    of networks started near x = 0, g = 0.5, 12 networks per group, Bonferroni over 4 points of
+    t in [0, 10]) at N = 100: 20 groups against the mean of the other 228 networks. Measured:
+    per-time var 0.83–1.11, means −0.04 … +0.02 (band [0.28, 2.31], |mean| ≤ 0.74); 1 group of
+    20 beyond the α = 0.1 threshold (p = 0.04)."""
+    from theory.gating.classical.checks import _quiescent_log_ratio
+
+    S, groups = 12, 20
+    rows = np.array(
+        [_quiescent_log_ratio(0.5, 100, 10.0, seed=40000 + s)[1] for s in range(S * groups)]
+    )
+    u, p = _leave_group_out_scores(rows[:, 1:], S, 4)  # t = 0: log ratio 0 by construction
+    for k in (4, 14, 29, 48):  # t = 1, 3, 6, 9.8
+        assert_calibrated(u[:, k], f"quiescent t = {0.2 * (k + 1):g}")
+    assert_max_threshold_honest(p, "quiescent decay, Bonferroni over 4 points")
+
+
 @pytest.mark.slow
 def test_per_lag_errors_of_classical_network_autocorrelations_are_calibrated() -> None:
     """The real thing: ``gating.classical.autocorrelation``'s per-lag SEs over 12 networks
     (``network_moments``: N = 200, T = 200, g = 2), 20 groups, against the finite-N mean of the
-    other 228 networks (its own SE added in quadrature), which no theory gives exactly.
+    other 228 networks, which no theory gives exactly.
 
     Measured at N = 500 (the quick plan), 40 groups of 12 (480 networks, seeds 10000–10479):
-    per-lag var 0.87–1.13, mean −0.20 … −0.06; no group beyond the Bonferroni α = 0.1
-    threshold (n_independent = 5). The error bars are honest; the N = 500 tail is not the DMFT's
-    (the grand mean sits 0.15 above Δ(10) = 0.35 and 0.23 above Δ(20) = 0.036, 5–7 of its SEs,
-    while the check allows a uniform 10Δ0/N = 0.038): a finite-N bias the check's per-lag SE
-    (0.13 at τ = 20 with 16 networks) hides, not a calibration error."""
-    from theory.checks import mean_sem
+    per-lag var 1.05–1.24, mean −0.16 … −0.05 (band for 40: [0.44, 1.85], |mean| ≤ 0.52);
+    Bonferroni levels (n_independent = 5) of the 40 groups: 2 below 0.1, 1 below 0.05 (p =
+    0.005). The error bars are honest; the N = 500 tail is not the DMFT's (the grand mean sits
+    0.12 above Δ(10) = 0.35 and 0.20 above Δ(20) = 0.036, 6–8 of its SEs, while the check allows
+    a uniform 10Δ0/N = 0.038): a finite-N bias the check's per-lag SE (0.13 at τ = 20 with 16
+    networks) hides, not a calibration error."""
     from theory.gating.classical.checks import network_moments
 
     S, groups = 12, 20
-    ac = np.array(
+    rows = np.array(
         [
             network_moments(2.0, 200, 200.0, 50.0, seed=20000 + s)["autocorrelation"]
             for s in range(S * groups)
         ]
     )
-    u = []
-    for g in range(groups):
-        mine = ac[g * S : (g + 1) * S]
-        rest = np.delete(ac, np.s_[g * S : (g + 1) * S], axis=0)
-        ref, ref_se = mean_sem(rest)
-        m, sem = mean_sem(mine)
-        # z against a reference with its own error: (m - ref)/sqrt(sem^2 + ref_se^2), t with S-1
-        # dof (the reference's 228 - 1 dof make its share of the variance nearly exact)
-        u.append(normal_scores((m - ref) / np.sqrt(sem**2 + ref_se**2), S - 1))
-    ua = np.array(u)
+    u, p = _leave_group_out_scores(rows, S, 5)
     for k in (0, 10, 30, 50, 100, 200):
-        assert_calibrated(ua[:, k], f"classical lag {k * 0.1:g}")
+        assert_calibrated(u[:, k], f"classical lag {k * 0.1:g}")
+    assert_max_threshold_honest(p, "classical autocorrelation, Bonferroni over 5 lags")
