@@ -138,28 +138,46 @@ def test_t_sem_of_the_markov_clt_variance_is_calibrated() -> None:
 
 
 # ============================================================== compare_curve: per-point SEs, max |z|
-def _bonferroni_p(max_z: np.ndarray, dof: int, n_independent: int) -> np.ndarray:
-    """The level α at which compare_curve's threshold t_{1−α/(2n), dof} equals max |z|."""
-    return np.minimum(1.0, 2 * n_independent * student_t.sf(max_z, dof))
+#: Levels α at which the max-|z| threshold of compare_curve is tested (at the checks' α = 10⁻³ a
+#: false alarm is too rare to count over 100 seeds; the approximation is checked where it can be).
+LEVELS = (0.5, 0.2, 0.1, 0.05, 0.02, 0.01)
 
 
-def assert_max_threshold_honest(p: np.ndarray, what: str, levels=(0.5, 0.2, 0.1)) -> None:
-    """The Bonferroni threshold is honest when P(max|z| > t_{1−α/2n}) ≤ α: over n seeds the count
-    of p ≤ α is Binomial(n, ≤ α), below its 0.999 quantile."""
+def _exceeds(
+    ref: np.ndarray, samples: np.ndarray, n_independent: int, continuous: bool
+) -> np.ndarray:
+    """For each α in LEVELS: does compare_curve(ref, samples) fail (a false alarm: ref is exact)?"""
+    from theory.checks import compare_curve
+
+    return np.array(
+        [
+            not compare_curve(
+                ref, samples, alpha=a, n_independent=n_independent, continuous=continuous
+            ).passed
+            for a in LEVELS
+        ]
+    )
+
+
+def assert_max_threshold_honest(flags: np.ndarray, what: str, upto: float = 0.1) -> None:
+    """The max-|z| threshold is honest when P(false alarm) ≤ α: over n seeds the number of false
+    alarms at level α is Binomial(n, ≤ α), below its 0.999 quantile (levels α ≥ ``upto``)."""
     from scipy.stats import binom
 
-    n = p.size
-    for a in levels:
-        k = int(np.sum(p <= a))
+    n = flags.shape[0]
+    for j, a in enumerate(LEVELS):
+        if a < upto:
+            continue
+        k = int(np.sum(flags[:, j]))
         kmax = int(binom.ppf(1 - P_BAND, n, a))
-        assert k <= kmax, f"{what}: {k}/{n} seeds beyond the alpha={a} threshold (max {kmax})"
+        assert k <= kmax, f"{what}: {k}/{n} false alarms at alpha={a} (max {kmax})"
 
 
 def _kernel_mc_scores(seeds: range, n: int) -> tuple[np.ndarray, np.ndarray, int]:
     """``kernel_limit.kernel_quadrature_vs_mc`` at L = 2 (H = 9, 45 entries): per-entry z of the
     16 batch means against the quadrature kernel (error 1e-5 ≪ SE ≈ 1e-2), and compare_curve's
     max |z| as a Bonferroni level."""
-    from theory.checks import compare_curve, mean_sem
+    from theory.checks import mean_sem
     from theory.kernel_limit.checks import limit_setup
     from theory.kernel_limit.kernel import kernel_monte_carlo
     from theory.kernel_limit.model import KernelLimitParams
@@ -173,8 +191,7 @@ def _kernel_mc_scores(seeds: range, n: int) -> tuple[np.ndarray, np.ndarray, int
         samples = est.batch_means[:, iu[0], iu[1]]
         m, sem = mean_sem(samples)
         z.append((m - A[iu]) / sem)
-        res = compare_curve(A[iu], samples, n_independent=iu[0].size)
-        p.append(_bonferroni_p(np.array(res.error), 15, iu[0].size))
+        p.append(_exceeds(A[iu], samples, iu[0].size, False))
     return normal_scores(np.array(z), 15), np.array(p), iu[0].size
 
 
@@ -221,11 +238,11 @@ def _exact_ac(c_s: float) -> np.ndarray:
 
 
 def _autocorrelation_scores(
-    seeds: range, S: int, N: int, c_s: float, n_independent: int
+    seeds: range, S: int, N: int, c_s: float, n_independent: int, continuous: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-lag normal scores of S networks' mean autocorrelation (mean_sem, as the C(τ) checks)
-    and compare_curve's max |z| as a Bonferroni level, per seed."""
-    from theory.checks import compare_curve, mean_sem
+    and compare_curve's false alarms at the LEVELS, per seed."""
+    from theory.checks import mean_sem
 
     ref = _exact_ac(c_s)
     u, p = [], []
@@ -233,21 +250,26 @@ def _autocorrelation_scores(
         samples = np.array([_network_ac(1000 * r + k, N, c_s) for k in range(S)])
         m, sem = mean_sem(samples)
         u.append(normal_scores((m - ref) / sem, S - 1))
-        res = compare_curve(ref, samples, n_independent=n_independent)
-        p.append(_bonferroni_p(np.array(res.error), S - 1, n_independent))
+        p.append(_exceeds(ref, samples, n_independent, continuous))
     return np.array(u), np.array(p)
 
 
 def test_compare_curve_on_fft_autocorrelations_is_calibrated() -> None:
     """Per-lag SEs of FFT autocorrelations (12 networks of 50 OU units, T = 200, lags 0–20, i.e.
-    201 lags correlated over ~τ_c = 2) and the Bonferroni threshold over window/τ_c = 10 lags, as
-    in the C(τ) checks; 24 seeds. Measured: per-lag var 0.47–1.51 (pooled 1.05); 6 of 24 seeds
-    beyond the α = 0.1 threshold (0.999 binomial quantile: 8). 100 seeds: var 0.76–1.17; 14
-    beyond α = 0.1, 6 beyond 0.05 (within binomial error of 10 and 5)."""
+    201 lags correlated over ~τ_c = 2) and the max-|z| threshold of a continuous curve
+    (``continuous=True``, as in the C(τ) checks; Bonferroni floor over window/τ_c = 10 lags),
+    24 seeds.
+
+    Finding (fixed): with Bonferroni over window/τ_c = 10 lags alone, 400 seeds gave false alarms
+    at α = 0.1, 0.05, 0.02, 0.01 in 15.0 %, 8.5 %, 4.8 %, 3.0 % of the seeds (the maximum of a
+    smooth t-process over a window of roughness L₁ ≈ 9.7 exceeds the quantile more often than 10
+    independent points; the Euler-characteristic formula predicts 14 %, 7.9 %, 3.5 %, 1.9 %, and
+    2.5 × 10⁻³ at the checks' α = 10⁻³). With the Euler-characteristic threshold: 11.0 %, 5.2 %,
+    3.0 %, 1.5 % (same seeds). Measured here: see the report of issue 13."""
     u, p = _autocorrelation_scores(range(24), 12, 50, 0.0, 10)
     for k in (0, 10, 20, 50, 100, 200):
         assert_calibrated(u[:, k], f"lag {k * DT:g}")
-    assert_max_threshold_honest(p, "autocorrelation, Bonferroni over 10 lags")
+    assert_max_threshold_honest(p, "autocorrelation, continuous max-|z| threshold")
 
 
 # ============================================================== compare_extrapolation (fit_trend)
@@ -360,12 +382,12 @@ def test_calibration_with_100_seeds(what: str) -> None:
         u, p, m = _kernel_mc_scores(seeds, 4000)
         for j in range(m):
             assert_calibrated(u[:, j], f"kernel entry {j}")
-        assert_max_threshold_honest(p, what, levels=(0.5, 0.2, 0.1, 0.05))
+        assert_max_threshold_honest(p, what, upto=0.05)
     elif what == "autocorrelation":
         u, p = _autocorrelation_scores(seeds, 12, 50, 0.0, 10)
         for k in (0, 10, 20, 50, 100, 200):
             assert_calibrated(u[:, k], f"lag {k * DT:g}")
-        assert_max_threshold_honest(p, what, levels=(0.5, 0.2, 0.1, 0.05))
+        assert_max_threshold_honest(p, what, upto=0.05)
     elif what == "extrapolation":
         assert_calibrated(_extrapolation_scores(seeds, (250, 500, 1000), 8), what)
     elif what == "rate":
@@ -374,13 +396,23 @@ def test_calibration_with_100_seeds(what: str) -> None:
         assert_calibrated(_half_width_scores(seeds, 5), what)
 
 
+@pytest.mark.slow
+def test_continuous_max_threshold_is_honest_over_400_seeds() -> None:
+    """compare_curve(continuous=True) on 400 seeds of 12 OU-unit autocorrelations: false alarms
+    at every level α ≥ 0.01 below their binomial 0.999 quantile (measured 11.0 %, 5.2 %, 3.0 %,
+    1.5 % at α = 0.1, 0.05, 0.02, 0.01; Bonferroni over 10 lags alone: 15.0 %, 8.5 %, 4.8 %,
+    3.0 %, which fails this test at α = 0.02 and 0.01 and sits at the bound at 0.1)."""
+    _u, p = _autocorrelation_scores(range(1000, 1400), 12, 50, 0.0, 10)
+    assert_max_threshold_honest(p, "continuous max-|z| threshold", upto=0.01)
+
+
 def _leave_group_out_scores(
     rows: np.ndarray, S: int, n_independent: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-point normal scores of each group of S rows against the mean of all other rows (the
     finite-N expectation no theory gives exactly; its own SE added in quadrature, t with S − 1
-    dof), and compare_curve's max |z| of each group against that mean as a Bonferroni level."""
-    from theory.checks import compare_curve, mean_sem
+    dof), and compare_curve's false alarms (continuous curve) of each group against that mean."""
+    from theory.checks import mean_sem
 
     groups = rows.shape[0] // S
     u, p = [], []
@@ -389,8 +421,7 @@ def _leave_group_out_scores(
         ref, ref_se = mean_sem(np.delete(rows, np.s_[g * S : (g + 1) * S], axis=0))
         m, sem = mean_sem(mine)
         u.append(normal_scores((m - ref) / np.sqrt(sem**2 + ref_se**2), S - 1))
-        res = compare_curve(ref, mine, n_independent=n_independent)
-        p.append(_bonferroni_p(np.array(res.error), S - 1, n_independent))
+        p.append(_exceeds(ref, mine, n_independent, True))
     return np.array(u), np.array(p)
 
 
@@ -398,8 +429,8 @@ def test_compare_curve_on_the_quiescent_decay_of_classical_networks_is_calibrate
     """``gating.classical.quiescent``'s path (``_quiescent_log_ratio``: log <x^2>(t)/<x^2>(0)
     of networks started near x = 0, g = 0.5, 12 networks per group, Bonferroni over 4 points of
     t in [0, 10]) at N = 100: 20 groups against the mean of the other 228 networks. Measured:
-    per-time var 0.83–1.11, means −0.04 … +0.02 (band [0.28, 2.31], |mean| ≤ 0.74); 1 group of
-    20 beyond the α = 0.1 threshold (p = 0.04)."""
+    per-time var 0.85–1.01, means −0.04 … +0.01 (band [0.28, 2.31], |mean| ≤ 0.74); false
+    alarms at α = 0.5, 0.2, 0.1, 0.05: 7, 4, 1, 1 of 20 groups."""
     from theory.gating.classical.checks import _quiescent_log_ratio
 
     S, groups = 12, 20
@@ -420,8 +451,9 @@ def test_per_lag_errors_of_classical_network_autocorrelations_are_calibrated() -
 
     Measured at N = 500 (the quick plan), 40 groups of 12 (480 networks, seeds 10000–10479):
     per-lag var 1.05–1.24, mean −0.16 … −0.05 (band for 40: [0.44, 1.85], |mean| ≤ 0.52);
-    Bonferroni levels (n_independent = 5) of the 40 groups: 2 below 0.1, 1 below 0.05 (p =
-    0.005). The error bars are honest; the N = 500 tail is not the DMFT's (the grand mean sits
+    false alarms at α = 0.5, 0.2, 0.1, 0.05, 0.02, 0.01: 11, 4, 2, 2, 1, 1 of 40 groups (these
+    curves are smooth, roughness L₁ ≈ 1.7 < 5: the Bonferroni floor over 5 lags decides). The
+    error bars are honest; the N = 500 tail is not the DMFT's (the grand mean sits
     0.12 above Δ(10) = 0.35 and 0.20 above Δ(20) = 0.036, 6–8 of its SEs, while the check allows
     a uniform 10Δ0/N = 0.038): a finite-N bias the check's per-lag SE (0.13 at τ = 20 with 16
     networks) hides, not a calibration error."""
