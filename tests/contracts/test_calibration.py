@@ -18,10 +18,13 @@ checks) and where each is calibrated:
   ``statistical_tolerance``): here, on the simulated linear RNN's Monte-Carlo loss
   (``linear_memory.mc_loss``; exact discrete loss of the simulated pair) and on the Markov CLT
   samples (``markov.clt_variance``; exact finite-n variance);
-* per-point SEs and the Bonferroni max-|z| threshold of ``compare_curve``: here, on Monte-Carlo
-  kernel batch means (``kernel_limit.kernel_quadrature_vs_mc``; quadrature A exact to 1e-5) and on
-  FFT autocorrelations (``autocorrelation_fft``, the path of every C(τ)/Δ(τ) check) of stationary
-  Gaussian processes with an exact autocorrelation, correlated across lags;
+* per-point SEs and the max-|z| threshold of ``compare_curve`` (Bonferroni for unordered points;
+  ``continuous=True``, the Euler-characteristic threshold of a t-process, for curves on a grid):
+  here, on Monte-Carlo kernel batch means (``kernel_limit.kernel_quadrature_vs_mc``; quadrature A
+  exact to 1e-5), on FFT autocorrelations (``autocorrelation_fft``, the path of every C(τ)/Δ(τ)
+  check) of stationary Gaussian processes with an exact autocorrelation, correlated across lags,
+  and on real classical networks (the quiescent decay; slow: Δ(τ)) against the mean of many
+  more networks;
 * ``compare_extrapolation`` (``fit_trend`` of per-size means, Birge-inflated SE(y0), t with
   min(S) − 1 dof): here, synthetic per-size samples on an exact line;
 * the kernel-limit rate fit (``fit_rate``: weighted least squares on log RMS error, delta-method
