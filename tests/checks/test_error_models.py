@@ -94,3 +94,33 @@ def test_compare_extrapolation_passes_the_truth_and_fails_a_biased_theory() -> N
     assert sides == "±" and eps < 0.1
     # a fixed bias allowance is no longer needed: the 1/N shortfall (15 % at N = 100) is fitted
     assert abs(good.details["coefficients"][1] + 3.0) < 1.5
+
+
+def test_roughness_and_the_max_t_threshold_of_a_continuous_curve() -> None:
+    """roughness() estimates W·√λ₂ (= W/τ for ρ = (1 + τ/τ_c)e^{−τ/τ_c}, the correlation of an
+    OU autocorrelation estimate); max_t_threshold() sits between the pointwise and the
+    all-points Bonferroni quantiles, grows with the roughness, and compare_curve(continuous=True)
+    never uses less than Bonferroni over n_independent."""
+    from scipy.stats import t as student_t
+
+    from theory.checks.error_models import max_t_threshold, roughness
+
+    rng = np.random.default_rng(4)
+    tau, dt, K = 2.0, 0.1, 201
+    lag = np.arange(K) * dt
+    d = np.abs(lag[:, None] - lag[None, :]) / tau
+    cov = (1 + d) * np.exp(-d)
+    L = np.linalg.cholesky(cov + 1e-10 * np.eye(K))
+    est = [roughness((L @ rng.standard_normal((K, 12))).T) for _ in range(40)]
+    # W/tau = 20/2 = 10; the estimate's sd over 40 draws of 12 curves is ~0.9: mean within 0.5
+    assert np.mean(est) == pytest.approx(10.0, abs=0.5)
+    assert roughness(np.ones((5, 10))) == 0.0
+    lo, hi = student_t.ppf(1 - 5e-4, 11), student_t.ppf(1 - 5e-4 / K, 11)
+    qs = [max_t_threshold(1e-3, 11, length, K) for length in (0.0, 1.0, 10.0, 100.0, 1e9)]
+    assert qs[0] == pytest.approx(lo) and qs[-1] == pytest.approx(hi)
+    assert all(lo <= a <= b <= hi for a, b in zip(qs, qs[1:], strict=False))
+    samples = (L @ rng.standard_normal((K, 12))).T
+    bonf = compare_curve(np.zeros(K), samples, n_independent=10)
+    cont = compare_curve(np.zeros(K), samples, n_independent=10, continuous=True)
+    assert cont.tolerance >= bonf.tolerance and cont.error == bonf.error
+    assert cont.details["roughness_L1"] > 0

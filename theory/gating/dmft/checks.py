@@ -8,7 +8,9 @@ burn-in gives time- and population-averaged statistics whose deviation from the 
   their mean (SEM). The tolerance is the Student-t quantile at α = 10⁻³ with S − 1 degrees of
   freedom times the SEM (:func:`theory.checks.statistical_tolerance`); for curves C_h(τ) the
   per-lag SEM with a Bonferroni correction over the number of independent lags
-  (window/correlation time, :func:`theory.checks.compare_curve`);
+  (window/correlation time) or, where larger, the Euler-characteristic threshold of the maximum
+  of a t-process of the estimated roughness (:func:`theory.checks.compare_curve`,
+  ``continuous=True``);
 * a **systematic part**: the finite-size bias O(1/N), bounded by b·X/N with b = 10 for a moment X
   (the constant of the classical checks). Measured here for g_h = 2.5, α_r = 20 at N = 250, 500,
   1000 with 6 networks each (T = 120): (C_h(0)_sim − C_h(0)_DMFT)·N/C_h(0) = −7 ± 17, +9 ± 14,
@@ -266,6 +268,7 @@ def check_alpha0_curve(ctx: CheckContext) -> CheckResult:
         pred,
         st.ac_h,
         n_independent=max(1, int(math.ceil(ALPHA0_LAG / tau_R))),
+        continuous=True,
         bias=BIAS_CONSTANT * cl.delta0 / gh**2 / st.N,
         bias_text=f"finite size {BIAS_CONSTANT:g}*C_h(0)/N",
         details={"N": st.N, "networks": st.S, "tau_R_gated": tau_R, "classical_g": g},
@@ -335,6 +338,7 @@ def check_curve(ctx: CheckContext, params: GatedParams, stream: int) -> CheckRes
         pred,
         st.ac_h,
         n_independent=max(1, int(math.ceil(RGATE_LAG / tc))),
+        continuous=True,
         bias=BIAS_CONSTANT * sol.C_h[0] / st.N,
         bias_text=f"finite size {BIAS_CONSTANT:g}*C_h(0)/N",
         details={"N": st.N, "networks": st.S, "correlation_time": tc},
@@ -422,6 +426,7 @@ def check_zero_fp(ctx: CheckContext, params: GatedParams, stream: int) -> CheckR
         pred,
         logr,
         n_independent=4,
+        continuous=True,
         bias=bias,
         bias_text="O((rho s_z t)^2/N) corrections to Ginibre moments",
         details={
@@ -546,6 +551,7 @@ def check_alpha_z_curve(ctx: CheckContext) -> CheckResult:
         pred,
         st.ac_h,
         n_independent=max(1, int(math.ceil(ZGATE_LAG / tc))),
+        continuous=True,
         bias=bias,
         bias_text="4 MC standard errors of solver B + finite size 10*C_h(0)/N + solver-B discretisation 1%",
         details={"N": st.N, "networks": st.S, "correlation_time": tc},
