@@ -219,8 +219,11 @@ ALPHA0_LAG = 30.0
 #: error is 0.00014) and falls faster than 1/√N (relative sd 0.57, 0.27, 0.09 at N = 250, 500,
 #: 1000: at g = 2 small networks are often barely chaotic), while N = 2000 costs 6.7x the CPU of
 #: N = 1000 per network (cache): the sizes stop at 1000 and the networks go where the variance is.
+#: ⟨ḣ²⟩ is ill-conditioned at g = 2: in classical units it is 6.7 % of Δ0, the small difference
+#: g²⟨φ²⟩ − Δ0, so 1 % in that balance is 15 % of it, and one network of N = 1000 scatters by
+#: 10–14 %; its 5 % target would take ~400 networks of N = 1000 (15 CPU-minutes).
 ALPHA0_SIZES = {
-    "quick": dict(Ns=(250, 500, 1000), S=(10, 10, 10), T=120.0, burn_in=20.0),
+    "quick": dict(Ns=(250, 500, 1000), S=(20, 12, 12), T=120.0, burn_in=20.0),
     "full": dict(Ns=(250, 500, 1000), S=(16, 16, 16), T=120.0, burn_in=20.0),
 }
 
