@@ -597,7 +597,7 @@ def check_compression(ctx: CheckContext, g_h: float, alpha_z: float) -> CheckRes
 #: coupling products (3.5x less CPU than float64 already at N = 250; rounding 1e-7 per product).
 JUMP_SIZES = {
     "quick": TrendPlan(((150, 8), (300, 8), (600, 6)), 250.0, 50.0),
-    "full": TrendPlan(((200, 10), (400, 10), (800, 8)), 350.0, 50.0),
+    "full": TrendPlan(((200, 8), (400, 8), (800, 8)), 300.0, 50.0),
 }
 
 
