@@ -104,6 +104,37 @@ def run(quick: bool = False) -> list[dict]:
                 note="baseline: the 4 x (NxN + 2NxN) float64 matvecs of one step alone (includes sampling the network)",
             )
         )
+    rows += _cross_moment_rows(quick)
+    return rows
+
+
+def _cross_moment_rows(quick: bool) -> list[dict]:
+    """C_tanh(c; c0) at 33 covariances (one closure table of the Fourier solver) at large variance:
+    the structured rule (expect2 with the structure cores) vs the trapezoid of spacing 0.2
+    (baseline, the rule expect2 used before; its node count per axis grows like sqrt(c0))."""
+    import sympy as sp
+    from timing import best_time  # benchmarks/timing.py (run.py puts benchmarks/ on sys.path)
+
+    from theory.symbolic.gaussian import X, expect2, structure_core
+
+    core = structure_core(sp.tanh(X))
+    assert core is not None
+    rows = []
+    for c0 in [161.0] if quick else [161.0, 1600.0]:
+        c = c0 * np.sin(np.linspace(-np.pi / 2, np.pi / 2, 33))
+        fast = best_time(lambda c=c, c0=c0: expect2(np.tanh, None, c, c0, cores=(core, core)))
+        slow = best_time(lambda c=c, c0=c0: expect2(np.tanh, None, c, c0), repeat=1)
+        rows.append(
+            dict(
+                name=f"Gaussian cross moment tanh, 33 covariances at c0={c0:g} (sd {c0**0.5:.3g})",
+                value=fast,
+                unit="s",
+                baseline=slow,
+                ratio=fast / slow,
+                note="structured rule (log(sd) nodes) vs trapezoid of spacing 0.2 (baseline, "
+                f"{int(2 * 8.5 * c0**0.5 / 0.2)} nodes per axis)",
+            )
+        )
     return rows
 
 

@@ -175,3 +175,34 @@ def require_finite(name: str, value: Any) -> None:
     arr = np.asarray(value, dtype=float)
     if not np.all(np.isfinite(arr)):
         raise ParameterError(name, value, "finite numbers (no NaN or infinity)")
+
+
+def require_keywords(
+    options: dict[str, Any], target: Any, where: str, *, own: tuple[str, ...] = ()
+) -> None:
+    """Raise :class:`ParameterError` for a keyword in ``options`` that ``target`` (a function a
+    front door forwards its ``**options`` to) does not take, listing the valid ones and the close
+    matches of a misspelling (instead of Python's raw ``TypeError`` from deep inside the call).
+
+    ``where`` names the front door and the target in the message (``"solve_dmft(method='fourier')"``);
+    ``own``: the target's parameters the front door sets itself (not listed as options).
+    """
+    import difflib
+    import inspect
+
+    params = inspect.signature(target).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    valid = [
+        n
+        for n, p in params.items()
+        if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        and n not in own
+    ]
+    for key in options:
+        if key not in valid:
+            close = difflib.get_close_matches(key, valid, n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise ParameterError(
+                key, options[key], f"a keyword of {where}: one of {', '.join(valid)}{hint}"
+            )

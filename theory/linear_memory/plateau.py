@@ -194,15 +194,50 @@ def escape_time(
     G and G′ of ``target`` (closed form or quadrature) and ‖part‖₂², finite for the integrable,
     bounded kernels the constructors accept. The quasi-static estimate
     (:func:`quasi_static_tau`) is for the Gaussian bump only.
+
+    Precision: from the plateau the second unit is driven by ∂J/∂a₂ = −2 G_part(w₀), computed
+    as the difference of terms of size |G_target(w₀)|, so its rounding is ε·|G_target(w₀)|
+    (ε = 2.2e-16). When that exceeds ``rtol``·|G_part(w₀)| (``rtol`` = 1e-8, the flow's
+    tolerance) the right-hand side is not known to the accuracy the integrator is asked for: the
+    flow cannot follow the escape in double precision (for the Gaussian bump at w₀ = A = 1:
+    μ ≳ 19.5, where τ_qs ≳ 1e12; at μ = 40 the drive, 1e-17, is below the rounding of G itself
+    and the start is an exact fixed point in floating point, where the integrator used to crawl
+    for minutes). Then :class:`~theory.errors.ConvergenceError` is raised at once, naming the
+    drive, the limit and :func:`quasi_static_tau`.
     """
     require(0 < drop < 1, "drop", drop, "0 < drop < 1")
     require(is_finite_number(w0_) and w0_ > 0, "w0", w0_, "a finite initial rate w0 > 0")
+    _require_resolvable_drive(target, part, w0_)
     loss = diagonal_loss(target)
     m0 = DiagonalRNN([1.0, 0.0], [1.0, w0_])
     J0 = loss.value(m0.a, m0.w)
     level = J0 - drop * part.l2_norm_sq()
     flow = gradient_flow(loss, m0, tau_max, level=level, stop_at_level=stop)
     return EscapeResult(_exit(flow, level, tau_max), level, flow)
+
+
+#: Relative tolerance of the escape flows (gradient_flow's default).
+FLOW_RTOL = 1e-8
+
+
+def _require_resolvable_drive(target: MemoryKernel, part: MemoryKernel, w0_: float) -> None:
+    """ConvergenceError unless the part's drive G_part(w₀) of the plateau exceeds the rounding of
+    the gradient, ε·|G_target(w₀)|, by 1/FLOW_RTOL (:func:`escape_time`, Precision)."""
+    ss = np.array([float(w0_)])
+    g_target = abs(float(target.laplace(ss)[0]))
+    g_part = abs(float(part.laplace(ss)[0]))
+    noise = float(np.finfo(float).eps) * g_target
+    if g_part * FLOW_RTOL > noise:
+        return
+    raise ConvergenceError(
+        f"the delayed part drives the escape from the plateau by |G_part(w0)| = {g_part:.3g}, "
+        f"below what double precision resolves at the flow's tolerance (rounding "
+        f"eps*|G(w0)| = {noise:.3g}, needs |G_part(w0)| > {noise / FLOW_RTOL:.3g}): the flow "
+        "cannot follow the escape; use a shorter delay or a larger w0, or for the Gaussian bump "
+        "the quasi-static estimate quasi_static_tau(mu)",
+        noise / g_part if g_part > 0 else math.inf,
+        0,
+    )
 
 
 def _exit(flow: FlowResult, level: float, tau_max: float) -> float:

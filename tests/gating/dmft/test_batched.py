@@ -138,3 +138,56 @@ def test_fixed_point_existence_is_convention_free():
     b = [q.to_convention("B") for q in a]
     np.testing.assert_array_equal(fixed_point_exists_batch(a), fixed_point_exists_batch(b))
     np.testing.assert_array_equal(fixed_point_exists_batch(a), [False, False, True, True])
+
+
+_BAD_OPTIONS = [
+    {"dtau": 0.0},
+    {"dtau": float("nan")},
+    {"dtau": "0.1"},
+    {"n": 63},
+    {"n": 2**22},
+    {"n": 100.0},
+    {"damping": 0.0},
+    {"damping": float("nan")},
+    {"damping": 1.5},
+    {"tol": 0.0},
+    {"tol": 2.0},
+    {"tol": float("nan")},
+    {"max_iter": 0},
+    {"max_iter": 2.5},
+    {"anderson": -1},
+    {"anderson": True},
+    {"table_nodes": 2},
+    {"table_nodes": 10**6},
+    {"init": (0.0, 1.0)},
+    {"init": (1e300, 1.0)},
+    {"init": (float("nan"), 1.0)},
+    {"init": (1.0,)},
+    {"init": "ab"},
+]
+
+
+@pytest.mark.parametrize("kw", _BAD_OPTIONS, ids=repr)
+def test_batched_refuses_what_the_point_solver_refuses(kw):
+    """Both Fourier solvers validate through the same functions (equations.check_fourier_params,
+    check_fourier_options, check_init_amplitudes): the same bad option gives the same
+    ParameterError message, before any work (no compile, no closure table)."""
+    p = GatedParams(g_h=2.0, alpha_r=1.0)
+    with pytest.raises(ParameterError) as point:
+        solve_dmft_fourier(p, **kw)
+    with pytest.raises(ParameterError) as batch:
+        solve_dmft_fourier_batch([p], **kw)
+    assert str(batch.value) == str(point.value)
+
+
+@pytest.mark.parametrize(
+    "bad", [GatedParams(g_h=2.0, alpha_z=1.0), {"g_h": 2.0}], ids=["alpha_z", "dict"]
+)
+def test_batched_refuses_the_same_parameter_points(bad):
+    with pytest.raises(ParameterError) as point:
+        solve_dmft_fourier(bad)
+    with pytest.raises(ParameterError) as batch:
+        solve_dmft_fourier_batch([bad])
+    assert str(batch.value) == str(point.value)
+    with pytest.raises(ParameterError, match="non-empty sequence"):
+        solve_dmft_fourier_batch(GatedParams(g_h=2.0))

@@ -55,8 +55,34 @@ def test_sharp_class_carries_its_step_and_is_cached():
     cls = sharp_cross(GATE, None, step)
     assert cls.step == step and sharp_cross(GATE, GATE, step) is cls
     base = gaussian_cross(GATE)
-    assert sharp_cross(GATE, None, 1.0) is base  # a coarser step than the spine's: the spine class
+    # a coarser step than the spine's: the spine class (its wide-variance subclass for logistic F)
+    wide = sharp_cross(GATE, None, 1.0)
+    assert (
+        issubclass(wide, base) and wide.step == base.step and sharp_cross(GATE, None, 0.5) is wide
+    )
+    assert sharp_cross(sp.erf(X), None, 1.0) is gaussian_cross(sp.erf(X))  # not logistic
     assert sharp_mean(GATE, step).step == step
+
+
+def test_spine_step_closure_takes_the_logistic_form_at_large_variance():
+    """tanh(x) (φ of convention B) has the spine's step 0.2: its closure is the spine's trapezoid
+    (bit for bit) while that needs at most STRUCTURED_MIN_NODES = 400 nodes per axis (c0 ≤ 22.1),
+    and the exact logistic form beyond, which agrees with the spine's structured rule to 1e-12
+    (both exact to ≲ 1e-13: logistic_cross by its error model, the structured rule at 1e-10 per
+    its own and measured 2e-14 here)."""
+    from theory.symbolic.gaussian import expect2, structure_core
+
+    F = sp.tanh(X)
+    wide = compile_function(sharp_cross(F, None, 0.2)(c, c0), [c, c0])
+    spine = compile_function(gaussian_cross(F)(c, c0), [c, c0])
+    th = np.linspace(-np.pi / 2, np.pi / 2, 9)
+    small = 20.0 * np.sin(th)
+    assert np.array_equal(wide(small, 20.0), spine(small, 20.0))
+    core = structure_core(F)
+    for v in (25.0, 161.0, 1e4):
+        cv = v * np.sin(th)
+        ref = expect2(np.tanh, None, cv, v, cores=(core, core))
+        assert np.max(np.abs(wide(cv, v) - ref)) <= 1e-12
 
 
 def test_symbolic_rules_keep_the_step():

@@ -56,7 +56,7 @@ def test_bad_input():
         solve_dmft({"g_h": 2.5})  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="alpha_z"):
         solve_dmft(PZ, method="fourier")
-    with pytest.raises(TypeError):
+    with pytest.raises(ParameterError, match="not_an_option"):
         solve_dmft(P0, not_an_option=1)
 
 
@@ -67,3 +67,29 @@ def test_negative_seed_is_a_parameter_error() -> None:
 
     with pytest.raises(ParameterError, match="rng"):
         solve_dmft(GatedParams(g_h=2.0, alpha_z=1.0), rng=-1)
+
+
+@pytest.mark.parametrize(
+    ("params", "kw", "close"),
+    [
+        (P0, {"bogus": 1}, None),
+        (P0, {"dtua": 0.1}, "dtau"),
+        (P0, {"n_paths": 8}, None),  # a Monte-Carlo option given to the Fourier solver
+        (PZ, {"n_path": 8}, "n_paths"),
+        (PZ, {"quad_step": 0.1}, None),  # a Fourier option given to the Monte-Carlo solver
+    ],
+)
+def test_unknown_option_is_a_parameter_error_with_close_matches(params, kw, close):
+    """solve_dmft forwards **options: a keyword the chosen solver does not take is refused before
+    any work with ParameterError naming it, the valid keywords and the close matches (was Python's
+    TypeError from inside the solver)."""
+    (key,) = kw
+    with pytest.raises(ParameterError, match=f"invalid {key}=") as err:
+        solve_dmft(params, **kw)
+    msg = str(err.value)
+    assert "dtau" in msg and "damping" in msg  # the valid ones are listed
+    assert "params" not in msg.split("one of", 1)[1]  # not the ones solve_dmft sets itself
+    if close is None:
+        assert "did you mean" not in msg
+    else:
+        assert f"did you mean {close}" in msg

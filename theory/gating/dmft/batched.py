@@ -68,7 +68,9 @@ from theory.errors import ConvergenceError, ParameterError, require
 from theory.gating.dmft.equations import (
     REFERENCE_PARAMS,
     GatedDMFTSolution,
-    check_grid,
+    check_fourier_options,
+    check_fourier_params,
+    check_init_amplitudes,
     compiled_theory,
     coupling_variance,
     gated_dmft_derivation,
@@ -465,15 +467,18 @@ def _even_extend(half: np.ndarray, n: int) -> np.ndarray:
 
 
 def _as_inits(init: Any, m: int) -> np.ndarray:
-    arr = np.asarray(init, dtype=float)
-    if arr.shape == (2,):
-        arr = np.broadcast_to(arr, (m, 2)).copy()
-    require(
-        arr.shape == (m, 2) and bool(np.all(np.isfinite(arr))) and bool(np.all(arr > 0)),
-        "init",
-        init,
-        f"two positive amplitudes, or an array of shape ({m}, 2) of them",
-    )
+    """Initial amplitudes of m solves: one pair for all (validated as the point solver's,
+    :func:`~theory.gating.dmft.equations.check_init_amplitudes`) or an array (m, 2) of pairs."""
+    try:
+        arr = np.asarray(init, dtype=float)
+    except (TypeError, ValueError):
+        arr = np.empty(0)
+    if arr.ndim != 2:  # one pair for all points
+        pair = check_init_amplitudes(init)
+        return np.broadcast_to(np.array(pair), (m, 2)).copy()
+    require(arr.shape == (m, 2), "init", init, f"two amplitudes, or an array ({m}, 2) of them")
+    for row in arr:
+        check_init_amplitudes(tuple(row.tolist()), shown=init)
     return arr
 
 
@@ -505,26 +510,14 @@ class FourierPool:
         anderson: int = 5,
         table_nodes: int = 33,
     ) -> None:
-        check_grid(dtau, n)
-        require(0 < damping <= 1, "damping", damping, "0 < damping <= 1")
-        require(tol > 0, "tol", tol, "tol > 0")
-        require(
-            isinstance(max_iter, (int, np.integer)) and max_iter >= 1,
-            "max_iter",
-            max_iter,
-            "an integer >= 1",
-        )
-        require(
-            isinstance(anderson, (int, np.integer)) and anderson >= 0,
-            "anderson",
-            anderson,
-            "an integer >= 0",
-        )
-        require(
-            isinstance(table_nodes, (int, np.integer)) and table_nodes >= 8,
-            "table_nodes",
-            table_nodes,
-            "an integer >= 8",
+        check_fourier_options(
+            dtau=dtau,
+            n=n,
+            damping=damping,
+            tol=tol,
+            max_iter=max_iter,
+            anderson=anderson,
+            table_nodes=table_nodes,
         )
         self.dtau, self.n = float(dtau), int(n)
         self.damping, self.tol, self.max_iter = float(damping), float(tol), int(max_iter)
@@ -575,13 +568,7 @@ class FourierPool:
 
     def add(self, params: GatedParams, init: tuple[float, float]) -> int:
         """Start a solve of ``params`` from the amplitudes ``init``; returns its slot."""
-        require(isinstance(params, GatedParams), "params", params, "GatedParams")
-        require(
-            params.alpha_z == 0.0,
-            "alpha_z",
-            params.alpha_z,
-            "alpha_z = 0 for the Fourier solver (use solve_dmft_montecarlo)",
-        )
+        check_fourier_params(params)
         _require_default_shapes(params)
         amp = _as_inits(init, 1)[0]
         if not self.free:
@@ -819,16 +806,11 @@ def solve_dmft_fourier_batch(
     ConvergenceError
         With ``raise_on_failure``, if any point is not converged (naming the first).
     """
-    plist = list(params)
+    ok = isinstance(params, Sequence) or (isinstance(params, np.ndarray) and params.ndim == 1)
+    plist = list(params) if ok else []
     require(len(plist) >= 1, "params", params, "a non-empty sequence of GatedParams")
     for p in plist:
-        require(isinstance(p, GatedParams), "params", p, "GatedParams")
-        require(
-            p.alpha_z == 0.0,
-            "alpha_z",
-            p.alpha_z,
-            "alpha_z = 0 for the Fourier solver (use solve_dmft_montecarlo)",
-        )
+        check_fourier_params(p)
         _require_default_shapes(p)
     inits = _as_inits(init, len(plist))
     pool = FourierPool(

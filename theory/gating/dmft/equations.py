@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from theory.errors import require
+from theory.errors import is_real, require
 from theory.gating.dmft.closures import (
     feature_widths,
     gate_strip,
@@ -56,6 +56,9 @@ __all__ = [
     "phi_moments",
     "tail_decay",
     "check_grid",
+    "check_fourier_options",
+    "check_fourier_params",
+    "check_init_amplitudes",
     "closure_error_bound",
 ]
 
@@ -424,13 +427,61 @@ class GatedDMFTSolution:
 # ============================================================================ grids
 def check_grid(dtau: float, n: int) -> None:
     """Validate a periodic lag grid: spacing ``dtau`` > 0 and an even number ``n`` ≥ 64 of points."""
-    require(np.isfinite(dtau) and dtau > 0, "dtau", dtau, "a finite dtau > 0")
+    require(is_real(dtau) and np.isfinite(dtau) and dtau > 0, "dtau", dtau, "a finite dtau > 0")
     require(
         isinstance(n, (int, np.integer)) and n >= 64 and n % 2 == 0,
         "n",
         n,
         "an even integer n >= 64",
     )
+
+
+def check_fourier_params(params: Any) -> None:
+    """Validate one parameter point of a Fourier solver (point by point or batched): a
+    :class:`~theory.gating.model.GatedParams` with α_z = 0."""
+    require(isinstance(params, GatedParams), "params", params, "a GatedParams")
+    require(
+        params.alpha_z == 0.0,
+        "alpha_z",
+        params.alpha_z,
+        "alpha_z = 0 for the Fourier solver (use solve_dmft_montecarlo)",
+    )
+
+
+def check_fourier_options(
+    *,
+    dtau: Any,
+    n: Any,
+    damping: Any,
+    tol: Any,
+    max_iter: Any,
+    anderson: Any,
+    table_nodes: Any,
+) -> None:
+    """Validate the options shared by the Fourier solvers (point by point,
+    :func:`~theory.gating.dmft.fourier.solve_dmft_fourier`, and batched,
+    :class:`~theory.gating.dmft.batched.FourierPool`), so that both refuse the same inputs with
+    the same :class:`~theory.errors.ParameterError`: the grid (:func:`check_grid`, at most 2**20
+    points), 0 < damping ≤ 1, 0 < tol < 1, integers max_iter ≥ 1 and anderson ≥ 0, and an integer
+    8 ≤ table_nodes ≤ 257 (the closure tables' Chebyshev nodes)."""
+    check_grid(dtau, n)
+    require(n <= 2**20, "n", n, "n <= 2**20 grid points")
+    require(is_real(damping) and 0 < damping <= 1, "damping", damping, "0 < damping <= 1")
+    require(is_real(tol) and 0 < tol < 1, "tol", tol, "0 < tol < 1")
+    for name, value, low in (("max_iter", max_iter, 1), ("anderson", anderson, 0)):
+        ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+        require(ok and value >= low, name, value, f"an integer >= {low}")
+    ok = isinstance(table_nodes, (int, np.integer)) and not isinstance(table_nodes, bool)
+    require(ok and 8 <= table_nodes <= 257, "table_nodes", table_nodes, "an integer 8 <= n <= 257")
+
+
+def check_init_amplitudes(init: Any, shown: Any = None) -> tuple[float, float]:
+    """The initial amplitudes (C_h(0), C_r(0)) of a Fourier solve, validated: two real numbers
+    0 < a ≤ 1e6 (``shown``: the value the error message names, default ``init``)."""
+    ok = isinstance(init, (tuple, list, np.ndarray)) and len(init) == 2
+    ok = ok and all(is_real(v) and np.isfinite(v) and 0 < v <= 1e6 for v in init)
+    require(ok, "init", init if shown is None else shown, "two amplitudes 0 < a <= 1e6")
+    return float(init[0]), float(init[1])
 
 
 def tail_decay(y: np.ndarray) -> float:

@@ -105,6 +105,19 @@ def _small_delta_expansion() -> dict[str, sp.Expr]:
 
 
 @functools.cache
+def _zero_fp_radius_threshold() -> tuple[sp.Expr, sp.Expr]:
+    """Steps ``zero_fp_radius`` and ``zero_fp_threshold`` of :func:`fixed_point_derivation` (the
+    right-hand sides), derived alone so that :func:`zero_fp_threshold` does not build the whole
+    derivation (its moments and small-Δ expansion cost seconds of SymPy in a cold process)."""
+    # zero fixed point: spectral radius of g_J^{1/2} φ'(0) σ_r(0) J (circular law), symbolic gate
+    gate_sym = 1 / (1 + sp.exp(-alpha * X + beta))
+    s_r0 = sp.simplify(gate_sym.subs(X, 0))
+    radius = g_h * s_r0  # φ'(0) = g_h for φ = tanh(g_h x) (A); √g_J = g_h, φ'(0) = 1 (B)
+    threshold = sp.solve(sp.Eq(radius, 1), g_h)[0]
+    return radius, threshold
+
+
+@functools.cache
 def fixed_point_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation:
     """Fixed-point DMFT, zero-FP threshold, tricritical α_r* and V_1 + V_2 (module docstring)."""
     phi = phi_expr(params)
@@ -122,11 +135,7 @@ def fixed_point_derivation(params: GatedParams = REFERENCE_PARAMS) -> Derivation
     dphi2 = model_mean(diff_x(phi) ** 2, phi, step_phi, user_phi, w_phi)(Dh)
     sr2 = model_mean(sr**2, sr, step_sr, user_r, w_r)(Dr)
     dsr2 = model_mean(diff_x(sr) ** 2, sr, step_sr, user_r, w_r)(Dr)
-    # zero fixed point: spectral radius of g_J^{1/2} φ'(0) σ_r(0) J (circular law), symbolic gate
-    gate_sym = 1 / (1 + sp.exp(-alpha * X + beta))
-    s_r0 = sp.simplify(gate_sym.subs(X, 0))
-    radius = g_h * s_r0  # φ'(0) = g_h for φ = tanh(g_h x) (A); √g_J = g_h, φ'(0) = 1 (B)
-    threshold = sp.solve(sp.Eq(radius, 1), g_h)[0]
+    radius, threshold = _zero_fp_radius_threshold()
     exp_ = _small_delta_expansion()
     steps = [
         Step(
@@ -441,8 +450,8 @@ def zero_is_fixed_point(params: GatedParams) -> bool:
 
 @functools.cache
 def _threshold_function() -> CompiledFunction:
-    d = fixed_point_derivation(REFERENCE_PARAMS)
-    return compile_function(d.rhs("zero_fp_threshold"), [beta])
+    # the step zero_fp_threshold of fixed_point_derivation (same expression, tested)
+    return compile_function(_zero_fp_radius_threshold()[1], [beta])
 
 
 def zero_fp_threshold(params: GatedParams) -> float:

@@ -21,7 +21,9 @@ from theory.errors import ConvergenceError, is_real, require
 from theory.gating.dmft.closures import ClosureTable
 from theory.gating.dmft.equations import (
     GatedDMFTSolution,
-    check_grid,
+    check_fourier_options,
+    check_fourier_params,
+    check_init_amplitudes,
     closure_error_bound,
     compiled_theory,
     coupling_variance,
@@ -122,21 +124,15 @@ def solve_dmft_fourier(
     Budget: memory O(n) (≈ 120 MB peak at n = 2048 whatever α_r, g_h); time 1–6 s at the default
     grid on one core across the corners (``tests/contracts``), at most ``max_seconds``.
     """
-    require(isinstance(params, GatedParams), "params", params, "a GatedParams")
-    require(
-        params.alpha_z == 0.0,
-        "alpha_z",
-        params.alpha_z,
-        "alpha_z = 0 for the Fourier solver (use solve_dmft_montecarlo)",
-    )
-    check_grid(dtau, n)
-    require(is_real(damping) and 0 < damping <= 1, "damping", damping, "0 < damping <= 1")
-    require(is_real(tol) and 0 < tol < 1, "tol", tol, "0 < tol < 1")
-    require(
-        isinstance(max_iter, (int, np.integer)) and max_iter >= 1,
-        "max_iter",
-        max_iter,
-        "an integer >= 1",
+    check_fourier_params(params)
+    check_fourier_options(
+        dtau=dtau,
+        n=n,
+        damping=damping,
+        tol=tol,
+        max_iter=max_iter,
+        anderson=anderson,
+        table_nodes=table_nodes,
     )
     require(
         quad_step is None or (is_real(quad_step) and 1e-4 <= quad_step <= 1.0),
@@ -144,22 +140,10 @@ def solve_dmft_fourier(
         quad_step,
         "None or 1e-4 <= quad_step <= 1 (x-units)",
     )
-    require(
-        isinstance(anderson, (int, np.integer)) and anderson >= 0,
-        "anderson",
-        anderson,
-        "an integer >= 0",
-    )
-    require(
-        len(init) == 2 and all(is_real(v) and np.isfinite(v) and 0 < v <= 1e6 for v in init),
-        "init",
-        init,
-        "two amplitudes 0 < a <= 1e6",
-    )
+    init = check_init_amplitudes(init)
     require(
         is_real(max_seconds) and max_seconds > 0, "max_seconds", max_seconds, "a time budget > 0"
     )
-    require(n <= 2**20, "n", n, "n <= 2**20 grid points")
     t0 = time.perf_counter()
     th = compiled_theory(params, quad_step)
     p = params

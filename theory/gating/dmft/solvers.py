@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from theory.errors import ParameterError, require
+from theory.errors import ParameterError, require, require_keywords
 from theory.gating.dmft.equations import GatedDMFTSolution
 from theory.gating.model import GatedParams
 
@@ -37,7 +37,9 @@ def solve_dmft(
         Generator or seed of the Monte-Carlo solver (default seed 0, so that identical inputs give
         identical results); ignored by the Fourier solver.
     options:
-        Passed to the chosen solver (grid, tolerances, path counts).
+        Passed to the chosen solver (grid, tolerances, path counts); a keyword it does not take
+        raises :class:`~theory.errors.ParameterError` listing the valid ones (close matches
+        first).
     """
     require(isinstance(params, GatedParams), "params", params, "a GatedParams")
     if method == "auto":
@@ -45,10 +47,16 @@ def solve_dmft(
     if method == "fourier":
         from theory.gating.dmft.fourier import solve_dmft_fourier
 
+        require_keywords(
+            options, solve_dmft_fourier, "solve_dmft(method='fourier')", own=("params",)
+        )
         return solve_dmft_fourier(params, **options)
     if method == "montecarlo":
         from theory.gating.dmft.montecarlo import solve_dmft_montecarlo
 
+        require_keywords(
+            options, solve_dmft_montecarlo, "solve_dmft(method='montecarlo')", own=("params", "rng")
+        )
         if isinstance(rng, np.random.Generator):
             gen = rng
         else:
