@@ -84,6 +84,7 @@ def quadrature_nodes(
     ``rule="hermite"`` uses Gauss–Hermite of ``order`` nodes in W and b instead (exact for
     polynomials of degree ≤ 2·order − 1: the rule for linear σ).
     """
+    require(isinstance(params, KernelLimitParams), "params", params, "a KernelLimitParams")
     require(rule in ("trapezoid", "hermite"), "rule", rule, "'trapezoid' or 'hermite'")
     require(0 < step <= 1, "step", step, "0 < step <= 1 (trapezoid spacing in standard deviations)")
     require(

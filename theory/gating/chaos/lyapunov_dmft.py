@@ -509,6 +509,7 @@ def gated_lyapunov_dmft(
     ConvergenceError
         If the DMFT does not converge or the replica operator has no root.
     """
+    require(isinstance(params, GatedParams), "params", params, "a GatedParams")
     require(
         params.alpha_z == 0,
         "alpha_z",

@@ -1188,6 +1188,7 @@ class ClassicalDMFTSolution:
 
 
 def _validate(params: ClassicalParams, tau_max: float, dtau: float) -> None:
+    require(isinstance(params, ClassicalParams), "params", params, "a ClassicalParams")
     params.require_no_input("solve_classical_dmft")
     require(
         params.g <= MAX_GAIN, "g", params.g, f"0 < g <= {MAX_GAIN:g} (the solver's stated domain)"

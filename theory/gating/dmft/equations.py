@@ -335,11 +335,13 @@ def _multiplier(d: Derivation, step: str) -> sp.Expr:
 
 def coupling_variance(params: GatedParams) -> float:
     """g_J: variance scale of J^h (1 in convention A, g_h² in B)."""
+    require(isinstance(params, GatedParams), "params", params, "a GatedParams")
     return 1.0 if params.convention == "A" else params.g_h**2
 
 
 def input_variances(params: GatedParams) -> tuple[float, float, float]:
     """Variances of the static inputs seen by h, z, r (the h-input scales by g_h in convention B)."""
+    require(isinstance(params, GatedParams), "params", params, "a GatedParams")
     sh = params.sigma_h * (params.g_h if params.convention == "B" else 1.0)
     return sh**2, params.sigma_z**2, params.sigma_r**2
 

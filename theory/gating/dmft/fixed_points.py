@@ -330,6 +330,7 @@ def fixed_point_branches(
     params: GatedParams, *, n_grid: int = 400, xtol: float = 1e-14
 ) -> list[float]:
     """All nonzero solutions Δ_h of (FP), ascending (scan on a log grid + Brent refinement)."""
+    require(isinstance(params, GatedParams), "params", params, "a GatedParams")
     require(
         isinstance(n_grid, (int, np.integer)) and n_grid >= 20, "n_grid", n_grid, "an integer >= 20"
     )
@@ -470,6 +471,7 @@ def zero_fp_threshold(params: GatedParams) -> float:
     ParameterError
         If β_h ≠ 0 or σ_{I_h} > 0 (then h = 0 is not a fixed point); for a user φ, if φ(0) ≠ 0.
     """
+    require(isinstance(params, GatedParams), "params", params, "a GatedParams")
     if params.phi is not None or params.gate_r is not None:
         require(
             zero_is_fixed_point(params),
