@@ -61,3 +61,5 @@ def test_a_number_for_the_parameter_object_is_a_parameter_error(module: str, nam
         assert "params" in str(e), str(e)
     except ConvergenceError:  # pragma: no cover - a solver that accepted the number
         pytest.fail(f"{name} accepted a float for its parameter object")
+    else:  # pragma: no cover
+        pytest.fail(f"{name} returned a result for a float parameter object")
