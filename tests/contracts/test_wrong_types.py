@@ -39,7 +39,7 @@ def _front_doors() -> list[tuple[str, str]]:
                 if p.default is inspect.Parameter.empty
                 and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
             ]
-            if ps and ps[0].name in ("params", "p") and len(required) == 1:
+            if ps and ps[0].name == "params" and len(required) == 1:
                 out.append((m, name))
     return out
 
