@@ -128,7 +128,8 @@ def simulate_classical(
     dtype:
         Floating type of J and of the integrated state: ``numpy.float32`` halves the memory
         traffic of the mat-vecs, the whole cost once J leaves the cache (N ≳ 1000; at N = 2000
-        J then fits a 32 MiB L3, measured 2.9x less CPU per mat-vec). J, x(0) and θ are drawn in
+        J then fits a 32 MiB L3: measured 2.9x less CPU per mat-vec with one BLAS thread, 1.5x
+        per simulated step on the shared machine). J, x(0) and θ are drawn in
         float64 from the same stream and rounded, so the network is the same up to a relative
         perturbation of 6e-8 per coupling; each step adds rounding of ≈ 6e-8 relative to the
         state, which the chaotic flow amplifies like any perturbation: the trajectory
