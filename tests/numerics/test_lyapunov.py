@@ -42,3 +42,20 @@ def test_driver_rejects_bad_input() -> None:
     Y[0, 0, 0] = np.nan
     with pytest.raises(ParameterError):
         qr_lyapunov(f, Y, dt=0.1, T=1.0, transient=0.0)
+
+
+def test_cache_groups_balanced_and_bounded() -> None:
+    """Groups cover 0..count in order, hold at most budget bytes (one oversized system alone),
+    and differ in size by at most one."""
+    from theory.numerics.lyapunov import cache_groups
+
+    for count, each, budget in [(10, 1.5, 6.0), (8, 3.0, 6.0), (4, 12.0, 6.0), (7, 1.0, 100.0)]:
+        gs = cache_groups(count, each, budget)
+        sizes = [g.stop - g.start for g in gs]
+        assert gs[0].start == 0 and gs[-1].stop == count
+        assert all(a.stop == b.start for a, b in zip(gs, gs[1:], strict=False))
+        assert max(sizes) - min(sizes) <= 1
+        assert all(s == 1 or s * each <= budget for s in sizes)
+    assert len(cache_groups(7, 1.0, 100.0)) == 1  # everything fits: one batch
+    with pytest.raises(ParameterError):
+        cache_groups(0, 1.0)

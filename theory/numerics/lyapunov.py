@@ -29,7 +29,39 @@ import numpy as np
 from theory.errors import ParameterError, require
 from theory.numerics.integrate import ButcherTableau, get_method, rk_step
 
-__all__ = ["QRLyapunovResult", "qr_lyapunov"]
+__all__ = ["QRLyapunovResult", "qr_lyapunov", "cache_groups", "CACHE_BYTES"]
+
+#: Bytes of matrices that one group of systems integrated together may hold (:func:`cache_groups`).
+#: Measured on the shared 2-core machine (32 MiB L3, shared with other processes; products with
+#: two columns, one BLAS thread): per stage, 8 networks of N = 500 in float32 (three N × N
+#: matrices each, 3 MiB) take 1.4–1.6 ms CPU in groups of 1–2 against 3.5 ms all together;
+#: 10 networks of N = 250 in float64 (1.5 MiB each) take 0.25–0.28 ms in groups of ≤ 5 against
+#: 0.69 ms; 8 classical networks of N = 1000 in float32 (4 MiB) 1.8 ms one by one against 3.5 ms.
+CACHE_BYTES = 8 * 2**20
+
+
+def cache_groups(count: int, bytes_each: float, budget: float | None = None) -> list[slice]:
+    """Consecutive groups of ``count`` independent systems whose matrices fit ``budget`` bytes
+    (default :data:`CACHE_BYTES`).
+
+    A memory-bound integration (mat-vecs, or products with a few columns) reads every matrix once
+    per stage; integrating a group whose matrices stay in the cache from one stage to the next
+    reads them from the cache instead of memory, which beats batching all systems into one
+    product once their matrices together exceed the cache. A system larger than the budget is a
+    group of its own. Groups are balanced (sizes differ by at most one).
+    """
+    require(isinstance(count, (int, np.integer)) and count >= 1, "count", count, "an integer >= 1")
+    budget = CACHE_BYTES if budget is None else budget
+    require(bytes_each > 0 and budget > 0, "bytes_each, budget", (bytes_each, budget), "> 0")
+    per = max(1, int(budget // bytes_each))
+    n_groups = -(-int(count) // per)
+    base, extra = divmod(int(count), n_groups)
+    out, start = [], 0
+    for g in range(n_groups):
+        stop = start + base + (1 if g < extra else 0)
+        out.append(slice(start, stop))
+        start = stop
+    return out
 
 
 @dataclass(frozen=True)

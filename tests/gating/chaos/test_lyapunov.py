@@ -82,3 +82,23 @@ def test_float32_products_agree_with_float64():
         lyapunov_spectra(
             nets, 1, T=10.0, transient=0.0, rng=np.random.default_rng(0), dtype=np.int64
         )
+
+
+def test_cache_groups_give_the_batched_exponents(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gated networks in cache-sized groups: k = 1 bit for bit as one batch, k > 1 to rounding."""
+    import theory.numerics.lyapunov as nl
+    from theory.gating.chaos.lyapunov import lyapunov_spectra
+
+    nets = [
+        GatedNetwork.sample(GatedParams(g_h=4.0), 40, np.random.default_rng(s)) for s in (0, 1, 2)
+    ]
+    kw = dict(T=30.0, transient=10.0, dt=0.1)
+    one = lyapunov_spectra(nets, 1, rng=np.random.default_rng(2), **kw)
+    four = lyapunov_spectra(nets, 4, rng=np.random.default_rng(2), **kw)
+    monkeypatch.setattr(nl, "CACHE_BYTES", 3 * 40 * 40 * 8)  # one network per group
+    one_g = lyapunov_spectra(nets, 1, rng=np.random.default_rng(2), **kw)
+    four_g = lyapunov_spectra(nets, 4, rng=np.random.default_rng(2), **kw)
+    for a, b in zip(one, one_g, strict=True):
+        np.testing.assert_array_equal(a.exponents, b.exponents)
+    for a, b in zip(four, four_g, strict=True):
+        np.testing.assert_allclose(a.exponents, b.exponents, rtol=0, atol=1e-9)

@@ -328,3 +328,16 @@ def test_contract_near_the_onset(log_eps: float) -> None:
     assert np.all(np.isfinite(d)) and np.all(np.diff(d) < 0) and d[0] == pytest.approx(s.delta0)
     lam = s.lyapunov()
     assert np.isfinite(lam.value) and lam.value > 0 and lam.discretisation_error < 1e-8 * lam.value
+
+
+def test_delta0_in_one_evaluation_alone_or_in_a_sweep() -> None:
+    """The guess table is within the default xtol over the domain (one evaluation of h, h' per
+    gain above g_c + 1e-3); a gain gives the same bits alone or in a sweep; a tighter xtol takes
+    one Newton step more and moves Delta0 by less than the table's error (3.3e-13 measured)."""
+    gs = np.geomspace(1.002, MAX_GAIN, 60)
+    sw = classical_dmft_sweep(gs)
+    assert np.all(sw.iterations == 1) and np.all(sw.converged)
+    alone = np.array([classical_dmft_sweep([g]).delta0[0] for g in gs[::7]])
+    np.testing.assert_array_equal(alone, sw.delta0[::7])
+    tight = classical_dmft_sweep(gs, xtol=1e-15)
+    np.testing.assert_allclose(tight.delta0, sw.delta0, rtol=1e-12, atol=0)

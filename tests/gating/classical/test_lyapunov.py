@@ -44,6 +44,26 @@ def test_sorted_batched_and_interval_independent() -> None:
     assert alone.n_qr < fixed.n_qr / 5
 
 
+def test_cache_groups_give_the_batched_exponents(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Networks integrated in cache-sized groups (one network per group here) give the exponents
+    of one batch: bit for bit for k = 1, to rounding for k > 1 (the adaptive QR interval is set
+    per group)."""
+    import theory.numerics.lyapunov as nl
+
+    p = ClassicalParams(2.5)
+    kw = dict(T=40.0, transient=10.0, dt=0.2)
+    one = classical_lyapunov_spectra(p, 50, 1, seeds=[1, 2, 3], **kw)
+    six = classical_lyapunov_spectra(p, 50, 6, seeds=[1, 2, 3], **kw)
+    monkeypatch.setattr(nl, "CACHE_BYTES", 50 * 50 * 8)  # one network per group
+    one_g = classical_lyapunov_spectra(p, 50, 1, seeds=[1, 2, 3], **kw)
+    six_g = classical_lyapunov_spectra(p, 50, 6, seeds=[1, 2, 3], **kw)
+    for a, b in zip(one, one_g, strict=True):
+        np.testing.assert_array_equal(a.exponents, b.exponents)
+        assert a.seed == b.seed
+    for a, b in zip(six, six_g, strict=True):
+        np.testing.assert_allclose(a.exponents, b.exponents, rtol=0, atol=1e-9)
+
+
 def test_gated_network_with_constant_gates_is_the_classical_network() -> None:
     """alpha_z = alpha_r = 0, convention A: h' = s_z(-h + s_r J_h tanh(g_h h)), i.e. with x = g_h h
     the classical network with J = g_h s_r J_h and time s_z t, so lambda_gated = s_z

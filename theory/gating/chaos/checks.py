@@ -515,12 +515,23 @@ NEAR_ZERO = -0.01
 def _qr_top_k(
     params: GatedParams, N: int, S: int, k: int, T: float, transient: float, seed: int
 ) -> np.ndarray:
-    """Top-k QR exponents (S x k) of S networks; the couplings depend on the seed only (paired across α_z)."""
+    """Top-k QR exponents (S x k) of S networks; the couplings depend on the seed only (paired across α_z).
+
+    Products in float32 (the k + 1 = 31 columns make them compute-bound: half the CPU of
+    float64); rounding moves an exponent by ≈ 1e-7 (tests/gating/chaos/test_lyapunov.py), far
+    below the near-zero threshold of 0.01 and the network-to-network spread of λ_1.
+    """
     nets = [
         GatedNetwork.sample(params, N, np.random.default_rng([seed, 61, N, s])) for s in range(S)
     ]
     res = lyapunov_spectra(
-        nets, k, T=T, transient=transient, rng=np.random.default_rng([seed, 62, N]), dt=0.1
+        nets,
+        k,
+        T=T,
+        transient=transient,
+        rng=np.random.default_rng([seed, 62, N]),
+        dt=0.1,
+        dtype=np.float32,
     )
     out = np.array([r.exponents for r in res])
     if not np.all(np.isfinite(out)):

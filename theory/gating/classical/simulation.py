@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import scipy.special as sc
@@ -100,6 +100,7 @@ def simulate_classical(
     method: Literal["rk4", "heun"] = "rk4",
     record_every: int = 1,
     x0_scale: float = 1.0,
+    dtype: Any = np.float64,
     progress: bool = False,
 ) -> ClassicalTrajectory:
     """Simulate one network of size N from x(0) ~ N(0, x0_scale²) for a total time T.
@@ -124,6 +125,17 @@ def simulate_classical(
         Record every k-th step.
     x0_scale:
         Standard deviation of the initial state.
+    dtype:
+        Floating type of J and of the integrated state: ``numpy.float32`` halves the memory
+        traffic of the mat-vecs, the whole cost once J leaves the cache (N ≳ 1000; at N = 2000
+        J then fits a 32 MiB L3: measured 2.9x less CPU per mat-vec with one BLAS thread, 1.5x
+        per simulated step on the shared machine). J, x(0) and θ are drawn in
+        float64 from the same stream and rounded, so the network is the same up to a relative
+        perturbation of 6e-8 per coupling; each step adds rounding of ≈ 6e-8 relative to the
+        state, which the chaotic flow amplifies like any perturbation: the trajectory
+        decorrelates from the float64 one as from another initial state, and the bias the
+        rounding can cause in time- and population-averaged moments is of its own order,
+        ≈ 1e-7 relative, far below their network-to-network spread.
     progress:
         Show a progress bar.
 
@@ -162,6 +174,12 @@ def simulate_classical(
         "0 <= x0_scale <= 1e6 (records are float32; the network forgets its initial state)",
     )
     require_seed(seed)
+    require(
+        np.dtype(dtype) in (np.dtype(np.float32), np.dtype(np.float64)),
+        "dtype",
+        dtype,
+        "numpy.float32 or numpy.float64",
+    )
     guard_step(
         dt,
         method=method,
@@ -183,9 +201,14 @@ def simulate_classical(
     x = rng.standard_normal(N) * x0_scale
     phi = model_phi(params)
     I = params.I + params.I_std * rng.standard_normal(N) if params.I_std > 0 else params.I
+    dt_ = np.dtype(dtype)
+    if dt_ != np.float64:  # drawn in float64 above (the same stream), rounded once
+        J = J.astype(dt_)
+        x = x.astype(dt_)
+        I = np.asarray(I, dtype=dt_)
 
     def f(y: np.ndarray) -> np.ndarray:
-        return -y + J @ phi(y) + I
+        return -y + J @ np.asarray(phi(y), dtype=dt_) + I
 
     xs = np.empty((n_rec, N), dtype=np.float32)
     vs = np.empty((n_rec, N), dtype=np.float32)
