@@ -27,11 +27,11 @@ Error models, check by check:
   √log N).
 * ``convergence_rate`` — g^N_T − g_T minus the exactly known trace e^{−αTKD} g^N_0 of each network's
   own initial output (O(N^{1/2−β}); it dominates the raw error at every N): the Π-weighted RMS of
-  the remainder is O(N^{−1/2} + N^{2β−2}) (Poisson fluctuation, Monte-Carlo error of the initial
-  NTK, second-order kernel drift; the first-order drift is odd in C and averages to N^{β−3/2});
-  fitted slope vs −min(1/2, 2(1 − β)).
+  the remainder is O(N^{−1/2}) for 1/2 < β ≤ 3/4 (Poisson fluctuation, Monte-Carlo error of the
+  initial NTK; kernel drift, by power counting, N^{β−3/2} (the first order is odd in C) and
+  N^{2β−2}); fitted slope vs −1/2.
 * ``error_split`` — on the same data paths, network vs infinite-width kernel dynamics started from
-  the network's own g^N_0 (slope −min(1/2, 2(1 − β))) and kernel dynamics vs ODE (slope −1/2,
+  the network's own g^N_0 (slope −1/2) and kernel dynamics vs ODE (slope −1/2,
   the Poisson/ergodic error); same fit. Rate fits: R ∝ 1/N networks per size (thousands at
   N = 250), log RMS by weighted least squares, SE by the delta method inflated by √(χ²/dof),
   tolerance t_{1−α/2, R_min−1}·SE.
@@ -72,6 +72,7 @@ from theory.checks import (
     perturbed,
     statistical_tolerance,
 )
+from theory.errors import require
 from theory.kernel_limit.fluctuations import kernel_dynamics, predicted_covariance
 from theory.kernel_limit.kernel import kernel_monte_carlo, kernel_quadrature, linear_kernel
 from theory.kernel_limit.limit_ode import LimitODE
@@ -196,7 +197,7 @@ def check_ntk_init(ctx: CheckContext, *, L: int = L_DEFAULT) -> CheckResult:
     params = KernelLimitParams()
     hc, A, qerr, _ = limit_setup(params, L)
     sizes = ctx.size([100, 400, 1600], [100, 400, 1600, 6400])
-    R = ctx.size(96, 160)
+    R = ctx.size(128, 96)  # full: 4 sizes up to N = 6400 (the cost)
     rng = ctx.rng(1)
     W2 = np.outer(hc.Pi, hc.Pi)
     per = []
@@ -336,8 +337,21 @@ def _rate_sizes(ctx: CheckContext) -> tuple[list[int], list[int]]:
 
 
 def remainder_rate(beta: float) -> float:
-    """Predicted exponent of the remainder g^N_T − g_T − e^{−αTKD} g^N_0 (see :func:`check_convergence_rate`)."""
-    return -min(0.5, 2.0 * (1.0 - beta))
+    """Predicted exponent of the remainder g^N_T − g_T − e^{−αTKD} g^N_0 (see
+    :func:`check_convergence_rate`): −1/2 for 1/2 < β ≤ 3/4.
+
+    Above β = 3/4 power counting puts the second-order kernel drift at N^{2β−2}, slower than
+    N^{−1/2}; measured at β = 0.9 (N = 250 … 2000, 640 … 80 networks) the remainder still decays
+    as N^{−0.51 ± 0.03}, so the rate there is not settled and no prediction is made.
+    """
+    require(
+        0.5 < beta <= 0.75,
+        "beta",
+        beta,
+        "1/2 < beta <= 3/4 (the remainder's rate above 3/4 is not settled: power counting gives "
+        "N^(2beta-2), measured N^-1/2 at beta = 0.9)",
+    )
+    return -0.5
 
 
 @check(
@@ -395,15 +409,15 @@ def check_drift(ctx: CheckContext, *, beta: float = 0.75) -> CheckResult:
 _REMAINDER_MODEL = (
     "remainder after subtracting the known trace e^(-alpha T KD) g^N_0 of the initial output: "
     "Poisson/ergodic fluctuation N^-1/2 + Monte-Carlo error of the initial NTK N^-1/2 + kernel "
-    "drift N^(beta-3/2) (first order, odd in C) and N^(2beta-2) (second order); predicted slope "
-    "-min(1/2, 2(1-beta))"
+    "drift N^(beta-3/2) (first order, odd in C) and N^(2beta-2) (second order, power counting); "
+    "predicted slope -1/2 for 1/2 < beta <= 3/4"
 )
 
 
 @check(
     "convergence_rate",
     cases=[{"beta": 0.75}],
-    description="g^N_T - g_T minus the known trace exp(-alpha T KD) g^N_0 of each network's initial output, over N: fitted slope vs -min(1/2, 2(1-beta)).",
+    description="g^N_T - g_T minus the known trace exp(-alpha T KD) g^N_0 of each network's initial output, over N: fitted slope vs -1/2.",
 )
 def check_convergence_rate(ctx: CheckContext, *, beta: float = 0.75) -> CheckResult:
     r"""Convergence to the limit ODE: the rate of the remainder once the known part is subtracted.
@@ -430,7 +444,8 @@ def check_convergence_rate(ctx: CheckContext, *, beta: float = 0.75) -> CheckRes
       output in Δθ is odd in C^i as well: O(N^{β−3/2});
     * cross terms of g^N_0 with the above, O(N^{−β}); the Euler time step, O(1/N).
 
-    Hence the remainder decays as N^{−min(1/2, 2(1−β))}: N^{−1/2} at β = 3/4, first correction
+    Hence the remainder decays as N^{−1/2} for 1/2 < β ≤ 3/4 (at β = 3/4 the second-order drift is
+    of the same order), first correction
     relative N^{−1/4}. Error model of the slope: :class:`RateFit` (weighted fit of log RMS over
     sizes, SE from the networks per size by the delta method, inflated by √(χ²/dof)).
     """
@@ -481,7 +496,7 @@ def check_convergence_rate(ctx: CheckContext, *, beta: float = 0.75) -> CheckRes
 @check(
     "error_split",
     cases=[{"part": "ntk", "beta": 0.75}],
-    description="Same data paths: trained network vs infinite-width kernel dynamics started from the network's own g^N_0, at t=T; fitted slope vs -min(1/2, 2(1-beta)).",
+    description="Same data paths: trained network vs infinite-width kernel dynamics started from the network's own g^N_0, at t=T; fitted slope vs -1/2.",
 )
 def check_error_split(ctx: CheckContext, *, part: str, beta: float = 0.75) -> CheckResult:
     """Same data paths: network vs kernel dynamics (NTK error) or kernel dynamics vs ODE (Poisson error).
@@ -490,7 +505,7 @@ def check_error_split(ctx: CheckContext, *, part: str, beta: float = 0.75) -> Ch
     its own initial output g^N_0 (the dynamics is affine: this subtracts the exactly known
     propagation of g^N_0 along the path, which dominates the raw difference, reported as
     ``raw_slope``). Remainder: Monte-Carlo error of the initial NTK O(N^{−1/2}) and kernel drift
-    O(N^{β−3/2} + N^{2β−2}) (see :func:`check_convergence_rate`): slope −min(1/2, 2(1−β)). At
+    O(N^{β−3/2} + N^{2β−2}) (see :func:`check_convergence_rate`): slope −1/2 (β ≤ 3/4). At
     full sizes the fit uses N ≥ 500: the first-order drift term, relative N^{−1/4} to the remainder,
     steepens the slope over 250 … 2000 by 0.02–0.03, the size of the full-size resolution.
     ``poisson``: kernel dynamics (from 0) vs the ODE, the martingale of the Poisson equation
