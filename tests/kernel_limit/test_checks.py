@@ -46,11 +46,14 @@ def test_all_quick_checks_pass() -> None:
         ("kernel_limit.poisson_fluctuation[dynamics=kernel]", 0.3),
         ("kernel_limit.linear_end_to_end[L=4]", 0.2),
         ("kernel_limit.kernel_quadrature_vs_mc[L=3]", 0.05),
-        ("kernel_limit.convergence_rate[beta=0.75]", 2.0),  # predicting N^-0.75 (cached runs)
-        ("kernel_limit.drift[beta=0.75]", 2.0),
-        ("kernel_limit.error_split[part=poisson,beta=0.75]", -1.0),  # N^0 for the ergodic error
-        ("kernel_limit.error_split[part=ntk,beta=0.75]", 2.0),
-        ("kernel_limit.ntk_init[L=4]", 0.5),
+        # the rate checks resolve the exponent to better than +-0.2 at quick sizes (cached runs)
+        ("kernel_limit.convergence_rate[beta=0.75]", 0.4),  # N^-0.7 instead of N^-1/2
+        ("kernel_limit.convergence_rate[beta=0.75]", -0.4),  # N^-0.3
+        ("kernel_limit.drift[beta=0.75]", 0.4),
+        ("kernel_limit.error_split[part=poisson,beta=0.75]", -0.4),
+        ("kernel_limit.error_split[part=ntk,beta=0.75]", 0.4),
+        ("kernel_limit.error_split[part=ntk,beta=0.75]", -0.5),  # the raw rate N^-1/4
+        ("kernel_limit.ntk_init[L=4]", 0.4),
         ("kernel_limit.user_activation[phi=tanh(x-0.3),part=kernel]", 0.1),
         ("kernel_limit.user_activation[phi=tanh(x-0.3),part=ode]", 0.35),
     ],

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from theory.errors import ParameterError
 from theory.kernel_limit import fluctuations as fl
 from theory.kernel_limit.kernel import kernel_quadrature
 from theory.kernel_limit.limit_ode import LimitODE
@@ -41,6 +42,27 @@ def test_kernel_dynamics_one_step_by_hand() -> None:
     g1 = 0.05 * (y[1] - 0.0) * K[:, 1]
     g2 = g1 + 0.05 * (y[0] - g1[0]) * K[:, 0]
     np.testing.assert_allclose(g[0], g2, rtol=1e-14)
+
+
+def test_kernel_dynamics_initial_output_is_affine(setup: tuple) -> None:
+    """g0 enters affinely: kd(g0) − kd(0) is linear in g0 (one path), and its mean over paths is
+    the limit ODE's flow e^{−αTKD} g0 (within the path fluctuation, O(N^{-1/2}) relative)."""
+    hc, A, y = setup
+    ode = LimitODE(A, hc.Pi, y, 1.0)
+    N, T, R = 400, 1.0, 64
+    rng = np.random.default_rng(5)
+    paths = hc.chain.sample(int(N * T), R, rng)
+    a, b = rng.normal(size=hc.H), rng.normal(size=(R, hc.H))
+    base = fl.kernel_dynamics(A, y, paths, 1.0, N)
+    da = fl.kernel_dynamics(A, y, paths, 1.0, N, g0=a) - base
+    db = fl.kernel_dynamics(A, y, paths, 1.0, N, g0=b) - base
+    dab = fl.kernel_dynamics(A, y, paths, 1.0, N, g0=a + 2 * b) - base
+    np.testing.assert_allclose(dab, da + 2 * db, atol=1e-12)
+    flow = ode.propagator(T) @ a
+    spread = np.sqrt(np.mean((da - da.mean(0)) ** 2, axis=0) / R)
+    assert np.max(np.abs(da.mean(0) - flow) / (spread + 1e-3 * np.abs(flow).max())) < 5.0
+    with pytest.raises(ParameterError):
+        fl.kernel_dynamics(A, y, paths, 1.0, N, g0=np.zeros(hc.H + 1))
 
 
 def test_kernel_dynamics_mean_and_covariance(setup: tuple) -> None:

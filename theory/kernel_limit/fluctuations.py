@@ -43,7 +43,13 @@ __all__ = ["kernel_dynamics", "predicted_covariance", "fluctuation_derivation", 
 
 
 def kernel_dynamics(
-    K: np.ndarray, y: np.ndarray, positions: np.ndarray, alpha: float, N: int
+    K: np.ndarray,
+    y: np.ndarray,
+    positions: np.ndarray,
+    alpha: float,
+    N: int,
+    *,
+    g0: np.ndarray | None = None,
 ) -> np.ndarray:
     """Run g_{k+1} = g_k + (α/N)(y − g_k)(ξ_k) K[:, ξ_k] along R paths of history positions.
 
@@ -51,6 +57,9 @@ def kernel_dynamics(
     ----------
     positions:
         History positions ξ_k, shape (R, n) (from :meth:`HistoryChain.encode`).
+    g0:
+        Initial output, shape (H,) or (R, H) (default 0, the limit's initial condition). The
+        dynamics is affine in g, so a nonzero g0 adds its linear propagation along the path.
 
     Returns
     -------
@@ -84,6 +93,15 @@ def kernel_dynamics(
     R, n = positions.shape
     H = K.shape[0]
     g = np.zeros((R, H))
+    if g0 is not None:
+        g0 = np.asarray(g0, dtype=float)
+        require(
+            g0.shape in ((H,), (R, H)) and bool(np.all(np.isfinite(g0))),
+            "g0",
+            g0.shape,
+            f"a finite initial output of shape ({H},) or ({R}, {H})",
+        )
+        g += g0
     rows = np.arange(R)
     c = alpha / N
     KT = np.ascontiguousarray(K.T)

@@ -17,6 +17,7 @@ before it), and the empirical NTK is built from the network's own forward deriva
 
 from __future__ import annotations
 
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
@@ -38,6 +39,13 @@ __all__ = [
 ]
 
 PARAM_NAMES = ("C", "W", "B", "b")
+
+
+@functools.lru_cache(maxsize=32)
+def _sigma_func(params: KernelLimitParams) -> Any:
+    """σ compiled from its expression, memoised (``KernelLimitParams.sigma`` re-specialises the
+    expression on every access: ~60 ms, once per forward pass otherwise)."""
+    return params.sigma.func
 
 
 def init_network(
@@ -108,7 +116,7 @@ def forward_on_histories(
     step = RTRL.for_phi(params.phi, params.truncated_gradient).raw
     S = np.zeros((H, W.size))
     GW, GB, Gb = np.zeros_like(S), np.zeros_like(S), np.zeros_like(S)
-    sigma = params.sigma.func
+    sigma = _sigma_func(params)
     for j in range(L - 1, -1, -1):
         x = values[:, j][:, None]
         if gradients:
