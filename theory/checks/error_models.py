@@ -24,6 +24,7 @@ __all__ = [
     "mean_sem",
     "statistical_tolerance",
     "compare_curve",
+    "compare_curve_extrapolation",
     "roughness",
     "max_t_threshold",
     "fit_power_law",
@@ -439,6 +440,154 @@ def compare_extrapolation(
         figures=[fig],
         judge=judge,
     )
+
+
+def compare_curve_extrapolation(
+    theory: np.ndarray,
+    sizes: Sequence[float] | np.ndarray,
+    samples: Sequence[np.ndarray],
+    *,
+    alpha: float = 1e-3,
+    n_independent: int = 1,
+    continuous: bool = True,
+    x_label: str = "1/N",
+    grid: np.ndarray | None = None,
+    grid_label: str = "",
+    quantity: str = "",
+    details: dict[str, Any] | None = None,
+    figures: list[Any] | None = None,
+) -> CheckResult:
+    """Compare a predicted curve with the per-point extrapolation of curves measured at several sizes.
+
+    ``samples[i]`` has shape (S_i, K): S_i independent curves (networks) at ``sizes[i]``. At every
+    point k the size means are fitted by y = y0 + a·x, x = 1/N, weighted by 1/SEM² (the
+    :func:`fit_trend` model, vectorised over k, with the Birge inflation max(1, χ²/dof) pooled over
+    the points)
+    and the intercepts y0(k) are compared with the theory: the largest |y0 − theory|/SE(y0) against
+    the Student-t quantile with the fewest S_i − 1 degrees of freedom, Bonferroni over
+    ``n_independent`` points or, for a curve (``continuous``), the Euler-characteristic threshold of
+    :func:`max_t_threshold` with the roughness of the pooled, per-size centred curves. This replaces
+    a fixed bias allowance b/N by the measured trend: the tolerance shrinks with the networks, the
+    finite-size bias does not enter it.
+    """
+    from scipy.stats import t as student_t
+
+    sz = np.asarray(sizes, dtype=float)
+    arrs = [np.asarray(s, dtype=float) for s in samples]
+    if len(arrs) != sz.size or sz.size < 3:
+        raise ParameterError(
+            "samples", len(arrs), f"one (S, K) array per size, >= 3 sizes ({sz.size})"
+        )
+    K = arrs[0].shape[1]
+    if any(a.ndim != 2 or a.shape[1] != K or a.shape[0] < 2 for a in arrs):
+        raise ParameterError("samples", [a.shape for a in arrs], "(S_i >= 2, K) arrays, one K")
+    theory = np.asarray(perturbed(np.asarray(theory, dtype=float)), dtype=float)
+    ms = np.array([mean_sem(a)[0] for a in arrs])  # (I, K)
+    se = np.array([mean_sem(a)[1] for a in arrs])
+    se = np.maximum(se, 1e-300)
+    x = 1.0 / sz
+    w = 1.0 / se**2
+    S0, S1, S2 = w.sum(0), (w * x[:, None]).sum(0), (w * x[:, None] ** 2).sum(0)
+    Sy, Sxy = (w * ms).sum(0), (w * ms * x[:, None]).sum(0)
+    det = S0 * S2 - S1**2
+    y0 = (S2 * Sy - S1 * Sxy) / det
+    slope = (S0 * Sxy - S1 * Sy) / det
+    dof_fit = sz.size - 2
+    chi2 = (((ms - y0 - slope * x[:, None]) / se) ** 2).sum(0)
+    # Birge ratio pooled over the points: whether y0 + a x describes the sizes is a property of the
+    # curve (per point, one χ²₁ draw would inflate at random: on average ×1.6 for a correct model)
+    birge = max(1.0, float(np.mean(chi2)) / dof_fit)
+    var0 = S2 / det * birge
+    se0 = np.sqrt(var0)
+    counts = [a.shape[0] for a in arrs]
+    dof = max(1, min(counts) - 1)
+    q = float(student_t.ppf(1 - alpha / max(1, n_independent) / 2, dof))
+    desc = (
+        f"per point: intercept y0 of y = y0 + a {x_label} over {sz.size} sizes "
+        f"({min(counts)}+ samples each, 1/SEM^2 weights, pooled Birge {birge:.2f}); max |y0 - theory|/SE(y0)"
+        f" <= t-quantile {q:.2f} (alpha={alpha:g}, {dof} dof, Bonferroni over {n_independent})"
+    )
+    det_threshold: dict[str, Any] = {}
+    if continuous:
+        pooled = np.vstack([a - a.mean(axis=0) for a in arrs])
+        L1 = roughness(pooled)
+        q_ec = max_t_threshold(alpha, dof, L1, K)
+        det_threshold = {"roughness_L1": L1, "threshold_bonferroni": q, "threshold_ec": q_ec}
+        if q_ec > q:
+            q = q_ec
+            desc = (
+                f"per point: intercept y0 of y = y0 + a {x_label} over {sz.size} sizes "
+                f"({min(counts)}+ samples each); max |y0 - theory|/SE(y0) <= {q:.2f}, the max of "
+                f"a t-process ({dof} dof) of roughness L1 = {L1:.2f} (alpha={alpha:g}, Euler "
+                "characteristic)"
+            )
+    z = np.abs(y0 - theory) / se0
+    k = int(np.argmax(z))
+
+    def judge(eps: float) -> bool:
+        return bool(np.max(np.abs(y0 - theory * (1.0 + eps)) / se0) <= q)
+
+    det = {
+        "sizes": sz,
+        "samples_per_size": counts,
+        "worst_index": k,
+        "intercept_se_at_worst": float(se0[k]),
+        "slope_at_worst": float(slope[k]),
+        "sup_abs_error_of_intercept": float(np.max(np.abs(y0 - theory))),
+        "sup_abs_error_largest_size": float(np.max(np.abs(ms[int(np.argmax(sz))] - theory))),
+        "fit_chi2_median": float(np.median(chi2)),
+        "birge_ratio": birge,
+        "fit_dof": dof_fit,
+    }
+    det.update(det_threshold)
+    det.update(details or {})
+    figs = list(figures or [])
+    figs.append(_curve_trend_figure(theory, sz, ms, se, y0, se0, grid, grid_label, quantity))
+    return CheckResult.compare(
+        "",
+        float(theory[k]),
+        float(y0[k]),
+        ErrorModel(desc, q),
+        error=float(z[k]),
+        details=det,
+        figures=figs,
+        judge=judge,
+    )
+
+
+def _curve_trend_figure(
+    theory: np.ndarray,
+    sizes: np.ndarray,
+    means: np.ndarray,
+    sems: np.ndarray,
+    y0: np.ndarray,
+    se0: np.ndarray,
+    grid: np.ndarray | None,
+    grid_label: str,
+    quantity: str,
+) -> Any:
+    import matplotlib.pyplot as plt
+
+    t = np.arange(theory.size) if grid is None else np.asarray(grid)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.5))
+    a1.plot(t, theory, "k-", label="theory")
+    for i, n in enumerate(sizes):
+        a1.plot(t, means[i], "-", lw=0.8, color=f"C{i + 1}", label=f"N = {n:g}")
+    a1.fill_between(t, y0 - 2 * se0, y0 + 2 * se0, color="C3", alpha=0.3, label="intercept ± 2 SE")
+    a1.set_xlabel(grid_label or "point")
+    a1.set_ylabel(quantity or "measured")
+    a1.legend(fontsize=7)
+    a2.plot(t, (y0 - theory) / se0, "C3-", lw=1, label="intercept")
+    for i, n in enumerate(sizes):
+        a2.plot(
+            t, (means[i] - theory) / sems[i], "-", lw=0.6, color=f"C{i + 1}", label=f"N = {n:g}"
+        )
+    a2.axhline(0, color="k", lw=0.5)
+    a2.set_xlabel(grid_label or "point")
+    a2.set_ylabel("(measured − theory)/SE")
+    a2.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
 
 
 def _trend_figure(fit: TrendFit, theory: float, x_label: str, quantity: str) -> Any:
