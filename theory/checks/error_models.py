@@ -136,6 +136,26 @@ def max_t_threshold(alpha: float, dof: int, length: float, n_points: int) -> flo
     return float(brentq(excess, lo, hi, xtol=1e-6))
 
 
+def _max_threshold(
+    alpha: float, dof: int, n_independent: int, curves: np.ndarray | None
+) -> tuple[float, dict[str, Any]]:
+    """Threshold for the largest standardised deviation of a curve (one rule for both curve checks).
+
+    The Student-t quantile (``dof``) Bonferroni-corrected over ``n_independent`` points; for a
+    continuous curve (``curves``: the centred samples, shape (S, K)) the larger of that and the
+    Euler-characteristic threshold of :func:`max_t_threshold` with their :func:`roughness`. Returns
+    the threshold and the details to report (empty for discrete points).
+    """
+    from scipy.stats import t as student_t
+
+    q = float(student_t.ppf(1 - alpha / max(1, n_independent) / 2, dof))
+    if curves is None:
+        return q, {}
+    L1 = roughness(curves)
+    q_ec = max_t_threshold(alpha, dof, L1, curves.shape[1])
+    return max(q, q_ec), {"roughness_L1": L1, "threshold_bonferroni": q, "threshold_ec": q_ec}
+
+
 def compare_curve(
     theory: np.ndarray,
     samples: np.ndarray,
@@ -182,7 +202,6 @@ def compare_curve(
         The K points sample one continuous curve in order (see above); False for unordered
         points (kernel entries, histories), where Bonferroni over ``n_independent`` is used.
     """
-    from scipy.stats import t as student_t
 
     samples = np.asarray(samples, dtype=float)
     theory = np.asarray(perturbed(np.asarray(theory, dtype=float)), dtype=float)
@@ -191,25 +210,19 @@ def compare_curve(
     excess = np.clip(np.abs(mean - theory) - bias, 0.0, None)
     z = excess / np.maximum(sem, 1e-300)
     k = int(np.argmax(z))
-    a = alpha / max(1, n_independent)
-    q = float(student_t.ppf(1 - a / 2, S - 1))
-    desc = (
-        f"pointwise: (|mean - theory| - bias)/SEM over {S} samples <= t-quantile {q:.2f} "
-        f"(alpha={alpha:g}, Bonferroni over {n_independent} independent points)"
-    )
-    det_threshold: dict[str, Any] = {}
-    if continuous:
-        L1 = roughness(samples)
-        q_ec = max_t_threshold(alpha, S - 1, L1, samples.shape[1])
-        det_threshold = {"roughness_L1": L1, "threshold_bonferroni": q, "threshold_ec": q_ec}
-        if q_ec > q:
-            q = q_ec
-            desc = (
-                f"pointwise: (|mean - theory| - bias)/SEM over {S} samples <= {q:.2f}, the "
-                f"threshold of the max of a t-process ({S - 1} dof) of roughness L1 = {L1:.2f} "
-                f"(alpha={alpha:g}, Euler characteristic; Bonferroni over {n_independent} "
-                "points would give less)"
-            )
+    q, det_threshold = _max_threshold(alpha, S - 1, n_independent, samples if continuous else None)
+    if det_threshold.get("threshold_ec", 0.0) > det_threshold.get("threshold_bonferroni", q):
+        desc = (
+            f"pointwise: (|mean - theory| - bias)/SEM over {S} samples <= {q:.2f}, the "
+            f"threshold of the max of a t-process ({S - 1} dof) of roughness L1 = "
+            f"{det_threshold['roughness_L1']:.2f} (alpha={alpha:g}, Euler characteristic; "
+            f"Bonferroni over {n_independent} points would give less)"
+        )
+    else:
+        desc = (
+            f"pointwise: (|mean - theory| - bias)/SEM over {S} samples <= t-quantile {q:.2f} "
+            f"(alpha={alpha:g}, Bonferroni over {n_independent} independent points)"
+        )
     if np.any(np.asarray(bias) > 0):
         desc += f"; bias bound max {float(np.max(bias)):.3g}" + (
             f" ({bias_text})" if bias_text else ""
@@ -470,7 +483,6 @@ def compare_curve_extrapolation(
     a fixed bias allowance b/N by the measured trend: the tolerance shrinks with the networks, the
     finite-size bias does not enter it.
     """
-    from scipy.stats import t as student_t
 
     sz = np.asarray(sizes, dtype=float)
     arrs = [np.asarray(s, dtype=float) for s in samples]
@@ -501,26 +513,22 @@ def compare_curve_extrapolation(
     se0 = np.sqrt(var0)
     counts = [a.shape[0] for a in arrs]
     dof = max(1, min(counts) - 1)
-    q = float(student_t.ppf(1 - alpha / max(1, n_independent) / 2, dof))
-    desc = (
-        f"per point: intercept y0 of y = y0 + a {x_label} over {sz.size} sizes "
-        f"({min(counts)}+ samples each, 1/SEM^2 weights, pooled Birge {birge:.2f}); max |y0 - theory|/SE(y0)"
-        f" <= t-quantile {q:.2f} (alpha={alpha:g}, {dof} dof, Bonferroni over {n_independent})"
-    )
-    det_threshold: dict[str, Any] = {}
-    if continuous:
-        pooled = np.vstack([a - a.mean(axis=0) for a in arrs])
-        L1 = roughness(pooled)
-        q_ec = max_t_threshold(alpha, dof, L1, K)
-        det_threshold = {"roughness_L1": L1, "threshold_bonferroni": q, "threshold_ec": q_ec}
-        if q_ec > q:
-            q = q_ec
-            desc = (
-                f"per point: intercept y0 of y = y0 + a {x_label} over {sz.size} sizes "
-                f"({min(counts)}+ samples each); max |y0 - theory|/SE(y0) <= {q:.2f}, the max of "
-                f"a t-process ({dof} dof) of roughness L1 = {L1:.2f} (alpha={alpha:g}, Euler "
-                "characteristic)"
-            )
+    pooled = np.vstack([a - a.mean(axis=0) for a in arrs]) if continuous else None
+    q, det_threshold = _max_threshold(alpha, dof, n_independent, pooled)
+    if det_threshold.get("threshold_ec", 0.0) > det_threshold.get("threshold_bonferroni", q):
+        desc = (
+            f"per point: intercept y0 of y = y0 + a {x_label} over {sz.size} sizes "
+            f"({min(counts)}+ samples each); max |y0 - theory|/SE(y0) <= {q:.2f}, the max of "
+            f"a t-process ({dof} dof) of roughness L1 = {det_threshold['roughness_L1']:.2f} "
+            f"(alpha={alpha:g}, Euler characteristic)"
+        )
+    else:
+        desc = (
+            f"per point: intercept y0 of y = y0 + a {x_label} over {sz.size} sizes "
+            f"({min(counts)}+ samples each, 1/SEM^2 weights, pooled Birge {birge:.2f}); "
+            f"max |y0 - theory|/SE(y0) <= t-quantile {q:.2f} (alpha={alpha:g}, {dof} dof, "
+            f"Bonferroni over {n_independent})"
+        )
     z = np.abs(y0 - theory) / se0
     k = int(np.argmax(z))
 
