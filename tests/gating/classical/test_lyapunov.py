@@ -104,8 +104,9 @@ def test_gated_network_with_constant_gates_is_the_classical_network() -> None:
 
 
 def test_default_step_and_bad_input() -> None:
-    assert default_step("rk4", 1e-3) == pytest.approx(min(0.25, (1e-3 / 0.13) ** 0.25))
-    assert default_step("euler", 1e-2) < 0.02
+    assert default_step("rk4", 1e-3) == pytest.approx(min(0.25, (1e-3 / 0.22) ** 0.25))
+    assert default_step("rk4", 1e-5) == pytest.approx((1e-5 / 0.22) ** 0.25)
+    assert default_step("euler", 1e-2) == pytest.approx(1e-2 / 0.24)
     p = ClassicalParams(2.0)
     with pytest.raises(ParameterError, match="k"):
         classical_lyapunov_spectra(p, 10, 11, seeds=[0], T=10.0, transient=0.0)

@@ -133,6 +133,34 @@ def test_fixed_point_existence_matches_the_scan(p):
     )
 
 
+def test_fixed_point_existence_from_tables_matches_the_exact_moments():
+    """The default path reads <phi^2>, <sigma_r^2> off the closure tables' last node (error ~1e-15,
+    ScaledClosureTable.error); the exact path evaluates the derivation's quadratures. Decisions
+    agree on a grid across the L2 line (both outcomes present), and the table's second moment
+    equals the last node of ``nodes`` and the exact closure at c = c0."""
+    G, A = np.meshgrid(np.linspace(1.0, 2.6, 9), np.linspace(0.0, 22.0, 7), indexing="ij")
+    ps = [GatedParams(g_h=float(g), alpha_r=float(a)) for g, a in zip(G.ravel(), A.ravel())]
+    ps += [
+        GatedParams(g_h=1.8, alpha_r=10.0, beta_r=1.0),
+        GatedParams(g_h=2.2, alpha_r=3.0, convention="B"),
+    ]
+    fast = fixed_point_exists_batch(ps, n_grid=200)
+    exact = fixed_point_exists_batch(ps, n_grid=200, moments="exact")
+    np.testing.assert_array_equal(fast, exact)
+    assert 0 < fast.sum() < len(ps)
+    bt = batch_theory(0.0, 0.0)
+    s = np.logspace(-11.5, 2.9, 41)
+    for table in (bt.phi, bt.gate):
+        np.testing.assert_allclose(table.diagonal(s), table.nodes(s)[:, -1], rtol=1e-14, atol=0)
+        ref = np.array([table.exact(float(v))[-1] for v in s[::8]])
+        # absolute 1e-13 as the module's table bound; relative 1e-10 where the first piece keeps
+        # V/s (measured 1.6e-11 at s ~ 1e-11 for tanh: the quadrature reference's own rounding)
+        np.testing.assert_allclose(table.diagonal(s[::8]), ref, rtol=1e-10, atol=0)
+        np.testing.assert_allclose(table.diagonal(s[::8]), ref, rtol=0, atol=1e-13)
+    with pytest.raises(ParameterError, match="moments"):
+        fixed_point_exists_batch(ps[:1], moments="fast")
+
+
 def test_fixed_point_existence_is_convention_free():
     a = [GatedParams(g_h=g, alpha_r=20.0) for g in (1.5, 1.62, 1.7, 2.1)]
     b = [q.to_convention("B") for q in a]

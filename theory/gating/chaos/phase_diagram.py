@@ -285,7 +285,12 @@ def phase_diagram(
         ``n_workers=1`` and no client/scheduler: computed in this process. Otherwise the columns
         are distributed by :func:`theory.sweeps.sweep` (a LocalCluster of ``n_workers``
         single-threaded workers, an existing ``client``, or a ``scheduler`` address), whole
-        columns per task (``columns_per_task``, default: about four tasks per worker).
+        columns per task (``columns_per_task``, default: one task per worker, the columns split
+        evenly; the count is the client's workers when a client is given, else ``n_workers``).
+        A worker's Fourier pool iterates all the columns of its task together, so a task of many
+        columns costs little more than one column (its time is set by the slowest column's
+        continuation): the 40 × 40 diagram took 188 s on 2 workers with 2 columns per task and
+        79 s with 20 (``benchmarks/bench_gating_chaos.py``).
     progress:
         Progress bar (sweeps only).
 
@@ -327,7 +332,10 @@ def phase_diagram(
         require(
             isinstance(n_workers, int) and n_workers >= 1, "n_workers", n_workers, "an integer >= 1"
         )
-        per = columns_per_task or max(1, math.ceil(grid["alpha_r"].size / (4 * n_workers)))
+        workers = n_workers
+        if client is not None and columns_per_task is None:
+            workers = len(client.scheduler_info().get("workers", {})) or n_workers
+        per = columns_per_task or max(1, math.ceil(grid["alpha_r"].size / workers))
         ds = sweep(
             phase_columns,
             grid,
