@@ -49,6 +49,21 @@ def _writable_target(path: str, what: str, *, directory: bool) -> Path:
     return p
 
 
+def _previous_timings(args: argparse.Namespace) -> dict[str, float]:
+    """Check name -> seconds from the last run's JSON (``--json`` target or the report's
+    ``checks.json``), to order the groups of a parallel run; empty when there is none."""
+    import json
+
+    for path in (args.json, Path(args.report) / "checks.json" if args.report else None):
+        if path and Path(path).is_file():
+            try:
+                rows = json.loads(Path(path).read_text())
+                return {str(r["name"]): float(r.get("seconds", 1.0)) for r in rows}
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+    return {}
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from theory.checks import (
         format_table,
@@ -74,10 +89,24 @@ def _cmd_check(args: argparse.Namespace) -> int:
         )
     if args.only is not None and any(not p.strip() for p in args.only):
         raise ParameterError("--only", args.only, "non-empty patterns")
+    if args.jobs < 0:
+        raise ParameterError("--jobs", args.jobs, "an integer >= 0 (0: one per core)")
+    jobs = args.jobs
+    if jobs == 0:
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        jobs = max(1, jobs or 1)
     load_user_checks(args.checks or [])
     select(args.only)
     progress = not args.no_progress and sys.stderr.isatty()
-    results = run_checks(args.only, quick=args.quick, seed=args.seed, progress=progress)
+    results = run_checks(
+        args.only,
+        quick=args.quick,
+        seed=args.seed,
+        progress=progress,
+        jobs=jobs,
+        user_modules=args.checks or [],
+        timings=_previous_timings(args) if jobs > 1 else None,
+    )
     print(format_table(results))
     failed = [r for r in results if not r.passed]
     for r in failed:
@@ -200,6 +229,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pc.add_argument("--seed", type=int, default=20221, help="base seed of all simulations")
     pc.add_argument("--no-progress", action="store_true", help="no progress bars")
+    pc.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="worker processes, one BLAS thread each (checks grouped by module and case, largest "
+        "groups first by the timings of the last --json or report checks.json); 1 = in this "
+        "process with the default BLAS threads; default 0 = one per core",
+    )
     pc.set_defaults(func=_cmd_check)
 
     pd = sub.add_parser("derive", help="export derivations as LaTeX")

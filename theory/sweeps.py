@@ -175,6 +175,9 @@ def _call_task(
     mapping name -> sequence of one value per point; an exception fails every point of the task.
     Other functions are called point by point (an exception fails that point only).
     """
+    from theory.numerics.memory import retain_freed_memory
+
+    retain_freed_memory()
     if threads is not None:
         _pin_threads(int(threads))
     if not is_vectorized(func):

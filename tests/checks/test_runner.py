@@ -73,3 +73,55 @@ def test_user_checks_from_a_file(tmp_path: Path, registry) -> None:  # type: ign
     assert run_check(names[0]).passed
     with pytest.raises(ParameterError, match="--checks"):
         load_user_checks(["no_such_module_xyz"], entry_points=False)
+
+
+def test_parallel_run_matches_the_serial_one(tmp_path: Path, registry) -> None:  # type: ignore[no-untyped-def]
+    """jobs=2: spawned workers load the user's module, run whole groups, compute the power in the
+    worker and send back results without the judge, in registry order; a crashing check is a
+    failed row there too; numbers equal the serial run's (no BLAS in these checks)."""
+    from theory.checks import run_checks
+    from theory.checks.runner import check_groups
+
+    f = tmp_path / "parlab_checks.py"
+    f.write_text(
+        textwrap.dedent(
+            """
+            import numpy as np
+            from theory.checks import CheckResult, ErrorModel, check
+
+            @check("mean", prefix="parlab", cases=[{"n": 100}, {"n": 400}])
+            def mean(ctx, n):
+                x = ctx.rng(n).standard_normal(n)
+                return CheckResult.compare("", 0.5, 0.5 + x.mean(), ErrorModel("4 SEM", 4 / np.sqrt(n)))
+
+            @check("spread", prefix="parlab", cases=[{"n": 100}])
+            def spread(ctx, n):
+                x = ctx.rng(n).standard_normal(n)
+                return CheckResult.compare("", 1.0, x.std(), ErrorModel("0.5 absolute", 0.5))
+
+            @check("boom", prefix="parlab")
+            def boom(ctx):
+                raise ValueError("no data")
+            """
+        )
+    )
+    names = load_user_checks([str(f)])
+    assert len(names) == 4
+    groups = check_groups([CHECKS[n] for n in names])
+    assert sorted(len(g) for g in groups) == [1, 1, 2]  # mean[n=100] and spread[n=100] together
+    only = ["parlab", "markov.exact_vs_numeric"]
+    serial = run_checks(only, quick=True, progress=False)
+    par = run_checks(
+        only, quick=True, progress=False, jobs=2, user_modules=[str(f)], timings={names[0]: 9.0}
+    )
+    assert [r.name for r in par] == [r.name for r in serial] and len(par) == 6
+    for a, b in zip(serial, par, strict=True):
+        assert (a.passed, a.epsilon, a.description) == (b.passed, b.epsilon, b.description)
+        if a.name != "parlab.boom":
+            assert (a.theory, a.simulation, a.tolerance) == (b.theory, b.simulation, b.tolerance)
+        assert b.judge is None
+    boom = next(r for r in par if r.name == "parlab.boom")
+    assert not boom.passed and "no data" in boom.details["exception"]
+    assert any(r.epsilon is not None for r in par if r.name.startswith("parlab.mean"))
+    with pytest.raises(ParameterError, match="jobs"):
+        run_checks(only, quick=True, progress=False, jobs=0)

@@ -36,6 +36,7 @@ def _bad_invocations(tmp: Path) -> list[tuple[list[str], str]]:
     return [
         (ok + ["--seed", "-1"], "--seed"),
         (ok + ["--seed", str(2**63)], "--seed"),
+        (ok + ["--jobs", "-1"], "--jobs"),
         (ok + ["--json", str(adir)], "--json"),  # a directory, not a file
         (ok + ["--json", str(afile / "out.json")], "--json"),  # parent is a file
         (ok + ["--report", str(afile)], "--report"),  # a file, not a directory

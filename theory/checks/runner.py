@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,12 +23,13 @@ import numpy as np
 
 from theory.checks.registry import CHECKS, Check, select
 from theory.checks.result import CheckResult, detectable_error, injected_error
-from theory.errors import ParameterError
+from theory.errors import ParameterError, require
 
 __all__ = [
     "CheckContext",
     "run_check",
     "run_checks",
+    "check_groups",
     "load_user_checks",
     "ENTRY_POINT_GROUP",
     "DEFAULT_SEED",
@@ -113,18 +114,44 @@ def run_checks(
     progress: bool = True,
     on_result: Callable[[CheckResult], None] | None = None,
     perturb: float = 0.0,
+    jobs: int = 1,
+    user_modules: Sequence[str] = (),
+    timings: Mapping[str, float] | None = None,
 ) -> list[CheckResult]:
-    """Run the selected checks (all by default) and return their results in registry order."""
+    """Run the selected checks (all by default) and return their results in registry order.
+
+    Parameters
+    ----------
+    jobs:
+        Worker processes. 1 (or a selection of one group): in this process (BLAS thread pools
+        as they are). ``jobs > 1``:
+        the checks are grouped by module and case (:func:`check_groups`: checks that share a
+        case share its memoised ensembles, so a group runs in one process), the groups go to
+        ``jobs`` processes with one BLAS thread each, largest first; results are those of a
+        single process with one BLAS thread (every seed derives from ``seed``), without the
+        ``judge`` (the power ``epsilon`` is computed in the worker).
+    user_modules:
+        User check modules (``--checks``) the workers import before they resolve names.
+    timings:
+        Check name -> seconds of an earlier run (e.g. the ``checks.json`` of the last report),
+        used only to order the groups (unknown checks count 1 s).
+    """
     from tqdm.auto import tqdm
 
+    require(isinstance(jobs, (int, np.integer)) and jobs >= 1, "jobs", jobs, "an integer >= 1")
     checks = select(only)
     import matplotlib
 
+    from theory.numerics.memory import retain_freed_memory
+
+    retain_freed_memory()
     # checks return their figures for the report, so many stay open by design
     matplotlib.rcParams["figure.max_open_warning"] = 0
-    ctx = CheckContext(quick=quick, seed=seed, progress=progress, perturb=perturb)
+    ctx = CheckContext(quick=quick, seed=seed, progress=progress and jobs == 1, perturb=perturb)
     results: list[CheckResult] = []
     bar = tqdm(checks, desc="checks", unit="check", disable=not progress)
+    if jobs > 1 and len(check_groups(checks)) > 1:  # one group: nothing to share out
+        return _run_parallel(checks, ctx, int(jobs), tuple(user_modules), timings, bar, on_result)
     for c in bar:
         bar.set_postfix_str(c.name)
         res = run_check(c, ctx)
@@ -132,6 +159,91 @@ def run_checks(
         if on_result is not None:
             on_result(res)
     return results
+
+
+def check_groups(checks: Sequence[Check]) -> list[list[Check]]:
+    """The checks grouped by (module, case label), in registry order within a group: the unit of
+    work of a parallel run (checks of one module and case share its memoised simulations)."""
+    from theory.checks.registry import case_label
+
+    groups: dict[tuple[str, str], list[Check]] = {}
+    for c in checks:
+        groups.setdefault((c.module, case_label(c.case)), []).append(c)
+    return list(groups.values())
+
+
+_WORKER_LIMITS: Any = None
+
+
+def _worker_init(user_modules: tuple[str, ...]) -> None:
+    """Worker process: one BLAS thread, the Agg backend, the shipped and the user's checks."""
+    global _WORKER_LIMITS
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams["figure.max_open_warning"] = 0
+    from threadpoolctl import threadpool_limits
+
+    _WORKER_LIMITS = threadpool_limits(1)
+    from theory.numerics.memory import retain_freed_memory
+
+    retain_freed_memory()
+    load_user_checks(user_modules)
+
+
+def _worker_run(names: list[str], ctx: CheckContext) -> list[CheckResult]:
+    from theory.catalog import load_all
+
+    load_all()
+    out = []
+    for name in names:
+        res = run_check(CHECKS[name], ctx) if name in CHECKS else run_check(name, ctx)
+        res.judge = None  # a closure over the worker's data: not sent back
+        out.append(res)
+    return out
+
+
+def _run_parallel(
+    checks: Sequence[Check],
+    ctx: CheckContext,
+    jobs: int,
+    user_modules: tuple[str, ...],
+    timings: Mapping[str, float] | None,
+    bar: Any,
+    on_result: Callable[[CheckResult], None] | None,
+) -> list[CheckResult]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    t = dict(timings or {})
+    groups = sorted(check_groups(checks), key=lambda g: -sum(float(t.get(c.name, 1.0)) for c in g))
+    done: dict[str, CheckResult] = {}
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(groups)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_init,
+        initargs=(user_modules,),
+    ) as pool:
+        futures = {pool.submit(_worker_run, [c.name for c in g], ctx): g for g in groups}
+        for fut in as_completed(futures):
+            try:
+                got = fut.result()
+            except (BrokenProcessPool, Exception) as exc:  # a dead worker fails its group
+                got = [
+                    CheckResult.crashed(c.name, exc, f"worker process failed: {exc!r}")
+                    for c in futures[fut]
+                ]
+                for r, c in zip(got, futures[fut], strict=True):
+                    r.description = c.description
+            for res in got:
+                done[res.name] = res
+                bar.update(1)
+                bar.set_postfix_str(res.name)
+                if on_result is not None:
+                    on_result(res)
+    bar.close()
+    return [done[c.name] for c in checks]
 
 
 def load_user_checks(modules: Iterable[str] = (), *, entry_points: bool = True) -> list[str]:
