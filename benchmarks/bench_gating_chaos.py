@@ -19,9 +19,10 @@
   (2026-11-22), each point 1.64x slower when two ran at once (16 MB quadrature temporaries
   contending for the shared cache).
 * Time vs grid size (10², 20², 40² points) with the fitted exponent (plot with --plots).
-* The same diagram on 1 vs 2 local worker processes (the columns split evenly, one task per
-  worker: a worker's pool iterates its columns together, so the time is set by the slowest
-  column's continuation; 2 columns per task took 188 s on 2 workers, 20 per task 79 s).
+* The same diagram on 1 vs 2 local worker processes (one task per worker, each taking every
+  other α_r column: a worker's pool iterates its columns together; 2 columns per task took 188 s
+  on 2 workers before). Measured 2026-11-30: 1 worker 65.8 s, 2 workers 40.6 s (1.62×); the
+  longest column alone takes 12.6 s, and a pool of fewer columns batches less well.
 * Spectral abscissa by root finding on the RMT boundary vs dense eigendecomposition of the
   3N x 3N Jacobian.
 
@@ -311,7 +312,8 @@ def _phase_diagram(quick: bool) -> list[dict]:
             ratio=t_baseline / t_diag,
             accuracy=worst,
             note=(
-                f"(g_h, alpha_r) diagram with L1, L2, L3 in one process (1 core) incl. L3 bisection to 5e-3; "
+                f"(g_h, alpha_r) diagram with L1, L2, L3 in one process (default BLAS threads; the pool "
+                f"is NumPy-bound, one core busy) incl. L3 bisection to 5e-3; "
                 f"compiled theory + closure tables {t_tables:.1f} s before it; baseline: the same multi-start "
                 f"decisions point by point with solve_dmft_fourier on {n_sub} points ({per_point:.2f} s/point) "
                 f"scaled to {n * n} points, without the lines; accuracy: max |dC_h(0)| on the subset "

@@ -240,3 +240,18 @@ def test_runs_unchanged_on_a_cluster_given_by_address(tcp_cluster):
     assert not ds["failed"].any()
     for k in ("C_h0", "chaotic", "region", "L1", "L3"):
         np.testing.assert_array_equal(ds[k].values.ravel(), ref[k], err_msg=k)
+
+
+def test_phase_diagram_on_a_cluster_equals_the_in_process_one(tcp_cluster):
+    """phase_diagram(scheduler=address): tasks take interleaved alpha_r columns (one task per
+    worker by default) and the Dataset comes back in the grid's order, equal bit for bit to the
+    in-process diagram (a column's result does not depend on its pool partners)."""
+    from theory.gating.chaos.phase_diagram import phase_diagram
+
+    g, a = [1.5, 2.2], [0.0, 5.0, 10.0]
+    kw = {"n": 256, "dtau": 0.25}
+    ref = phase_diagram(g, a, **kw)
+    ds = phase_diagram(g, a, scheduler=tcp_cluster.scheduler_address, n_workers=2, **kw)
+    np.testing.assert_array_equal(ds["alpha_r"].values, a)
+    for k in ("C_h0", "chaotic", "region", "fp_exists", "L1", "L2", "L3"):
+        np.testing.assert_array_equal(ds[k].values, ref[k].values, err_msg=k)

@@ -139,7 +139,10 @@ def test_fixed_point_existence_from_tables_matches_the_exact_moments():
     agree on a grid across the L2 line (both outcomes present), and the table's second moment
     equals the last node of ``nodes`` and the exact closure at c = c0."""
     G, A = np.meshgrid(np.linspace(1.0, 2.6, 9), np.linspace(0.0, 22.0, 7), indexing="ij")
-    ps = [GatedParams(g_h=float(g), alpha_r=float(a)) for g, a in zip(G.ravel(), A.ravel())]
+    ps = [
+        GatedParams(g_h=float(g), alpha_r=float(a))
+        for g, a in zip(G.ravel(), A.ravel(), strict=True)
+    ]
     ps += [
         GatedParams(g_h=1.8, alpha_r=10.0, beta_r=1.0),
         GatedParams(g_h=2.2, alpha_r=3.0, convention="B"),

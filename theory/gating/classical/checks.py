@@ -312,8 +312,8 @@ def check_quiescent(ctx: CheckContext, g: float) -> CheckResult:
 #: ≈ 10/(N·T) at g = 2 (measured); the mean over S networks has SEM² = (σ_q² + σ_t²)/S, and the
 #: finite-size trend λ_N = λ∞ + a/N (a ≈ −14 at g = 3) describes N = 250 … 4000 within the
 #: errors (reduced χ² 0.5; a b/N² term moves the intercept by 1e-3 < its SE). The RK4 bias of
-#: λ_1 at dt = 0.25 is −0.00002 ± 0.00004 at g = 2 (fitted c·dt⁴ law over dt = 0.25 … 0.75,
-#: benchmarks/bench_lyapunov_bias.py); float32 changes λ_1 by ~1e-7 (tests/gating/classical/
+#: λ_1 at dt = 0.25 is −0.00002 ± 0.00004 at g = 2 and −0.00008 ± 0.00008 at g = 3 (fitted c·dt⁴
+#: law over dt = 0.25 … 0.75, benchmarks/bench_lyapunov_bias.py); float32 changes λ_1 by ~1e-7 (tests/gating/classical/
 #: test_lyapunov.py), far below the temporal noise.
 CLASSICAL_TREND = {
     "quick": TrendPlan(((200, 12), (400, 8), (800, 6), (1600, 4)), 60.0, 30.0),

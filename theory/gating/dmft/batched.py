@@ -917,16 +917,16 @@ def fixed_point_exists_batch(
             continue
         # all points of the group at once: rows = points, columns = the scan grid
         ps = [params[i] for i in idx]
-        gJ = np.array([coupling_variance(p) for p in ps])
+        gJa = np.array([coupling_variance(p) for p in ps])
         var = np.array([input_variances(p) for p in ps])
-        vh, vr = var[:, 0], var[:, 2]
+        vha, vra = var[:, 0], var[:, 2]
         u = np.linspace(0.0, 1.0, int(n_grid))
-        d = 10.0 ** (-9.0 + u[None, :] * (np.log10(gJ + vh + 1.0)[:, None] + 9.0))
+        da = 10.0 ** (-9.0 + u[None, :] * (np.log10(gJa + vha + 1.0)[:, None] + 9.0))
         lam_phi = np.array([bt.phi_scale(p) for p in ps])
         lam_gate = np.array([bt.gate_scale(p) for p in ps])
-        P = bt.phi.diagonal(lam_phi[:, None] * d)
-        Dr = fp.fp_r(P, np.sqrt(vr)[:, None])
-        S = bt.gate.diagonal(lam_gate[:, None] * Dr)
-        f = (fp.fp_h(P, S, gJ[:, None], np.sqrt(vh)[:, None]) - d) / d
-        out[idx] = np.any(np.sign(f[:, :-1]) * np.sign(f[:, 1:]) < 0, axis=1)
+        Pa = bt.phi.diagonal(lam_phi[:, None] * da)
+        Dr = fp.fp_r(Pa, np.sqrt(vra)[:, None])
+        Sa = bt.gate.diagonal(lam_gate[:, None] * Dr)
+        fa = (fp.fp_h(Pa, Sa, gJa[:, None], np.sqrt(vha)[:, None]) - da) / da
+        out[idx] = np.any(np.sign(fa[:, :-1]) * np.sign(fa[:, 1:]) < 0, axis=1)
     return out
