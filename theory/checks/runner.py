@@ -197,7 +197,7 @@ def _worker_run(names: list[str], ctx: CheckContext) -> list[CheckResult]:
     load_all()
     out = []
     for name in names:
-        res = run_check(CHECKS[name], ctx) if name in CHECKS else run_check(name, ctx)
+        res = run_check(name, ctx)
         res.judge = None  # a closure over the worker's data: not sent back
         out.append(res)
     return out
@@ -214,7 +214,6 @@ def _run_parallel(
 ) -> list[CheckResult]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
 
     t = dict(timings or {})
     groups = sorted(check_groups(checks), key=lambda g: -sum(float(t.get(c.name, 1.0)) for c in g))
@@ -229,7 +228,7 @@ def _run_parallel(
         for fut in as_completed(futures):
             try:
                 got = fut.result()
-            except (BrokenProcessPool, Exception) as exc:  # a dead worker fails its group
+            except Exception as exc:  # a dead worker (BrokenProcessPool) fails its group
                 got = [
                     CheckResult.crashed(c.name, exc, f"worker process failed: {exc!r}")
                     for c in futures[fut]

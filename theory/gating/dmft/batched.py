@@ -903,19 +903,19 @@ def fixed_point_exists_batch(
         groups.setdefault((p.beta_h, p.beta_r), []).append(i)
     for (beta_h, beta_r), idx in groups.items():
         fp = fixed_point_parts(beta_h, beta_r)
-        bt = batch_theory(beta_h, beta_r) if moments == "tables" else None
-        for i in idx if bt is None else ():
-            p = params[i]
-            gJ = coupling_variance(p)
-            vh, _vz, vr = input_variances(p)
-            d = np.logspace(-9, math.log10(gJ + vh + 1.0), int(n_grid))
-            P = fp.phi2((p.g_h**2 if p.convention == "A" else 1.0) * d / G_REF**2)
-            S = fp.sr2(p.alpha_r**2 * fp.fp_r(P, math.sqrt(vr)) / ALPHA_REF**2)
-            f = (fp.fp_h(P, S, gJ, math.sqrt(vh)) - d) / d
-            out[i] = bool(np.any(np.sign(f[:-1]) * np.sign(f[1:]) < 0))
-        if bt is None:
+        if moments == "exact":
+            for i in idx:
+                p = params[i]
+                gJ = coupling_variance(p)
+                vh, _vz, vr = input_variances(p)
+                d = np.logspace(-9, math.log10(gJ + vh + 1.0), int(n_grid))
+                P = fp.phi2((p.g_h**2 if p.convention == "A" else 1.0) * d / G_REF**2)
+                S = fp.sr2(p.alpha_r**2 * fp.fp_r(P, math.sqrt(vr)) / ALPHA_REF**2)
+                f = (fp.fp_h(P, S, gJ, math.sqrt(vh)) - d) / d
+                out[i] = bool(np.any(np.sign(f[:-1]) * np.sign(f[1:]) < 0))
             continue
         # all points of the group at once: rows = points, columns = the scan grid
+        bt = batch_theory(beta_h, beta_r)
         ps = [params[i] for i in idx]
         gJa = np.array([coupling_variance(p) for p in ps])
         var = np.array([input_variances(p) for p in ps])
