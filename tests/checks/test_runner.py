@@ -99,6 +99,11 @@ def test_parallel_run_matches_the_serial_one(tmp_path: Path, registry) -> None: 
                 x = ctx.rng(n).standard_normal(n)
                 return CheckResult.compare("", 1.0, x.std(), ErrorModel("0.5 absolute", 0.5))
 
+            @check("var", prefix="parlab", cases=[{"n": 400, "k": 1}], shares=lambda kw: f"n={kw['n']}")
+            def var(ctx, n, k):
+                x = ctx.rng(n).standard_normal(n)
+                return CheckResult.compare("", 1.0, x.var(), ErrorModel("0.5 absolute", 0.5))
+
             @check("boom", prefix="parlab")
             def boom(ctx):
                 raise ValueError("no data")
@@ -106,15 +111,17 @@ def test_parallel_run_matches_the_serial_one(tmp_path: Path, registry) -> None: 
         )
     )
     names = load_user_checks([str(f)])
-    assert len(names) == 4
+    assert len(names) == 5
     groups = check_groups([CHECKS[n] for n in names])
-    assert sorted(len(g) for g in groups) == [1, 1, 2]  # mean[n=100] and spread[n=100] together
+    # mean[n=100] and spread[n=100] share a case label; var[n=400,k=1] names mean[n=400]'s work
+    assert sorted(len(g) for g in groups) == [1, 2, 2]
+    assert CHECKS["parlab.var[n=400,k=1]"].group == CHECKS["parlab.mean[n=400]"].group
     only = ["parlab", "markov.exact_vs_numeric"]
     serial = run_checks(only, quick=True, progress=False)
     par = run_checks(
         only, quick=True, progress=False, jobs=2, user_modules=[str(f)], timings={names[0]: 9.0}
     )
-    assert [r.name for r in par] == [r.name for r in serial] and len(par) == 6
+    assert [r.name for r in par] == [r.name for r in serial] and len(par) == 7
     for a, b in zip(serial, par, strict=True):
         assert (a.passed, a.epsilon, a.description) == (b.passed, b.epsilon, b.description)
         if a.name != "parlab.boom":

@@ -47,6 +47,14 @@ class Check:
     case: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
     module: str = ""
+    #: Names the memoised work this check shares with other checks of its module (equal keys run
+    #: in one worker of a parallel run); "" for the case's own label.
+    shares: str = ""
+
+    @property
+    def group(self) -> tuple[str, str]:
+        """The unit of work of a parallel run: (module, shared-work key or case label)."""
+        return (self.module, self.shares or case_label(self.case))
 
     def __call__(self, ctx: Any) -> CheckResult:
         return self.func(ctx, **self.case)
@@ -77,6 +85,7 @@ def check(
     cases: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]] | None = None,
     description: str | None = None,
     prefix: str | None = None,
+    shares: str | Callable[[Mapping[str, Any]], str] | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register the decorated ``func(ctx, **case)`` as one check, or one check per case.
 
@@ -90,6 +99,11 @@ def check(
         One line for the table and the report (default: the first line of the docstring).
     prefix:
         Override of the package prefix (default :func:`name_prefix` of the function's module).
+    shares:
+        The memoised work the check shares with others of its module (a simulated ensemble, a
+        solved theory): a key, or a function of the case's keywords giving one. Checks of one
+        module with equal keys run in the same worker of ``theory check --jobs N`` (default:
+        the case label, so only checks of one case are kept together).
     """
 
     def wrap(func: CheckFunction) -> CheckFunction:
@@ -115,6 +129,7 @@ def check(
                 case=kw,
                 description=desc,
                 module=func.__module__,
+                shares=str(shares(kw) if callable(shares) else (shares or "")),
             )
         return func
 

@@ -162,13 +162,12 @@ def run_checks(
 
 
 def check_groups(checks: Sequence[Check]) -> list[list[Check]]:
-    """The checks grouped by (module, case label), in registry order within a group: the unit of
-    work of a parallel run (checks of one module and case share its memoised simulations)."""
-    from theory.checks.registry import case_label
-
+    """The checks grouped by :attr:`Check.group` (module, and the shared-work key or case label),
+    in registry order within a group: the unit of work of a parallel run (checks that share
+    memoised simulations run in one worker, which computes them once)."""
     groups: dict[tuple[str, str], list[Check]] = {}
     for c in checks:
-        groups.setdefault((c.module, case_label(c.case)), []).append(c)
+        groups.setdefault(c.group, []).append(c)
     return list(groups.values())
 
 

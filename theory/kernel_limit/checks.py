@@ -357,6 +357,7 @@ def remainder_rate(beta: float) -> float:
 @check(
     "drift",
     cases=[{"beta": 0.75}],
+    shares="rate_runs",
     description="RMS parameter drift by t=T vs N^(beta-1) (symmetric initialisation, g^N_0 = 0): fitted slope vs beta-1.",
 )
 def check_drift(ctx: CheckContext, *, beta: float = 0.75) -> CheckResult:
@@ -417,6 +418,7 @@ _REMAINDER_MODEL = (
 @check(
     "convergence_rate",
     cases=[{"beta": 0.75}],
+    shares="rate_runs",
     description="g^N_T - g_T minus the known trace exp(-alpha T KD) g^N_0 of each network's initial output, over N: fitted slope vs -1/2.",
 )
 def check_convergence_rate(ctx: CheckContext, *, beta: float = 0.75) -> CheckResult:
@@ -493,11 +495,13 @@ def check_convergence_rate(ctx: CheckContext, *, beta: float = 0.75) -> CheckRes
 @check(
     "error_split",
     cases=[{"part": "poisson", "beta": 0.75}],
+    shares="rate_runs",
     description="Same data paths: kernel dynamics vs the limit ODE at t=T (Poisson/ergodic error); fitted slope vs -1/2.",
 )
 @check(
     "error_split",
     cases=[{"part": "ntk", "beta": 0.75}],
+    shares="rate_runs",
     description="Same data paths: trained network vs infinite-width kernel dynamics started from the network's own g^N_0, at t=T; fitted slope vs -1/2.",
 )
 def check_error_split(ctx: CheckContext, *, part: str, beta: float = 0.75) -> CheckResult:
@@ -795,11 +799,13 @@ def _user_ntk(phi: str, N: int, L: int, seed: int) -> np.ndarray:
 @check(
     "user_activation",
     cases=[{"phi": USER_PHI, "part": "kernel"}],
+    shares="user activation",
     description="User activation sigma = tanh(x - 0.3) (an expression): mean empirical NTK of finite networks at init vs the quadrature kernel, entrywise.",
 )
 @check(
     "user_activation",
     cases=[{"phi": USER_PHI, "part": "ode"}],
+    shares="user activation",
     description="User activation sigma = tanh(x - 0.3): limit ODE with the quadrature kernel vs trained finite networks, per history.",
 )
 def check_user_activation(ctx: CheckContext, *, phi: str, part: str) -> CheckResult:

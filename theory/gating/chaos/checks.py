@@ -278,12 +278,20 @@ GAP_CONSTANT = 50.0
 #: From this size on the gated λ runs use float32 products (three N × N matrices leave the cache).
 GATED_FLOAT32_FROM = 500
 
+#: RK4 step of the gated QR and two-trajectory λ runs (τ_z = τ_r = 1 in every case checked). The
+#: bias of λ_1 is c·dt⁴ with c measured on the same networks at dt = 0.1 … 0.5
+#: (``benchmarks/bench_step_bias.py``; N = 200, 16 networks, T = 600): c consistent with 0 for
+#: each λ_max case and for α_z = 15; the bias at dt = 0.25 is (1.5 ± 15)e-5 (g_h = 4),
+#: (0.2 ± 18)e-5 (α_r = 5), (15 ± 21)e-5 (α_r = 20) and (7 ± 8)e-5 (α_z = 15): below 6e-4 at
+#: two standard errors, against intercept standard errors of 2–4e-3 in the checks.
+GATED_LYAPUNOV_DT = 0.25
+
 
 @functools.lru_cache(maxsize=64)
 def qr_lambda_max(
     params: GatedParams, N: int, S: int, T: float, transient: float, seed: int
 ) -> np.ndarray:
-    """λ_1 (QR, k = 1, RK4 dt = 0.1·min(1, τ_z, τ_r)) of S independent networks (memoised)."""
+    """λ_1 (QR, k = 1, RK4 at :data:`GATED_LYAPUNOV_DT`) of S independent networks (memoised)."""
     nets = [
         GatedNetwork.sample(params, N, np.random.default_rng([seed, 11, N, s])) for s in range(S)
     ]
@@ -293,6 +301,7 @@ def qr_lambda_max(
         T=T,
         transient=transient,
         rng=np.random.default_rng([seed, 12, N]),
+        dt=GATED_LYAPUNOV_DT,
         dtype=np.float32 if N >= GATED_FLOAT32_FROM else np.float64,
     )
     return np.array([r.exponents[0] for r in res])
@@ -308,7 +317,7 @@ def _lyap_sizes(ctx: CheckContext) -> dict[str, float]:
 
 #: Sizes (N, networks) and record of the λ_max size trends of the gated network.
 #: The gated network costs about three classical networks per step (3N dimensions, J^h and the
-#: stacked [J^z; J^r]) at RK4 dt = 0.1 (float32 products from N = 500, 3.7x less CPU): within
+#: stacked [J^z; J^r]) at RK4 dt = 0.25 (float32 products from N = 500, 3.7x less CPU): within
 #: the check budget the sizes stop at N = 1000 (full) and 400 (quick; a quick plan up to N = 1000
 #: ran over 10 min on the shared machine). Below N ≈ 150 the g_h = 4 networks (the classical
 #: g = 2 network in disguise) are often not chaotic, so the trend starts there.
@@ -375,7 +384,11 @@ def check_two_trajectory(ctx: CheckContext, params: GatedParams) -> CheckResult:
         net = GatedNetwork.sample(params, N, np.random.default_rng([ctx.seed, 11, N, s]))
         tt_list.append(
             max_lyapunov_two_trajectory(
-                net, T=z["T"], transient=z["transient"], rng=ctx.rng(13, s), dt=0.1
+                net,
+                T=z["T"],
+                transient=z["transient"],
+                rng=ctx.rng(13, s),
+                dt=GATED_LYAPUNOV_DT,
             ).value
         )
     tt = np.array(tt_list)
@@ -404,8 +417,10 @@ def window_h2(
     seed: int,
     precision: Literal["float64", "float32"] = "float64",
 ) -> float:
-    """⟨h²⟩ over the recorded window of one network started from N(0, x0_scale²) (RK4, dt = 0.1;
-    ``precision`` of the coupling products, :func:`theory.gating.simulation.simulate_gated`)."""
+    """⟨h²⟩ over the recorded window of one network started from N(0, x0_scale²) (RK4 at
+    :data:`theory.gating.dmft.checks.SIM_DT`, records every 2 steps; ``precision`` of the
+    coupling products, :func:`theory.gating.simulation.simulate_gated`)."""
+    from theory.gating.dmft.checks import SIM_DT
     from theory.gating.simulation import simulate_gated
 
     tr = simulate_gated(
@@ -413,10 +428,10 @@ def window_h2(
         N,
         T=T,
         burn_in=burn_in,
-        dt=0.1,
+        dt=SIM_DT,
         seed=seed,
         x0_scale=x0_scale,
-        record_every=5,
+        record_every=2,
         precision=precision,
     )
     v = float(np.mean(np.square(tr.h, dtype=float)))
@@ -530,7 +545,7 @@ def _qr_top_k(
         T=T,
         transient=transient,
         rng=np.random.default_rng([seed, 62, N]),
-        dt=0.1,
+        dt=GATED_LYAPUNOV_DT,
         dtype=np.float32,
     )
     out = np.array([r.exponents for r in res])

@@ -12,8 +12,10 @@ burn-in gives a time- and population-average ⟨·⟩_net whose deviation from t
   :func:`theory.checks.compare_curve_extrapolation`) and compare the intercept y0 with the DMFT.
   A fixed bound b·Δ0/N (b = 10) was used before; at g = 2 the autocorrelation tail exceeds it
   about fivefold (+0.20 ± 0.02 at τ = 20 for N = 500 against 0.04 allowed, falling like 1/N), so
-  the bound stays only in the mean-field checks. RK4 time-step error O(dt⁴)
-  (dt = 0.1: < 1e-4 relative), float32 rounding of the simulations from N = 1000 on
+  the bound stays only in the mean-field checks. RK4 time-step error O(dt⁴) at
+  dt = :data:`SIM_DT` = 0.2 (Δ0 and ⟨ẋ²⟩ of the same networks at dt = 0.1 … 0.4, fitted
+  c·dt⁴: at dt = 0.2 the bias is (−0.01 ± 0.09) % and (−0.05 ± 0.33) % at g = 2,
+  (0.06 ± 0.05) % and (−0.10 ± 0.13) % at g = 3, ``benchmarks/bench_step_bias.py``), float32 rounding of the simulations from N = 1000 on
   (:data:`FLOAT32_FROM`; ≈ 6e-8 relative per step, a perturbation the chaotic flow decorrelates
   like any other: a network's averages then differ from its float64 ones by their temporal
   noise, as from another initial state, while the bias the rounding can cause is of its own
@@ -61,6 +63,8 @@ __all__ = ["network_statistics", "NetworkStatistics", "classical_lambda1", "CLAS
 
 #: Finite-size bias constant b in the bound b·Δ0/N (see module docstring).
 BIAS_CONSTANT = 10.0
+#: RK4 step of the simulated chaotic ensembles (moments, autocorrelations, mean-field cases).
+SIM_DT = 0.2
 MAX_LAG = 20.0
 
 
@@ -92,6 +96,7 @@ def network_moments(
         N,
         T=T,
         burn_in=burn_in,
+        dt=SIM_DT,
         seed=seed,
         dtype=_sim_dtype(N),
         progress=progress,
@@ -420,9 +425,9 @@ def mean_field_moments(
     params: ClassicalParams, N: int, T: float, burn_in: float, *, seed: int
 ) -> dict[str, object]:
     """One network reduced to its population mean, ⟨(x − m)²⟩, ⟨ẋ²⟩ and the autocovariance of
-    x − m up to ``MF_MAX_LAG`` (m: the mean over units and time), records every 0.2."""
+    x − m up to ``MF_MAX_LAG`` (m: the mean over units and time), records every step (0.2)."""
     tr = simulate_classical(
-        params, N, T=T, burn_in=burn_in, seed=seed, record_every=2, dtype=_sim_dtype(N)
+        params, N, T=T, burn_in=burn_in, dt=SIM_DT, seed=seed, dtype=_sim_dtype(N)
     )
     x = np.asarray(tr.x, dtype=float)
     m = float(x.mean())

@@ -16,8 +16,10 @@ burn-in gives time- and population-averaged statistics whose deviation from the 
   1000 with 6 networks each (T = 120): (C_h(0)_sim − C_h(0)_DMFT)·N/C_h(0) = −7 ± 17, +9 ± 14,
   −5 ± 23, i.e. consistent with zero; our statistics cannot pin b below ≈ 20, so b = 10 is a
   stated assumption, not a fit;
-  RK4 step error O(dt⁴) at dt = 0.1 (one step vs two half steps from a chaotic state at
-  N = 500: 4.5e-8 of the state norm); quadrature of
+  RK4 step error O(dt⁴) at dt = :data:`SIM_DT` = 0.2 (one step vs two half steps from a chaotic
+  state at N = 500: 4.5e-8 of the state norm at dt = 0.1; the bias of C_h(0) and ⟨ḣ²⟩ measured on
+  the same networks at dt = 0.1 … 0.4 and fitted c·dt⁴, ``benchmarks/bench_step_bias.py``, is
+  (0.05 ± 0.20) % and (−0.01 ± 0.19) % at dt = 0.2 for g_h = 2.5, α_r = 20); quadrature of
   the closures (trapezoid with step from the analyticity strip, error ≈ e^{−49}); solver A's
   residual (< 1e-10); and, for α_z ≠ 0, the Monte-Carlo standard error of solver B, added in
   quadrature to the SEM of the simulations (both are independent Gaussian errors).
@@ -97,6 +99,10 @@ class GatedStatistics:
         return int(self.m_h.size)
 
 
+#: RK4 step of the simulated ensembles (moments, autocorrelations, the transition windows).
+SIM_DT = 0.2
+
+
 def gated_moments(
     params: GatedParams,
     N: int,
@@ -108,7 +114,7 @@ def gated_moments(
     seed: int,
 ) -> dict[str, object]:
     """One simulated gated network reduced to its second moments and the autocorrelation of h."""
-    tr = simulate_gated(params, N, T=T, burn_in=burn_in, seed=seed, precision=precision)
+    tr = simulate_gated(params, N, T=T, burn_in=burn_in, dt=SIM_DT, seed=seed, precision=precision)
     lags, ac = tr.autocorrelation("h", max_lag)
     return {
         "m_h": tr.second_moment("h"),
@@ -333,9 +339,21 @@ RGATE = GatedParams(g_h=2.5, alpha_r=20.0)
 RGATE_LAG = 20.0
 
 
-@check("moments.C_r0", cases={"g_h=2.5,alpha_r=20": dict(params=RGATE, which="r", stream=2)})
-@check("moments.C_z0", cases={"g_h=2.5,alpha_r=20": dict(params=RGATE, which="z", stream=2)})
-@check("moments.C_h0", cases={"g_h=2.5,alpha_r=20": dict(params=RGATE, which="h", stream=2)})
+@check(
+    "moments.C_r0",
+    cases={"g_h=2.5,alpha_r=20": dict(params=RGATE, which="r", stream=2)},
+    shares="RGATE ensemble",
+)
+@check(
+    "moments.C_z0",
+    cases={"g_h=2.5,alpha_r=20": dict(params=RGATE, which="z", stream=2)},
+    shares="RGATE ensemble",
+)
+@check(
+    "moments.C_h0",
+    cases={"g_h=2.5,alpha_r=20": dict(params=RGATE, which="h", stream=2)},
+    shares="RGATE ensemble",
+)
 def check_moment(ctx: CheckContext, params: GatedParams, which: str, stream: int) -> CheckResult:
     """C_x(0) from solver A vs ⟨x²⟩ of simulated networks (x = h, z, r)."""
     sol = _fourier(params)
@@ -353,6 +371,7 @@ def check_moment(ctx: CheckContext, params: GatedParams, which: str, stream: int
 @check(
     "kinetic",
     cases={"g_h=2.5,alpha_r=20": {"params": RGATE, "stream": 2}},
+    shares="RGATE ensemble",
     description="Kinetic identity <hdot^2> = s_z^2(<sigma_r^2><phi^2> - C_h(0)) from solver A vs simulated <hdot^2>.",
 )
 def check_kinetic(ctx: CheckContext, params: GatedParams, stream: int) -> CheckResult:
@@ -365,6 +384,7 @@ def check_kinetic(ctx: CheckContext, params: GatedParams, stream: int) -> CheckR
 @check(
     "C_h_tau",
     cases={"g_h=2.5,alpha_r=20": {"params": RGATE, "stream": 2}},
+    shares="RGATE ensemble",
     description="Solver-A C_h(tau) vs FFT autocorrelation of simulated gated networks, tau in [0,20], standardised sup error.",
 )
 def check_curve(ctx: CheckContext, params: GatedParams, stream: int) -> CheckResult:
@@ -728,11 +748,13 @@ def _user_sizes(ctx: CheckContext) -> dict[str, object]:
 @check(
     "user_model.C_r0",
     cases={"softsign,hard_sigmoid": {"which": "r"}},
+    shares="user model ensembles",
     description="User phi=softsign(4x), hard-sigmoid output gate (alpha_r=10): DMFT C_r(0) vs <r^2> extrapolated in 1/N.",
 )
 @check(
     "user_model.C_h0",
     cases={"softsign,hard_sigmoid": {"which": "h"}},
+    shares="user model ensembles",
     description="User phi=softsign(4x), hard-sigmoid output gate (alpha_r=10): DMFT C_h(0) (general closures) vs <h^2> extrapolated in 1/N.",
 )
 def check_user_moment(ctx: CheckContext, which: str) -> CheckResult:

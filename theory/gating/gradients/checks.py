@@ -83,8 +83,8 @@ def measured_gradients(
         rng = np.random.default_rng([seed, 97, N, s])
         net = GatedNetwork.sample(params, N, rng)
         x = net.initial_state(rng)
-        for _ in range(int(round(BURN_IN / 0.1))):
-            x = net.step(x, 0.1)
+        for _ in range(int(round(BURN_IN / 0.2))):  # RK4 at the ensembles' step (SIM_DT)
+            x = net.step(x, 0.2)
         for loss in losses:
             kw = (
                 {"running": 1.0}
@@ -122,6 +122,7 @@ def measured_gradients(
             params=G25, loss="readout", T=6.0, sizes=((300, 12), (1000, 16)), block="r"
         ),
     },
+    shares=lambda kw: f"measured_gradients g_h={kw['params'].g_h},alpha_r={kw['params'].alpha_r}",
     description="Adjoint DMFT ||dL/dJ||^2 (read-out loss w.h(T)/N, or running loss int sum h^2/2N with "
     "the reaction term; the fresh-field closure value is reported) vs adjoint gradients of finite networks.",
 )
