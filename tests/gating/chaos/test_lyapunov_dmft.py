@@ -47,6 +47,11 @@ def test_classical_lyapunov_domain():
         classical_lyapunov_dmft(0.9)
     with pytest.raises(ParameterError, match="g"):
         classical_lyapunov_dmft(2000.0)
+    from theory.gating.classical.model import ClassicalParams
+
+    for bad in (ClassicalParams(2.0), "2", None, True, float("nan")):  # a clear error, no TypeError
+        with pytest.raises(ParameterError, match="g"):
+            classical_lyapunov_dmft(bad)  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="order"):
         classical_lyapunov_dmft(2.0, order=4)
 

@@ -278,10 +278,14 @@ def classical_lyapunov_dmft(
     from theory.gating.classical.dmft import MAX_GAIN
 
     require(
-        np.isfinite(g) and 1 < g <= MAX_GAIN,
+        isinstance(g, (int, float, np.integer, np.floating))
+        and not isinstance(g, bool)
+        and bool(np.isfinite(g))
+        and 1 < g <= MAX_GAIN,
         "g",
         g,
-        f"1 < g <= {MAX_GAIN:g} (chaotic phase of the classical network, solver domain)",
+        f"a number 1 < g <= {MAX_GAIN:g} (chaotic phase of the classical network, solver "
+        "domain; the gain itself, not a ClassicalParams)",
     )
     require(method in ("spectral", "fd"), "method", method, "'spectral' or 'fd'")
     if method == "fd":

@@ -42,7 +42,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -234,7 +234,7 @@ ALPHA0_LAG = 30.0
 #: ⟨ḣ²⟩ is ill-conditioned at g = 2: in classical units it is 6.7 % of Δ0, the small difference
 #: g²⟨φ²⟩ − Δ0, so 1 % in that balance is 15 % of it, and one network of N = 1000 scatters by
 #: 10–14 %; its 5 % target would take ~400 networks of N = 1000 (15 CPU-minutes).
-ALPHA0_SIZES = {
+ALPHA0_SIZES: dict[str, dict[str, Any]] = {
     "quick": dict(Ns=(250, 500, 1000), S=(20, 12, 12), T=120.0, burn_in=20.0),
     "full": dict(Ns=(250, 500, 1000), S=(16, 16, 16), T=120.0, burn_in=20.0),
 }
@@ -247,25 +247,37 @@ def _alpha0_classical() -> tuple[float, float, float, ClassicalDMFTSolution]:
     return p.s_z, p.g_h, g, cl
 
 
-def _alpha0_stats(ctx: CheckContext) -> list[GatedStatistics]:
-    """The α = 0 ensembles of :data:`ALPHA0_SIZES`, one per size (seeds never shared between sizes)."""
-    z = ALPHA0_SIZES["quick" if ctx.quick else "full"]
+def _size_stats(
+    ctx: CheckContext,
+    params: GatedParams,
+    sizes: dict[str, dict[str, Any]],
+    seed: int,
+    max_lag: float,
+) -> list[GatedStatistics]:
+    """The ensembles of a size plan ({"quick"|"full": {Ns, S, T, burn_in}}), one per size, the
+    k-th from seeds ``seed + 1000 k`` (never shared between sizes); float32 products from N = 500."""
+    z = sizes["quick" if ctx.quick else "full"]
     out = []
-    for k, (N, S) in enumerate(zip(z["Ns"], z["S"], strict=True)):  # type: ignore[call-overload]
+    for k, (N, S) in enumerate(zip(z["Ns"], z["S"], strict=True)):
         precision: Literal["float64", "float32"] = "float32" if N >= 500 else "float64"
         out.append(
             gated_statistics(
-                ALPHA0,
+                params,
                 int(N),
-                float(z["T"]),  # type: ignore[arg-type]
-                float(z["burn_in"]),  # type: ignore[arg-type]
+                float(z["T"]),
+                float(z["burn_in"]),
                 int(S),
-                ctx.seed + 100 + 1000 * k,
-                ALPHA0_LAG,
+                seed + 1000 * k,
+                max_lag,
                 precision,
             )
         )
     return out
+
+
+def _alpha0_stats(ctx: CheckContext) -> list[GatedStatistics]:
+    """The α = 0 ensembles of :data:`ALPHA0_SIZES`, one per size."""
+    return _size_stats(ctx, ALPHA0, ALPHA0_SIZES, ctx.seed + 100, ALPHA0_LAG)
 
 
 def _alpha0_extrapolation(
@@ -341,31 +353,15 @@ RGATE_LAG = 20.0
 #: variance is: the SEM² of a moment falls like 1/(N·S), and N = 1000 costs about 4× N = 500 per
 #: network; 8 networks at N = 1000 replace the 4 at N = 2000 of the single-size check (same
 #: SEM, 7 instead of 3 degrees of freedom in the t-quantile).
-RGATE_SIZES = {
+RGATE_SIZES: dict[str, dict[str, Any]] = {
     "quick": dict(Ns=(250, 500, 1000), S=(12, 8, 6), T=120.0, burn_in=20.0),
     "full": dict(Ns=(250, 500, 1000), S=(16, 12, 8), T=120.0, burn_in=20.0),
 }
 
 
 def _rgate_stats(ctx: CheckContext, params: GatedParams, stream: int) -> list[GatedStatistics]:
-    """The ensembles of :data:`RGATE_SIZES`, one per size (seeds never shared between sizes)."""
-    z = RGATE_SIZES["quick" if ctx.quick else "full"]
-    out = []
-    for k, (N, S) in enumerate(zip(z["Ns"], z["S"], strict=True)):  # type: ignore[call-overload]
-        precision: Literal["float64", "float32"] = "float32" if N >= 500 else "float64"
-        out.append(
-            gated_statistics(
-                params,
-                int(N),
-                float(z["T"]),  # type: ignore[arg-type]
-                float(z["burn_in"]),  # type: ignore[arg-type]
-                int(S),
-                ctx.seed + 100 * stream + 1000 * k,
-                RGATE_LAG,
-                precision,
-            )
-        )
-    return out
+    """The ensembles of :data:`RGATE_SIZES`, one per size."""
+    return _size_stats(ctx, params, RGATE_SIZES, ctx.seed + 100 * stream, RGATE_LAG)
 
 
 @check(
