@@ -24,12 +24,12 @@ burn-in gives time- and population-averaged statistics whose deviation from the 
   residual (< 1e-10); and, for α_z ≠ 0, the Monte-Carlo standard error of solver B, added in
   quadrature to the SEM of the simulations (both are independent Gaussian errors).
 
-The α = 0 mapping (``alpha0_map.*``) and the r-gate checks (``moments.*``, ``kinetic``,
-``C_h_tau``) replace the bias bound by the trend: measured at three sizes (:data:`ALPHA0_SIZES`,
+The α = 0 mapping (``alpha0_map.*``), the r-gate checks (``moments.*``, ``kinetic``,
+``C_h_tau``) and ``convention_AB`` replace the bias bound by the trend: measured at three sizes (:data:`ALPHA0_SIZES`,
 :data:`RGATE_SIZES`), fitted by y = y0 + a/N (per lag for the curves) and the intercept compared
 with the theory (:func:`theory.checks.compare_extrapolation`,
-:func:`theory.checks.compare_curve_extrapolation`). The bound b·X/N remains in ``convention_AB``
-and the α_z checks.
+:func:`theory.checks.compare_curve_extrapolation`). The bound b·X/N remains only in
+the α_z checks.
 
 Tolerances are never tuned to make a check pass; quick mode uses smaller N and fewer networks with
 the tolerance from the same model. Long-lag tails: single networks carry slow collective modes
@@ -148,76 +148,12 @@ def gated_statistics(
     )
 
 
-# ------------------------------------------------------------------ sizes
-def _sizes(ctx: CheckContext, slow: bool = False) -> dict[str, float]:
-    if slow:
-        return ctx.size(
-            dict(N=500, T=330.0, burn_in=30.0, S=6), dict(N=1000, T=630.0, burn_in=30.0, S=6)
-        )
-    return ctx.size(
-        dict(N=500, T=120.0, burn_in=20.0, S=6), dict(N=2000, T=120.0, burn_in=20.0, S=4)
-    )
-
-
-def _stats(
-    ctx: CheckContext,
-    params: GatedParams,
-    max_lag: float,
-    stream: int,
-    slow: bool = False,
-    convention_check: bool = False,
-) -> GatedStatistics:
-    z = _sizes(ctx, slow)
-    if (
-        convention_check and not ctx.quick
-    ):  # full mode: 6 networks of N = 1000 (t-quantile 6.9 instead of 12.9)
-        z = dict(N=1000, T=120.0, burn_in=20.0, S=6)
-    precision: Literal["float64", "float32"] = "float32" if z["N"] >= 1000 else "float64"
-    return gated_statistics(
-        params,
-        int(z["N"]),
-        z["T"],
-        z["burn_in"],
-        int(z["S"]),
-        ctx.seed + 100 * stream,
-        max_lag,
-        precision,
-    )
-
-
 @functools.lru_cache(maxsize=32)
 def _fourier(params: GatedParams) -> GatedDMFTSolution:
     sol = solve_dmft_fourier(params)
     if not sol.converged:
         raise RuntimeError(f"DMFT solver A did not converge for {params}: {sol.message}")
     return sol
-
-
-def _moment_check(
-    theory: float,
-    samples: np.ndarray,
-    N: int,
-    *,
-    extra_sem: float = 0.0,
-    details: dict | None = None,
-) -> CheckResult:
-    m, sem = mean_sem(samples)
-    sem_tot = math.hypot(float(sem), extra_sem)
-    model = statistical_tolerance(
-        sem_tot,
-        samples.size,
-        bias=BIAS_CONSTANT * abs(theory) / N,
-        bias_text=f"finite size {BIAS_CONSTANT:g}*X/N",
-    )
-    if extra_sem:
-        model = ErrorModel(
-            model.description
-            + f"; SEM includes the solver's Monte-Carlo error {extra_sem:.2g} in quadrature",
-            model.tolerance,
-        )
-    det = {"N": N, "networks": samples.size, "per_network": samples}
-    det.update(details or {})
-    return CheckResult.compare("", theory, m, model, details=det)
 
 
 # ================================================================== α = 0 mapping (ungated limit)
@@ -446,16 +382,21 @@ def check_curve(ctx: CheckContext, params: GatedParams, stream: int) -> CheckRes
 # ================================================================== conventions A/B of GatedParams
 @check(
     "convention_AB[g_h=2.5,alpha_r=20]",
-    description="Convention B (g_h in Var J^h) simulated: <h_B^2> vs g_h^2 C_h^A(0) of solver A in convention A (h_B = g_h h_A).",
+    description="Convention B (g_h in Var J^h) simulated: the N -> infinity intercept of <h_B^2> vs g_h^2 C_h^A(0) of solver A in convention A (h_B = g_h h_A).",
 )
 def check_convention(ctx: CheckContext) -> CheckResult:
-    """Convention B simulation: C_h^B(0) vs g_h²·C_h^A(0) from solver A in convention A."""
+    """Convention B simulation: the 1/N intercept of C_h^B(0) (sizes of :data:`RGATE_SIZES`) vs
+    g_h²·C_h^A(0) from solver A in convention A."""
     pA = RGATE
     pB = pA.to_convention("B")
     sol = _fourier(pA)
-    st = _stats(ctx, pB, RGATE_LAG, 5, convention_check=True)
-    return _moment_check(
-        pA.g_h**2 * sol.C_h[0], st.m_h, st.N, details={"C_h0_A": sol.C_h[0], "g_h": pA.g_h}
+    stats = _size_stats(ctx, pB, RGATE_SIZES, ctx.seed + 500, RGATE_LAG)
+    return compare_extrapolation(
+        pA.g_h**2 * float(sol.C_h[0]),
+        [st.N for st in stats],
+        [st.m_h for st in stats],
+        quantity=r"$C_h^B(0)$",
+        details={"T": stats[0].T, "C_h0_A": sol.C_h[0], "g_h": pA.g_h},
     )
 
 
