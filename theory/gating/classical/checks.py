@@ -665,10 +665,21 @@ def check_mean_field_stability(ctx: CheckContext, params: ClassicalParams) -> Ch
 def network_lyapunov(
     params: ClassicalParams, N: int, T: float, transient: float, *, seed: int
 ) -> float:
-    """λ_1 of one network (tangent dynamics, :func:`theory.gating.classical.lyapunov.max_lyapunov_classical`)."""
-    from theory.gating.classical.lyapunov import max_lyapunov_classical
+    """λ_1 of one network (QR, k = 1, :func:`theory.gating.classical.lyapunov.classical_lyapunov_spectra`)
+    at the λ_max checks' step :data:`LYAPUNOV_DT` (RK4 bias ≈ 1e-4 at g = 3) and precision."""
+    from theory.gating.classical.lyapunov import classical_lyapunov_spectra
 
-    return max_lyapunov_classical(params, N, T=T, transient=transient, seed=seed).value
+    (r,) = classical_lyapunov_spectra(
+        params,
+        N,
+        1,
+        seeds=(seed,),
+        T=T,
+        transient=transient,
+        dt=LYAPUNOV_DT,
+        dtype=_sim_dtype(N),
+    )
+    return float(r.exponents[0])
 
 
 @functools.cache
