@@ -40,25 +40,10 @@ PLAN = (
 QUICK_PLAN = ((125, 8, 200.0), (250, 6, 200.0), (500, 4, 100.0))
 
 
-def fit_trend_orders(
-    Ns: np.ndarray, means: np.ndarray, ses: np.ndarray, order: int
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Weighted least squares of y = Σ_k c_k N^{-k}, k ≤ order: (coefficients, SEs, χ²/dof).
-    The SEs are scaled by √(χ²/dof) when it exceeds 1 (Birge)."""
-    x = 1.0 / np.asarray(Ns, dtype=float)
-    X = np.vander(x, order + 1, increasing=True)
-    w = 1.0 / np.asarray(ses)
-    beta, *_ = np.linalg.lstsq(X * w[:, None], np.asarray(means) * w, rcond=None)
-    r = (np.asarray(means) - X @ beta) * w
-    dof = max(1, len(x) - order - 1)
-    chi2 = float(r @ r / dof)
-    cov = np.linalg.inv((X * w[:, None]).T @ (X * w[:, None])) * max(1.0, chi2)
-    return beta, np.sqrt(np.diag(cov)), chi2
-
-
 def _run_gain(g: float, quick: bool) -> list[dict]:
     from threadpoolctl import threadpool_limits
 
+    from theory.checks import fit_trend
     from theory.gating.chaos.lyapunov_dmft import classical_lyapunov_dmft
     from theory.gating.classical.lyapunov import classical_lyapunov_spectra
     from theory.gating.classical.model import ClassicalParams
@@ -92,18 +77,20 @@ def _run_gain(g: float, quick: bool) -> list[dict]:
         for order in (1, 2):
             if sel.sum() < order + 2:
                 continue
-            beta, se, chi2 = fit_trend_orders(Na[sel], ma[sel], sa[sel], order)
+            fit = fit_trend(1.0 / Na[sel], ma[sel], sa[sel], order=order)
+            y0, se0 = fit.intercept, fit.intercept_se
             out.append(
                 dict(
                     name=f"classical lambda_inf g={g:g}, fit order {order}, N>={lo}",
-                    value=float(beta[0]),
+                    value=y0,
                     unit="1/time",
                     baseline=lam,
-                    ratio=float(beta[0] / lam),
-                    accuracy=float(se[0]),
+                    ratio=y0 / lam,
+                    accuracy=se0,
                     note=(
-                        f"intercept +- {se[0]:.5f} (acc column), z vs DMFT "
-                        f"{(beta[0] - lam) / se[0]:+.2f}, a = {beta[1]:.2f}, chi2/dof {chi2:.2f}; "
+                        f"intercept +- {se0:.5f} (acc column), z vs DMFT "
+                        f"{(y0 - lam) / se0:+.2f}, a = {fit.coefficients[1]:.2f}, "
+                        f"chi2/dof {fit.chi2 / fit.dof:.2f}; "
                         f"baseline column: DMFT lambda_max; ratio: intercept/DMFT; sizes "
                         f"{per_size}; CPU {cpu:.0f} s"
                     ),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +101,18 @@ def _gated_lambda(quick: bool) -> list[dict]:
     return out
 
 
+def _paired_moments(
+    simulate: Callable[[float, int], tuple[float, float]], S: int
+) -> tuple[dict[float, np.ndarray], dict[float, np.ndarray]]:
+    """A moment and a velocity moment of S networks (seed index s) at each step dt = 0.1 … 0.4."""
+    first: dict[float, np.ndarray] = {}
+    second: dict[float, np.ndarray] = {}
+    for dt in (0.1, 0.2, 0.3, 0.4):
+        a = np.array([simulate(dt, s) for s in range(S)])
+        first[dt], second[dt] = a[:, 0], a[:, 1]
+    return first, second
+
+
 def _classical_moments(quick: bool) -> list[dict]:
     from theory.gating.classical.checks import SIM_DT
     from theory.gating.classical.model import ClassicalParams
@@ -108,19 +121,16 @@ def _classical_moments(quick: bool) -> list[dict]:
     N, S = (300, 6) if quick else (1000, 12)
     out = []
     for g in (2.0,) if quick else (2.0, 3.0):
+
+        def one(dt: float, s: int, g: float = g) -> tuple[float, float]:
+            tr = simulate_classical(
+                ClassicalParams(g), N, T=250.0, burn_in=50.0, dt=dt, seed=1000 + s,
+                dtype=np.float32,
+            )  # fmt: skip
+            return tr.second_moment(), tr.velocity_second_moment()
+
         t0 = time.process_time()
-        d0: dict[float, np.ndarray] = {}
-        kin: dict[float, np.ndarray] = {}
-        for dt in (0.1, 0.2, 0.3, 0.4):
-            rows = []
-            for s in range(S):
-                tr = simulate_classical(
-                    ClassicalParams(g), N, T=250.0, burn_in=50.0, dt=dt, seed=1000 + s,
-                    dtype=np.float32,
-                )  # fmt: skip
-                rows.append((tr.second_moment(), tr.velocity_second_moment()))
-            a = np.array(rows)
-            d0[dt], kin[dt] = a[:, 0], a[:, 1]
+        d0, kin = _paired_moments(one, S)
         cpu = time.process_time() - t0
         out += _records(f"classical Delta0 (g={g:g}, N={N}, T=200)", d0, SIM_DT, "", cpu)
         out += _records(f"classical <xdot^2> (g={g:g}, N={N}, T=200)", kin, SIM_DT, "", cpu)
@@ -134,16 +144,13 @@ def _gated_moments(quick: bool) -> list[dict]:
 
     N, S = (200, 4) if quick else (500, 12)
     p = GatedParams(g_h=2.5, alpha_r=20.0)
+
+    def one(dt: float, s: int) -> tuple[float, float]:
+        tr = simulate_gated(p, N, T=140.0, burn_in=20.0, dt=dt, seed=2000 + s)
+        return tr.second_moment("h"), tr.velocity_second_moment()
+
     t0 = time.process_time()
-    ch: dict[float, np.ndarray] = {}
-    kin: dict[float, np.ndarray] = {}
-    for dt in (0.1, 0.2, 0.3, 0.4):
-        rows = []
-        for s in range(S):
-            tr = simulate_gated(p, N, T=140.0, burn_in=20.0, dt=dt, seed=2000 + s)
-            rows.append((tr.second_moment("h"), tr.velocity_second_moment()))
-        a = np.array(rows)
-        ch[dt], kin[dt] = a[:, 0], a[:, 1]
+    ch, kin = _paired_moments(one, S)
     cpu = time.process_time() - t0
     lab = f"gated (g_h=2.5, alpha_r=20, N={N}, T=120)"
     return _records(f"{lab} C_h(0)", ch, SIM_DT, "", cpu) + _records(

@@ -36,6 +36,7 @@ this, and the test stays sharp at short lags.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -493,19 +494,19 @@ def _mf_solution_details(ctx: CheckContext, label: str) -> dict[str, Any]:
 def _mf_compare(
     ctx: CheckContext,
     label: str,
-    key: str,
+    values: str | Callable[[dict[str, np.ndarray]], np.ndarray],
     prediction: float,
     quantity: str,
-    values: Any = None,
     extra_se: float = 0.0,
     extra: dict[str, Any] | None = None,
 ) -> CheckResult:
-    """The 1/N intercept of a per-network statistic (``st[key]`` or ``values(st)``) vs the theory."""
+    """The 1/N intercept of a per-network statistic (the ensemble's entry ``values``, or
+    ``values(ensemble)``) vs the theory."""
     sts = _mf_stats_all(ctx, label)
     return compare_extrapolation(
         prediction,
         [int(st["N"]) for st in sts],
-        [st[key] if values is None else values(st) for st in sts],
+        [st[values] if isinstance(values, str) else values(st) for st in sts],
         quantity=quantity,
         extra_se=extra_se,
         details={**_mf_solution_details(ctx, label), **(extra or {})},
@@ -547,10 +548,9 @@ def check_mean_field_delta_inf(ctx: CheckContext, label: str) -> CheckResult:
     return _mf_compare(
         ctx,
         label,
-        "autocov",
+        plateau,
         di,
         r"$\Delta_\infty$ (plateau, lags 20-40)",
-        values=plateau,
         extra_se=residual,
         extra={"tau_R": tr, "decay_residual_bound": residual},
     )
