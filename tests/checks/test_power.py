@@ -63,3 +63,56 @@ def test_runner_fills_in_the_power_and_the_hook_confirms_it(registry) -> None:  
     assert format_power(r) == "±20.1%" or format_power(r).startswith("±20")
     assert "eps" in format_table([r]).splitlines()[0]
     assert r.record()["epsilon"] == pytest.approx(r.epsilon)
+
+
+def test_targets_by_kind_quick_and_exponents() -> None:
+    from theory.checks.result import CI_LIMIT, POWER_TARGETS, QUICK_TARGET, power_target
+
+    assert power_target("moment", 3.0, quick=False) == 0.05
+    assert power_target("lyapunov", 0.2, quick=False) == 0.10
+    assert power_target("moment", 3.0, quick=True) == QUICK_TARGET == 0.25 < CI_LIMIT
+    # a fitted exponent is resolved to +-0.05 absolute: -1/4 needs 20 %, alpha = 3 needs 1.7 %
+    assert power_target("exponent", -0.25, quick=False) == pytest.approx(0.2)
+    assert power_target("exponent", 3.0, quick=False) == pytest.approx(0.05 / 3)
+    assert power_target("", 1.0, quick=False) is None
+    assert set(POWER_TARGETS) >= {"moment", "curve", "lyapunov", "exponent"}
+    from theory.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="target"):
+        power_target("moments", 1.0, quick=False)
+
+
+def test_a_check_declares_its_target_and_the_runner_projects_a_miss(registry) -> None:  # type: ignore[no-untyped-def]
+    from theory.checks.runner import run_checks
+    from theory.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="target"):
+        check("bad", prefix="demo_target", target="momentz")
+
+    @check("sharp", prefix="demo_target", target="moment")
+    def sharp(ctx: CheckContext) -> CheckResult:  # power ±3 %: reaches 5 %
+        return CheckResult.compare("", 1.0, 1.0, ErrorModel("0.03 absolute", 0.03))
+
+    @check("blunt", prefix="demo_target", target="moment")
+    def blunt(ctx: CheckContext) -> CheckResult:  # power ±20 %: misses 5 % by a factor 4
+        return CheckResult.compare("", 1.0, 1.0, ErrorModel("0.2 absolute", 0.2))
+
+    @check("exact", prefix="demo_target")
+    def exact(ctx: CheckContext) -> CheckResult:
+        return CheckResult.compare("", 1.0, 1.0, ErrorModel("exact", 1e-12))
+
+    res = {r.name: r for r in run_checks(["demo_target"], progress=False)}
+    s, b, e = res["demo_target.sharp"], res["demo_target.blunt"], res["demo_target.exact"]
+    assert s.meets_target is True and s.seconds_to_target is None
+    assert b.meets_target is False and b.target == 0.05
+    # (eps/target)^2 = 16 times the check's own seconds
+    assert b.seconds_to_target == pytest.approx(b.seconds * (b.epsilon / 0.05) ** 2)  # type: ignore[operator]
+    assert e.target is None and e.meets_target is None
+    rec = b.record()
+    assert rec["target_kind"] == "moment" and rec["epsilon_target"] == 0.05
+    assert rec["meets_target"] is False and rec["seconds_to_target"] is not None
+    table = format_table(list(res.values()))
+    assert "5% MISS" in table and "power: 1 of 2 checks with a target reach it" in table
+    # quick sizes: every kind is held to 25 %, which the blunt check reaches
+    quick = {r.name: r for r in run_checks(["demo_target"], progress=False, quick=True)}
+    assert quick["demo_target.blunt"].meets_target is True

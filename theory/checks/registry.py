@@ -50,6 +50,9 @@ class Check:
     #: Names the memoised work this check shares with other checks of its module (equal keys run
     #: in one worker of a parallel run); "" for the case's own label.
     shares: str = ""
+    #: The kind of prediction (a key of :data:`theory.checks.result.POWER_TARGETS`) that sets the
+    #: power the check should reach; "" for checks without a statistical power target.
+    target: str = ""
 
     @property
     def group(self) -> tuple[str, str]:
@@ -86,6 +89,7 @@ def check(
     description: str | None = None,
     prefix: str | None = None,
     shares: str | Callable[[Mapping[str, Any]], str] | None = None,
+    target: str = "",
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register the decorated ``func(ctx, **case)`` as one check, or one check per case.
 
@@ -104,7 +108,16 @@ def check(
         solved theory): a key, or a function of the case's keywords giving one. Checks of one
         module with equal keys run in the same worker of ``theory check --jobs N`` (default:
         the case label, so only checks of one case are kept together).
+    target:
+        The kind of prediction, which sets the power ε the check should reach
+        (:data:`theory.checks.result.POWER_TARGETS`: ``"moment"`` 5 %, ``"curve"``,
+        ``"lyapunov"``, ``"spectrum"``, ``"fraction"``, ``"gradient"``, ``"timescale"`` 10 %,
+        ``"exponent"`` ±0.05 absolute; 25 % for every kind at quick sizes); "" for none.
     """
+    from theory.checks.result import POWER_TARGETS
+
+    if target and target not in POWER_TARGETS:
+        raise ParameterError("target", target, "one of " + ", ".join(POWER_TARGETS) + ", or ''")
 
     def wrap(func: CheckFunction) -> CheckFunction:
         pre = name_prefix(func.__module__) if prefix is None else prefix
@@ -130,6 +143,7 @@ def check(
                 description=desc,
                 module=func.__module__,
                 shares=str(shares(kw) if callable(shares) else (shares or "")),
+                target=target,
             )
         return func
 

@@ -18,7 +18,14 @@ import numpy as np
 
 from theory.checks.result import CheckResult
 
-__all__ = ["format_table", "format_power", "write_json", "write_report"]
+__all__ = [
+    "format_table",
+    "format_power",
+    "format_target",
+    "target_summary",
+    "write_json",
+    "write_report",
+]
 
 
 def format_power(r: CheckResult) -> str:
@@ -31,13 +38,36 @@ def format_power(r: CheckResult) -> str:
     return f"{sign}{100 * r.epsilon:.3g}%"
 
 
+def format_target(r: CheckResult) -> str:
+    """The power target as text: ``5%`` when ε reaches it, ``5% MISS`` when not, ``-`` for none."""
+    if r.target is None:
+        return "-"
+    t = f"{100 * r.target:.3g}%"
+    return t + (" MISS" if r.meets_target is False else "")
+
+
+def target_summary(results: Sequence[CheckResult]) -> str:
+    """One line: how many checks with a power target reach it, and the misses' projected cost."""
+    with_t = [r for r in results if r.meets_target is not None]
+    miss = [r for r in with_t if r.meets_target is False]
+    line = f"power: {len(with_t) - len(miss)} of {len(with_t)} checks with a target reach it"
+    if miss:
+        need = sum(r.seconds_to_target or 0.0 for r in miss)
+        line += (
+            f"; the {len(miss)} misses would need ~{need / 60:.1f} check-minutes of work at "
+            "1/sqrt(samples) (JSON: seconds_to_target)"
+        )
+    return line
+
+
 def format_table(results: Sequence[CheckResult]) -> str:
-    """Plain-text table: check, theory, simulation, error, tolerance, power ε, verdict.
+    """Plain-text table: check, theory, simulation, error, tolerance, power ε, target, verdict.
 
     ε is the smallest relative error of the prediction that the check detects
-    (:func:`theory.checks.result.detectable_error`).
+    (:func:`theory.checks.result.detectable_error`); the target is the power its kind of
+    prediction should reach (:func:`theory.checks.result.power_target`).
     """
-    head = ("check", "theory", "simulation", "error", "tolerance", "eps", "verdict")
+    head = ("check", "theory", "simulation", "error", "tolerance", "eps", "target", "verdict")
     rows = [
         (
             r.name,
@@ -46,6 +76,7 @@ def format_table(results: Sequence[CheckResult]) -> str:
             f"{r.error:.3g}",
             f"{r.tolerance:.3g}",
             format_power(r),
+            format_target(r),
             "PASS" if r.passed else "FAIL",
         )
         for r in results
@@ -58,6 +89,8 @@ def format_table(results: Sequence[CheckResult]) -> str:
     lines += [fmt.format(*row) for row in rows]
     n_pass = sum(r.passed for r in results)
     lines.append(f"{n_pass} passed, {len(results) - n_pass} failed")
+    if any(r.meets_target is not None for r in results):
+        lines.append(target_summary(results))
     return "\n".join(lines)
 
 
@@ -90,10 +123,11 @@ def write_report(
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     n_pass = sum(r.passed for r in results)
-    md = [f"# {title}", "", f"{n_pass} passed, {len(results) - n_pass} failed", ""]
+    summary = target_summary(results)
+    md = [f"# {title}", "", f"{n_pass} passed, {len(results) - n_pass} failed", "", summary, ""]
     md += [
-        "| check | theory | simulation | error | tolerance | ε (power) | verdict | error model |",
-        "|---|---|---|---|---|---|---|---|",
+        "| check | theory | simulation | error | tolerance | ε (power) | target | verdict | error model |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     rows_html = []
     sections_html = []
@@ -102,13 +136,15 @@ def write_report(
         verdict = "PASS" if r.passed else "FAIL"
         md.append(
             f"| [{r.name}](#check-{i}) | {r.theory:.6g} | {r.simulation:.6g} | {r.error:.3g} | "
-            f"{r.tolerance:.3g} | {format_power(r)} | {verdict} | {r.error_model} |"
+            f"{r.tolerance:.3g} | {format_power(r)} | {format_target(r)} | {verdict} | "
+            f"{r.error_model} |"
         )
         cls = "pass" if r.passed else "fail"
         rows_html.append(
             f"<tr class='{cls}'><td><a href='#check-{i}'>{html.escape(r.name)}</a></td>"
             f"<td>{r.theory:.6g}</td><td>{r.simulation:.6g}</td><td>{r.error:.3g}</td>"
             f"<td>{r.tolerance:.3g}</td><td>{html.escape(format_power(r))}</td>"
+            f"<td>{html.escape(format_target(r))}</td>"
             f"<td>{verdict}</td><td>{r.seconds:.1f}s</td></tr>"
         )
         imgs_html = []
@@ -133,12 +169,13 @@ def write_report(
             f"<p><b>error model:</b> {html.escape(r.error_model)}</p>"
             f"<p>theory {r.theory:.8g}, simulation {r.simulation:.8g}, error {r.error:.3g} "
             f"≤? tolerance {r.tolerance:.3g}; power: detects a relative error of the prediction "
-            f"of {html.escape(format_power(r))}</p>"
+            f"of {html.escape(format_power(r))}{html.escape(_target_text(r))}</p>"
             f"<table class='details'>{detail_rows}</table>{''.join(imgs_html)}</section>"
         )
         sections_md.append(
             f"\n## <a id='check-{i}'></a>{r.name} — {verdict}\n\n{r.description}\n\n"
             f"*Error model:* {r.error_model}\n\n"
+            f"*Power:* {format_power(r)}{_target_text(r)}\n\n"
             + "\n".join(f"- {k}: {_short(v)}" for k, v in r.details.items() if k != "traceback")
             + ("\n\n" + "\n".join(imgs_md) if imgs_md else "")
         )
@@ -147,17 +184,32 @@ def write_report(
     page = f"""<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}} td:first-child,th:first-child{{text-align:left}}
-tr.pass td:nth-child(7),h2.pass{{color:#176117}} tr.fail td:nth-child(7),h2.fail{{color:#b00}}
+tr.pass td:nth-child(8),h2.pass{{color:#176117}} tr.fail td:nth-child(8),h2.fail{{color:#b00}}
 img{{max-width:100%;display:block;margin:8px 0}} .details th{{text-align:left;vertical-align:top}}
 pre{{margin:0;white-space:pre-wrap;text-align:left}}</style></head><body>
 <h1>{html.escape(title)}</h1><p>{n_pass} passed, {len(results) - n_pass} failed</p>
+<p>{html.escape(summary)}</p>
 <p>ε (power): the smallest relative error of the prediction that the check detects, ±ε for
-two-sided checks, +ε or −ε for one-sided bounds.</p>
+two-sided checks, +ε or −ε for one-sided bounds. Target: the power the kind of prediction should
+reach (moments 5 %, exponents, spectra, fractions, gradients, time scales and curves 10 %, fitted
+exponents ±0.05; 25 % at quick sizes); MISS marks a check below it.</p>
 <table><tr><th>check</th><th>theory</th><th>simulation</th><th>error</th><th>tolerance</th>
-<th>ε (power)</th><th>verdict</th><th>time</th></tr>{"".join(rows_html)}</table>{"".join(sections_html)}</body></html>"""
+<th>ε (power)</th><th>target</th><th>verdict</th><th>time</th></tr>{"".join(rows_html)}</table>{"".join(sections_html)}</body></html>"""
     out = d / "index.html"
     out.write_text(page)
     return out
+
+
+def _target_text(r: CheckResult) -> str:
+    if r.target is None:
+        return ""
+    out = f" (target {100 * r.target:.3g}% for a {r.target_kind}"
+    if r.meets_target is False and r.seconds_to_target is not None:
+        out += (
+            f": missed; at 1/sqrt(samples) its work would need ~{r.seconds_to_target:.0f} "
+            "check-seconds to reach it"
+        )
+    return out + ")"
 
 
 def _short(v: Any, limit: int = 2000) -> str:

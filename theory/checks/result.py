@@ -38,6 +38,10 @@ __all__ = [
     "jsonable",
     "detectable_error",
     "Judge",
+    "POWER_TARGETS",
+    "QUICK_TARGET",
+    "CI_LIMIT",
+    "power_target",
 ]
 
 #: ``judge(eps)``: would the check pass if its prediction were multiplied by ``1 + eps``?
@@ -109,6 +113,11 @@ class CheckResult:
         The check's power (:func:`detectable_error`): the smallest relative error ε of the
         prediction that the check detects in both directions (1 ± ε fail), or in one direction
         for one-sided checks (``epsilon_sides`` says which); filled in by the runner.
+    target_kind, target, seconds_to_target:
+        The kind of prediction the check declares (``@check(..., target=KIND)``), the power it
+        should reach at this run's sizes (:func:`power_target`), and, when ε misses it, the
+        check-seconds its work would need to reach it if ε falls like 1/√(samples): the seconds of
+        the check's group (the checks sharing its ensembles) × (ε/target)²; filled in by the runner.
     """
 
     name: str
@@ -125,6 +134,16 @@ class CheckResult:
     judge: Judge | None = field(default=None, repr=False, compare=False)
     epsilon: float | None = None
     epsilon_sides: str = ""
+    target_kind: str = ""
+    target: float | None = None
+    seconds_to_target: float | None = None
+
+    @property
+    def meets_target(self) -> bool | None:
+        """Whether the power ε reaches the check's target (``None``: no target or no power)."""
+        if self.target is None or self.epsilon is None or self.epsilon_sides in ("", "failed"):
+            return None
+        return bool(self.epsilon <= self.target)
 
     @classmethod
     def compare(
@@ -199,6 +218,12 @@ class CheckResult:
             "seconds": round(self.seconds, 3),
             "epsilon": jsonable(self.epsilon) if self.epsilon is not None else None,
             "epsilon_sides": self.epsilon_sides,
+            "target_kind": self.target_kind,
+            "epsilon_target": jsonable(self.target) if self.target is not None else None,
+            "meets_target": self.meets_target,
+            "seconds_to_target": (
+                round(self.seconds_to_target, 1) if self.seconds_to_target is not None else None
+            ),
             "details": {k: jsonable(v) for k, v in self.details.items()},
         }
 
@@ -261,3 +286,38 @@ def detectable_error(
     if math.isfinite(down):
         return down, "-"
     return math.inf, "none"
+
+
+#: The power each kind of prediction should reach at full sizes: the relative error ε (1 ± ε of
+#: the prediction) a check must detect. Moments (Δ0, C_h(0), kinetic energies, σ²(F), losses J)
+#: 5 %; Lyapunov exponents, spectral edges and extents, slow-mode fractions, gradient norms,
+#: correlation times and whole curves 10 %; fitted ``exponent``s ±0.05 absolute (so the relative
+#: target is 0.05/|θ|: −1/4 is told from −1/2, α from α ± 1).
+POWER_TARGETS: dict[str, float] = {
+    "moment": 0.05,
+    "curve": 0.10,
+    "lyapunov": 0.10,
+    "spectrum": 0.10,
+    "fraction": 0.10,
+    "gradient": 0.10,
+    "timescale": 0.10,
+    "exponent": 0.05,
+}
+#: The power every check should reach at quick (CI) sizes, and the limit none may exceed there.
+QUICK_TARGET = 0.25
+CI_LIMIT = 0.50
+
+
+def power_target(kind: str, theory: float, quick: bool) -> float | None:
+    """The relative power target of a check of ``kind`` (:data:`POWER_TARGETS`) with prediction
+    ``theory``: :data:`QUICK_TARGET` at quick sizes; ``None`` for checks without a kind (exact
+    or symbolic checks, one-off inequalities)."""
+    if not kind:
+        return None
+    if kind not in POWER_TARGETS:
+        raise ParameterError("target", kind, "one of " + ", ".join(POWER_TARGETS))
+    if quick:
+        return QUICK_TARGET
+    if kind == "exponent":
+        return POWER_TARGETS[kind] / abs(theory) if math.isfinite(theory) and theory else None
+    return POWER_TARGETS[kind]

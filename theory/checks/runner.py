@@ -22,13 +22,14 @@ from typing import Any
 import numpy as np
 
 from theory.checks.registry import CHECKS, Check, select
-from theory.checks.result import CheckResult, detectable_error, injected_error
+from theory.checks.result import CheckResult, detectable_error, injected_error, power_target
 from theory.errors import ParameterError, require
 
 __all__ = [
     "CheckContext",
     "run_check",
     "run_checks",
+    "project_targets",
     "check_groups",
     "load_user_checks",
     "ENTRY_POINT_GROUP",
@@ -99,6 +100,8 @@ def run_check(check: Check | str, ctx: CheckContext | None = None) -> CheckResul
         res.name = c.name
         if res.judge is not None and res.epsilon is None:
             res.epsilon, res.epsilon_sides = detectable_error(res.judge)
+        res.target_kind = c.target
+        res.target = power_target(c.target, res.theory, ctx.quick)
     except Exception as exc:  # a crashing check is a failing check, reported
         res = CheckResult.crashed(c.name, exc, traceback.format_exc())
     res.seconds = time.perf_counter() - t0
@@ -151,13 +154,34 @@ def run_checks(
     results: list[CheckResult] = []
     bar = tqdm(checks, desc="checks", unit="check", disable=not progress)
     if jobs > 1 and len(check_groups(checks)) > 1:  # one group: nothing to share out
-        return _run_parallel(checks, ctx, int(jobs), tuple(user_modules), timings, bar, on_result)
+        results = _run_parallel(
+            checks, ctx, int(jobs), tuple(user_modules), timings, bar, on_result
+        )
+        return project_targets(checks, results)
     for c in bar:
         bar.set_postfix_str(c.name)
         res = run_check(c, ctx)
         results.append(res)
         if on_result is not None:
             on_result(res)
+    return project_targets(checks, results)
+
+
+def project_targets(checks: Sequence[Check], results: list[CheckResult]) -> list[CheckResult]:
+    """Fill ``seconds_to_target`` of the results that miss their power target: the seconds of the
+    check's work (its :attr:`Check.group` when it declares ``shares`` or belongs to a family case:
+    the checks that share its ensembles, whose first check pays for them; else its own) × (ε/target)², the cost of reaching the target if ε falls like 1/√(samples).
+    A projection, not a promise: an ε floored by a fixed bias allowance does not fall that way."""
+
+    def work(c: Check) -> tuple[str, str]:  # a single check without ``shares`` is its own work
+        return c.group if (c.shares or c.case) else (c.module, c.name)
+
+    seconds: dict[tuple[str, str], float] = {}
+    for c, r in zip(checks, results, strict=True):
+        seconds[work(c)] = seconds.get(work(c), 0.0) + r.seconds
+    for c, r in zip(checks, results, strict=True):
+        if r.meets_target is False and r.target and r.epsilon is not None:
+            r.seconds_to_target = seconds[work(c)] * (r.epsilon / r.target) ** 2
     return results
 
 

@@ -189,6 +189,7 @@ def _plot_rate(fit: RateFit, predicted: float, ylabel: str, title: str) -> objec
 # ============================================================================ 1. NTK at init
 @check(
     "ntk_init",
+    target="exponent",
     cases=[{"L": 4}],
     description="Empirical NTK at initialisation vs A(xi,xi') by quadrature: fitted slope of the error in N vs -1/2.",
 )
@@ -223,6 +224,7 @@ def check_ntk_init(ctx: CheckContext, *, L: int = L_DEFAULT) -> CheckResult:
 # ============================================================================ 2. quadrature vs MC
 @check(
     "kernel_quadrature_vs_mc",
+    target="moment",
     cases=[{"L": 3}],
     description="Kernel A by tensor-product quadrature vs Monte Carlo over the initial law (entrywise, standardised).",
 )
@@ -356,6 +358,7 @@ def remainder_rate(beta: float) -> float:
 
 @check(
     "drift",
+    target="exponent",
     cases=[{"beta": 0.75}],
     shares="rate_runs",
     description="RMS parameter drift by t=T vs N^(beta-1) (symmetric initialisation, g^N_0 = 0): fitted slope vs beta-1.",
@@ -417,6 +420,7 @@ _REMAINDER_MODEL = (
 
 @check(
     "convergence_rate",
+    target="exponent",
     cases=[{"beta": 0.75}],
     shares="rate_runs",
     description="g^N_T - g_T minus the known trace exp(-alpha T KD) g^N_0 of each network's initial output, over N: fitted slope vs -1/2.",
@@ -494,12 +498,14 @@ def check_convergence_rate(ctx: CheckContext, *, beta: float = 0.75) -> CheckRes
 
 @check(
     "error_split",
+    target="exponent",
     cases=[{"part": "poisson", "beta": 0.75}],
     shares="rate_runs",
     description="Same data paths: kernel dynamics vs the limit ODE at t=T (Poisson/ergodic error); fitted slope vs -1/2.",
 )
 @check(
     "error_split",
+    target="exponent",
     cases=[{"part": "ntk", "beta": 0.75}],
     shares="rate_runs",
     description="Same data paths: trained network vs infinite-width kernel dynamics started from the network's own g^N_0, at t=T; fitted slope vs -1/2.",
@@ -629,6 +635,7 @@ def _fluct_prediction(ode: LimitODE, hc: HistoryChain, N: int) -> float:
 
 @check(
     "poisson_fluctuation",
+    target="moment",
     cases={"dynamics=kernel": {}},
     description="Kernel dynamics over data paths: N x Pi-weighted variance of g around g_T vs the Poisson-corrector prediction.",
 )
@@ -665,6 +672,7 @@ def check_poisson_kernel_dynamics(ctx: CheckContext) -> CheckResult:
 
 @check(
     "poisson_fluctuation",
+    target="moment",
     cases={"dynamics=network": {}},
     description="Finite network (fixed init, many data paths): N x Pi-weighted variance of g^N_T vs the Poisson-corrector prediction.",
 )
@@ -739,6 +747,7 @@ def check_linear_kernel(ctx: CheckContext, *, L: int = L_DEFAULT) -> CheckResult
 
 @check(
     "linear_end_to_end",
+    target="curve",
     cases=[{"L": 4}],
     description="Linear sigma: exact ODE with the closed-form kernel vs trained linear networks, per history.",
 )
@@ -798,12 +807,14 @@ def _user_ntk(phi: str, N: int, L: int, seed: int) -> np.ndarray:
 
 @check(
     "user_activation",
+    target="moment",
     cases=[{"phi": USER_PHI, "part": "kernel"}],
     shares="user activation",
     description="User activation sigma = tanh(x - 0.3) (an expression): mean empirical NTK of finite networks at init vs the quadrature kernel, entrywise.",
 )
 @check(
     "user_activation",
+    target="curve",
     cases=[{"phi": USER_PHI, "part": "ode"}],
     shares="user activation",
     description="User activation sigma = tanh(x - 0.3): limit ODE with the quadrature kernel vs trained finite networks, per history.",

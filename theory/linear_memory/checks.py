@@ -137,6 +137,7 @@ JACKSON_TARGETS = {
 
 @check(
     "jackson_rate",
+    target="exponent",
     cases=[{"alpha": 1}, {"alpha": 2}, {"alpha": 3}],
     description="Jackson rate (LHEL Thm 10): fitted exponent in m of the constructive error for a C^alpha target >= alpha.",
 )
@@ -432,6 +433,7 @@ def discrete_loss(
 
 @check(
     "mc_loss",
+    target="moment",
     cases={"white": {"kind": "white"}, "ou": {"kind": "ou"}, "general": {"kind": "general"}},
     description="Monte-Carlo MSE of the simulated ZOH RNN (white noise, OU input, general W) vs closed-form J.",
 )
@@ -828,6 +830,7 @@ def _user_case(case: str) -> tuple[K.MemoryKernel, DiagonalRNN, float, str]:
 
 @check(
     "user_kernel_loss",
+    target="moment",
     cases={
         "rho=1/(1+t)^2,best_coefficients": {"case": "power2"},
         "rho=t*exp(-t),callable,chebyshev": {"case": "texp"},

@@ -131,11 +131,13 @@ def _clt_samples(L: int, n: int, S: int, seed: int) -> tuple[np.ndarray, float, 
 
 @check(
     "clt_variance",
+    target="moment",
     cases={"chain=example,L=2,F=target": {"L": 2}},
     description="CLT on the history chain (L=2) for the example target y = 0.6 sin(2x_0) + 0.4x_{-1}: sample variance vs sigma^2 from the Poisson equation.",
 )
 @check(
     "clt_variance",
+    target="moment",
     cases={"chain=example,F=x": {"L": 1}},
     description="CLT: Var[sqrt(n)(mean of X_k - pi X)] over stationary paths vs sigma^2 = 2 pi(F_c v) - pi(F_c^2).",
 )

@@ -157,6 +157,8 @@ def _fourier(params: GatedParams) -> GatedDMFTSolution:
 
 
 # ================================================================== α = 0 mapping (ungated limit)
+#: The α = 0 and α_z checks share ensembles (the slowing ratio uses both): one unit of work.
+ALPHA_SHARES = "alpha0 and alpha_z ensembles"
 ALPHA0 = GatedParams(g_h=4.0)  # s_z = s_r = 1/2: classical g = g_h s_r = 2, time rescaled by s_z
 ALPHA0_LAG = 30.0
 
@@ -232,6 +234,8 @@ def _alpha0_extrapolation(
 
 @check(
     "alpha0_map.C_h0[g_h=4]",
+    shares=ALPHA_SHARES,
+    target="moment",
     description="alpha_z=alpha_r=0 maps to the classical RNN with g=g_h s_r=2: C_h(0)=Delta0_SCS/g_h^2 vs simulated <h^2> extrapolated in 1/N.",
 )
 def check_alpha0_C_h0(ctx: CheckContext) -> CheckResult:
@@ -244,6 +248,8 @@ def check_alpha0_C_h0(ctx: CheckContext) -> CheckResult:
 
 @check(
     "alpha0_map.kinetic[g_h=4]",
+    shares=ALPHA_SHARES,
+    target="moment",
     description="alpha=0 mapping with time rescaling u=s_z t: <hdot^2> = s_z^2 <xdot^2>_SCS/g_h^2 vs simulation extrapolated in 1/N.",
 )
 def check_alpha0_kinetic(ctx: CheckContext) -> CheckResult:
@@ -254,6 +260,8 @@ def check_alpha0_kinetic(ctx: CheckContext) -> CheckResult:
 
 @check(
     "alpha0_map.C_h_tau[g_h=4]",
+    shares=ALPHA_SHARES,
+    target="curve",
     description="alpha=0 mapping: C_h(tau)=Delta_SCS(s_z tau)/g_h^2 vs FFT autocorrelation, tau in [0,30], standardised sup error.",
 )
 def check_alpha0_curve(ctx: CheckContext) -> CheckResult:
@@ -302,16 +310,19 @@ def _rgate_stats(ctx: CheckContext, params: GatedParams, stream: int) -> list[Ga
 
 @check(
     "moments.C_r0",
+    target="moment",
     cases={"g_h=2.5,alpha_r=20": dict(params=RGATE, which="r", stream=2)},
     shares="RGATE ensemble",
 )
 @check(
     "moments.C_z0",
+    target="moment",
     cases={"g_h=2.5,alpha_r=20": dict(params=RGATE, which="z", stream=2)},
     shares="RGATE ensemble",
 )
 @check(
     "moments.C_h0",
+    target="moment",
     cases={"g_h=2.5,alpha_r=20": dict(params=RGATE, which="h", stream=2)},
     shares="RGATE ensemble",
 )
@@ -335,6 +346,7 @@ def check_moment(ctx: CheckContext, params: GatedParams, which: str, stream: int
 
 @check(
     "kinetic",
+    target="moment",
     cases={"g_h=2.5,alpha_r=20": {"params": RGATE, "stream": 2}},
     shares="RGATE ensemble",
     description="Kinetic identity <hdot^2> = s_z^2(<sigma_r^2><phi^2> - C_h(0)) from solver A vs the "
@@ -355,6 +367,7 @@ def check_kinetic(ctx: CheckContext, params: GatedParams, stream: int) -> CheckR
 
 @check(
     "C_h_tau",
+    target="curve",
     cases={"g_h=2.5,alpha_r=20": {"params": RGATE, "stream": 2}},
     shares="RGATE ensemble",
     description="Solver-A C_h(tau) vs the per-lag N -> infinity intercept of the FFT autocorrelation "
@@ -382,6 +395,7 @@ def check_curve(ctx: CheckContext, params: GatedParams, stream: int) -> CheckRes
 # ================================================================== conventions A/B of GatedParams
 @check(
     "convention_AB[g_h=2.5,alpha_r=20]",
+    target="moment",
     description="Convention B (g_h in Var J^h) simulated: the N -> infinity intercept of <h_B^2> vs g_h^2 C_h^A(0) of solver A in convention A (h_B = g_h h_A).",
 )
 def check_convention(ctx: CheckContext) -> CheckResult:
@@ -426,6 +440,7 @@ def _zero_fp_log_ratio(
 
 @check(
     "zero_fp",
+    target="curve",
     cases={
         "g_h=1.8,beta_r=0,below": {"params": GatedParams(g_h=1.8), "stream": 0},
         "g_h=3.4,beta_r=1,below": {"params": GatedParams(g_h=3.4, beta_r=1.0), "stream": 1},
@@ -536,6 +551,8 @@ def _zstats(ctx: CheckContext) -> GatedStatistics:
 
 @check(
     "alpha_z.C_h0[g_h=4,alpha_z=3]",
+    shares=ALPHA_SHARES,
+    target="moment",
     description="Update gate alpha_z=3 (h non-Gaussian): C_h(0) of the Monte-Carlo DMFT (solver B) vs simulated <h^2>.",
 )
 def check_alpha_z_C_h0(ctx: CheckContext) -> CheckResult:
@@ -573,6 +590,8 @@ def check_alpha_z_C_h0(ctx: CheckContext) -> CheckResult:
 
 @check(
     "alpha_z.C_h_tau[g_h=4,alpha_z=3]",
+    shares=ALPHA_SHARES,
+    target="curve",
     description="alpha_z=3: solver-B C_h(tau) vs FFT autocorrelation, tau in [0,60], standardised sup error.",
 )
 def check_alpha_z_curve(ctx: CheckContext) -> CheckResult:
@@ -632,6 +651,8 @@ def _jackknife_half_width(lags: np.ndarray, acs: np.ndarray) -> tuple[float, flo
 
 @check(
     "alpha_z.slowing[g_h=4,alpha_z=3]",
+    shares=ALPHA_SHARES,
+    target="timescale",
     description="alpha_z slows the correlation time: half-width ratio tau_1/2(alpha_z=3)/tau_1/2(alpha_z=0), DMFT vs simulation.",
 )
 def check_alpha_z_slowing(ctx: CheckContext) -> CheckResult:
@@ -724,12 +745,14 @@ def _user_sizes(ctx: CheckContext) -> dict[str, object]:
 
 @check(
     "user_model.C_r0",
+    target="moment",
     cases={"softsign,hard_sigmoid": {"which": "r"}},
     shares="user model ensembles",
     description="User phi=softsign(4x), hard-sigmoid output gate (alpha_r=10): DMFT C_r(0) vs <r^2> extrapolated in 1/N.",
 )
 @check(
     "user_model.C_h0",
+    target="moment",
     cases={"softsign,hard_sigmoid": {"which": "h"}},
     shares="user model ensembles",
     description="User phi=softsign(4x), hard-sigmoid output gate (alpha_r=10): DMFT C_h(0) (general closures) vs <h^2> extrapolated in 1/N.",
