@@ -178,6 +178,7 @@ def _plot_delta0(g_checked: float, stats: NetworkStatistics) -> object:
 
 @check(
     "delta0",
+    target="moment",
     cases=[{"g": 1.5}, {"g": 2.0}, {"g": 3.0}],
     description="Classical RNN: DMFT Delta0 (energy condition V(Delta0)=V(0)) vs <x^2> of simulated networks.",
 )
@@ -198,6 +199,7 @@ def check_delta0(ctx: CheckContext, g: float) -> CheckResult:
 
 @check(
     "autocorrelation",
+    target="curve",
     cases=[{"g": 2.0}, {"g": 3.0}],
     description="Classical RNN: DMFT Delta(tau) (particle in the potential V) vs FFT autocorrelation; "
     "sup over tau in [0, 20] of the error in units of the per-lag SEM.",
@@ -228,6 +230,7 @@ def check_autocorrelation(ctx: CheckContext, g: float) -> CheckResult:
 
 @check(
     "kinetic",
+    target="moment",
     cases=[{"g": 2.0}],
     description="Classical RNN: kinetic identity <xdot^2> = g^2<phi^2> - Delta0 vs simulation.",
 )
@@ -261,6 +264,7 @@ def _quiescent_log_ratio(g: float, N: int, T: float, *, seed: int) -> tuple[np.n
 
 @check(
     "quiescent",
+    target="curve",
     cases=[{"g": 0.5}],
     description="Classical RNN, g < 1: DMFT is quiescent (Delta0 = 0); decay <x^2>(t)/<x^2>(0) = "
     "exp(-2t) I0(2gt) vs simulation (sup over t in [0, 10] of the error of the log ratio in units of its SEM).",
@@ -352,6 +356,7 @@ def classical_lambda1(
 
 @check(
     "lyapunov_max",
+    target="lyapunov",
     cases=[{"g": 2.0}, {"g": 3.0}],
     description="Classical RNN: DMFT lambda_max (Schroedinger form) vs the N -> infinity intercept "
     "of the QR lambda_1 of finite networks (weighted fit lambda_inf + a/N over 4-5 sizes).",
@@ -450,12 +455,12 @@ def mean_field_moments(
 #: allowance). The fixed-point case relaxes in a few time units: short records, more networks.
 MF_TREND = {
     "chaotic": {
-        "quick": (((200, 16), (400, 16), (800, 12)), 200.0, 50.0),
+        "quick": (((200, 16), (400, 16), (800, 16)), 200.0, 50.0),
         "full": (((500, 16), (1000, 12), (2000, 12)), 300.0, 50.0),
     },
     "fixed": {
         "quick": (((200, 16), (400, 16), (800, 16)), 60.0, 50.0),
-        "full": (((500, 16), (1000, 16), (2000, 16)), 60.0, 50.0),
+        "full": (((500, 24), (1000, 24), (2000, 24)), 60.0, 50.0),
     },
 }
 
@@ -515,6 +520,7 @@ def _mf_compare(
 
 @check(
     "mean_field.delta0",
+    target="moment",
     cases={k: {"label": k} for k in MEAN_FIELD_CASES},
     description="General mean field (any phi, J0, quenched inputs): Delta0 vs the N -> infinity "
     "intercept of <(x - m)^2> of simulated networks (1/N fit over three sizes).",
@@ -527,6 +533,7 @@ def check_mean_field_delta0(ctx: CheckContext, label: str) -> CheckResult:
 
 @check(
     "mean_field.delta_inf",
+    target="moment",
     cases={k: {"label": k} for k in _CHAOTIC},
     description="General mean field: static variance Delta_inf vs the N -> infinity intercept of the "
     "plateau of the simulated autocovariance (mean over lags 20-40).",
@@ -558,6 +565,7 @@ def check_mean_field_delta_inf(ctx: CheckContext, label: str) -> CheckResult:
 
 @check(
     "mean_field.mean",
+    target="moment",
     cases={k: {"label": k} for k in MEAN_FIELD_CASES if "J0" in k},
     description="General mean field with a mean coupling: self-consistent mean mu = J0 <phi> + I "
     "vs the N -> infinity intercept of the population mean of simulated networks.",
@@ -570,6 +578,7 @@ def check_mean_field_mean(ctx: CheckContext, label: str) -> CheckResult:
 
 @check(
     "mean_field.kinetic",
+    target="moment",
     cases={k: {"label": k} for k in _CHAOTIC[:2]},
     description="General mean field: <xdot^2> = g^2<phi^2> + I_std^2 - Delta0 vs the N -> infinity "
     "intercept of the simulated velocity moment.",
@@ -582,6 +591,7 @@ def check_mean_field_kinetic(ctx: CheckContext, label: str) -> CheckResult:
 
 @check(
     "mean_field.autocorrelation",
+    target="curve",
     cases={k: {"label": k} for k in _CHAOTIC[:1]},
     description="General mean field, non-odd phi: Delta(tau) -> Delta_inf > 0 vs the per-lag "
     "N -> infinity intercept of the simulated autocovariance, tau in [0, 40].",
@@ -630,6 +640,7 @@ def fixed_point_radius(params: ClassicalParams, N: int, T: float, *, seed: int) 
 
 @check(
     "mean_field.stability",
+    target="spectrum",
     cases={
         "phi=tanh(x-0.5),g=0.8,I=0.3,I_std=1": {
             "params": ClassicalParams(0.8, phi="tanh(x - 0.5)", I=0.3, I_std=1.0)
@@ -688,38 +699,45 @@ def _mean_field_lyapunov(label: str) -> Any:
     return mean_field_lyapunov(MEAN_FIELD_CASES[label])
 
 
-#: finite-N gap constant b in the bound b·λ/N (as for the gated networks' λ_max checks)
-MF_GAP_CONSTANT = 50.0
+#: Sizes of the mean-field λ_max check: as :data:`CLASSICAL_TREND`, three sizes (the fit
+#: λ_N = λ∞ + a/N, intercept vs the theory; no bias allowance).
+MF_LYAPUNOV_TREND = {
+    "quick": TrendPlan(((150, 12), (300, 8), (600, 6)), 100.0, 50.0),
+    "full": TrendPlan(((250, 16), (500, 12), (1000, 8)), 150.0, 50.0),
+}
 
 
 @check(
     "mean_field.lyapunov",
+    target="lyapunov",
     cases={k: {"label": k} for k in _CHAOTIC[:1]},
     description="General mean field, non-odd phi: lambda_max (Schroedinger form, H = -d^2 - V''(Delta(tau))) "
-    "vs the largest Lyapunov exponent of simulated networks (tangent dynamics).",
+    "vs the N -> infinity intercept of the largest Lyapunov exponent of simulated networks.",
 )
 def check_mean_field_lyapunov(ctx: CheckContext, label: str) -> CheckResult:
-    """λ_max of the mean-field theory vs λ_1 of finite networks."""
+    """λ_max of the mean-field theory vs the 1/N intercept of λ_1 of finite networks."""
+    from theory.gating.chaos.size_trend import fit_size_trend, plot_size_trend, trend_result
+
     params = MEAN_FIELD_CASES[label]
     ly = _mean_field_lyapunov(label)
-    N, S, T, tr = ctx.size((300, 6, 100.0, 50.0), (1000, 8, 200.0, 50.0))
-    vals = np.array(ensemble(network_lyapunov, ctx, S, params, N, T, tr, stream=32))
-    m, sem = mean_sem(vals)
-    model = statistical_tolerance(
-        sem,
-        S,
-        bias=MF_GAP_CONSTANT * abs(ly.value) / N + 3 * ly.discretisation_error,
-        bias_text=f"finite-N gap {MF_GAP_CONSTANT:g}*lambda/N + 3 x DMFT grid error",
-    )
-    return CheckResult.compare(
-        "",
+    z = MF_LYAPUNOV_TREND["quick" if ctx.quick else "full"]
+    vals = [
+        np.array(
+            ensemble(network_lyapunov, ctx, S, params, N, z.T, z.transient, stream=32 + 100 * i)
+        )
+        for i, (N, S) in enumerate(z.plan)
+    ]
+    trend = fit_size_trend(z.sizes, vals)
+    return trend_result(
+        trend,
         ly.value,
-        m,
-        model,
-        details={
-            "N": N,
-            "per_network": vals,
+        ly.discretisation_error,
+        {
+            "T": z.T,
+            "transient": z.transient,
+            "dt (RK4)": LYAPUNOV_DT,
             "E0": ly.ground_energy,
             "grid_error": ly.discretisation_error,
         },
+        [plot_size_trend(trend, ly.value, f"mean field {label}")],
     )

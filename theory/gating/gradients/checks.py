@@ -5,10 +5,14 @@ Krishnamurthy, Can & Schwab, PRX 12, 011011 (2022), Sec. IX (arXiv v1–v3); the
 :func:`theory.gating.gradients.adjoint.adjoint_gradients` (the finite-network adjoint, itself
 checked against finite differences by ``chaos.adjoint_fd``). The simulator never calls the theory.
 
-Error model of every gradient-norm check: Student-t (α = 10⁻³) times the SEM over independent
-networks, plus a bias bound = finite-N shift of the backward growth, 2T·δλ·G with the λ gap
-δλ = GAP_CONSTANT·λ_max/N of the Lyapunov checks, plus the theory's own error (O(dt²) marching
-error from the dt vs 2dt difference, and the Monte-Carlo error of the reaction source).
+Error model of every gradient-norm check: the mean over independent networks at three sizes
+(:data:`G4_SIZES`, :data:`G25_SIZES`) fitted by y = y0 + a/N (weighted,
+:func:`theory.checks.compare_extrapolation`; the finite-N shift of the backward growth, 2T·δλ·G
+with a λ gap δλ ∝ 1/N, is what the slope a measures) and the intercept compared with the theory:
+Student-t (α = 10⁻³, S − 1 dof) × SE(y0), the theory's own error (O(dt²) marching error from the
+dt vs 2dt difference, and the Monte-Carlo error of the reaction source) added in quadrature; no
+bias allowance. The adjoint growth check fits its rates like the λ_max checks
+(λ_N = λ∞ + a/N over :data:`ADJOINT_TREND`, Welch degrees of freedom).
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ from theory.checks import (
     CheckResult,
     ErrorModel,
     check,
+    compare_extrapolation,
     mean_sem,
     perturbed,
-    statistical_tolerance,
 )
-from theory.gating.chaos.checks import GAP_CONSTANT, dmft_lambda_max
+from theory.gating.chaos.checks import dmft_lambda_max
+from theory.gating.chaos.size_trend import TrendPlan
 from theory.gating.model import GatedNetwork, GatedParams
 
 __all__: list[str] = []
@@ -37,6 +42,19 @@ BURN_IN = 50.0
 
 G4 = GatedParams(g_h=4.0)
 G25 = GatedParams(g_h=2.5, alpha_r=20.0)
+
+#: Sizes ((N, networks), ...) of the gradient-norm checks: the mean over networks at each size is
+#: fitted by G0 + a/N and the intercept compared with the adjoint DMFT. The adjoint costs ∝ N² per
+#: network, so the small sizes get more networks (the full plans cost what one size, 12–16
+#: networks at N = 1000, did).
+G4_SIZES = {"quick": ((150, 16), (250, 12), (400, 10)), "full": ((250, 16), (500, 12), (1000, 8))}
+#: Sizes of the adjoint growth check (backward growth rate of ‖a‖ vs λ_max): fitted like the λ_max
+#: checks, λ_N = λ∞ + a/N over three sizes, intercept vs the DMFT (no b·λ/N allowance).
+ADJOINT_TREND = {
+    "quick": TrendPlan(((100, 8), (150, 8), (200, 8)), 50.0, 30.0),
+    "full": TrendPlan(((150, 12), (250, 10), (400, 8)), 120.0, 30.0),
+}
+G25_SIZES = {"quick": ((120, 16), (200, 12), (300, 10)), "full": ((250, 20), (500, 16), (1000, 10))}
 
 
 @functools.lru_cache(maxsize=8)
@@ -106,20 +124,19 @@ def measured_gradients(
 
 @check(
     "gradient_norm",
+    target="gradient",
     cases={
-        "readout,g_h=4": dict(params=G4, loss="readout", T=10.0, sizes=((400, 12), (1000, 12))),
-        "running,g_h=4": dict(params=G4, loss="running", T=10.0, sizes=((400, 12), (1000, 12))),
+        "readout,g_h=4": dict(params=G4, loss="readout", T=10.0, sizes=G4_SIZES),
+        "running,g_h=4": dict(params=G4, loss="running", T=10.0, sizes=G4_SIZES),
         "running,g_h=2.5,alpha_r=20,J^h": dict(
-            params=G25, loss="running", T=6.0, sizes=((300, 12), (1000, 16)), block="h"
+            params=G25, loss="running", T=6.0, sizes=G25_SIZES, block="h"
         ),
         "running,g_h=2.5,alpha_r=20,J^r": dict(
-            params=G25, loss="running", T=6.0, sizes=((300, 12), (1000, 16)), block="r"
+            params=G25, loss="running", T=6.0, sizes=G25_SIZES, block="r"
         ),
-        "readout,g_h=2.5,alpha_r=20,J^h": dict(
-            params=G25, loss="readout", T=6.0, sizes=((300, 12), (1000, 16))
-        ),
+        "readout,g_h=2.5,alpha_r=20,J^h": dict(params=G25, loss="readout", T=6.0, sizes=G25_SIZES),
         "readout,g_h=2.5,alpha_r=20,J^r": dict(
-            params=G25, loss="readout", T=6.0, sizes=((300, 12), (1000, 16)), block="r"
+            params=G25, loss="readout", T=6.0, sizes=G25_SIZES, block="r"
         ),
     },
     shares=lambda kw: f"measured_gradients g_h={kw['params'].g_h},alpha_r={kw['params'].alpha_r}",
@@ -131,42 +148,36 @@ def check_gradient_norm(
     params: GatedParams,
     loss: str,
     T: float,
-    sizes: tuple[Any, Any],
+    sizes: dict[str, tuple[tuple[int, int], ...]],
     block: str = "h",
 ) -> CheckResult:
     """Adjoint-DMFT ‖∇_{J^block}L‖² vs the mean over finite networks (one loss)."""
     import matplotlib.pyplot as plt
 
-    N, S = ctx.size(*sizes)
+    plan = sizes["quick" if ctx.quick else "full"]
     running, readout = (1.0, 0.0) if loss == "running" else (0.0, 1.0)
     th = _theory(params, T, running, readout, None)
     key = "grad_norm_J" + block
     pred, num_err = th[key]
     lam, _ = dmft_lambda_max(params)
-    meas = measured_gradients(params, N, S, T, ctx.seed, ("running", "readout"))
-    vals = meas[f"{loss}_{block}"]
-    m, sem = mean_sem(vals)
-    gap_bias = 2 * T * GAP_CONSTANT * abs(lam) / N * abs(pred)
-    model = statistical_tolerance(
-        sem,
-        S,
-        bias=gap_bias + num_err,
-        bias_text=f"finite-N growth 2T*{GAP_CONSTANT:g}*lambda/N*G + theory dt^2/Monte-Carlo error {num_err:.2g}",
-    )
+    per_size = [
+        measured_gradients(params, N, S, T, ctx.seed, ("running", "readout")) for N, S in plan
+    ]
+    N, S = plan[-1]
+    meas = per_size[-1]
+    m, sem = mean_sem(meas[f"{loss}_{block}"])
     res_obj = th["result"]
     details: dict[str, Any] = {
-        "N": N,
-        "networks": S,
         "T": T,
-        "per_network": vals,
         "lambda_max_dmft": lam,
         "reaction_term": bool(res_obj.info["reaction"]),
+        "theory dt^2 + Monte-Carlo error": num_err,
     }
     figs = []
     if loss == "running":
         fresh = _theory(params, T, running, readout, False)[key][0]
         details["fresh_field_closure (no reaction)"] = fresh
-        details["fresh_field_closure z-score"] = abs(fresh - m) / sem
+        details[f"fresh_field_closure z-score (N = {N})"] = abs(fresh - m) / sem
     if loss == "running" and block == "h":
         diag = meas["running_diag"]
         dm, ds = mean_sem(diag)
@@ -186,11 +197,21 @@ def check_gradient_norm(
         ax.legend()
         fig.tight_layout()
         figs.append(fig)
-    return CheckResult.compare("", pred, m, model, details=details, figures=figs)
+    res = compare_extrapolation(
+        pred,
+        [n for n, _ in plan],
+        [d[f"{loss}_{block}"] for d in per_size],
+        quantity=f"||dL/dJ^{block}||^2",
+        extra_se=num_err,
+        details=details,
+    )
+    res.figures = figs + res.figures
+    return res
 
 
 @check(
     "adjoint_dmft_growth",
+    target="lyapunov",
     cases={"g_h=4": {"params": G4}},
     description="Backward growth rate of the adjoint-DMFT variance C_hh(t,t) vs the two-replica DMFT lambda_max (transpose operators).",
 )
@@ -292,30 +313,35 @@ def check_adjoint_fd(ctx: CheckContext) -> CheckResult:
 
 @check(
     "adjoint_growth",
+    target="lyapunov",
     cases={"g_h=2.5,alpha_r=20.0": {"params": G25}},
     description="Exploding gradients: backward growth rate of the adjoint vs DMFT lambda_max (alpha_z=0, g_h=2.5, alpha_r=20).",
 )
 def check_adjoint_growth(ctx: CheckContext, params: GatedParams) -> CheckResult:
     """Backward growth rate of the adjoint (exploding gradients) vs DMFT λ_max."""
+    from theory.gating.chaos.size_trend import fit_size_trend, plot_size_trend, trend_result
     from theory.gating.gradients.adjoint import adjoint_growth_rate
 
     lam, grid_err = dmft_lambda_max(params)
-    N, S, T = ctx.size((200, 6, 80.0), (400, 6, 150.0))
-    rates = []
-    for s in range(S):
-        net = GatedNetwork.sample(params, N, np.random.default_rng([ctx.seed, 41, s]))
-        rates.append(adjoint_growth_rate(net, T=T, transient=30.0, rng=ctx.rng(42, s)).rate)
-    m, sem = mean_sem(rates)
-    model = statistical_tolerance(
-        sem,
-        S,
-        bias=GAP_CONSTANT * abs(lam) / N + 3 * grid_err,
-        bias_text=f"finite-N gap {GAP_CONSTANT:g}*lambda/N",
-    )
-    return CheckResult.compare(
-        "",
+    z = ADJOINT_TREND["quick" if ctx.quick else "full"]
+    vals = []
+    for N, S in z.plan:
+        rates = []
+        for s in range(S):
+            net = GatedNetwork.sample(params, N, np.random.default_rng([ctx.seed, 41, N, s]))
+            rates.append(
+                adjoint_growth_rate(net, T=z.T, transient=z.transient, rng=ctx.rng(42, N, s)).rate
+            )
+        vals.append(np.array(rates))
+    trend = fit_size_trend(z.sizes, vals)
+    return trend_result(
+        trend,
         lam,
-        m,
-        model,
-        details={"N": N, "networks": S, "per_network": np.array(rates), "T": T},
+        grid_err,
+        {"T": z.T, "transient": z.transient},
+        [
+            plot_size_trend(
+                trend, lam, f"adjoint growth, g_h={params.g_h}, alpha_r={params.alpha_r}"
+            )
+        ],
     )
