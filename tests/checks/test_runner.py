@@ -132,3 +132,27 @@ def test_parallel_run_matches_the_serial_one(tmp_path: Path, registry) -> None: 
     assert any(r.epsilon is not None for r in par if r.name.startswith("parlab.mean"))
     with pytest.raises(ParameterError, match="jobs"):
         run_checks(only, quick=True, progress=False, jobs=0)
+
+
+def test_shipped_timings_cover_the_checks_and_regenerate(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from theory.checks import runner
+    from theory.checks.registry import check_names
+
+    names = set(check_names())
+    for quick in (False, True):
+        t = runner.reference_timings(quick)
+        # a scheduling hint: every shipped check has a time (regenerate after adding checks)
+        assert names <= set(t), sorted(names - set(t))[:5]
+        assert all(v >= 0 for v in t.values())
+    full, quick_json = tmp_path / "f.json", tmp_path / "q.json"
+    full.write_text(json.dumps([{"name": "a", "seconds": 2.04}]))
+    quick_json.write_text(json.dumps([{"name": "a", "seconds": 0.51}]))
+    monkeypatch.setattr(runner, "REFERENCE_TIMINGS", tmp_path / "ref.json")
+    runner.write_reference_timings(full, quick_json)
+    assert runner.reference_timings(False) == {"a": 2.0} and runner.reference_timings(True) == {
+        "a": 0.5
+    }
+    monkeypatch.setattr(runner, "REFERENCE_TIMINGS", tmp_path / "missing.json")
+    assert runner.reference_timings(False) == {}

@@ -17,6 +17,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,8 @@ __all__ = [
     "run_check",
     "run_checks",
     "project_targets",
+    "reference_timings",
+    "write_reference_timings",
     "check_groups",
     "load_user_checks",
     "ENTRY_POINT_GROUP",
@@ -137,7 +140,8 @@ def run_checks(
         User check modules (``--checks``) the workers import before they resolve names.
     timings:
         Check name -> seconds of an earlier run (e.g. the ``checks.json`` of the last report),
-        used only to order the groups (unknown checks count 1 s).
+        used only to order the groups (unknown checks count 1 s); ``None``: the shipped
+        :func:`reference_timings` of the run's sizes.
     """
     from tqdm.auto import tqdm
 
@@ -183,6 +187,39 @@ def project_targets(checks: Sequence[Check], results: list[CheckResult]) -> list
         if r.meets_target is False and r.target and r.epsilon is not None:
             r.seconds_to_target = seconds[work(c)] * (r.epsilon / r.target) ** 2
     return results
+
+
+#: Shipped timings of the checks (``reference_timings.json`` next to this module).
+REFERENCE_TIMINGS = Path(__file__).with_name("reference_timings.json")
+
+
+def reference_timings(quick: bool) -> dict[str, float]:
+    """Check name -> seconds of a reference run shipped with the package (full or quick sizes):
+    the order of the groups of a parallel run when no earlier run's timings are at hand, so that
+    the first ``theory check`` in a fresh directory starts the long groups first. Empty if the
+    file is missing or unreadable (the order is then by group size)."""
+    import json
+
+    try:
+        data = json.loads(REFERENCE_TIMINGS.read_text())
+        return {str(k): float(v) for k, v in data["quick" if quick else "full"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def write_reference_timings(full_json: str | Path, quick_json: str | Path) -> Path:
+    """Rewrite the shipped timings from the ``--json`` records of a full and a quick run."""
+    import json
+
+    def load(p: str | Path) -> dict[str, float]:
+        return {
+            str(r["name"]): round(float(r["seconds"]), 1) for r in json.loads(Path(p).read_text())
+        }
+
+    data = json.loads(REFERENCE_TIMINGS.read_text()) if REFERENCE_TIMINGS.is_file() else {}
+    data.update(full=load(full_json), quick=load(quick_json))
+    REFERENCE_TIMINGS.write_text(json.dumps(data, indent=1) + "\n")
+    return REFERENCE_TIMINGS
 
 
 def check_groups(checks: Sequence[Check]) -> list[list[Check]]:
@@ -238,7 +275,7 @@ def _run_parallel(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    t = dict(timings or {})
+    t = dict(timings) if timings else reference_timings(ctx.quick)
     groups = sorted(check_groups(checks), key=lambda g: -sum(float(t.get(c.name, 1.0)) for c in g))
     done: dict[str, CheckResult] = {}
     with ProcessPoolExecutor(
