@@ -171,10 +171,12 @@ ALPHA0_LAG = 30.0
 #: N = 1000 per network (cache): the sizes stop at 1000 and the networks go where the variance is.
 #: ⟨ḣ²⟩ is ill-conditioned at g = 2: in classical units it is 6.7 % of Δ0, the small difference
 #: g²⟨φ²⟩ − Δ0, so 1 % in that balance is 15 % of it, and one network of N = 1000 scatters by
-#: 10–14 %; its 5 % target would take ~400 networks of N = 1000 (15 CPU-minutes).
+#: 10–14 %; its 5 % target would take ~400 networks of N = 1000 (15 CPU-minutes). Full sizes: 40
+#: networks per size (seed 0: C_h(0) 4.3 %, C_h(τ) 4.8 %, ⟨ḣ²⟩ 23 %; with 16 per size: 6.6,
+#: 12.8 and 65 %).
 ALPHA0_SIZES: dict[str, dict[str, Any]] = {
     "quick": dict(Ns=(250, 500, 1000), S=(20, 12, 12), T=120.0, burn_in=20.0),
-    "full": dict(Ns=(250, 500, 1000), S=(16, 16, 16), T=120.0, burn_in=20.0),
+    "full": dict(Ns=(250, 500, 1000), S=(40, 40, 40), T=120.0, burn_in=20.0),
 }
 
 
@@ -296,10 +298,18 @@ RGATE_LAG = 20.0
 #: intercept with solver A (the 10·X/N allowance, an assumption, is gone). Networks go where the
 #: variance is: the SEM² of a moment falls like 1/(N·S), and N = 1000 costs about 4× N = 500 per
 #: network; 8 networks at N = 1000 replace the 4 at N = 2000 of the single-size check (same
-#: SEM, 7 instead of 3 degrees of freedom in the t-quantile).
+#: SEM, 7 instead of 3 degrees of freedom in the t-quantile). Full sizes: 4× those networks
+#: (64/48/32) bring the five r-gate checks to their targets (seed 0: C_h(0) 4.8 %, C_z(0) 3.1 %,
+#: C_r(0) 3.9 %, kinetic 4.4 %, C_h(τ) 5.4 %; with 16/12/8: 16, 13, 12, 8.4 and 22 %) for about
+#: 20 more check-seconds.
 RGATE_SIZES: dict[str, dict[str, Any]] = {
     "quick": dict(Ns=(250, 500, 1000), S=(12, 8, 6), T=120.0, burn_in=20.0),
-    "full": dict(Ns=(250, 500, 1000), S=(16, 12, 8), T=120.0, burn_in=20.0),
+    "full": dict(Ns=(250, 500, 1000), S=(64, 48, 32), T=120.0, burn_in=20.0),
+}
+#: Sizes of the convention-B check (a second network class at the same parameters).
+CONVENTION_SIZES: dict[str, dict[str, Any]] = {
+    "quick": RGATE_SIZES["quick"],
+    "full": dict(Ns=(250, 500, 1000), S=(32, 24, 16), T=120.0, burn_in=20.0),
 }
 
 
@@ -399,12 +409,12 @@ def check_curve(ctx: CheckContext, params: GatedParams, stream: int) -> CheckRes
     description="Convention B (g_h in Var J^h) simulated: the N -> infinity intercept of <h_B^2> vs g_h^2 C_h^A(0) of solver A in convention A (h_B = g_h h_A).",
 )
 def check_convention(ctx: CheckContext) -> CheckResult:
-    """Convention B simulation: the 1/N intercept of C_h^B(0) (sizes of :data:`RGATE_SIZES`) vs
+    """Convention B simulation: the 1/N intercept of C_h^B(0) (sizes of :data:`CONVENTION_SIZES`) vs
     g_h²·C_h^A(0) from solver A in convention A."""
     pA = RGATE
     pB = pA.to_convention("B")
     sol = _fourier(pA)
-    stats = _size_stats(ctx, pB, RGATE_SIZES, ctx.seed + 500, RGATE_LAG)
+    stats = _size_stats(ctx, pB, CONVENTION_SIZES, ctx.seed + 500, RGATE_LAG)
     return compare_extrapolation(
         pA.g_h**2 * float(sol.C_h[0]),
         [st.N for st in stats],
