@@ -198,7 +198,7 @@ def check_ntk_init(ctx: CheckContext, *, L: int = L_DEFAULT) -> CheckResult:
     params = KernelLimitParams()
     hc, A, qerr, _ = limit_setup(params, L)
     sizes = ctx.size([100, 400, 1600], [100, 400, 1600, 6400])
-    R = ctx.size(128, 224)  # full: 4 sizes up to N = 6400 (the cost)
+    R = ctx.size(128, 400)  # full: 4 sizes up to N = 6400 (the cost)
     rng = ctx.rng(1)
     W2 = np.outer(hc.Pi, hc.Pi)
     per = []
