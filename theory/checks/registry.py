@@ -48,7 +48,8 @@ class Check:
     description: str = ""
     module: str = ""
     #: Names the memoised work this check shares with other checks of its module (equal keys run
-    #: in one worker of a parallel run); "" for the case's own label.
+    #: in one worker of a parallel run); "" for the case's own label (or, without a case, the
+    #: check's own name).
     shares: str = ""
     #: The kind of prediction (a key of :data:`theory.checks.result.POWER_TARGETS`) that sets the
     #: power the check should reach; "" for checks without a statistical power target.
@@ -56,8 +57,9 @@ class Check:
 
     @property
     def group(self) -> tuple[str, str]:
-        """The unit of work of a parallel run: (module, shared-work key or case label)."""
-        return (self.module, self.shares or case_label(self.case))
+        """The unit of work of a parallel run and of the cost projection of a power target:
+        (module, shared-work key, else case label, else the check's own name)."""
+        return (self.module, self.shares or case_label(self.case) or self.name)
 
     def __call__(self, ctx: Any) -> CheckResult:
         return self.func(ctx, **self.case)
@@ -107,7 +109,8 @@ def check(
         The memoised work the check shares with others of its module (a simulated ensemble, a
         solved theory): a key, or a function of the case's keywords giving one. Checks of one
         module with equal keys run in the same worker of ``theory check --jobs N`` (default:
-        the case label, so only checks of one case are kept together).
+        the case label, so only checks of one case are kept together; a check without a case
+        is its own unit).
     target:
         The kind of prediction, which sets the power ε the check should reach
         (:data:`theory.checks.result.POWER_TARGETS`: ``"moment"`` 5 %, ``"curve"``,

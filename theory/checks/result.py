@@ -117,7 +117,8 @@ class CheckResult:
         The kind of prediction the check declares (``@check(..., target=KIND)``), the power it
         should reach at this run's sizes (:func:`power_target`), and, when ε misses it, the
         check-seconds its work would need to reach it if ε falls like 1/√(samples): the seconds of
-        the check's group (the checks sharing its ensembles) × (ε/target)²; filled in by the runner.
+        the check's :attr:`~theory.checks.registry.Check.group` (the checks sharing its ensembles)
+        × (ε/target)²; filled in by the runner.
     """
 
     name: str

@@ -173,19 +173,15 @@ def run_checks(
 
 def project_targets(checks: Sequence[Check], results: list[CheckResult]) -> list[CheckResult]:
     """Fill ``seconds_to_target`` of the results that miss their power target: the seconds of the
-    check's work (its :attr:`Check.group` when it declares ``shares`` or belongs to a family case:
-    the checks that share its ensembles, whose first check pays for them; else its own) × (ε/target)², the cost of reaching the target if ε falls like 1/√(samples).
-    A projection, not a promise: an ε floored by a fixed bias allowance does not fall that way."""
-
-    def work(c: Check) -> tuple[str, str]:  # a single check without ``shares`` is its own work
-        return c.group if (c.shares or c.case) else (c.module, c.name)
-
+    check's :attr:`Check.group` (the checks that share its ensembles, whose first check pays for
+    them) × (ε/target)², the cost of reaching the target if ε falls like 1/√(samples). A
+    projection, not a promise: an ε floored by a fixed bias allowance does not fall that way."""
     seconds: dict[tuple[str, str], float] = {}
     for c, r in zip(checks, results, strict=True):
-        seconds[work(c)] = seconds.get(work(c), 0.0) + r.seconds
+        seconds[c.group] = seconds.get(c.group, 0.0) + r.seconds
     for c, r in zip(checks, results, strict=True):
         if r.meets_target is False and r.target and r.epsilon is not None:
-            r.seconds_to_target = seconds[work(c)] * (r.epsilon / r.target) ** 2
+            r.seconds_to_target = seconds[c.group] * (r.epsilon / r.target) ** 2
     return results
 
 
@@ -223,8 +219,8 @@ def write_reference_timings(full_json: str | Path, quick_json: str | Path) -> Pa
 
 
 def check_groups(checks: Sequence[Check]) -> list[list[Check]]:
-    """The checks grouped by :attr:`Check.group` (module, and the shared-work key or case label),
-    in registry order within a group: the unit of work of a parallel run (checks that share
+    """The checks grouped by :attr:`Check.group` (module, and the shared-work key, case label or
+    name), in registry order within a group: the unit of work of a parallel run (checks that share
     memoised simulations run in one worker, which computes them once)."""
     groups: dict[tuple[str, str], list[Check]] = {}
     for c in checks:

@@ -594,6 +594,7 @@ def _escape(mu: float) -> float:
 
 @check(
     "plateau_slope",
+    shares="plateau escape times",
     cases={"w0=1": {}},
     description="d ln tau_exit/d mu of the flow vs the quasi-static estimate 2w0 - 2/mu.",
 )
@@ -646,6 +647,7 @@ REFERENCE_TAUS = {8.0: (1.0e3, 0.05e3), 10.0: (4.0e4, 0.05e4), 12.0: (1.25e6, 0.
 
 @check(
     "plateau_reference",
+    shares="plateau escape times",
     cases={"w0=1": {}},
     description="tau_exit at mu = 8, 10, 12 vs the recorded reference values.",
 )

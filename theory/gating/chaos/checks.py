@@ -511,12 +511,7 @@ def check_input_induced(
     sol = solve_dmft_fourier(p, n=1024, dtau=0.1, init=(0.01, 0.01))
     pred = float(sol.C_h[0])
     z = INPUT_SIZES["quick" if ctx.quick else "full"]
-    samples = [
-        ensemble(
-            window_h2, ctx, S, p, N, z.T, z.transient, 1e-3, stream=51 + 10 * k, precision="float32"
-        )
-        for k, (N, S) in enumerate(z.plan)
-    ]
+    samples = _window_trend(ctx, p, z, 1e-3, 51)
     p0 = GatedParams(g_h=g_h, alpha_r=alpha_r)
     control = ensemble(window_h2, ctx, 2, p0, z.sizes[-1], 80.0, 60.0, 1e-3, stream=51)
     res = compare_extrapolation(
@@ -659,10 +654,12 @@ INPUT_SIZES = {
 }
 
 
-def _order_one_trend(ctx: CheckContext, params: GatedParams, z: TrendPlan) -> list[list[float]]:
-    """⟨h²⟩ over the window of networks started from order-one states, one ensemble per size of
-    ``z`` (streams 71, 81, 91: the seeds of different sizes never coincide; memoised, so the jump
-    and bistability checks at one g_h share them)."""
+def _window_trend(
+    ctx: CheckContext, params: GatedParams, z: TrendPlan, x0_scale: float, stream: int
+) -> list[list[float]]:
+    """⟨h²⟩ over the window of networks started from N(0, x0_scale²), one ensemble per size of
+    ``z`` (streams ``stream``, ``stream`` + 10, + 20: the seeds of different sizes never coincide;
+    memoised, so checks asking for the same params, plan and stream share them)."""
     return [
         ensemble(
             window_h2,
@@ -672,12 +669,18 @@ def _order_one_trend(ctx: CheckContext, params: GatedParams, z: TrendPlan) -> li
             N,
             z.T,
             z.transient,
-            1.0,
-            stream=71 + 10 * k,
+            x0_scale,
+            stream=stream + 10 * k,
             precision="float32",
         )
         for k, (N, S) in enumerate(z.plan)
     ]
+
+
+def _order_one_trend(ctx: CheckContext, params: GatedParams, z: TrendPlan) -> list[list[float]]:
+    """:func:`_window_trend` from order-one states (streams 71, 81, 91), shared by the jump and
+    bistability checks at one g_h."""
+    return _window_trend(ctx, params, z, 1.0, 71)
 
 
 # g_below = 1.7 lies 0.058 (≈ 12 xtol) below L3(alpha_r=20) ≈ 1.758 (multi-start
